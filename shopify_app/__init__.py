@@ -1,0 +1,34 @@
+"""The loyalty app: ``create_app`` builds it; nothing is connected at import time."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from shopify_app import db, health, redis_conn
+from shopify_app.config import PROJECT_ROOT, Config
+
+
+def create_app(config: Config | None = None) -> Flask:
+    config = config or Config.from_env()
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config["LOYALTY"] = config
+    app.config["SECRET_KEY"] = config.shopify_api_secret
+    config.instance_path.mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app, config.resolved_database_url)
+    redis_conn.init_app(app, config)
+
+    from shopify_app import api, cli
+
+    api.register(app)
+    health.register(app)
+    cli.register(app)
+    return app
+
+
+def loyalty_config(app: Flask) -> Config:
+    return app.config["LOYALTY"]  # type: ignore[no-any-return]

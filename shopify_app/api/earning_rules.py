@@ -1,0 +1,24 @@
+"""/v1/earning-rules: awarding a rule to a customer."""
+
+from __future__ import annotations
+
+from flask import Blueprint, request
+from flask.typing import ResponseReturnValue
+
+from shopify_app.api import jsonapi, serializers
+from shopify_app.api.auth import current_shop
+from shopify_app.db import get_session
+from shopify_app.loyalty.awarding import award_rule
+
+
+def award(rule_id: str) -> ResponseReturnValue:
+    body = jsonapi.json_object_body(request)
+    identifier = jsonapi.required_string(body, "customer_identifier")
+    session = get_session()
+    entry = award_rule(session, current_shop(), rule_id, identifier)
+    session.commit()
+    return serializers.earning_history_entry(entry, status=201)
+
+
+def register(bp: Blueprint) -> None:
+    bp.add_url_rule("/earning-rules/<rule_id>/award", view_func=award, methods=["POST"])

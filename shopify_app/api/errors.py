@@ -1,0 +1,38 @@
+"""Every error under /v1 is a JSON:API error document, whatever raised it."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, request
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
+
+from shopify_app.api.jsonapi import error_document
+from shopify_app.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+
+def _is_api_request() -> bool:
+    return request.path == "/v1" or request.path.startswith("/v1/")
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError) -> ResponseReturnValue:
+        return error_document(error.status, error.title, error.detail)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> ResponseReturnValue:
+        if not _is_api_request():
+            return error
+        status = error.code or 500
+        return error_document(status, error.name, error.description or error.name)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception) -> ResponseReturnValue:
+        logger.exception("unhandled error on %s %s", request.method, request.path)
+        if not _is_api_request():
+            return "Internal Server Error", 500
+        return error_document(500, "Internal Server Error", "Something went wrong on our side")

@@ -1,0 +1,48 @@
+"""JSON:API documents, error objects and request bodies, built in one place."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Request, Response
+
+from shopify_app.errors import BadRequest
+
+CONTENT_TYPE = "application/vnd.api+json"
+
+
+def document(resource_type: str, resource_id: str, attributes: dict[str, Any], status: int = 200) -> Response:
+    body = {"data": {"type": resource_type, "id": resource_id, "attributes": attributes}}
+    return respond(body, status)
+
+
+def error_document(status: int, title: str, detail: str) -> Response:
+    return respond({"errors": [{"status": str(status), "title": title, "detail": detail}]}, status)
+
+
+def respond(body: dict[str, Any], status: int) -> Response:
+    return Response(json.dumps(body, separators=(",", ":")), status=status, content_type=CONTENT_TYPE)
+
+
+def json_object_body(request: Request) -> dict[str, Any]:
+    """The request body as a JSON object, whatever the Content-Type header says."""
+    raw = request.get_data(cache=False)
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise BadRequest("The request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise BadRequest("The request body must be a JSON object")
+    return body
+
+
+def required_string(body: dict[str, Any], name: str) -> str:
+    value = body.get(name)
+    if value is None:
+        raise BadRequest(f"'{name}' is required")
+    if not isinstance(value, str):
+        raise BadRequest(f"'{name}' must be a string")
+    if not value.strip():
+        raise BadRequest(f"'{name}' must not be empty")
+    return value

@@ -1,0 +1,115 @@
+"""Flask commands: db, demo, api-keys."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from shopify_app import migrations
+from shopify_app.config import Config
+from shopify_app.db import engine_for, sessionmaker_for
+from shopify_app.errors import DomainError
+from shopify_app.loyalty import api_keys, demo
+from shopify_app.loyalty.shops import get_shop
+from shopify_app.models import Customer, EarningRule, VipTier
+
+db_cli = AppGroup("db", help="Database schema.")
+demo_cli = AppGroup("demo", help="The demo shop.")
+keys_cli = AppGroup("api-keys", help="REST API keys.")
+
+
+def _config() -> Config:
+    return current_app.config["LOYALTY"]  # type: ignore[no-any-return]
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Bring the schema to REVISION (default: head)."""
+    migrations.upgrade(engine_for(current_app), revision)
+    click.echo(f"database at {revision}")
+
+
+@demo_cli.command("seed")
+@click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object.")
+@click.option("--customers", "members", default=0, type=click.IntRange(min=0),
+              help="Also create N members (Shopify ids 2000001..) for load tests.")
+def demo_seed(as_json: bool, members: int) -> None:
+    """Create the demo shop if missing and print its details."""
+    with sessionmaker_for(current_app).begin() as session:
+        seeded = demo.seed(session, _config().shopify_api_secret, members=members)
+        details = _demo_details(session, seeded)
+    if as_json:
+        click.echo(json.dumps(details))
+        return
+    click.echo(f"shop:              {details['shop']}")
+    click.echo(f"api key:           {details['api_key']}")
+    click.echo(f"read-only api key: {details['read_only_api_key']}")
+    for rule in details["earning_rules"]:
+        state = "active" if rule["is_active"] else "inactive"
+        click.echo(f"rule {rule['id']}  {rule['action']} ({rule['category']}, {rule['points_to_give']} points, {state})")
+
+
+def _demo_details(session, seeded: demo.DemoShop) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    shop = seeded.shop
+    tiers = session.scalars(select(VipTier).where(VipTier.shop_id == shop.id).order_by(VipTier.points_required))
+    rules = session.scalars(select(EarningRule).where(EarningRule.shop_id == shop.id).order_by(EarningRule.id))
+    customers = session.scalars(
+        select(Customer)
+        .where(Customer.shop_id == shop.id, Customer.shopify_customer_id.in_([c["shopify_customer_id"] for c in demo.CUSTOMERS]))
+        .order_by(Customer.shopify_customer_id)
+    )
+    return {
+        "shop": shop.domain,
+        "api_key": seeded.api_key,
+        "read_only_api_key": seeded.read_only_api_key,
+        "vip_tiers": [
+            {"id": t.id, "name": t.name, "points_required": t.points_required, "points_multiplier": float(t.points_multiplier)}
+            for t in tiers
+        ],
+        "earning_rules": [
+            {"id": r.id, "name": r.name, "action": r.action, "category": r.category,
+             "points_to_give": r.points_to_give, "is_active": r.is_active, "approval_time": r.approval_time}
+            for r in rules
+        ],
+        "customers": [
+            {"shopify_customer_id": c.shopify_customer_id, "email": c.email, "loyalty_status": c.loyalty_status,
+             "vip_tier": c.vip_tier.name if c.vip_tier else None}
+            for c in customers
+        ],
+    }
+
+
+@keys_cli.command("create")
+@click.argument("shop_domain")
+@click.option("--read-only", is_flag=True, help="The key may only GET.")
+@click.option("--name", default="", help="A label to recognise the key by.")
+def keys_create(shop_domain: str, read_only: bool, name: str) -> None:
+    """Print a new API key for SHOP_DOMAIN (shown this once only)."""
+    with sessionmaker_for(current_app).begin() as session:
+        shop = get_shop(session, shop_domain)
+        if shop is None:
+            raise click.ClickException(f"no shop {shop_domain}")
+        issued = api_keys.issue_key(session, shop, read_only=read_only, name=name)
+    click.echo(issued.raw)
+
+
+@keys_cli.command("revoke")
+@click.argument("key_prefix")
+def keys_revoke(key_prefix: str) -> None:
+    """Revoke the live key that starts with KEY_PREFIX."""
+    try:
+        with sessionmaker_for(current_app).begin() as session:
+            key = api_keys.revoke_by_prefix(session, key_prefix)
+            click.echo(f"revoked {key.prefix}")
+    except DomainError as error:
+        raise click.ClickException(error.detail) from None
+
+
+def register(app: Flask) -> None:
+    for group in (db_cli, demo_cli, keys_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,82 @@
+"""Settings read once from the environment; production refuses development secrets."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEV_API_KEY = "dev-loyalty-api-key"
+DEV_API_SECRET = "dev-loyalty-api-secret"
+SHOPIFY_API_VERSION = "2026-10"
+
+
+class ConfigError(RuntimeError):
+    """Raised when the environment cannot run the app safely."""
+
+
+@dataclass(frozen=True)
+class Config:
+    env: str = "development"
+    instance_path: Path = PROJECT_ROOT / "instance"
+    database_url: str = ""
+    redis_url: str = ""
+    shopify_api_key: str = DEV_API_KEY
+    shopify_api_secret: str = DEV_API_SECRET
+    shopify_api_secret_previous: str = ""
+    shopify_api_version: str = SHOPIFY_API_VERSION
+    app_url: str = "http://127.0.0.1:8000"
+    shopify_admin_origin: str = ""
+    klaviyo_api_url: str = "https://a.klaviyo.com"
+    omnisend_api_url: str = "https://api.omnisend.com"
+    postscript_api_url: str = "https://api.postscript.io"
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.instance_path / 'loyalty.db'}"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> "Config":
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {
+            "env": env.get("APP_ENV", "development"),
+            "instance_path": Path(env.get("INSTANCE_PATH", PROJECT_ROOT / "instance")),
+            "database_url": normalize_database_url(env.get("DATABASE_URL", "")),
+            "redis_url": env.get("REDIS_URL", ""),
+            "shopify_api_key": env.get("SHOPIFY_API_KEY", DEV_API_KEY),
+            "shopify_api_secret": env.get("SHOPIFY_API_SECRET", DEV_API_SECRET),
+            "shopify_api_secret_previous": env.get("SHOPIFY_API_SECRET_PREVIOUS", ""),
+            "app_url": env.get("APP_URL", "http://127.0.0.1:8000").rstrip("/"),
+            "shopify_admin_origin": env.get("SHOPIFY_ADMIN_ORIGIN", "").rstrip("/"),
+            "klaviyo_api_url": env.get("KLAVIYO_API_URL", "https://a.klaviyo.com").rstrip("/"),
+            "omnisend_api_url": env.get("OMNISEND_API_URL", "https://api.omnisend.com").rstrip("/"),
+            "postscript_api_url": env.get("POSTSCRIPT_API_URL", "https://api.postscript.io").rstrip("/"),
+        }
+        values.update(overrides)
+        config = cls(**values)  # type: ignore[arg-type]
+        config.check()
+        return config
+
+    def check(self) -> None:
+        if not self.is_production:
+            return
+        if self.shopify_api_secret == DEV_API_SECRET or not self.shopify_api_secret:
+            raise ConfigError("SHOPIFY_API_SECRET must be set in production")
+        if self.shopify_api_key == DEV_API_KEY or not self.shopify_api_key:
+            raise ConfigError("SHOPIFY_API_KEY must be set in production")
+        if not self.database_url or not self.redis_url:
+            raise ConfigError("DATABASE_URL and REDIS_URL must be set in production")
+
+
+def normalize_database_url(url: str) -> str:
+    """Point plain postgres:// URLs at the psycopg 3 driver that the app installs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url

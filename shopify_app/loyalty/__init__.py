@@ -1,0 +1,1 @@
+"""The loyalty domain: plain functions that take a Session and never commit."""

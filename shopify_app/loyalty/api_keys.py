@@ -1,0 +1,92 @@
+"""Creating, checking and revoking REST API keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shopify_app.clock import utcnow
+from shopify_app.errors import BadRequest, Conflict, NotFound, Unauthorized
+from shopify_app.models import ApiKey, Shop
+
+KEY_PREFIX = "lk_"
+PREFIX_LENGTH = 12
+# Writing last_used_at on every request would add a write to every read;
+# a minute's precision is what the admin shows anyway.
+LAST_USED_PRECISION = dt.timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    """A key as shown once to its owner: the raw secret and its stored row."""
+
+    raw: str
+    row: ApiKey
+
+
+def hash_key(raw: str) -> str:
+    # Keys carry 256 random bits, so a fast hash is as safe as a slow one and keeps auth cheap.
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def issue_key(session: Session, shop: Shop, *, read_only: bool = False, name: str = "", raw: str | None = None) -> IssuedKey:
+    raw = raw or KEY_PREFIX + secrets.token_urlsafe(32)
+    row = ApiKey(shop_id=shop.id, key_hash=hash_key(raw), prefix=raw[:PREFIX_LENGTH], read_only=read_only, name=name)
+    session.add(row)
+    return IssuedKey(raw=raw, row=row)
+
+
+def derived_key(secret: str, shop_domain: str, purpose: str) -> str:
+    """A key derived from the app secret, so the demo seed can print the same valid key every run."""
+    digest = hmac.new(secret.encode(), f"{purpose}:{shop_domain}".encode(), hashlib.sha256).hexdigest()
+    return KEY_PREFIX + digest
+
+
+def ensure_key(session: Session, shop: Shop, raw: str, *, read_only: bool, name: str) -> IssuedKey:
+    row = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(raw)))
+    if row is None:
+        return issue_key(session, shop, read_only=read_only, name=name, raw=raw)
+    row.revoked_at = None
+    return IssuedKey(raw=raw, row=row)
+
+
+def authenticate(session: Session, header: str | None, *, now: dt.datetime | None = None) -> ApiKey:
+    """The live key named by an ``Authorization`` header (raw key, or ``Bearer <key>``)."""
+    if not header or not header.strip():
+        raise Unauthorized("Missing Authorization header")
+    raw = header.strip()
+    if raw[:7].lower() == "bearer ":
+        raw = raw[7:].strip()
+    key = session.scalar(select(ApiKey).join(ApiKey.shop).where(ApiKey.key_hash == hash_key(raw)))
+    if key is None or key.revoked_at is not None:
+        raise Unauthorized("Invalid or revoked API key")
+    if key.shop.uninstalled_at is not None:
+        raise Unauthorized("The shop of this API key has uninstalled the app")
+    now = now or utcnow()
+    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_PRECISION:
+        key.last_used_at = now
+    return key
+
+
+def revoke_by_prefix(session: Session, prefix: str, *, now: dt.datetime | None = None) -> ApiKey:
+    """Revoke the one live key whose shown prefix starts with ``prefix`` (a whole key works too)."""
+    prefix = prefix.strip()[:PREFIX_LENGTH]
+    if len(prefix) < len(KEY_PREFIX) + 4:
+        raise BadRequest("Give at least four characters after the key prefix")
+    keys = list(
+        session.scalars(
+            select(ApiKey).where(ApiKey.prefix.startswith(prefix, autoescape=True), ApiKey.revoked_at.is_(None))
+        )
+    )
+    if not keys:
+        raise NotFound(f"No live API key starts with '{prefix}'")
+    if len(keys) > 1:
+        raise Conflict(f"{len(keys)} live keys start with '{prefix}'; give more characters")
+    keys[0].revoked_at = now or utcnow()
+    return keys[0]

@@ -1,0 +1,36 @@
+"""Awarding a social or engagement rule: the API's award and the storefront's claim."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shopify_app.errors import Forbidden, NotFound, Unprocessable
+from shopify_app.loyalty.customers import find_customer
+from shopify_app.loyalty.ledger import earn
+from shopify_app.models import Customer, EarningEntry, EarningRule, Shop
+from shopify_app.models.earning_rule import AWARDABLE_CATEGORIES
+
+
+def award_rule(
+    session: Session, shop: Shop, rule_id: str, customer: Customer | str, *, now: dt.datetime | None = None
+) -> EarningEntry:
+    """Award ``rule_id`` once to a customer (object or identifier), checking in contract order:
+    rule (404), customer (404), exclusion (403), category (422), once only (409)."""
+    rule = session.scalar(select(EarningRule).where(EarningRule.shop_id == shop.id, EarningRule.id == rule_id))
+    if rule is None or not rule.is_active:
+        raise NotFound(f"Earning rule '{rule_id}' not found")
+    if isinstance(customer, str):
+        customer = find_customer(session, shop.id, customer)
+    if customer.is_excluded:
+        raise Forbidden(f"Customer '{customer.shopify_customer_id}' is excluded from the loyalty program")
+    if rule.category not in AWARDABLE_CATEGORIES:
+        raise Unprocessable(
+            f"Earning rule '{rule_id}' is a {rule.category} rule; only social and engagement rules can be awarded"
+        )
+    return earn(
+        session, shop=shop, customer=customer, rule=rule, base_points=rule.points_to_give,
+        dedupe_key=f"rule:{rule.id}", now=now,
+    )

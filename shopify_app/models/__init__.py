@@ -1,0 +1,26 @@
+"""Every mapped table, imported here so metadata and Alembic see them all."""
+
+from shopify_app.models.activity import ActivityLogEntry
+from shopify_app.models.api_key import ApiKey
+from shopify_app.models.customer import Customer
+from shopify_app.models.earning_rule import EarningRule, RuleCategory
+from shopify_app.models.ledger import EarningEntry, EntryStatus
+from shopify_app.models.outbox import OutboxMessage, OutboxStatus, OutboxTopic
+from shopify_app.models.shop import ProgramSettings, Shop
+from shopify_app.models.vip_tier import VipTier
+
+__all__ = [
+    "ActivityLogEntry",
+    "ApiKey",
+    "Customer",
+    "EarningEntry",
+    "EarningRule",
+    "EntryStatus",
+    "OutboxMessage",
+    "OutboxStatus",
+    "OutboxTopic",
+    "ProgramSettings",
+    "RuleCategory",
+    "Shop",
+    "VipTier",
+]

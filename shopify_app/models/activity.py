@@ -1,0 +1,27 @@
+"""The activity log: a human-readable trail of what happened to a customer."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shopify_app.clock import utcnow
+from shopify_app.db import Base
+from shopify_app.ids import new_id
+
+
+class ActivityLogEntry(Base):
+    __tablename__ = "activity_log"
+    __table_args__ = (Index("ix_activity_log_customer_id_created_at", "customer_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("act"))
+    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    entry_id: Mapped[str | None] = mapped_column(ForeignKey("earning_entries.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(64))
+    message: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

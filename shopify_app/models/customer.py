@@ -1,0 +1,42 @@
+"""A shop's customer as the loyalty program sees them: balances, tier, exclusion."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shopify_app.db import Base
+from shopify_app.ids import new_id
+from shopify_app.models.mixins import Timestamps
+from shopify_app.models.vip_tier import VipTier
+
+
+class Customer(Timestamps, Base):
+    __tablename__ = "customers"
+    __table_args__ = (
+        UniqueConstraint("shop_id", "shopify_customer_id"),
+        Index("ix_customers_shop_id_email_normalized", "shop_id", "email_normalized"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("cus"))
+    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    shopify_customer_id: Mapped[str] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(320))
+    email_normalized: Mapped[str | None] = mapped_column(String(320))
+    first_name: Mapped[str | None] = mapped_column(String(255))
+    last_name: Mapped[str | None] = mapped_column(String(255))
+    is_excluded: Mapped[bool] = mapped_column(default=False)
+    current_points: Mapped[int] = mapped_column(default=0)
+    lifetime_points: Mapped[int] = mapped_column(default=0)
+    redeemed_points: Mapped[int] = mapped_column(default=0)
+    vip_tier_id: Mapped[str | None] = mapped_column(ForeignKey("vip_tiers.id", ondelete="SET NULL"))
+    date_of_birth: Mapped[dt.date | None]
+    shopify_created_at: Mapped[dt.datetime | None]
+
+    vip_tier: Mapped[VipTier | None] = relationship()
+
+    @property
+    def loyalty_status(self) -> str:
+        return "excluded" if self.is_excluded else "member"

@@ -1,0 +1,61 @@
+"""The points ledger: one earning entry per award, order, adjustment or anniversary."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shopify_app.db import Base
+from shopify_app.ids import new_id
+from shopify_app.models.customer import Customer
+from shopify_app.models.earning_rule import EarningRule
+from shopify_app.models.mixins import Timestamps
+
+
+class EntryStatus(str, enum.Enum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class EarningEntry(Timestamps, Base):
+    """``dedupe_key`` makes each business event count once per customer, enforced by the
+    database: ``rule:<id>`` for social and engagement awards (once per customer per rule),
+    ``order:<id>:rule:<id>`` for purchases. Manual adjustments leave it NULL."""
+
+    __tablename__ = "earning_entries"
+    __table_args__ = (
+        UniqueConstraint("customer_id", "dedupe_key"),
+        CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),
+        Index("ix_earning_entries_customer_id_created_at", "customer_id", "created_at"),
+        Index("ix_earning_entries_shop_id_status_points_due_at", "shop_id", "status", "points_due_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("cer"))
+    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    earning_rule_id: Mapped[str | None] = mapped_column(
+        ForeignKey("earning_rules.id", ondelete="SET NULL"), index=True
+    )
+    dedupe_key: Mapped[str | None] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(64))
+    base_points: Mapped[int]
+    points_multiplier: Mapped[Decimal] = mapped_column(Numeric(6, 3))
+    points: Mapped[int]
+    # Unspent, unexpired points of this lot; expiry and spending take the oldest lots first.
+    points_remaining: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(String(16))
+    points_given_at: Mapped[dt.datetime | None]
+    points_due_at: Mapped[dt.datetime | None]
+    points_expiry_at: Mapped[dt.datetime | None]
+    order_id: Mapped[str | None] = mapped_column(String(32))
+    order_number: Mapped[str | None] = mapped_column(String(32))
+    manual_intervention: Mapped[bool] = mapped_column(default=False)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    customer: Mapped[Customer] = relationship()
+    earning_rule: Mapped[EarningRule | None] = relationship()

@@ -1,0 +1,51 @@
+"""The transactional outbox: side effects recorded with the change that causes them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shopify_app.clock import utcnow
+from shopify_app.db import Base
+
+
+class OutboxTopic(str, enum.Enum):
+    SHOPIFY_CUSTOMER_METAFIELD = "shopify.customer_metafield"
+    KLAVIYO = "klaviyo"
+    OMNISEND = "omnisend"
+    POSTSCRIPT = "postscript"
+
+
+# Every points change of a customer is pushed to each of these.
+CUSTOMER_SYNC_TOPICS = tuple(OutboxTopic)
+
+
+class OutboxStatus(str, enum.Enum):
+    PENDING = "pending"
+    ENQUEUED = "enqueued"
+    DONE = "done"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_messages_status_id", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+    topic: Mapped[str] = mapped_column(String(64))
+    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    entry_id: Mapped[str | None] = mapped_column(ForeignKey("earning_entries.id", ondelete="SET NULL"))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING.value)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[dt.datetime | None]

@@ -1,0 +1,37 @@
+"""A Shopify store that installed the app, and its points-program settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shopify_app.db import Base
+from shopify_app.ids import new_id
+from shopify_app.models.mixins import Timestamps
+
+
+class Shop(Timestamps, Base):
+    __tablename__ = "shops"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("shop"))
+    domain: Mapped[str] = mapped_column(String(255), unique=True)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    installed_at: Mapped[dt.datetime | None]
+    uninstalled_at: Mapped[dt.datetime | None]
+
+    settings: Mapped[ProgramSettings] = relationship(back_populates="shop", lazy="joined")
+
+
+class ProgramSettings(Timestamps, Base):
+    """One row per shop; points_expiry_days = 0 means points never expire."""
+
+    __tablename__ = "program_settings"
+
+    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True)
+    points_expiry_days: Mapped[int] = mapped_column(default=0)
+    points_name: Mapped[str] = mapped_column(String(64), default="Points")
+
+    shop: Mapped[Shop] = relationship(back_populates="settings")

@@ -1,0 +1,24 @@
+"""VIP tiers: reached by lifetime points, they multiply what a member earns."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Numeric, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shopify_app.db import Base
+from shopify_app.ids import new_id
+from shopify_app.models.mixins import Timestamps
+
+
+class VipTier(Timestamps, Base):
+    __tablename__ = "vip_tiers"
+    __table_args__ = (UniqueConstraint("shop_id", "points_required"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("tier"))
+    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
+    points_required: Mapped[int]
+    points_multiplier: Mapped[Decimal] = mapped_column(Numeric(6, 3), default=Decimal("1"))
+    badge_color: Mapped[str] = mapped_column(String(16), default="#8c9196")
