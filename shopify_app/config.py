@@ -8,7 +8,7 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEV_API_KEY = "dev-loyalty-api-key"
-DEV_API_SECRET = "dev-loyalty-api-secret"
+DEV_API_SECRET = "dev-loyalty-api-secret-not-for-production"
 SHOPIFY_API_VERSION = "2026-10"
 
 
