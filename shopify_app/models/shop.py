@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shopify_app.db import Base
@@ -21,6 +21,13 @@ class Shop(Timestamps, Base):
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     installed_at: Mapped[dt.datetime | None]
     uninstalled_at: Mapped[dt.datetime | None]
+    # The offline access token and its refresh token, encrypted with the app secret and
+    # always written together: a refresh retires the previous refresh token.
+    access_token_ciphertext: Mapped[str | None] = mapped_column(Text)
+    access_token_expires_at: Mapped[dt.datetime | None]
+    refresh_token_ciphertext: Mapped[str | None] = mapped_column(Text)
+    refresh_token_expires_at: Mapped[dt.datetime | None]
+    scopes: Mapped[str] = mapped_column(String(1024), default="")
 
     settings: Mapped[ProgramSettings] = relationship(back_populates="shop", lazy="joined")
 
