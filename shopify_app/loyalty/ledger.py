@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -15,6 +16,7 @@ from shopify_app.loyalty.tiers import multiplier_of, multiply, tier_for_lifetime
 from shopify_app.models import Customer, EarningEntry, EarningRule, EntryStatus, Shop
 
 _DIALECT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+_INSERT_ONCE: dict[str, Any] = {}
 
 
 def earn(
@@ -58,20 +60,27 @@ def earn(
         created_at=now,
         updated_at=now,
     )
-    insert = _DIALECT_INSERTS[session.get_bind().dialect.name]
-    statement = (
-        insert(EarningEntry)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["customer_id", "dedupe_key"])
-        .returning(EarningEntry)
-    )
-    entry = session.scalars(statement).first()
+    entry = session.scalars(_insert_entry_once(session), [values]).first()
     if entry is None:
         raise Conflict(f"Customer '{customer.shopify_customer_id}' already earned points for rule '{rule.id}'")
     if entry.status == EntryStatus.APPROVED.value:
         credit(session, customer, entry.points, now=now)
     side_effects.points_awarded(session, entry, customer, rule_name=rule.name)
     return entry
+
+
+def _insert_entry_once(session: Session) -> Any:
+    """INSERT … ON CONFLICT (customer_id, dedupe_key) DO NOTHING RETURNING the entry.
+
+    Built once per dialect; the values travel as parameters so the compiled SQL is cached."""
+    dialect = session.get_bind().dialect.name
+    if dialect not in _INSERT_ONCE:
+        _INSERT_ONCE[dialect] = (
+            _DIALECT_INSERTS[dialect](EarningEntry)
+            .on_conflict_do_nothing(index_elements=["customer_id", "dedupe_key"])
+            .returning(EarningEntry)
+        )
+    return _INSERT_ONCE[dialect]
 
 
 def expiry_for(shop: Shop, given_at: dt.datetime | None) -> dt.datetime | None:

@@ -26,4 +26,4 @@ class ApiKey(Base):
     last_used_at: Mapped[dt.datetime | None]
     revoked_at: Mapped[dt.datetime | None]
 
-    shop: Mapped[Shop] = relationship()
+    shop: Mapped[Shop] = relationship(lazy="joined")

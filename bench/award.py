@@ -1,0 +1,140 @@
+"""Award endpoint throughput and latency against the framework's floor (GET /healthz).
+
+Runs the app under gunicorn against a fresh PostgreSQL database with many distinct members,
+drives both endpoints with wrk (same connections, threads and duration) and prints
+requests/s, p50 and p99 for each and the ratio award/healthz. Not a test: see docs/benchmarks.md.
+
+    python bench/award.py [--workers 4] [--connections 16] [--duration 15] [--customers 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-server", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (1 = sync worker)")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--duration", type=int, default=15)
+    parser.add_argument("--customers", type=int, default=20000)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed: apt-get install -y wrk")
+
+    with fresh_database(args.database_server) as database_url:
+        env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": args.redis_url, "APP_ENV": "development"}
+        flask = [str(VENV_BIN / "flask"), "--app", "wsgi"]
+        subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
+        demo = json.loads(subprocess.run([*flask, "demo", "seed", "--json", "--customers", str(args.customers)],
+                                         cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout)
+        rules = {rule["action"]: rule["id"] for rule in demo["earning_rules"]}
+        port = free_port()
+        server = subprocess.Popen(
+            [str(VENV_BIN / "gunicorn"), "wsgi:app", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
+             "--threads", str(args.threads), "--log-level", "warning"],
+            cwd=ROOT, env=env,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wait_until_up(base + "/healthz")
+            wrk_args = ["-t", "2", "-c", str(args.connections), "-d", f"{args.duration}s", "--latency"]
+            run_wrk([*wrk_args[:-2], "3s", base + "/healthz"])  # warm-up
+            healthz = run_wrk([*wrk_args, base + "/healthz"])
+            award = run_wrk([*wrk_args, "-s", str(ROOT / "bench" / "award_wrk.lua"), base, "--", demo["api_key"],
+                             rules["follow_on_instagram"], rules["join_newsletter"], str(args.customers), "2"])
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+    report = {
+        "machine": machine(),
+        "gunicorn": {"workers": args.workers, "threads": args.threads},
+        "wrk": {"threads": 2, "connections": args.connections, "duration_s": args.duration},
+        "healthz": healthz,
+        "award": award,
+        "ratio_award_to_healthz": round(award["requests_per_s"] / healthz["requests_per_s"], 3),
+    }
+    print(json.dumps(report, indent=2))
+
+
+class fresh_database:
+    """A database of the bench's own on the given server, dropped afterwards."""
+
+    def __init__(self, server_url: str) -> None:
+        self.server_url = server_url
+        self.name = f"loyalty_bench_{uuid.uuid4().hex[:8]}"
+        self.admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+
+    def __enter__(self) -> str:
+        with self.admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{self.name}"'))
+        return make_url(self.server_url).set(database=self.name).render_as_string(hide_password=False)
+
+    def __exit__(self, *_: object) -> None:
+        with self.admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
+def run_wrk(arguments: list[str]) -> dict[str, float]:
+    output = subprocess.run(["wrk", *arguments], check=True, capture_output=True, text=True).stdout
+    result = {"requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))}  # type: ignore[union-attr]
+    for label, key in (("50%", "p50_ms"), ("99%", "p99_ms")):
+        match = re.search(rf"{re.escape(label)}\s+([\d.]+)(us|ms|s)\b", output)
+        if match:
+            value, unit = float(match.group(1)), match.group(2)
+            result[key] = round(value / 1000 if unit == "us" else value * 1000 if unit == "s" else value, 2)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    result["non_2xx"] = int(errors.group(1)) if errors else 0
+    not_created = re.search(r"NOT_CREATED (\d+)", output)
+    if not_created:
+        result["not_201"] = int(not_created.group(1))
+    return result
+
+
+def wait_until_up(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), "unknown CPU")
+    return f"{os.cpu_count()} cores, {cpu}"
+
+
+if __name__ == "__main__":
+    main()
