@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from shopify_app.models import ActivityLogEntry, Customer, EarningEntry, OutboxMessage
@@ -37,14 +38,14 @@ def tier_changed(session: Session, customer: Customer, *, previous_tier_id: str 
 
 
 def enqueue_customer_sync(session: Session, customer: Customer, *, reason: str, entry_id: str | None = None) -> None:
-    """One outbox row per destination; the relay delivers them after commit."""
-    session.add_all(
-        OutboxMessage(
-            shop_id=customer.shop_id,
-            topic=topic.value,
-            customer_id=customer.id,
-            entry_id=entry_id,
-            payload={"reason": reason},
-        )
-        for topic in CUSTOMER_SYNC_TOPICS
+    """One outbox row per destination; the relay delivers them after commit.
+
+    A bulk INSERT: nothing needs the new rows' ids back, so they go in one statement."""
+    session.execute(
+        insert(OutboxMessage.__table__),
+        [
+            dict(shop_id=customer.shop_id, topic=topic.value, customer_id=customer.id, entry_id=entry_id,
+                 payload={"reason": reason})
+            for topic in CUSTOMER_SYNC_TOPICS
+        ],
     )
