@@ -1,0 +1,89 @@
+"""The command-line interface: demo seed, API keys, schema."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Flask
+from sqlalchemy import func, select
+
+from shopify_app.db import sessionmaker_for
+from shopify_app.models import ApiKey, Customer, EarningRule, Shop, VipTier
+
+
+def seed(app: Flask, *args: str) -> dict:  # type: ignore[type-arg]
+    result = app.test_cli_runner().invoke(args=["demo", "seed", "--json", *args])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def counts(app: Flask) -> dict[str, int]:
+    with sessionmaker_for(app)() as session:
+        return {model.__name__: session.scalar(select(func.count()).select_from(model)) or 0
+                for model in (Shop, ApiKey, Customer, EarningRule, VipTier)}
+
+
+def test_demo_seed_prints_the_documented_object_and_is_idempotent(app: Flask) -> None:
+    first = seed(app)
+    assert set(first) == {"shop", "api_key", "read_only_api_key", "vip_tiers", "earning_rules", "customers"}
+    assert first["shop"] == "demo-loyalty.myshopify.com"
+    assert [(t["name"], t["points_required"], t["points_multiplier"]) for t in first["vip_tiers"]] == [
+        ("Bronze", 0, 1.0), ("Silver", 500, 1.25), ("Gold", 1000, 1.5)]
+    assert set(first["vip_tiers"][0]) == {"id", "name", "points_required", "points_multiplier"}
+    rules = {r["action"]: r for r in first["earning_rules"]}
+    assert set(rules["follow_on_instagram"]) == {"id", "name", "action", "category", "points_to_give", "is_active",
+                                                 "approval_time"}
+    assert {a: (r["category"], r["points_to_give"], r["is_active"], r["approval_time"]) for a, r in rules.items()} == {
+        "follow_on_instagram": ("social", 100, True, 0), "follow_on_tiktok": ("social", 50, True, 14),
+        "join_newsletter": ("engagement", 200, True, 0), "share_on_facebook": ("social", 15, False, 0),
+        "place_order": ("purchase", 1, True, 0), "birthday": ("birthday", 250, True, 0)}
+    assert first["customers"] == [
+        {"shopify_customer_id": "1001", "email": "gold@example.com", "loyalty_status": "member", "vip_tier": "Gold"},
+        {"shopify_customer_id": "1002", "email": "new@example.com", "loyalty_status": "member", "vip_tier": "Bronze"},
+        {"shopify_customer_id": "1003", "email": "excluded@example.com", "loyalty_status": "excluded",
+         "vip_tier": "Bronze"},
+    ]
+    before = counts(app)
+    again = seed(app)
+    assert counts(app) == before
+    assert (again["api_key"], again["read_only_api_key"]) == (first["api_key"], first["read_only_api_key"])
+
+
+def test_seeded_keys_are_valid(app: Flask) -> None:
+    demo = seed(app)
+    rule = next(r["id"] for r in demo["earning_rules"] if r["action"] == "join_newsletter")
+    client = app.test_client()
+    ok = client.post(f"/v1/earning-rules/{rule}/award", json={"customer_identifier": "1002"},
+                     headers={"Authorization": demo["api_key"]})
+    read_only = client.post(f"/v1/earning-rules/{rule}/award", json={"customer_identifier": "1001"},
+                            headers={"Authorization": demo["read_only_api_key"]})
+    assert (ok.status_code, read_only.status_code) == (201, 403)
+
+
+def test_demo_members_for_load_tests(app: Flask) -> None:
+    seed(app, "--customers", "2500")
+    seed(app, "--customers", "2500")
+    with sessionmaker_for(app)() as session:
+        members = list(session.scalars(select(Customer.shopify_customer_id).where(Customer.email.like("member%"))))
+        last = session.scalars(select(Customer).where(Customer.shopify_customer_id == "2002500")).one()
+    assert len(members) == 2500
+    assert (last.email, last.current_points, last.lifetime_points) == ("member2500@example.com", 0, 0)
+
+
+def test_api_keys_create_and_revoke(app: Flask) -> None:
+    seed(app)
+    runner = app.test_cli_runner()
+    created = runner.invoke(args=["api-keys", "create", "demo-loyalty.myshopify.com", "--read-only"])
+    assert created.exit_code == 0, created.output
+    key = created.output.strip()
+    client = app.test_client()
+
+    def status() -> int:
+        return client.post("/v1/earning-rules/x/award", json={}, headers={"Authorization": key}).status_code
+
+    assert status() == 403  # read-only
+    revoked = runner.invoke(args=["api-keys", "revoke", key[:10]])
+    assert revoked.exit_code == 0, revoked.output
+    assert status() == 401
+    assert runner.invoke(args=["api-keys", "revoke", key[:10]]).exit_code != 0  # nothing live left
+    assert runner.invoke(args=["api-keys", "create", "nobody.myshopify.com"]).exit_code != 0
