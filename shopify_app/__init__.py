@@ -7,6 +7,9 @@ from flask import Flask
 from shopify_app import db, health, redis_conn
 from shopify_app.config import PROJECT_ROOT, Config
 
+# Shopify's largest webhook payloads (orders with many lines) stay well under this.
+MAX_REQUEST_BYTES = 4 * 1024 * 1024
+
 
 def create_app(config: Config | None = None) -> Flask:
     config = config or Config.from_env()
@@ -17,6 +20,7 @@ def create_app(config: Config | None = None) -> Flask:
     )
     app.config["LOYALTY"] = config
     app.config["SECRET_KEY"] = config.shopify_api_secret
+    app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     config.instance_path.mkdir(parents=True, exist_ok=True)
 
     db.init_app(app, config.resolved_database_url)

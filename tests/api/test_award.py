@@ -191,6 +191,13 @@ def test_bad_body_is_400_before_rule_lookup(client: FlaskClient, demo_shop: dict
     error_of(response)
 
 
+def test_oversized_body_is_413(client: FlaskClient, demo_shop: dict[str, Any]) -> None:
+    body = b'{"customer_identifier": "' + b"x" * (5 * 1024 * 1024) + b'"}'
+    response = award(client, demo_shop["rules"]["follow_on_instagram"], demo_shop["api_key"], raw=body)
+    assert response.status_code == 413
+    error_of(response)
+
+
 # --- checks 3 to 7 -----------------------------------------------------------------------------
 
 
