@@ -32,5 +32,10 @@ def award_rule(
         )
     return earn(
         session, shop=shop, customer=customer, rule=rule, base_points=rule.points_to_give,
-        dedupe_key=f"rule:{rule.id}", now=now,
+        dedupe_key=rule_dedupe_key(rule.id), now=now,
     )
+
+
+def rule_dedupe_key(rule_id: str) -> str:
+    """The ledger key that makes a rule count once per customer."""
+    return f"rule:{rule_id}"
