@@ -68,8 +68,7 @@ def summarize(session: Session, customer: Customer, *, now: dt.datetime | None =
         customer=customer,
         pending_points=int(pending),
         next_tier=next_tier(session, customer),
-        # MIN over a CASE loses the column type on some backends; normalise to aware UTC.
-        points_expire_at=_as_utc(next_expiry),
+        points_expire_at=next_expiry,
     )
 
 
@@ -124,11 +123,3 @@ def history(session: Session, customer: Customer, *, page: int, per_page: int) -
         .offset((page - 1) * per_page)
     )
     return HistoryPage(entries=list(entries), total=total, page=page, per_page=per_page)
-
-
-def _as_utc(value: dt.datetime | str | None) -> dt.datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value.astimezone(dt.timezone.utc)
