@@ -54,6 +54,11 @@ def current_shop() -> Shop:
     return g.proxy_shop  # type: ignore[no-any-return]
 
 
+def is_logged_in() -> bool:
+    proxy: ProxyRequest = g.proxy
+    return proxy.logged_in_customer_id is not None
+
+
 def logged_in_customer_id() -> str:
     """The shopper Shopify vouches for; 401 for an anonymous shopper."""
     proxy: ProxyRequest = g.proxy
@@ -68,8 +73,7 @@ def logged_in_customer() -> Customer:
 
 def optional_customer() -> Customer | None:
     """The logged-in member, or None for an anonymous shopper or one the app has not met yet."""
-    proxy: ProxyRequest = g.proxy
-    if proxy.logged_in_customer_id is None:
+    if not is_logged_in():
         return None
     try:
         return logged_in_customer()

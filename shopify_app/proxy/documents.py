@@ -1,5 +1,4 @@
-"""Storefront resources: the shopper's summary (the same fields as the customer metafield),
-ways to earn and VIP tiers."""
+"""Storefront resources: the shopper's summary (the customer metafield's fields), rules, tiers."""
 
 from __future__ import annotations
 

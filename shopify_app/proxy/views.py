@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, request
+from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
 from shopify_app.api import jsonapi, serializers
@@ -11,7 +11,9 @@ from shopify_app.errors import BadRequest
 from shopify_app.loyalty import storefront
 from shopify_app.loyalty.awarding import award_rule
 from shopify_app.proxy import documents
-from shopify_app.proxy.auth import current_shop, logged_in_customer, logged_in_customer_id, optional_customer
+from shopify_app.proxy.auth import (
+    current_shop, is_logged_in, logged_in_customer, logged_in_customer_id, optional_customer,
+)
 
 
 def customer() -> ResponseReturnValue:
@@ -22,10 +24,8 @@ def customer() -> ResponseReturnValue:
 
 
 def earning_rules() -> ResponseReturnValue:
-    member = optional_customer()
-    ways = storefront.ways_to_earn(get_session(), current_shop().id, member)
-    logged_in = g.proxy.logged_in_customer_id is not None
-    return jsonapi.collection([documents.way_to_earn(way, logged_in=logged_in) for way in ways])
+    ways = storefront.ways_to_earn(get_session(), current_shop().id, optional_customer())
+    return jsonapi.collection([documents.way_to_earn(way, logged_in=is_logged_in()) for way in ways])
 
 
 def claim(rule_id: str) -> ResponseReturnValue:

@@ -46,6 +46,10 @@ def test_customer_summary_of_a_gold_member(client: FlaskClient, demo_shop: dict[
     }
 
 
+def test_an_excluded_customer_sees_their_status(client: FlaskClient, demo_shop: dict[str, Any]) -> None:
+    assert attributes(call(client, "/customer", "1003"))["status"] == "excluded"
+
+
 def test_customer_summary_shows_progress_pending_points_and_next_expiry(
     client: FlaskClient, app: Flask, demo_shop: dict[str, Any]
 ) -> None:
