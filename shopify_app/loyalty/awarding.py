@@ -19,7 +19,10 @@ def award_rule(
 ) -> EarningEntry:
     """Award ``rule_id`` once to a customer (object or identifier), checking in contract order:
     rule (404), customer (404), exclusion (403), category (422), once only (409)."""
-    rule = session.scalar(select(EarningRule).where(EarningRule.shop_id == shop.id, EarningRule.id == rule_id))
+    # No rule id holds a NUL, and PostgreSQL refuses one in a query parameter.
+    rule = None if "\x00" in rule_id else session.scalar(
+        select(EarningRule).where(EarningRule.shop_id == shop.id, EarningRule.id == rule_id)
+    )
     if rule is None or not rule.is_active:
         raise NotFound(f"Earning rule '{rule_id}' not found")
     if isinstance(customer, str):

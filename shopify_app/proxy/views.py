@@ -15,6 +15,8 @@ from shopify_app.proxy.auth import (
     current_shop, is_logged_in, logged_in_customer, logged_in_customer_id, optional_customer,
 )
 
+MAX_PAGE_NUMBER = 1_000_000
+
 
 def customer() -> ResponseReturnValue:
     summary = storefront.summarize(get_session(), logged_in_customer())
@@ -55,8 +57,9 @@ def _int_arg(name: str, default: int) -> int:
     value = request.args.get(name)
     if value is None:
         return default
-    if not value.isdigit() or int(value) < 1:
-        raise BadRequest(f"'{name}' must be a positive integer")
+    # Bounded so a huge page cannot overflow the database's OFFSET.
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_PAGE_NUMBER:
+        raise BadRequest(f"'{name}' must be an integer from 1 to {MAX_PAGE_NUMBER}")
     return int(value)
 
 

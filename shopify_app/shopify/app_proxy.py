@@ -63,7 +63,7 @@ def verify_proxy_request(
     if not any(matches):
         raise InvalidProxySignature("the signature does not match")
     timestamp = values.get("timestamp", [""])[0]
-    if not timestamp.isdigit():
+    if not _ascii_digits(timestamp):
         raise InvalidProxySignature("the timestamp is missing or not a number")
     now = time.time() if now is None else now
     if abs(now - int(timestamp)) > MAX_AGE_SECONDS:
@@ -72,8 +72,13 @@ def verify_proxy_request(
     if shop is None:
         raise InvalidProxySignature("the shop parameter is not a *.myshopify.com domain")
     customer_id = values.get("logged_in_customer_id", [""])[0]
-    if customer_id and not customer_id.isdigit():
+    if customer_id and not _ascii_digits(customer_id):
         raise InvalidProxySignature("logged_in_customer_id is not a Shopify customer id")
     return ProxyRequest(
         shop=shop, logged_in_customer_id=customer_id or None, signature=provided.decode(), timestamp=int(timestamp)
     )
+
+
+def _ascii_digits(value: str) -> bool:
+    # str.isdigit() alone accepts characters such as "²" that int() refuses.
+    return value.isascii() and value.isdigit()

@@ -119,6 +119,7 @@ def test_claim_awards_through_the_award_rules(client: FlaskClient, app: Flask, d
 
 @pytest.mark.parametrize("rule,customer_id,status,detail", [
     ("rule_missing", "1002", 404, "Earning rule 'rule_missing' not found"),
+    ("%00", "1002", 404, "not found"),
     ("share_on_facebook", "1002", 404, "not found"),
     ("join_newsletter", "1003", 403, "excluded"),
     ("place_order", "1002", 422, "only social and engagement rules"),
@@ -242,11 +243,13 @@ def test_history_is_this_customers_ledger_paginated(client: FlaskClient, demo_sh
             call(client, "/history", "1001").get_json(force=True)["data"]] == ["join_newsletter"]
 
 
-@pytest.mark.parametrize("params", [[("page", "0")], [("per_page", "x")], [("page", "-1")]])
+@pytest.mark.parametrize("params", [
+    [("page", "0")], [("per_page", "x")], [("page", "-1")], [("page", "²")], [("page", "9" * 30)],
+])
 def test_bad_pagination_is_a_400(client: FlaskClient, demo_shop: dict[str, Any], params: list[tuple[str, str]]) -> None:
     response = call(client, "/history", "1002", params=params)
     assert response.status_code == 400
-    assert "positive integer" in error_of(response)["detail"]
+    assert "must be an integer from 1 to" in error_of(response)["detail"]
 
 
 @pytest.mark.parametrize("shop,uninstalled", [("unknown-shop.myshopify.com", False), ("gone.myshopify.com", True)])

@@ -94,6 +94,8 @@ def test_previous_secret_is_accepted_during_a_rotation() -> None:
     ("shop", "evil.com/x.myshopify.com", "shop"),
     ("logged_in_customer_id", "gold@example.com", "customer id"),
     ("timestamp", "soon", "timestamp"),
+    ("timestamp", "\u00b2", "timestamp"),
+    ("logged_in_customer_id", "\u00b2", "customer id"),
 ])
 def test_signed_but_malformed_values_are_rejected(key: str, value: str, message: str) -> None:
     params = replaced(VECTOR_PARAMS, key, value)
