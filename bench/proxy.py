@@ -48,7 +48,9 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
-def run_load(base: str, secret: str, members: int, total: int, concurrency: int, limit_s: float) -> tuple[list[float], int]:
+def run_load(
+    base: str, secret: str, members: int, total: int, concurrency: int, limit_s: float
+) -> tuple[list[float], int]:
     latencies: list[float] = []
     failures = 0
     lock = threading.Lock()

@@ -39,7 +39,8 @@ def claim(rule_id: str) -> ResponseReturnValue:
 
 
 def vip_tiers() -> ResponseReturnValue:
-    return jsonapi.collection([documents.vip_tier(tier) for tier in storefront.vip_tiers(get_session(), current_shop().id)])
+    tiers = storefront.vip_tiers(get_session(), current_shop().id)
+    return jsonapi.collection([documents.vip_tier(tier) for tier in tiers])
 
 
 def history() -> ResponseReturnValue:

@@ -29,6 +29,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 PROXY_PREFIX = "/apps/loyalty"
 
+# Generous: CI machines are small and may be busy; a broken widget still fails, only later.
+expect.set_options(timeout=15_000)
+
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium")
 
 

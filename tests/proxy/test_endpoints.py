@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from typing import Any
@@ -162,8 +163,8 @@ def test_claims_in_the_same_second_need_distinct_nonces(client: FlaskClient, dem
     # Without a nonce both claims carry the same signature: the second is taken for a replay.
     assert claim(client, rules["join_newsletter"], "1002", params=[], timestamp=now).status_code == 201
     assert claim(client, rules["follow_on_instagram"], "1002", params=[], timestamp=now).status_code == 401
-    assert claim(client, rules["follow_on_instagram"], "1002", params=[("nonce", "a")], timestamp=now).status_code == 201
-    assert claim(client, rules["follow_on_tiktok"], "1002", params=[("nonce", "b")], timestamp=now).status_code == 201
+    for rule, nonce in (("follow_on_instagram", "a"), ("follow_on_tiktok", "b")):
+        assert claim(client, rules[rule], "1002", params=[("nonce", nonce)], timestamp=now).status_code == 201
 
 
 def test_reads_may_repeat_a_signature(client: FlaskClient, demo_shop: dict[str, Any]) -> None:
@@ -191,9 +192,9 @@ def test_forged_requests_are_unauthorized(client: FlaskClient, demo_shop: dict[s
 
 def test_the_previous_secret_is_accepted_during_a_rotation(app: Flask, demo_shop: dict[str, Any]) -> None:
     config = app.config["LOYALTY"]
-    rotated = app.config["LOYALTY"] = type(config)(**{
-        **config.__dict__, "shopify_api_secret": "rotated-secret", "shopify_api_secret_previous": config.shopify_api_secret,
-    })
+    rotated = app.config["LOYALTY"] = dataclasses.replace(
+        config, shopify_api_secret="rotated-secret", shopify_api_secret_previous=config.shopify_api_secret
+    )
     try:
         client = app.test_client()
         assert call(client, "/customer", "1001").status_code == 200

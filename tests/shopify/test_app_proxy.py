@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from shopify_app.shopify.app_proxy import InvalidProxySignature, sign, signature_message, verify_proxy_request
+from shopify_app.shopify.app_proxy import (
+    InvalidProxySignature, ProxyRequest, sign, signature_message, verify_proxy_request,
+)
 
 # Shopify's documented example (secret "hush"), with repeated "extra" values joined by a comma.
 VECTOR_SECRET = "hush"
@@ -21,7 +23,7 @@ def replaced(params: list[tuple[str, str]], key: str, value: str) -> list[tuple[
     return [(k, value if k == key else v) for k, v in params]
 
 
-def verify(params: list[tuple[str, str]], secrets: list[str] | None = None, now: float | None = None):  # type: ignore[no-untyped-def]
+def verify(params: list[tuple[str, str]], secrets: list[str] | None = None, now: float | None = None) -> ProxyRequest:
     return verify_proxy_request(params, secrets=secrets or [VECTOR_SECRET],
                                 now=VECTOR_TIMESTAMP + 1 if now is None else now)
 
