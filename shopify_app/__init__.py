@@ -26,9 +26,10 @@ def create_app(config: Config | None = None) -> Flask:
     db.init_app(app, config.resolved_database_url)
     redis_conn.init_app(app, config)
 
-    from shopify_app import api, cli
+    from shopify_app import api, cli, proxy
 
     api.register(app)
+    proxy.register(app)
     health.register(app)
     cli.register(app)
     return app

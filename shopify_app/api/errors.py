@@ -14,8 +14,12 @@ from shopify_app.errors import DomainError
 logger = logging.getLogger(__name__)
 
 
+# The storefront's app-proxy endpoints answer with the same JSON error documents.
+JSON_PREFIXES = ("/v1", "/proxy")
+
+
 def _is_api_request() -> bool:
-    return request.path == "/v1" or request.path.startswith("/v1/")
+    return any(request.path == prefix or request.path.startswith(prefix + "/") for prefix in JSON_PREFIXES)
 
 
 def register(app: Flask) -> None:

@@ -12,9 +12,19 @@ from shopify_app.errors import BadRequest
 CONTENT_TYPE = "application/vnd.api+json"
 
 
+def resource(resource_type: str, resource_id: str, attributes: dict[str, Any]) -> dict[str, Any]:
+    return {"type": resource_type, "id": resource_id, "attributes": attributes}
+
+
 def document(resource_type: str, resource_id: str, attributes: dict[str, Any], status: int = 200) -> Response:
-    body = {"data": {"type": resource_type, "id": resource_id, "attributes": attributes}}
-    return respond(body, status)
+    return respond({"data": resource(resource_type, resource_id, attributes)}, status)
+
+
+def collection(resources: list[dict[str, Any]], meta: dict[str, Any] | None = None) -> Response:
+    body: dict[str, Any] = {"data": resources}
+    if meta is not None:
+        body["meta"] = meta
+    return respond(body, 200)
 
 
 def error_document(status: int, title: str, detail: str) -> Response:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response
 
 from shopify_app.api.jsonapi import document
@@ -10,21 +12,20 @@ from shopify_app.models import EarningEntry
 
 
 def earning_history_entry(entry: EarningEntry, status: int = 200) -> Response:
-    return document(
-        "earning_history_entry",
-        entry.id,
-        {
-            "earning_rule_id": entry.earning_rule_id,
-            "action": entry.action,
-            "points": entry.points,
-            "base_points": entry.base_points,
-            "points_multiplier": float(entry.points_multiplier),
-            "status": entry.status,
-            "points_given_at": isoformat_z(entry.points_given_at),
-            "points_due_at": isoformat_z(entry.points_due_at),
-            "points_expiry_at": isoformat_z(entry.points_expiry_at),
-            "created_at": isoformat_z(entry.created_at),
-            "updated_at": isoformat_z(entry.updated_at),
-        },
-        status,
-    )
+    return document("earning_history_entry", entry.id, earning_history_entry_attributes(entry), status)
+
+
+def earning_history_entry_attributes(entry: EarningEntry) -> dict[str, Any]:
+    return {
+        "earning_rule_id": entry.earning_rule_id,
+        "action": entry.action,
+        "points": entry.points,
+        "base_points": entry.base_points,
+        "points_multiplier": float(entry.points_multiplier),
+        "status": entry.status,
+        "points_given_at": isoformat_z(entry.points_given_at),
+        "points_due_at": isoformat_z(entry.points_due_at),
+        "points_expiry_at": isoformat_z(entry.points_expiry_at),
+        "created_at": isoformat_z(entry.created_at),
+        "updated_at": isoformat_z(entry.updated_at),
+    }

@@ -19,7 +19,10 @@ def award_rule(
 ) -> EarningEntry:
     """Award ``rule_id`` once to a customer (object or identifier), checking in contract order:
     rule (404), customer (404), exclusion (403), category (422), once only (409)."""
-    rule = session.scalar(select(EarningRule).where(EarningRule.shop_id == shop.id, EarningRule.id == rule_id))
+    # No rule id holds a NUL, and PostgreSQL refuses one in a query parameter.
+    rule = None if "\x00" in rule_id else session.scalar(
+        select(EarningRule).where(EarningRule.shop_id == shop.id, EarningRule.id == rule_id)
+    )
     if rule is None or not rule.is_active:
         raise NotFound(f"Earning rule '{rule_id}' not found")
     if isinstance(customer, str):
@@ -32,5 +35,10 @@ def award_rule(
         )
     return earn(
         session, shop=shop, customer=customer, rule=rule, base_points=rule.points_to_give,
-        dedupe_key=f"rule:{rule.id}", now=now,
+        dedupe_key=rule_dedupe_key(rule.id), now=now,
     )
+
+
+def rule_dedupe_key(rule_id: str) -> str:
+    """The ledger key that makes a rule count once per customer."""
+    return f"rule:{rule_id}"

@@ -1,0 +1,31 @@
+"""The storefront's API behind Shopify's app proxy: every request signed, scoped to one shopper."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, Response
+from flask.typing import ResponseReturnValue
+from redis.exceptions import RedisError
+
+from shopify_app.api.jsonapi import error_document
+from shopify_app.proxy import views
+from shopify_app.proxy.auth import require_proxy_signature
+
+bp = Blueprint("proxy", __name__, url_prefix="/proxy")
+bp.before_request(require_proxy_signature)
+views.register(bp)
+
+
+@bp.after_request
+def _never_cache(response: Response) -> Response:
+    # Answers carry one shopper's data; no shared cache between Shopify and the shopper may keep them.
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.errorhandler(RedisError)
+def _replay_store_down(_error: RedisError) -> ResponseReturnValue:
+    return error_document(503, "Service Unavailable", "Cannot accept writes right now; try again shortly")
+
+
+def register(app: Flask) -> None:
+    app.register_blueprint(bp)

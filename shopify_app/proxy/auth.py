@@ -1,0 +1,81 @@
+"""App-proxy authentication: Shopify's signature names the shop and the logged-in shopper."""
+
+from __future__ import annotations
+
+import time
+
+from flask import current_app, g, request
+
+from shopify_app import loyalty_config
+from shopify_app.db import get_session
+from shopify_app.errors import NotFound, Unauthorized
+from shopify_app.loyalty.customers import find_customer
+from shopify_app.loyalty.shops import get_shop
+from shopify_app.models import Customer, Shop
+from shopify_app.redis_conn import get_redis
+from shopify_app.shopify.app_proxy import MAX_AGE_SECONDS, InvalidProxySignature, ProxyRequest, verify_proxy_request
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def require_proxy_signature() -> None:
+    """Blueprint before_request hook: 401 unless Shopify signed this request recently,
+    401 for a write whose signature was used before, 404 for a shop without the app."""
+    config = loyalty_config(current_app)
+    now = time.time()
+    try:
+        proxy = verify_proxy_request(
+            request.args.items(multi=True),
+            secrets=[config.shopify_api_secret, config.shopify_api_secret_previous],
+            now=now,
+        )
+    except InvalidProxySignature as error:
+        raise Unauthorized(f"Invalid app proxy request: {error}") from None
+    if request.method not in READ_METHODS:
+        refuse_replay(proxy, now)
+    shop = get_shop(get_session(), proxy.shop)
+    if shop is None or shop.uninstalled_at is not None:
+        raise NotFound(f"Shop '{proxy.shop}' has no loyalty program")
+    g.proxy = proxy
+    g.proxy_shop = shop
+
+
+def refuse_replay(proxy: ProxyRequest, now: float) -> None:
+    """A signature authorises one write: Shopify signs the query but not the path or body,
+    so a captured signed URL could otherwise be sent again while its timestamp is fresh."""
+    # Kept until the timestamp is out of the window, after which the signature check refuses it anyway.
+    ttl = max(int(proxy.timestamp + MAX_AGE_SECONDS - now) + 1, 1)
+    first_use = get_redis(current_app).set(f"proxy:used-signature:{proxy.signature}", 1, nx=True, ex=ttl)
+    if not first_use:
+        raise Unauthorized("This signed request was already used; send a new request")
+
+
+def current_shop() -> Shop:
+    return g.proxy_shop  # type: ignore[no-any-return]
+
+
+def is_logged_in() -> bool:
+    proxy: ProxyRequest = g.proxy
+    return proxy.logged_in_customer_id is not None
+
+
+def logged_in_customer_id() -> str:
+    """The shopper Shopify vouches for; 401 for an anonymous shopper."""
+    proxy: ProxyRequest = g.proxy
+    if proxy.logged_in_customer_id is None:
+        raise Unauthorized("Log in to your account to use the loyalty program")
+    return proxy.logged_in_customer_id
+
+
+def logged_in_customer() -> Customer:
+    return find_customer(get_session(), current_shop().id, logged_in_customer_id())
+
+
+def optional_customer() -> Customer | None:
+    """The logged-in member, or None for an anonymous shopper or one the app has not met yet."""
+    if not is_logged_in():
+        return None
+    try:
+        return logged_in_customer()
+    except NotFound:
+        return None

@@ -1,0 +1,72 @@
+"""GET /proxy/customer, /earning-rules, /vip-tiers, /history and POST /earning-rules/{id}/claim."""
+
+from __future__ import annotations
+
+from flask import Blueprint, request
+from flask.typing import ResponseReturnValue
+
+from shopify_app.api import jsonapi, serializers
+from shopify_app.db import get_session
+from shopify_app.errors import BadRequest
+from shopify_app.loyalty import storefront
+from shopify_app.loyalty.awarding import award_rule
+from shopify_app.proxy import documents
+from shopify_app.proxy.auth import (
+    current_shop, is_logged_in, logged_in_customer, logged_in_customer_id, optional_customer,
+)
+
+MAX_PAGE_NUMBER = 1_000_000
+
+
+def customer() -> ResponseReturnValue:
+    summary = storefront.summarize(get_session(), logged_in_customer())
+    return jsonapi.document(
+        "loyalty_customer", summary.customer.shopify_customer_id, documents.customer_attributes(summary)
+    )
+
+
+def earning_rules() -> ResponseReturnValue:
+    ways = storefront.ways_to_earn(get_session(), current_shop().id, optional_customer())
+    return jsonapi.collection([documents.way_to_earn(way, logged_in=is_logged_in()) for way in ways])
+
+
+def claim(rule_id: str) -> ResponseReturnValue:
+    session = get_session()
+    # The identifier, not a loaded customer, so award_rule reports a missing rule before a missing customer.
+    entry = award_rule(session, current_shop(), rule_id, logged_in_customer_id())
+    session.commit()
+    return serializers.earning_history_entry(entry, status=201)
+
+
+def vip_tiers() -> ResponseReturnValue:
+    tiers = storefront.vip_tiers(get_session(), current_shop().id)
+    return jsonapi.collection([documents.vip_tier(tier) for tier in tiers])
+
+
+def history() -> ResponseReturnValue:
+    page = storefront.history(
+        get_session(), logged_in_customer(), page=_int_arg("page", 1), per_page=_int_arg("per_page", 20)
+    )
+    return jsonapi.collection(
+        [jsonapi.resource("earning_history_entry", entry.id, serializers.earning_history_entry_attributes(entry))
+         for entry in page.entries],
+        meta={"page": page.page, "per_page": page.per_page, "total": page.total},
+    )
+
+
+def _int_arg(name: str, default: int) -> int:
+    value = request.args.get(name)
+    if value is None:
+        return default
+    # Bounded so a huge page cannot overflow the database's OFFSET.
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_PAGE_NUMBER:
+        raise BadRequest(f"'{name}' must be an integer from 1 to {MAX_PAGE_NUMBER}")
+    return int(value)
+
+
+def register(bp: Blueprint) -> None:
+    bp.add_url_rule("/customer", view_func=customer, methods=["GET"])
+    bp.add_url_rule("/earning-rules", view_func=earning_rules, methods=["GET"])
+    bp.add_url_rule("/earning-rules/<rule_id>/claim", view_func=claim, methods=["POST"])
+    bp.add_url_rule("/vip-tiers", view_func=vip_tiers, methods=["GET"])
+    bp.add_url_rule("/history", view_func=history, methods=["GET"])

@@ -1,0 +1,161 @@
+"""The storefront widget in real headless Chromium, against the app's real /proxy routes:
+the block's markup rendered with a member's metafield, the real asset, signed proxy calls."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from flask import Flask
+from playwright.sync_api import BrowserContext, Page, Route, expect, sync_playwright
+from werkzeug.serving import make_server
+
+from shopify_app.config import PROJECT_ROOT
+from shopify_app.db import sessionmaker_for
+from shopify_app.loyalty import storefront
+from shopify_app.loyalty.customers import find_customer
+from shopify_app.proxy.documents import customer_attributes
+from tests.api.test_award import customer_row
+from tests.extension.theme import EXTENSION, render_block
+from tests.proxy.signing import signed_query
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+PROXY_PREFIX = "/apps/loyalty"
+
+# Generous: CI machines are small and may be busy; a broken widget still fails, only later.
+expect.set_options(timeout=15_000)
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium")
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def context() -> Iterator[BrowserContext]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser.new_context(viewport={"width": 1280, "height": 900})
+        finally:
+            browser.close()
+
+
+@dataclass
+class Storefront:
+    """A theme page as Shopify serves it, with the app proxy in front of the app's real routes."""
+
+    page: Page
+    proxied: list[str] = field(default_factory=list)
+    elsewhere: list[str] = field(default_factory=list)
+
+
+def open_storefront(context: BrowserContext, app: Flask, live_server: str, shop_id: str,
+                    shopify_customer_id: str | None) -> Storefront:
+    customer = None
+    if shopify_customer_id:
+        with sessionmaker_for(app)() as session:
+            summary = storefront.summarize(session, find_customer(session, shop_id, shopify_customer_id))
+            metafield = customer_attributes(summary)
+        customer = {"id": shopify_customer_id, "metafields": {"app": {"loyalty": {"value": metafield}}}}
+    html = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Storefront</title>
+<link rel="stylesheet" href="/assets/loyalty-widget.css"></head>
+<body><main><h1>Demo storefront</h1></main>{render_block(customer=customer)}
+<script src="/assets/loyalty-widget.js" defer></script></body></html>"""
+    shop = Storefront(page=context.new_page())
+
+    def handle(route: Route) -> None:
+        url = urlsplit(route.request.url)
+        if url.netloc != urlsplit(live_server).netloc:
+            # Call-to-action pages (instagram.com…) never leave the machine.
+            shop.elsewhere.append(route.request.url)
+            route.fulfill(status=200, content_type="text/html", body="<p>call to action</p>")
+        elif url.path.startswith("/assets/"):
+            route.fulfill(path=str(EXTENSION / "assets" / Path(url.path).name))
+        elif url.path.startswith(PROXY_PREFIX + "/"):
+            # What Shopify's app proxy does: forward to the app's /proxy with a signed query.
+            shop.proxied.append(f"{route.request.method} {url.path}")
+            query = signed_query(shopify_customer_id, params=parse_qsl(url.query, keep_blank_values=True))
+            route.continue_(url=f"{live_server}/proxy{url.path[len(PROXY_PREFIX):]}?{query}")
+        else:
+            route.fulfill(status=200, content_type="text/html", body=html)
+
+    context.route("**/*", handle)
+    shop.page.goto(f"{live_server}/")
+    return shop
+
+
+def test_claiming_in_the_widget_updates_the_balance(
+    context: BrowserContext, app: Flask, live_server: str, demo_shop: dict[str, Any]
+) -> None:
+    shop = open_storefront(context, app, live_server, demo_shop["shop_id"], "1002")
+    page = shop.page
+    launcher = page.locator("[data-loyalty-launcher]")
+    expect(launcher).to_contain_text("0 points")
+    expect(launcher).to_contain_text("Bronze member")
+    assert shop.proxied == []  # the first paint came from the metafield
+
+    launcher.focus()
+    page.keyboard.press("Enter")
+    expect(launcher).to_have_attribute("aria-expanded", "true")
+    panel = page.get_by_role("dialog", name="Your rewards")
+    expect(panel).to_be_visible()
+    expect(panel.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "0")
+
+    panel.get_by_role("button", name="Claim 200 points for Join our newsletter").click()
+    expect(launcher).to_contain_text("200 points")
+    expect(panel.locator("[data-loyalty-status]")).to_have_text("You earned 200 points")
+
+    with context.expect_page() as popup:
+        panel.get_by_role("button", name="Claim 100 points for Follow us on Instagram").click()
+    assert popup.value.url.startswith("https://instagram.com/demo-loyalty")
+    expect(launcher).to_contain_text("300 points")
+    expect(panel.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "60")
+    expect(panel).to_contain_text("200 points to Silver")
+    expect(panel.locator("li", has_text="Join our newsletter")).to_contain_text("Completed")
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.bring_to_front()
+    page.screenshot(path=str(ARTIFACTS / "loyalty-widget.png"))
+
+    page.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
+    expect(launcher).to_be_focused()
+
+    assert customer_row(app, "1002").current_points == 300
+    assert [call for call in shop.proxied if call.startswith("POST")] == [
+        f"POST {PROXY_PREFIX}/earning-rules/{demo_shop['rules']['join_newsletter']}/claim",
+        f"POST {PROXY_PREFIX}/earning-rules/{demo_shop['rules']['follow_on_instagram']}/claim",
+    ]
+    assert shop.elsewhere == ["https://instagram.com/demo-loyalty"]
+
+
+def test_an_anonymous_shopper_sees_the_program_and_a_log_in_link(
+    context: BrowserContext, app: Flask, live_server: str, demo_shop: dict[str, Any]
+) -> None:
+    shop = open_storefront(context, app, live_server, demo_shop["shop_id"], None)
+    launcher = shop.page.locator("[data-loyalty-launcher]")
+    expect(launcher).to_contain_text("Earn points")
+    launcher.click()
+    panel = shop.page.get_by_role("dialog", name="Your rewards")
+    expect(panel.get_by_role("link", name="Log in")).to_have_attribute("href", "/account/login")
+    expect(panel.locator("li", has_text="Follow us on Instagram")).to_contain_text("+100 points")
+    expect(panel.get_by_role("button", name="Claim")).to_have_count(0)
+    ARTIFACTS.mkdir(exist_ok=True)
+    shop.page.screenshot(path=str(ARTIFACTS / "loyalty-widget-anonymous.png"))
+    assert shop.proxied == [f"GET {PROXY_PREFIX}/earning-rules"]

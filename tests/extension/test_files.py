@@ -1,0 +1,69 @@
+"""The theme app extension: Shopify CLI layout, valid schema, every string translated, small assets."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import tomllib
+from urllib.parse import urlsplit
+
+from shopify_app.config import PROJECT_ROOT
+
+from tests.extension.theme import BLOCK, EXTENSION, block_schema, locale, lookup, render_block
+
+MAX_GZIPPED_BYTES = 15 * 1024
+
+
+def test_cli_layout_and_schema() -> None:
+    config = tomllib.loads((EXTENSION / "shopify.extension.toml").read_text())
+    assert config["type"] == "theme"
+    schema = block_schema()
+    assert schema["target"] == "body"  # an app embed
+    for key in ("javascript", "stylesheet"):
+        assert (EXTENSION / "assets" / schema[key]).is_file()
+
+
+def test_every_schema_and_storefront_string_is_in_the_locales() -> None:
+    schema_strings = locale("en.default.schema.json")
+    schema_keys = re.findall(r'"t:([\w.]+)"', json.dumps(block_schema()))
+    assert schema_keys
+    for key in schema_keys:
+        assert isinstance(lookup(schema_strings, key), str), key
+    storefront_keys = re.findall(r"'(loyalty_widget\.\w+)' \| t", BLOCK.read_text())
+    assert len(storefront_keys) > 20
+    for key in storefront_keys:
+        assert isinstance(lookup(locale(), key), str), key
+
+
+def test_the_widget_is_under_15_kb_gzipped() -> None:
+    assets = b"".join(path.read_bytes() for path in sorted((EXTENSION / "assets").iterdir()))
+    assert len(gzip.compress(assets, compresslevel=9)) < MAX_GZIPPED_BYTES
+
+
+def test_the_block_renders_the_metafield_for_the_first_paint() -> None:
+    loyalty = {"points_balance": 1200, "vip_tier": {"name": "Gold"}, "status": "member"}
+    html = render_block(customer={"metafields": {"app": {"loyalty": {"value": loyalty}}}})
+    assert "1200 points" in html and "Gold member" in html
+    assert 'data-logged-in="true"' in html
+    state = re.search(r"<script type=\"application/json\" data-loyalty-state>(.*?)</script>", html, re.S)
+    assert state and json.loads(state.group(1)) == loyalty
+    i18n = re.search(r"data-loyalty-i18n>(.*?)</script>", html, re.S)
+    assert i18n and json.loads(i18n.group(1))["tier_progress"] == "{points} points to {tier}"
+
+
+def test_the_block_for_an_anonymous_shopper_prompts_to_log_in() -> None:
+    html = render_block(customer=None)
+    assert 'data-logged-in="false"' in html
+    assert 'href="/account/login"' in html
+    assert "data-loyalty-summary" not in html
+
+
+def test_the_app_proxy_forwards_apps_loyalty_to_the_apps_proxy_routes() -> None:
+    config = tomllib.loads((PROJECT_ROOT / "shopify.app.toml").read_text())
+    proxy = config["app_proxy"]
+    assert (proxy["prefix"], proxy["subpath"]) == ("apps", "loyalty")
+    origin = urlsplit(config["application_url"])
+    assert proxy["url"] == f"{origin.scheme}://{origin.netloc}/proxy"
+    assert "write_app_proxy" in config["access_scopes"]["scopes"].split(",")
+    assert block_schema()["settings"][0]["default"] == "/" + proxy["prefix"] + "/" + proxy["subpath"]
