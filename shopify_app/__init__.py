@@ -22,8 +22,9 @@ def create_app(config: Config | None = None) -> Flask:
     db.init_app(app, config.resolved_database_url)
     redis_conn.init_app(app, config)
 
-    from shopify_app import api, cli
+    from shopify_app import admin, api, cli
 
+    admin.register(app)
     api.register(app)
     health.register(app)
     cli.register(app)

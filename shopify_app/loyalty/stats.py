@@ -1,0 +1,119 @@
+"""The overview's figures: members, points by day, top earning rules and sync health."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import Date, cast, func, select
+from sqlalchemy.orm import Session
+
+from shopify_app.clock import utcnow
+from shopify_app.models import Customer, EarningEntry, EarningRule, EntryStatus, OutboxMessage, OutboxStatus
+from shopify_app.models.outbox import CUSTOMER_SYNC_TOPICS
+
+PERIODS = (30, 90)
+SERIES = ("issued", "redeemed", "pending", "expired")
+
+
+@dataclass
+class PointsByDay:
+    days: list[dt.date]
+    series: dict[str, list[int]]
+
+    @property
+    def totals(self) -> dict[str, int]:
+        return {name: sum(values) for name, values in self.series.items()}
+
+
+@dataclass
+class SyncHealth:
+    topic: str
+    last_success_at: dt.datetime | None = None
+    failed: int = 0
+    waiting: int = 0
+
+
+@dataclass
+class Overview:
+    members: int
+    excluded: int
+    points: PointsByDay
+    top_rules: list[tuple[str, int, int]]
+    sync: list[SyncHealth] = field(default_factory=list)
+
+
+def overview(session: Session, shop_id: str, days: int, *, now: dt.datetime | None = None) -> Overview:
+    now = now or utcnow()
+    since = (now - dt.timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    counts = dict(
+        session.execute(
+            select(Customer.is_excluded, func.count()).where(Customer.shop_id == shop_id).group_by(Customer.is_excluded)
+        ).tuples().all()
+    )
+    return Overview(
+        members=counts.get(False, 0), excluded=counts.get(True, 0),
+        points=points_by_day(session, shop_id, since, now), top_rules=top_rules(session, shop_id, since),
+        sync=sync_health(session, shop_id),
+    )
+
+
+def points_by_day(session: Session, shop_id: str, since: dt.datetime, now: dt.datetime) -> PointsByDay:
+    e = EarningEntry
+    approved = e.status == EntryStatus.APPROVED.value
+    queries = {
+        "issued": (e.points_given_at, e.points, [approved, e.points > 0]),
+        "redeemed": (e.points_given_at, -e.points, [approved, e.points < 0]),
+        "pending": (e.created_at, e.points, [e.status == EntryStatus.PENDING.value]),
+        # Lots whose expiry date has passed, counted by what was still unspent in them.
+        "expired": (e.points_expiry_at, e.points_remaining, [approved, e.points_expiry_at <= now]),
+    }
+    day_list = [(since + dt.timedelta(days=i)).date() for i in range((now.date() - since.date()).days + 1)]
+    series: dict[str, list[int]] = {}
+    for name, (column, amount, conditions) in queries.items():
+        day = cast(column, Date)
+        rows = session.execute(
+            select(day, func.sum(amount)).where(e.shop_id == shop_id, column >= since, *conditions).group_by(day)
+        ).tuples()
+        by_day = {str(d): int(total or 0) for d, total in rows}
+        series[name] = [by_day.get(str(d), 0) for d in day_list]
+    return PointsByDay(days=day_list, series=series)
+
+
+def top_rules(session: Session, shop_id: str, since: dt.datetime, limit: int = 5) -> list[tuple[str, int, int]]:
+    """(rule name, points, entries) of the rules that gave the most approved points since ``since``."""
+    e = EarningEntry
+    totals = (
+        select(e.earning_rule_id, func.sum(e.points).label("points"), func.count().label("entries"))
+        .where(e.shop_id == shop_id, e.created_at >= since, e.status == EntryStatus.APPROVED.value,
+               e.earning_rule_id.is_not(None))
+        .group_by(e.earning_rule_id)
+        .order_by(func.sum(e.points).desc())
+        .limit(limit)
+        .subquery()
+    )
+    rows = session.execute(
+        select(EarningRule.name, totals.c.points, totals.c.entries)
+        .join(totals, totals.c.earning_rule_id == EarningRule.id)
+        .order_by(totals.c.points.desc())
+    ).tuples()
+    return [(name, int(points), int(entries)) for name, points, entries in rows]
+
+
+def sync_health(session: Session, shop_id: str) -> list[SyncHealth]:
+    """Per service: the last successful push, failed jobs, and changes still waiting."""
+    health = {topic.value: SyncHealth(topic=topic.value) for topic in CUSTOMER_SYNC_TOPICS}
+    rows = session.execute(
+        select(OutboxMessage.topic, OutboxMessage.status, func.count(), func.max(OutboxMessage.processed_at))
+        .where(OutboxMessage.shop_id == shop_id)
+        .group_by(OutboxMessage.topic, OutboxMessage.status)
+    ).tuples()
+    for topic, status, count, last in rows:
+        item = health.setdefault(topic, SyncHealth(topic=topic))
+        if status == OutboxStatus.DONE.value:
+            item.last_success_at = last
+        elif status == OutboxStatus.FAILED.value:
+            item.failed = count
+        elif status in (OutboxStatus.PENDING.value, OutboxStatus.ENQUEUED.value):
+            item.waiting += count
+    return list(health.values())
