@@ -61,7 +61,7 @@ def _authenticate_token(raw: str, *, from_header: bool) -> ResponseReturnValue |
             secrets=[config.shopify_api_secret, config.shopify_api_secret_previous],
         )
     except InvalidSessionToken:
-        return reject()
+        return reject(fetch=from_header)
     if not from_header and request.method == "GET":
         exchange_token_on_first_load(verified, raw)
     shop = get_shop(get_session(), verified.shop)
@@ -93,10 +93,11 @@ def is_page_load() -> bool:
     return request.method == "GET" and not request.path.startswith("/admin/api/")
 
 
-def reject() -> Response:
+def reject(*, fetch: bool = False) -> Response:
     """A page load goes to the bounce page, which gets a fresh token from App Bridge and reloads;
-    any other call answers 401 with the header that makes App Bridge retry with a new token."""
-    if is_page_load():
+    a fetch (a Bearer header, a POST, an /admin/api call) answers 401 with the header that makes
+    App Bridge retry once with a new token."""
+    if is_page_load() and not fetch:
         args = [(k, v) for k, v in request.args.items(multi=True) if k != "id_token"]
         target = request.path + ("?" + urlencode(args) if args else "")
         return redirect(url_for("admin_public.bounce", **{"shopify-reload": target}))
