@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import Date, cast, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
@@ -71,7 +71,8 @@ def points_by_day(session: Session, shop_id: str, since: dt.datetime, now: dt.da
     day_list = [(since + dt.timedelta(days=i)).date() for i in range((now.date() - since.date()).days + 1)]
     series: dict[str, list[int]] = {}
     for name, (column, amount, conditions) in queries.items():
-        day = cast(column, Date)
+        # date() exists on both backends; SQLite answers a string and PostgreSQL a date, so keys are str.
+        day = func.date(column)
         rows = session.execute(
             select(day, func.sum(amount)).where(e.shop_id == shop_id, column >= since, *conditions).group_by(day)
         ).tuples()
