@@ -103,18 +103,28 @@ def top_rules(session: Session, shop_id: str, since: dt.datetime, limit: int = 5
 
 def sync_health(session: Session, shop_id: str) -> list[SyncHealth]:
     """Per service: the last successful push, failed jobs, and changes still waiting."""
+    o = OutboxMessage
     health = {topic.value: SyncHealth(topic=topic.value) for topic in CUSTOMER_SYNC_TOPICS}
+    # One MAX per topic, each a single probe of the (shop, status, topic, processed_at) index,
+    # rather than a GROUP BY over every row the shop ever synced.
+    last = session.execute(select(*(
+        select(func.max(o.processed_at))
+        .where(o.shop_id == shop_id, o.status == OutboxStatus.DONE.value, o.topic == topic)
+        .scalar_subquery()
+        for topic in health
+    ))).one()
+    for item, last_success in zip(health.values(), last):
+        item.last_success_at = last_success
+    unfinished = (OutboxStatus.FAILED.value, OutboxStatus.PENDING.value, OutboxStatus.ENQUEUED.value)
     rows = session.execute(
-        select(OutboxMessage.topic, OutboxMessage.status, func.count(), func.max(OutboxMessage.processed_at))
-        .where(OutboxMessage.shop_id == shop_id)
-        .group_by(OutboxMessage.topic, OutboxMessage.status)
+        select(o.topic, o.status, func.count())
+        .where(o.shop_id == shop_id, o.status.in_(unfinished))
+        .group_by(o.topic, o.status)
     ).tuples()
-    for topic, status, count, last in rows:
+    for topic, status, count in rows:
         item = health.setdefault(topic, SyncHealth(topic=topic))
-        if status == OutboxStatus.DONE.value:
-            item.last_success_at = last
-        elif status == OutboxStatus.FAILED.value:
+        if status == OutboxStatus.FAILED.value:
             item.failed = count
-        elif status in (OutboxStatus.PENDING.value, OutboxStatus.ENQUEUED.value):
+        else:
             item.waiting += count
     return list(health.values())
