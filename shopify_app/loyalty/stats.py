@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
@@ -61,24 +62,34 @@ def overview(session: Session, shop_id: str, days: int, *, now: dt.datetime | No
 def points_by_day(session: Session, shop_id: str, since: dt.datetime, now: dt.datetime) -> PointsByDay:
     e = EarningEntry
     approved = e.status == EntryStatus.APPROVED.value
-    queries = {
-        "issued": (e.points_given_at, e.points, [approved, e.points > 0]),
-        "redeemed": (e.points_given_at, -e.points, [approved, e.points < 0]),
-        "pending": (e.created_at, e.points, [e.status == EntryStatus.PENDING.value]),
-        # Lots whose expiry date has passed, counted by what was still unspent in them.
-        "expired": (e.points_expiry_at, e.points_remaining, [approved, e.points_expiry_at <= now]),
-    }
     day_list = [(since + dt.timedelta(days=i)).date() for i in range((now.date() - since.date()).days + 1)]
-    series: dict[str, list[int]] = {}
-    for name, (column, amount, conditions) in queries.items():
-        # date() exists on both backends; SQLite answers a string and PostgreSQL a date, so keys are str.
-        day = func.date(column)
-        rows = session.execute(
-            select(day, func.sum(amount)).where(e.shop_id == shop_id, column >= since, *conditions).group_by(day)
-        ).tuples()
-        by_day = {str(d): int(total or 0) for d, total in rows}
-        series[name] = [by_day.get(str(d), 0) for d in day_list]
-    return PointsByDay(days=day_list, series=series)
+    issued, redeemed = _sums_by_day(
+        session, e.points_given_at, since, [e.shop_id == shop_id, approved],
+        func.sum(case((e.points > 0, e.points), else_=0)), func.sum(case((e.points < 0, -e.points), else_=0)),
+    )
+    (pending,) = _sums_by_day(
+        session, e.created_at, since, [e.shop_id == shop_id, e.status == EntryStatus.PENDING.value],
+        func.sum(e.points),
+    )
+    # Lots whose expiry date has passed, counted by what was still unspent in them.
+    (expired,) = _sums_by_day(
+        session, e.points_expiry_at, since, [e.shop_id == shop_id, approved, e.points_expiry_at <= now],
+        func.sum(e.points_remaining),
+    )
+    series = {"issued": issued, "redeemed": redeemed, "pending": pending, "expired": expired}
+    return PointsByDay(
+        days=day_list, series={name: [values.get(str(d), 0) for d in day_list] for name, values in series.items()}
+    )
+
+
+def _sums_by_day(
+    session: Session, column: Any, since: dt.datetime, conditions: list[Any], *sums: Any
+) -> list[dict[str, int]]:
+    """One grouped scan of the entries whose ``column`` falls on or after ``since``: a day -> total map per sum."""
+    # date() exists on both backends; SQLite answers a string and PostgreSQL a date, so keys are str.
+    day = func.date(column)
+    rows = session.execute(select(day, *sums).where(column >= since, *conditions).group_by(day)).all()
+    return [{str(row[0]): int(row[i + 1] or 0) for row in rows} for i in range(len(sums))]
 
 
 def top_rules(session: Session, shop_id: str, since: dt.datetime, limit: int = 5) -> list[tuple[str, int, int]]:

@@ -15,14 +15,17 @@ branch_labels = None
 depends_on = None
 
 
-# Indexes the admin's queries need on the existing tables.
+# Indexes the admin's queries need on the existing tables: (name, table, columns, PostgreSQL INCLUDE).
 INDEXES = [
-    ("ix_earning_entries_shop_id_created_at", "earning_entries", ["shop_id", "created_at"]),
-    ("ix_earning_entries_shop_id_points_given_at", "earning_entries", ["shop_id", "points_given_at"]),
-    ("ix_earning_entries_shop_id_points_expiry_at", "earning_entries", ["shop_id", "points_expiry_at"]),
+    ("ix_earning_entries_shop_id_status_created_at", "earning_entries", ["shop_id", "status", "created_at"],
+     ["earning_rule_id", "points"]),
+    ("ix_earning_entries_shop_id_points_given_at", "earning_entries", ["shop_id", "points_given_at"],
+     ["status", "points"]),
+    ("ix_earning_entries_shop_id_points_expiry_at", "earning_entries", ["shop_id", "points_expiry_at"],
+     ["status", "points_remaining"]),
     ("ix_outbox_messages_shop_id_status_topic_processed_at", "outbox_messages",
-     ["shop_id", "status", "topic", "processed_at"]),
-    ("ix_customers_shop_id_created_at_id", "customers", ["shop_id", "created_at", "id"]),
+     ["shop_id", "status", "topic", "processed_at"], []),
+    ("ix_customers_shop_id_created_at_id", "customers", ["shop_id", "created_at", "id"], []),
 ]
 
 
@@ -74,12 +77,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_privacy_exports")),
     )
     op.create_index("ix_privacy_exports_shop_id_requested_at", "privacy_exports", ["shop_id", "requested_at"])
-    for name, table, columns in INDEXES:
-        op.create_index(name, table, columns)
+    for name, table, columns, included in INDEXES:
+        op.create_index(name, table, columns, postgresql_include=included)
 
 
 def downgrade() -> None:
-    for name, table, _columns in reversed(INDEXES):
+    for name, table, *_columns in reversed(INDEXES):
         op.drop_index(name, table_name=table)
     op.drop_index("ix_privacy_exports_shop_id_requested_at", table_name="privacy_exports")
     op.drop_table("privacy_exports")
