@@ -32,6 +32,7 @@ from shopify_app.db import engine_for, sessionmaker_for  # noqa: E402
 from shopify_app.ids import new_id  # noqa: E402
 from shopify_app.loyalty import demo  # noqa: E402
 from shopify_app.models import Customer, EarningEntry, EarningRule, OutboxMessage  # noqa: E402
+from shopify_app.redis_conn import get_redis  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 CUSTOMERS, ENTRIES, OUTBOX = 10_000, 100_000, 40_000
@@ -99,9 +100,9 @@ def seed(app) -> str:  # type: ignore[no-untyped-def]
                   for _ in range(OUTBOX)]
         for start in range(0, len(outbox), 5000):
             session.execute(insert(OutboxMessage), outbox[start:start + 5000])
-    with engine_for(app).connect() as connection:
-        connection.execute(text("ANALYZE"))
-        connection.commit()
+    # What autovacuum does after a bulk load: statistics, and the visibility map index-only scans need.
+    with engine_for(app).connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM ANALYZE"))
     return shop_id
 
 
@@ -116,18 +117,24 @@ def server_times(app, shop_id: str) -> list[tuple[str, float, float]]:  # type: 
              f"/admin/customers/{busiest}?status=pending", "/admin/settings", "/admin/privacy"]
     client = app.test_client()
     client.get("/admin/dev-login")
+    redis = get_redis(app)
     results = []
-    for url in pages:
+    # The overview keeps its history for a minute; "(cold)" rows drop that copy before every request.
+    for url, cold in [(page, False) for page in pages] + [("/admin/", True), ("/admin/?days=90", True)]:
         for _ in range(WARMUP):
             assert client.get(url).status_code == 200, url
         samples = []
         for _ in range(REQUESTS):
+            if cold:
+                for key in redis.scan_iter("admin:overview:*"):
+                    redis.delete(key)
             started = time.perf_counter()
             response = client.get(url)
             samples.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200
         samples.sort()
-        results.append((url, statistics.median(samples), samples[int(len(samples) * 0.95) - 1]))
+        label = f"{url} (cold)" if cold else url
+        results.append((label, statistics.median(samples), samples[int(len(samples) * 0.95) - 1]))
     return results
 
 

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from redis import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
@@ -14,6 +18,7 @@ from shopify_app.models import Customer, EarningEntry, EarningRule, EntryStatus,
 from shopify_app.models.outbox import CUSTOMER_SYNC_TOPICS
 
 PERIODS = (30, 90)
+HISTORY_CACHE_SECONDS = 60
 SERIES = ("issued", "redeemed", "pending", "expired")
 
 
@@ -44,7 +49,11 @@ class Overview:
     sync: list[SyncHealth] = field(default_factory=list)
 
 
-def overview(session: Session, shop_id: str, days: int, *, now: dt.datetime | None = None) -> Overview:
+def overview(
+    session: Session, shop_id: str, days: int, *, cache: Redis | None = None, now: dt.datetime | None = None
+) -> Overview:
+    """Members and sync health are read live; the history (chart, top rules) comes from ``cache``
+    when another load computed it in the last minute."""
     now = now or utcnow()
     since = (now - dt.timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
     counts = dict(
@@ -52,11 +61,36 @@ def overview(session: Session, shop_id: str, days: int, *, now: dt.datetime | No
             select(Customer.is_excluded, func.count()).where(Customer.shop_id == shop_id).group_by(Customer.is_excluded)
         ).tuples().all()
     )
+    key = f"admin:overview:{shop_id}:{days}:{now.date().isoformat()}"
+    points, rules = _cached(cache, key, lambda: (points_by_day(session, shop_id, since, now),
+                                                 top_rules(session, shop_id, since)))
     return Overview(
-        members=counts.get(False, 0), excluded=counts.get(True, 0),
-        points=points_by_day(session, shop_id, since, now), top_rules=top_rules(session, shop_id, since),
+        members=counts.get(False, 0), excluded=counts.get(True, 0), points=points, top_rules=rules,
         sync=sync_health(session, shop_id),
     )
+
+
+def _cached(
+    cache: Redis | None, key: str, compute: Callable[[], tuple[PointsByDay, list[tuple[str, int, int]]]]
+) -> tuple[PointsByDay, list[tuple[str, int, int]]]:
+    # The history scans months of ledger; a minute-old copy is fine for a dashboard. Redis
+    # trouble only costs the scan, never the page.
+    try:
+        raw = cache.get(key) if cache is not None else None
+    except RedisError:
+        cache, raw = None, None
+    if raw:
+        data = json.loads(raw)
+        points = PointsByDay(days=[dt.date.fromisoformat(d) for d in data["days"]], series=data["series"])
+        return points, [tuple(row) for row in data["top_rules"]]  # type: ignore[misc]
+    points, rules = compute()
+    if cache is not None:
+        value = {"days": [d.isoformat() for d in points.days], "series": points.series, "top_rules": rules}
+        try:
+            cache.set(key, json.dumps(value), ex=HISTORY_CACHE_SECONDS)
+        except RedisError:
+            pass
+    return points, rules
 
 
 def points_by_day(session: Session, shop_id: str, since: dt.datetime, now: dt.datetime) -> PointsByDay:
