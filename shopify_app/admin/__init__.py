@@ -12,7 +12,6 @@ from shopify_app.errors import DomainError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(auth.authenticate)
-bp.after_request(auth.frame_ancestors)
 for module in (overview, program, customers, settings, privacy):
     module.register(bp)
 
@@ -28,5 +27,6 @@ def domain_error(error: DomainError) -> ResponseReturnValue:
 
 def register(app: Flask) -> None:
     app.register_blueprint(bp)
+    app.after_request(auth.frame_ancestors)
     app.add_template_filter(when)
     app.register_blueprint(public.build_blueprint(dev_login=auth.dev_login_allowed(loyalty_config(app))))

@@ -108,7 +108,10 @@ def reject(*, fetch: bool = False) -> Response:
 
 
 def frame_ancestors(response: Response) -> Response:
-    """after_request: the admin may only be framed by its own shop's admin."""
+    """after_request for everything under /admin, errors and unknown paths included: the admin
+    may only be framed by its own shop's admin."""
+    if request.path != "/admin" and not request.path.startswith("/admin/"):
+        return response
     identity: AdminIdentity | None = g.get("admin")
     shop = identity.shop.domain if identity else valid_shop_domain(request.args.get("shop"))
     sources = ([f"https://{shop}"] if shop else []) + [ADMIN_ORIGIN]

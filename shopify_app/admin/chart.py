@@ -20,8 +20,17 @@ class Chart:
     baseline: float
 
 
+def nice_ceiling(value: int) -> int:
+    """The smallest 1, 2, 2.5 or 5 times a power of ten at or above ``value``, so ticks read well."""
+    magnitude = 10 ** (len(str(max(value, 1))) - 1)
+    for step in (1, 2, 2.5, 5, 10):
+        if value <= step * magnitude:
+            return int(step * magnitude)
+    return value
+
+
 def build(points: PointsByDay) -> Chart:
-    top = max([1, *(max(values) for values in points.series.values() if values)])
+    top = nice_ceiling(max([20, *(max(values) for values in points.series.values() if values)]))
     count = len(points.days)
     plot_w, plot_h = WIDTH - PAD_LEFT - 8, HEIGHT - PAD_BOTTOM - PAD_TOP
 

@@ -41,6 +41,5 @@ def build_blueprint(*, dev_login: bool) -> Blueprint:
     bp.add_url_rule("/session-bounce", view_func=bounce, methods=["GET"])
     if dev_login:
         bp.add_url_rule("/dev-login", view_func=dev_login_view, methods=["GET"])
-    bp.after_request(auth.frame_ancestors)
     bp.register_error_handler(DomainError, plain_error)
     return bp

@@ -114,6 +114,13 @@ def test_every_admin_page_has_the_frame_ancestors_header(admin: TokenClient, ses
         assert response.headers["Content-Security-Policy"] == expected, url
 
 
+def test_unknown_admin_paths_and_wrong_methods_carry_the_header_too(client) -> None:
+    for response in (client.get("/admin/no-such-page"), client.delete("/admin/rules")):
+        assert response.status_code in (404, 405)
+        assert response.headers["Content-Security-Policy"] == "frame-ancestors https://admin.shopify.com;"
+    assert "Content-Security-Policy" not in client.get("/healthz").headers
+
+
 def test_a_shop_that_has_not_installed_the_app_is_refused(app, client) -> None:
     token = factories.session_token(app.config["LOYALTY"], "stranger.myshopify.com")
     response = client.get("/admin/", headers={"Authorization": f"Bearer {token}"})
