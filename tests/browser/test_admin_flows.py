@@ -103,3 +103,21 @@ def test_every_page_renders_complete_without_shopify_scripts(page: Page, demo_sh
         screenshot(page, "page-" + name.lower().replace(" ", "-"))
     assert failed == []
     assert page.locator('script[src*="cdn.shopify.com"]').count() == 0
+
+
+def test_a_tier_threshold_change_shows_the_recompute_progress(page: Page, app: Flask, redis, demo_shop) -> None:
+    page.goto("/admin/dev-login")
+    page.get_by_role("link", name="VIP tiers").click()
+    page.get_by_role("link", name="Gold").click()
+    page.get_by_label("Lifetime points needed").fill("500")
+    page.get_by_role("button", name="Save tier").click()
+    expect(page.locator("#e-points_required")).to_have_text("Another tier already starts at this many points")
+    page.get_by_label("Lifetime points needed").fill("2000")
+    page.get_by_role("button", name="Save tier").click()
+    expect(page.locator("#toast")).to_contain_text("members' tiers are being recomputed")
+    bar = page.get_by_role("progressbar", name="Recomputing members' tiers")
+    expect(bar).to_have_attribute("aria-valuenow", "0")
+    run_worker(app, redis)
+    expect(bar).to_have_attribute("aria-valuenow", "100", timeout=10_000)
+    page.get_by_role("link", name="Customers", exact=True).click()
+    expect(page.locator("tr", has_text="Goldie")).to_contain_text("Silver")
