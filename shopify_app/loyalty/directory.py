@@ -28,26 +28,30 @@ def search(session: Session, shop_id: str, query: str, page: int = 1) -> Page:
 
     One row more than a page is read to know whether there is a next page, so no COUNT
     over the whole shop is needed."""
-    statement = select(Customer).options(joinedload(Customer.vip_tier)).where(Customer.shop_id == shop_id)
+    ids = select(Customer.id).where(Customer.shop_id == shop_id)
     value = query.strip()
     if value.startswith(GID_PREFIX):
         value = value[len(GID_PREFIX):]
     if value.isdigit():
-        statement = statement.where(Customer.shopify_customer_id == value)
+        ids = ids.where(Customer.shopify_customer_id == value)
     elif value.startswith("cus_"):
-        statement = statement.where(Customer.id == value)
+        ids = ids.where(Customer.id == value)
     elif "@" in value:
-        statement = statement.where(Customer.email_normalized.startswith(normalize_email(value), autoescape=True))
+        ids = ids.where(Customer.email_normalized.startswith(normalize_email(value), autoescape=True))
     elif value:
         pattern = f"%{value.lower()}%"
         full_name = func.lower(func.coalesce(Customer.first_name, "") + " " + func.coalesce(Customer.last_name, ""))
-        statement = statement.where(or_(full_name.like(pattern), Customer.email_normalized.like(pattern)))
+        ids = ids.where(or_(full_name.like(pattern), Customer.email_normalized.like(pattern)))
     page = max(page, 1)
+    newest_first = (Customer.created_at.desc(), Customer.id.desc())
+    # The page's ids come from the (shop_id, created_at, id) index alone; only those rows are read,
+    # so a deep page does not fetch every row it skips.
+    page_ids = ids.order_by(*newest_first).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1).subquery()
     rows = list(
         session.scalars(
-            statement.order_by(Customer.created_at.desc(), Customer.id.desc())
-            .offset((page - 1) * PAGE_SIZE)
-            .limit(PAGE_SIZE + 1)
+            select(Customer).options(joinedload(Customer.vip_tier))
+            .join(page_ids, page_ids.c.id == Customer.id)
+            .order_by(*newest_first)
         )
     )
     return Page(customers=rows[:PAGE_SIZE], page=page, has_next=len(rows) > PAGE_SIZE)
