@@ -26,8 +26,9 @@ def create_app(config: Config | None = None) -> Flask:
     db.init_app(app, config.resolved_database_url)
     redis_conn.init_app(app, config)
 
-    from shopify_app import api, cli, proxy
+    from shopify_app import admin, api, cli, proxy
 
+    admin.register(app)
     api.register(app)
     proxy.register(app)
     health.register(app)

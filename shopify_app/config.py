@@ -31,6 +31,8 @@ class Config:
     klaviyo_api_url: str = "https://a.klaviyo.com"
     omnisend_api_url: str = "https://api.omnisend.com"
     postscript_api_url: str = "https://api.postscript.io"
+    # The admin's development-only login (demo mode); check() refuses it in production.
+    admin_dev_login: bool = True
     extra: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -57,6 +59,7 @@ class Config:
             "klaviyo_api_url": env.get("KLAVIYO_API_URL", "https://a.klaviyo.com").rstrip("/"),
             "omnisend_api_url": env.get("OMNISEND_API_URL", "https://api.omnisend.com").rstrip("/"),
             "postscript_api_url": env.get("POSTSCRIPT_API_URL", "https://api.postscript.io").rstrip("/"),
+            "admin_dev_login": env.get("ADMIN_DEV_LOGIN", "0" if env.get("APP_ENV") == "production" else "1") == "1",
         }
         values.update(overrides)
         config = cls(**values)  # type: ignore[arg-type]
@@ -66,6 +69,8 @@ class Config:
     def check(self) -> None:
         if not self.is_production:
             return
+        if self.admin_dev_login:
+            raise ConfigError("ADMIN_DEV_LOGIN is for development only and cannot be enabled in production")
         if self.shopify_api_secret == DEV_API_SECRET or not self.shopify_api_secret:
             raise ConfigError("SHOPIFY_API_SECRET must be set in production")
         if self.shopify_api_key == DEV_API_KEY or not self.shopify_api_key:

@@ -90,3 +90,23 @@ def revoke_by_prefix(session: Session, prefix: str, *, now: dt.datetime | None =
         raise Conflict(f"{len(keys)} live keys start with '{prefix}'; give more characters")
     keys[0].revoked_at = now or utcnow()
     return keys[0]
+
+
+def shop_keys(session: Session, shop_id: str) -> list[ApiKey]:
+    """The shop's keys, live ones first, newest first."""
+    return list(
+        session.scalars(
+            select(ApiKey).where(ApiKey.shop_id == shop_id)
+            .order_by(ApiKey.revoked_at.is_not(None), ApiKey.created_at.desc())
+        )
+    )
+
+
+def revoke(session: Session, shop_id: str, key_id: str, *, now: dt.datetime | None = None) -> ApiKey:
+    """Revoke one of this shop's keys by id; a key of another shop is not found."""
+    key = session.scalar(select(ApiKey).where(ApiKey.shop_id == shop_id, ApiKey.id == key_id))
+    if key is None:
+        raise NotFound(f"API key '{key_id}' not found")
+    if key.revoked_at is None:
+        key.revoked_at = now or utcnow()
+    return key

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shopify_app.errors import NotFound
 from shopify_app.models import ProgramSettings, Shop
+
+T = TypeVar("T")
 
 
 def get_shop(session: Session, domain: str) -> Shop | None:
@@ -20,3 +25,11 @@ def get_or_create_shop(session: Session, domain: str, *, name: str = "") -> Shop
         session.add(shop)
         session.flush()
     return shop
+
+
+def get_owned(session: Session, model: type[T], shop_id: str, row_id: str, what: str) -> T:
+    """The row ``row_id`` of ``model`` if it belongs to this shop; another shop's row is not found."""
+    row = session.scalar(select(model).where(model.shop_id == shop_id, model.id == row_id))  # type: ignore[attr-defined]
+    if row is None:
+        raise NotFound(f"{what} '{row_id}' not found")
+    return row

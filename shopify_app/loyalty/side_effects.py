@@ -49,3 +49,14 @@ def enqueue_customer_sync(session: Session, customer: Customer, *, reason: str, 
             for topic in CUSTOMER_SYNC_TOPICS
         ],
     )
+
+
+def record_activity(
+    session: Session, customer: Customer, *, kind: str, message: str, data: dict[str, object],
+    entry_id: str | None = None,
+) -> None:
+    session.add(
+        ActivityLogEntry(
+            shop_id=customer.shop_id, customer_id=customer.id, entry_id=entry_id, kind=kind, message=message, data=data
+        )
+    )

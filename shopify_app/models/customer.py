@@ -18,6 +18,8 @@ class Customer(Timestamps, Base):
     __table_args__ = (
         UniqueConstraint("shop_id", "shopify_customer_id"),
         Index("ix_customers_shop_id_email_normalized", "shop_id", "email_normalized"),
+        # The admin lists a shop's customers newest first, id breaking ties, one page at a time.
+        Index("ix_customers_shop_id_created_at_id", "shop_id", "created_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("cus"))

@@ -33,6 +33,14 @@ class EarningEntry(Timestamps, Base):
         CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),
         Index("ix_earning_entries_customer_id_created_at", "customer_id", "created_at"),
         Index("ix_earning_entries_shop_id_status_points_due_at", "shop_id", "status", "points_due_at"),
+        # The admin overview sums a shop's entries by each of these dates; on PostgreSQL the
+        # included columns let it answer from the index alone.
+        Index("ix_earning_entries_shop_id_status_created_at", "shop_id", "status", "created_at",
+              postgresql_include=["earning_rule_id", "points"]),
+        Index("ix_earning_entries_shop_id_points_given_at", "shop_id", "points_given_at",
+              postgresql_include=["status", "points"]),
+        Index("ix_earning_entries_shop_id_points_expiry_at", "shop_id", "points_expiry_at",
+              postgresql_include=["status", "points_remaining"]),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("cer"))

@@ -34,7 +34,11 @@ class OutboxStatus(str, enum.Enum):
 
 class OutboxMessage(Base):
     __tablename__ = "outbox_messages"
-    __table_args__ = (Index("ix_outbox_messages_status_id", "status", "id"),)
+    __table_args__ = (
+        Index("ix_outbox_messages_status_id", "status", "id"),
+        # Sync health: the last success per topic is one index probe, unfinished rows a short range.
+        Index("ix_outbox_messages_shop_id_status_topic_processed_at", "shop_id", "status", "topic", "processed_at"),
+    )
 
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True

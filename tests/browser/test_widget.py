@@ -3,7 +3,6 @@ the block's markup rendered with a member's metafield, the real asset, signed pr
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,48 +11,28 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from flask import Flask
-from playwright.sync_api import BrowserContext, Page, Route, expect, sync_playwright
-from werkzeug.serving import make_server
+from playwright.sync_api import BrowserContext, Page, Route, expect
 
-from shopify_app.config import PROJECT_ROOT
 from shopify_app.db import sessionmaker_for
 from shopify_app.loyalty import storefront
 from shopify_app.loyalty.customers import find_customer
 from shopify_app.proxy.documents import customer_attributes
 from tests.api.test_award import customer_row
+from tests.browser.conftest import screenshot
 from tests.extension.theme import EXTENSION, render_block
 from tests.proxy.signing import signed_query
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 PROXY_PREFIX = "/apps/loyalty"
 
 # Generous: CI machines are small and may be busy; a broken widget still fails, only later.
 expect.set_options(timeout=15_000)
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium")
-
 
 @pytest.fixture
-def live_server(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-
-
-@pytest.fixture
-def context() -> Iterator[BrowserContext]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser.new_context(viewport={"width": 1280, "height": 900})
-        finally:
-            browser.close()
+def context(browser) -> Iterator[BrowserContext]:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield context
+    context.close()
 
 
 @dataclass
@@ -65,7 +44,7 @@ class Storefront:
     elsewhere: list[str] = field(default_factory=list)
 
 
-def open_storefront(context: BrowserContext, app: Flask, live_server: str, shop_id: str,
+def open_storefront(context: BrowserContext, app: Flask, live_url: str, shop_id: str,
                     shopify_customer_id: str | None) -> Storefront:
     customer = None
     if shopify_customer_id:
@@ -81,7 +60,7 @@ def open_storefront(context: BrowserContext, app: Flask, live_server: str, shop_
 
     def handle(route: Route) -> None:
         url = urlsplit(route.request.url)
-        if url.netloc != urlsplit(live_server).netloc:
+        if url.netloc != urlsplit(live_url).netloc:
             # Call-to-action pages (instagram.com…) never leave the machine.
             shop.elsewhere.append(route.request.url)
             route.fulfill(status=200, content_type="text/html", body="<p>call to action</p>")
@@ -91,19 +70,19 @@ def open_storefront(context: BrowserContext, app: Flask, live_server: str, shop_
             # What Shopify's app proxy does: forward to the app's /proxy with a signed query.
             shop.proxied.append(f"{route.request.method} {url.path}")
             query = signed_query(shopify_customer_id, params=parse_qsl(url.query, keep_blank_values=True))
-            route.continue_(url=f"{live_server}/proxy{url.path[len(PROXY_PREFIX):]}?{query}")
+            route.continue_(url=f"{live_url}/proxy{url.path[len(PROXY_PREFIX):]}?{query}")
         else:
             route.fulfill(status=200, content_type="text/html", body=html)
 
     context.route("**/*", handle)
-    shop.page.goto(f"{live_server}/")
+    shop.page.goto(f"{live_url}/")
     return shop
 
 
 def test_claiming_in_the_widget_updates_the_balance(
-    context: BrowserContext, app: Flask, live_server: str, demo_shop: dict[str, Any]
+    context: BrowserContext, app: Flask, live_url: str, demo_shop: dict[str, Any]
 ) -> None:
-    shop = open_storefront(context, app, live_server, demo_shop["shop_id"], "1002")
+    shop = open_storefront(context, app, live_url, demo_shop["shop_id"], "1002")
     page = shop.page
     launcher = page.locator("[data-loyalty-launcher]")
     expect(launcher).to_contain_text("0 points")
@@ -129,9 +108,8 @@ def test_claiming_in_the_widget_updates_the_balance(
     expect(panel).to_contain_text("200 points to Silver")
     expect(panel.locator("li", has_text="Join our newsletter")).to_contain_text("Completed")
 
-    ARTIFACTS.mkdir(exist_ok=True)
     page.bring_to_front()
-    page.screenshot(path=str(ARTIFACTS / "loyalty-widget.png"))
+    screenshot(page, "loyalty-widget", full_page=False)
 
     page.keyboard.press("Escape")
     expect(panel).to_be_hidden()
@@ -146,9 +124,9 @@ def test_claiming_in_the_widget_updates_the_balance(
 
 
 def test_an_anonymous_shopper_sees_the_program_and_a_log_in_link(
-    context: BrowserContext, app: Flask, live_server: str, demo_shop: dict[str, Any]
+    context: BrowserContext, app: Flask, live_url: str, demo_shop: dict[str, Any]
 ) -> None:
-    shop = open_storefront(context, app, live_server, demo_shop["shop_id"], None)
+    shop = open_storefront(context, app, live_url, demo_shop["shop_id"], None)
     launcher = shop.page.locator("[data-loyalty-launcher]")
     expect(launcher).to_contain_text("Earn points")
     launcher.click()
@@ -156,6 +134,5 @@ def test_an_anonymous_shopper_sees_the_program_and_a_log_in_link(
     expect(panel.get_by_role("link", name="Log in")).to_have_attribute("href", "/account/login")
     expect(panel.locator("li", has_text="Follow us on Instagram")).to_contain_text("+100 points")
     expect(panel.get_by_role("button", name="Claim")).to_have_count(0)
-    ARTIFACTS.mkdir(exist_ok=True)
-    shop.page.screenshot(path=str(ARTIFACTS / "loyalty-widget-anonymous.png"))
+    screenshot(shop.page, "loyalty-widget-anonymous", full_page=False)
     assert shop.proxied == [f"GET {PROXY_PREFIX}/earning-rules"]

@@ -1,0 +1,32 @@
+"""The embedded admin: session-token-authenticated pages under /admin, plus its public bounce page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, g, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from shopify_app import loyalty_config
+from shopify_app.admin import auth, customers, overview, privacy, program, public, settings
+from shopify_app.admin.pages import render, when
+from shopify_app.errors import DomainError
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp.before_request(auth.authenticate)
+for module in (overview, program, customers, settings, privacy):
+    module.register(bp)
+
+
+@bp.errorhandler(DomainError)
+def domain_error(error: DomainError) -> ResponseReturnValue:
+    if request.path.startswith("/admin/api/"):
+        return jsonify(error=error.detail), error.status
+    if g.get("admin") is None:
+        return public.plain_error(error)
+    return render("admin/error.html", status=error.status, error=error)
+
+
+def register(app: Flask) -> None:
+    app.register_blueprint(bp)
+    app.after_request(auth.frame_ancestors)
+    app.add_template_filter(when)
+    app.register_blueprint(public.build_blueprint(dev_login=auth.dev_login_allowed(loyalty_config(app))))

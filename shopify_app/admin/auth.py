@@ -1,0 +1,141 @@
+"""Who calls the embedded admin: a verified session token, or (development only) the demo login."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from flask import Response, current_app, g, jsonify, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
+
+from shopify_app import loyalty_config
+from shopify_app.config import Config
+from shopify_app.db import get_session
+from shopify_app.errors import Forbidden
+from shopify_app.loyalty.shops import get_shop
+from shopify_app.models import Shop
+from shopify_app.shopify.domains import valid_shop_domain
+from shopify_app.shopify.session_tokens import InvalidSessionToken, SessionToken, decode_session_token
+
+ADMIN_ORIGIN = "https://admin.shopify.com"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+DEV_SHOP_KEY = "admin_dev_shop"
+CSRF_KEY = "admin_csrf"
+
+
+@dataclass(frozen=True)
+class AdminIdentity:
+    shop: Shop
+    embedded: bool
+
+
+def current_shop() -> Shop:
+    identity: AdminIdentity = g.admin
+    return identity.shop
+
+
+def exchange_token_on_first_load(verified: SessionToken, raw_token: str) -> None:
+    """The install flow's hook: on a page load, exchange this session token for an offline access
+    token when the shop has no valid one (token exchange is the install issue's to implement)."""
+
+
+def authenticate() -> ResponseReturnValue | None:
+    """before_request of the admin blueprint: sets ``g.admin`` or answers the rejection."""
+    bearer = _bearer_token()
+    raw = bearer or request.args.get("id_token") or request.form.get("id_token")
+    if raw:
+        return _authenticate_token(raw, from_header=bool(bearer))
+    dev_shop = session.get(DEV_SHOP_KEY) if dev_login_allowed(loyalty_config(current_app)) else None
+    if dev_shop:
+        return _authenticate_dev(dev_shop)
+    return reject()
+
+
+def _authenticate_token(raw: str, *, from_header: bool) -> ResponseReturnValue | None:
+    config = loyalty_config(current_app)
+    try:
+        verified = decode_session_token(
+            raw, api_key=config.shopify_api_key,
+            secrets=[config.shopify_api_secret, config.shopify_api_secret_previous],
+        )
+    except InvalidSessionToken:
+        return reject(fetch=from_header)
+    if not from_header and request.method == "GET":
+        exchange_token_on_first_load(verified, raw)
+    shop = get_shop(get_session(), verified.shop)
+    if shop is None or shop.uninstalled_at is not None:
+        raise Forbidden(f"{verified.shop} has not installed the app")
+    g.admin = AdminIdentity(shop=shop, embedded=True)
+    return None
+
+
+def _authenticate_dev(domain: str) -> ResponseReturnValue | None:
+    if request.method not in SAFE_METHODS and not csrf_valid():
+        raise Forbidden("The form expired; reload the page and try again")
+    shop = get_shop(get_session(), domain)
+    if shop is None:
+        session.pop(DEV_SHOP_KEY, None)
+        return reject()
+    g.admin = AdminIdentity(shop=shop, embedded=False)
+    return None
+
+
+def _bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() != "bearer ":
+        return None
+    return header[7:].strip() or None
+
+
+def is_page_load() -> bool:
+    return request.method == "GET" and not request.path.startswith("/admin/api/")
+
+
+def reject(*, fetch: bool = False) -> Response:
+    """A page load goes to the bounce page, which gets a fresh token from App Bridge and reloads;
+    a fetch (a Bearer header, a POST, an /admin/api call) answers 401 with the header that makes
+    App Bridge retry once with a new token."""
+    if is_page_load() and not fetch:
+        args = [(k, v) for k, v in request.args.items(multi=True) if k != "id_token"]
+        target = request.path + ("?" + urlencode(args) if args else "")
+        return redirect(url_for("admin_public.bounce", **{"shopify-reload": target}))
+    response = jsonify(error="A valid session token is required")
+    response.status_code = 401
+    response.headers["X-Shopify-Retry-Invalid-Session-Request"] = "1"
+    return response
+
+
+def frame_ancestors(response: Response) -> Response:
+    """after_request for everything under /admin, errors and unknown paths included: the admin
+    may only be framed by its own shop's admin."""
+    if request.path != "/admin" and not request.path.startswith("/admin/"):
+        return response
+    identity: AdminIdentity | None = g.get("admin")
+    shop = identity.shop.domain if identity else valid_shop_domain(request.args.get("shop"))
+    sources = ([f"https://{shop}"] if shop else []) + [ADMIN_ORIGIN]
+    response.headers["Content-Security-Policy"] = f"frame-ancestors {' '.join(sources)};"
+    return response
+
+
+def dev_login_allowed(config: Config) -> bool:
+    """Twice guarded: production configuration refuses the setting, and this refuses production."""
+    return config.admin_dev_login and not config.is_production
+
+
+def start_dev_session(domain: str) -> None:
+    session.clear()
+    session[DEV_SHOP_KEY] = domain
+    session[CSRF_KEY] = secrets.token_urlsafe(32)
+
+
+def csrf_token() -> str:
+    """The token forms and fetches of the demo login send back; session-token calls need none."""
+    return str(session.get(CSRF_KEY, ""))
+
+
+def csrf_valid() -> bool:
+    expected = csrf_token()
+    given = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
+    return bool(expected) and hmac.compare_digest(expected.encode(), given.encode())

@@ -1,0 +1,75 @@
+"""Customers pages: search, detail with ledger and activity, adjust, exclude, approve or reject."""
+
+from __future__ import annotations
+
+from flask import Blueprint, request
+from flask.typing import ResponseReturnValue
+
+from shopify_app.admin.auth import current_shop
+from shopify_app.admin.pages import done, form_data, page_number, render
+from shopify_app.db import get_session
+from shopify_app.loyalty import adjustments, directory
+from shopify_app.loyalty.validation import Fields, FormErrors
+
+
+def customers() -> ResponseReturnValue:
+    query = request.args.get("q", "")[:320]
+    page = directory.search(get_session(), current_shop().id, query, page_number())
+    return render("admin/customers.html", query=query, result=page)
+
+
+def customer(customer_id: str, *, status: int = 200, errors: dict[str, str] | None = None) -> ResponseReturnValue:
+    session = get_session()
+    found = adjustments.get_customer(session, current_shop(), customer_id)
+    ledger_status = request.args.get("status", "")
+    return render(
+        "admin/customer.html", status=status, errors=errors, form=form_data() if errors else {}, customer=found,
+        ledger=directory.ledger(session, found, ledger_status), ledger_status=ledger_status,
+        statuses=directory.STATUSES, pending=directory.pending_points(session, found),
+        activity=directory.activity(session, found),
+    )
+
+
+def adjust(customer_id: str) -> ResponseReturnValue:
+    session, shop = get_session(), current_shop()
+    found = adjustments.get_customer(session, shop, customer_id)
+    fields = Fields(form_data())
+    delta = fields.integer("points", maximum=1_000_000, allow_negative=True)
+    note = fields.text("note", max_length=500)
+    if delta == 0 and "points" not in fields.errors:
+        fields.errors["points"] = "Enter a positive number to add or a negative one to remove"
+    try:
+        fields.check()
+    except FormErrors as error:
+        return customer(customer_id, status=422, errors=error.fields)
+    entry = adjustments.adjust_points(session, shop, found, delta, note)
+    session.commit()
+    return done("admin.customer", f"Points adjusted by {entry.points:+d}", customer_id=customer_id)
+
+
+def exclusion(customer_id: str) -> ResponseReturnValue:
+    session = get_session()
+    found = adjustments.get_customer(session, current_shop(), customer_id)
+    excluded = request.form.get("excluded") == "1"
+    adjustments.set_excluded(session, found, excluded)
+    session.commit()
+    return done("admin.customer", "Customer excluded" if excluded else "Customer included", customer_id=customer_id)
+
+
+def decide(customer_id: str, entry_id: str) -> ResponseReturnValue:
+    session, shop = get_session(), current_shop()
+    found = adjustments.get_customer(session, shop, customer_id)
+    approve = request.form.get("decision") == "approve"
+    entry = adjustments.decide_pending(session, shop, found, entry_id, approve=approve)
+    session.commit()
+    return done("admin.customer", f"{entry.points} points {entry.status}", customer_id=customer_id)
+
+
+def register(bp: Blueprint) -> None:
+    bp.add_url_rule("/customers", view_func=customers, endpoint="customers", methods=["GET"])
+    bp.add_url_rule("/customers/<customer_id>", view_func=customer, endpoint="customer", methods=["GET"])
+    bp.add_url_rule("/customers/<customer_id>/adjust", view_func=adjust, endpoint="adjust", methods=["POST"])
+    bp.add_url_rule("/customers/<customer_id>/exclusion", view_func=exclusion, endpoint="exclusion",
+                    methods=["POST"])
+    bp.add_url_rule("/customers/<customer_id>/entries/<entry_id>/decision", view_func=decide, endpoint="decide",
+                    methods=["POST"])

@@ -1,0 +1,90 @@
+"""Earning rules and VIP tiers pages: list, create, edit, (de)activate, delete."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, request
+from flask.typing import ResponseReturnValue
+
+from shopify_app.admin.auth import current_shop
+from shopify_app.admin.pages import done, form_data, render
+from shopify_app.db import get_session
+from shopify_app.loyalty import bulk_jobs, program
+from shopify_app.loyalty.validation import FormErrors
+from shopify_app.models import BulkJobKind
+from shopify_app.redis_conn import get_redis
+
+
+def rules() -> ResponseReturnValue:
+    return render("admin/rules.html", rules=program.rules(get_session(), current_shop().id),
+                  catalogue=program.CATALOGUE)
+
+
+def rule_form(rule_id: str | None = None) -> ResponseReturnValue:
+    session, shop = get_session(), current_shop()
+    rule = program.get_rule(session, shop.id, rule_id) if rule_id else None
+    item = program.BY_ACTION.get(rule.action if rule else request.args.get("action", ""))
+    if request.method == "GET":
+        form = {"action": item.action, "name": item.name} if item and not rule else {}
+        return render("admin/rule_form.html", rule=rule, item=item, catalogue=program.CATALOGUE, form=form)
+    try:
+        saved = program.save_rule(session, shop, form_data(), rule)
+    except FormErrors as error:
+        item = item or program.BY_ACTION.get(request.form.get("action", ""))
+        return render("admin/rule_form.html", status=422, rule=rule, item=item, catalogue=program.CATALOGUE,
+                      form=form_data(), errors=error.fields)
+    session.commit()
+    return done("admin.rules", f"Saved \u201c{saved.name}\u201d")
+
+
+def rule_active(rule_id: str) -> ResponseReturnValue:
+    session = get_session()
+    rule = program.get_rule(session, current_shop().id, rule_id)
+    rule.is_active = request.form.get("active") == "1"
+    session.commit()
+    return done("admin.rules", f"\u201c{rule.name}\u201d {'activated' if rule.is_active else 'deactivated'}")
+
+
+def tiers() -> ResponseReturnValue:
+    session, shop = get_session(), current_shop()
+    return render("admin/tiers.html", tiers=program.tiers(session, shop.id),
+                  job=bulk_jobs.latest(session, shop.id, BulkJobKind.RECOMPUTE_TIERS))
+
+
+def tier_form(tier_id: str | None = None) -> ResponseReturnValue:
+    session, shop = get_session(), current_shop()
+    tier = program.get_tier(session, shop.id, tier_id) if tier_id else None
+    if request.method == "GET":
+        return render("admin/tier_form.html", tier=tier)
+    try:
+        moved = program.save_tier(session, shop, form_data(), tier)
+    except FormErrors as error:
+        return render("admin/tier_form.html", status=422, tier=tier, form=form_data(), errors=error.fields)
+    return _recompute_and_finish(moved, "Tier saved")
+
+
+def tier_delete(tier_id: str) -> ResponseReturnValue:
+    session = get_session()
+    session.delete(program.get_tier(session, current_shop().id, tier_id))
+    session.flush()
+    return _recompute_and_finish(True, "Tier deleted")
+
+
+def _recompute_and_finish(moved: bool, toast: str) -> ResponseReturnValue:
+    session = get_session()
+    job = bulk_jobs.start(session, current_shop(), BulkJobKind.RECOMPUTE_TIERS) if moved else None
+    session.commit()
+    if job is not None:
+        bulk_jobs.enqueue(get_redis(current_app), job)
+        toast += "; members' tiers are being recomputed"
+    return done("admin.tiers", toast)
+
+
+def register(bp: Blueprint) -> None:
+    bp.add_url_rule("/rules", view_func=rules, endpoint="rules", methods=["GET"])
+    bp.add_url_rule("/rules/new", view_func=rule_form, endpoint="rule_new", methods=["GET", "POST"])
+    bp.add_url_rule("/rules/<rule_id>", view_func=rule_form, endpoint="rule_edit", methods=["GET", "POST"])
+    bp.add_url_rule("/rules/<rule_id>/active", view_func=rule_active, endpoint="rule_active", methods=["POST"])
+    bp.add_url_rule("/tiers", view_func=tiers, endpoint="tiers", methods=["GET"])
+    bp.add_url_rule("/tiers/new", view_func=tier_form, endpoint="tier_new", methods=["GET", "POST"])
+    bp.add_url_rule("/tiers/<tier_id>", view_func=tier_form, endpoint="tier_edit", methods=["GET", "POST"])
+    bp.add_url_rule("/tiers/<tier_id>/delete", view_func=tier_delete, endpoint="tier_delete", methods=["POST"])

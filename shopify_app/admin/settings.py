@@ -1,0 +1,109 @@
+"""Settings page: points expiry and name, integration keys, sync-all job, API keys; job progress."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from shopify_app import loyalty_config
+from shopify_app.admin.auth import current_shop
+from shopify_app.admin.pages import done, form_data, render
+from shopify_app.db import get_session
+from shopify_app.loyalty import api_keys, bulk_jobs, integrations_admin, program, stats
+from shopify_app.loyalty.validation import Fields, FormErrors
+from shopify_app.models import BulkJobKind
+from shopify_app.redis_conn import get_redis
+
+
+def settings(*, status: int = 200, errors: dict[str, str] | None = None, **extra: Any) -> ResponseReturnValue:
+    session, shop = get_session(), current_shop()
+    return render(
+        "admin/settings.html", status=status, errors=errors, form=form_data() if errors else {},
+        integrations=integrations_admin.settings_by_service(session, shop.id),
+        sync={item.topic: item for item in stats.sync_health(session, shop.id)},
+        job=bulk_jobs.latest(session, shop.id, BulkJobKind.SYNC_ALL_MEMBERS),
+        keys=api_keys.shop_keys(session, shop.id), **extra,
+    )
+
+
+def save_program() -> ResponseReturnValue:
+    try:
+        program.update_settings(current_shop(), form_data())
+    except FormErrors as error:
+        return settings(status=422, errors=error.fields)
+    get_session().commit()
+    return done("admin.settings", "Program settings saved")
+
+
+def save_integration(service: str) -> ResponseReturnValue:
+    session = get_session()
+    try:
+        integrations_admin.save_key(
+            session, current_shop(), service, request.form.get(f"{service}_api_key", ""),
+            loyalty_config(current_app).shopify_api_secret,
+        )
+    except FormErrors as error:
+        return settings(status=422, errors={f"{service}_api_key": error.fields["api_key"]})
+    session.commit()
+    return done("admin.settings", f"{service.title()} key saved", _anchor="integrations")
+
+
+def test_integration(service: str) -> ResponseReturnValue:
+    session = get_session()
+    row = integrations_admin.get_setting(session, current_shop().id, service)
+    ok = integrations_admin.check_connection(loyalty_config(current_app), row)
+    session.commit()
+    toast = f"{service.title()}: {row.last_check_message}"
+    return done("admin.settings", toast if ok else f"{toast} (see Integrations)", _anchor="integrations")
+
+
+def sync_all() -> ResponseReturnValue:
+    session = get_session()
+    job = bulk_jobs.start(session, current_shop(), BulkJobKind.SYNC_ALL_MEMBERS)
+    session.commit()
+    bulk_jobs.enqueue(get_redis(current_app), job)
+    return done("admin.settings", "Sync of all members started", _anchor="integrations")
+
+
+def create_key() -> ResponseReturnValue:
+    session = get_session()
+    fields = Fields(form_data())
+    name = fields.text("key_name", max_length=255)
+    access = fields.choice("access", ("full", "read_only"))
+    try:
+        fields.check()
+    except FormErrors as error:
+        return settings(status=422, errors=error.fields)
+    issued = api_keys.issue_key(session, current_shop(), read_only=access == "read_only", name=name)
+    session.commit()
+    # Rendered, not redirected: the raw key must never travel in a URL, and is shown this once.
+    return settings(new_key=issued.raw, toast="API key created")
+
+
+def revoke_key(key_id: str) -> ResponseReturnValue:
+    session = get_session()
+    key = api_keys.revoke(session, current_shop().id, key_id)
+    session.commit()
+    return done("admin.settings", f"Key {key.prefix}\u2026 revoked", _anchor="api-keys")
+
+
+def job_progress(job_id: str) -> ResponseReturnValue:
+    job = bulk_jobs.get_job(get_session(), current_shop().id, job_id)
+    return jsonify(id=job.id, kind=job.kind, status=job.status, done=job.done, total=job.total,
+                   percent=job.percent, error=job.error)
+
+
+def register(bp: Blueprint) -> None:
+    bp.add_url_rule("/settings", view_func=settings, endpoint="settings", methods=["GET"])
+    bp.add_url_rule("/settings/program", view_func=save_program, endpoint="save_program", methods=["POST"])
+    bp.add_url_rule("/settings/integrations/<service>", view_func=save_integration, endpoint="save_integration",
+                    methods=["POST"])
+    bp.add_url_rule("/settings/integrations/<service>/test", view_func=test_integration,
+                    endpoint="test_integration", methods=["POST"])
+    bp.add_url_rule("/settings/sync-all", view_func=sync_all, endpoint="sync_all", methods=["POST"])
+    bp.add_url_rule("/settings/api-keys", view_func=create_key, endpoint="create_key", methods=["POST"])
+    bp.add_url_rule("/settings/api-keys/<key_id>/revoke", view_func=revoke_key, endpoint="revoke_key",
+                    methods=["POST"])
+    bp.add_url_rule("/api/jobs/<job_id>", view_func=job_progress, endpoint="job_progress", methods=["GET"])

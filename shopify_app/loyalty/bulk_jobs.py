@@ -1,0 +1,120 @@
+"""Admin bulk jobs on RQ: sync every member, recompute every member's tier; progress in bulk_jobs."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app
+from redis import Redis
+from rq import Queue
+from rq.serializers import JSONSerializer
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from shopify_app.clock import utcnow
+from shopify_app.db import sessionmaker_for
+from shopify_app.loyalty.shops import get_owned
+from shopify_app.loyalty.side_effects import enqueue_customer_sync, tier_changed
+from shopify_app.loyalty.tiers import tier_for_lifetime
+from shopify_app.models import BulkJob, BulkJobKind, BulkJobStatus, Customer, Shop
+
+ADMIN_QUEUE = "admin"
+BATCH_SIZE = 500
+ACTIVE = (BulkJobStatus.QUEUED.value, BulkJobStatus.RUNNING.value)
+
+
+def admin_queue(redis: Redis) -> Queue:
+    # JSON, not pickles: a job carries only the bulk job's id and reads current state.
+    return Queue(ADMIN_QUEUE, connection=redis, serializer=JSONSerializer)
+
+
+def _members(shop_id: str, kind: str):  # type: ignore[no-untyped-def]
+    query = select(Customer.id).where(Customer.shop_id == shop_id)
+    if kind == BulkJobKind.SYNC_ALL_MEMBERS.value:
+        query = query.where(Customer.is_excluded.is_(False))
+    return query
+
+
+def start(session: Session, shop: Shop, kind: BulkJobKind) -> BulkJob:
+    """A new job of this kind, or the one of this shop still queued or running."""
+    running = latest(session, shop.id, kind)
+    if running is not None and running.status in ACTIVE:
+        return running
+    total = session.scalar(select(func.count()).select_from(_members(shop.id, kind.value).subquery())) or 0
+    job = BulkJob(shop_id=shop.id, kind=kind.value, total=total)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def enqueue(redis: Redis, job: BulkJob) -> None:
+    """Called after the job's row is committed, so the worker always finds it."""
+    admin_queue(redis).enqueue(
+        "shopify_app.loyalty.bulk_jobs.run_bulk_job", job.id, job_id=f"bulk_{job.id}",
+        job_timeout=3600, failure_ttl=int(dt.timedelta(days=7).total_seconds()),
+    )
+
+
+def latest(session: Session, shop_id: str, kind: BulkJobKind) -> BulkJob | None:
+    return session.scalar(
+        select(BulkJob).where(BulkJob.shop_id == shop_id, BulkJob.kind == kind.value)
+        .order_by(BulkJob.created_at.desc()).limit(1)
+    )
+
+
+def get_job(session: Session, shop_id: str, job_id: str) -> BulkJob:
+    return get_owned(session, BulkJob, shop_id, job_id, "Job")
+
+
+def run_bulk_job(bulk_job_id: str) -> None:
+    """The RQ job: batches of members by id, one transaction each, progress saved with each batch."""
+    maker = sessionmaker_for(current_app)
+    with maker.begin() as session:
+        job = session.get(BulkJob, bulk_job_id)
+        if job is None or job.status not in ACTIVE:
+            return
+        job.status = BulkJobStatus.RUNNING.value
+        shop_id, kind, after = job.shop_id, job.kind, ""
+    try:
+        while True:
+            with maker.begin() as session:
+                ids = list(session.scalars(
+                    _members(shop_id, kind).where(Customer.id > after).order_by(Customer.id).limit(BATCH_SIZE)
+                ))
+                if not ids:
+                    break
+                process = sync_members if kind == BulkJobKind.SYNC_ALL_MEMBERS.value else recompute_tiers
+                process(session, ids)
+                session.execute(update(BulkJob).where(BulkJob.id == bulk_job_id).values(done=BulkJob.done + len(ids)))
+                after = ids[-1]
+        _finish(maker(), bulk_job_id, BulkJobStatus.DONE, None)
+    except Exception as error:
+        _finish(maker(), bulk_job_id, BulkJobStatus.FAILED, f"{type(error).__name__}: {error}")
+        raise
+
+
+def _finish(session: Session, job_id: str, status: BulkJobStatus, error: str | None) -> None:
+    with session.begin():
+        session.execute(
+            update(BulkJob).where(BulkJob.id == job_id).values(status=status.value, error=error, finished_at=utcnow())
+        )
+
+
+def sync_members(session: Session, customer_ids: list[str]) -> None:
+    for customer in session.scalars(select(Customer).where(Customer.id.in_(customer_ids))):
+        enqueue_customer_sync(session, customer, reason="bulk_sync")
+
+
+def recompute_tiers(session: Session, customer_ids: list[str]) -> None:
+    """Move each customer to the tier their lifetime points reach now; changes are logged and synced."""
+    target = tier_for_lifetime(Customer.lifetime_points)
+    rows = session.execute(
+        select(Customer, target).where(Customer.id.in_(customer_ids))
+    ).tuples()
+    for customer, tier_id in rows:
+        if customer.vip_tier_id == tier_id:
+            continue
+        previous = customer.vip_tier_id
+        customer.vip_tier_id = tier_id
+        tier_changed(session, customer, previous_tier_id=previous)
+        enqueue_customer_sync(session, customer, reason="vip_tier_changed")

@@ -1,0 +1,91 @@
+"""admin: bulk jobs, integration settings, privacy exports
+
+Revision ID: 0005
+Revises: 0002
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+# Indexes the admin's queries need on the existing tables: (name, table, columns, PostgreSQL INCLUDE).
+INDEXES = [
+    ("ix_earning_entries_shop_id_status_created_at", "earning_entries", ["shop_id", "status", "created_at"],
+     ["earning_rule_id", "points"]),
+    ("ix_earning_entries_shop_id_points_given_at", "earning_entries", ["shop_id", "points_given_at"],
+     ["status", "points"]),
+    ("ix_earning_entries_shop_id_points_expiry_at", "earning_entries", ["shop_id", "points_expiry_at"],
+     ["status", "points_remaining"]),
+    ("ix_outbox_messages_shop_id_status_topic_processed_at", "outbox_messages",
+     ["shop_id", "status", "topic", "processed_at"], []),
+    ("ix_customers_shop_id_created_at_id", "customers", ["shop_id", "created_at", "id"], []),
+]
+
+
+def upgrade() -> None:
+    op.create_table(
+        "bulk_jobs",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("shop_id", sa.String(length=32), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("total", sa.Integer(), nullable=False),
+        sa.Column("done", sa.Integer(), nullable=False),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["shop_id"], ["shops.id"], name=op.f("fk_bulk_jobs_shop_id_shops"), ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bulk_jobs")),
+    )
+    op.create_index("ix_bulk_jobs_shop_id_kind_created_at", "bulk_jobs", ["shop_id", "kind", "created_at"])
+    op.create_table(
+        "integration_settings",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("shop_id", sa.String(length=32), nullable=False),
+        sa.Column("service", sa.String(length=32), nullable=False),
+        sa.Column("api_key_encrypted", sa.Text(), nullable=False),
+        sa.Column("key_hint", sa.String(length=8), nullable=False),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("last_checked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_check_ok", sa.Boolean(), nullable=True),
+        sa.Column("last_check_message", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["shop_id"], ["shops.id"], name=op.f("fk_integration_settings_shop_id_shops"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_integration_settings")),
+        sa.UniqueConstraint("shop_id", "service", name=op.f("uq_integration_settings_shop_id_service")),
+    )
+    op.create_table(
+        "privacy_exports",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("shop_id", sa.String(length=32), nullable=False),
+        sa.Column("shopify_customer_id", sa.String(length=32), nullable=False),
+        sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("payload", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["shop_id"], ["shops.id"], name=op.f("fk_privacy_exports_shop_id_shops"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_privacy_exports")),
+    )
+    op.create_index("ix_privacy_exports_shop_id_requested_at", "privacy_exports", ["shop_id", "requested_at"])
+    for name, table, columns, included in INDEXES:
+        op.create_index(name, table, columns, postgresql_include=included)
+
+
+def downgrade() -> None:
+    for name, table, *_columns in reversed(INDEXES):
+        op.drop_index(name, table_name=table)
+    op.drop_index("ix_privacy_exports_shop_id_requested_at", table_name="privacy_exports")
+    op.drop_table("privacy_exports")
+    op.drop_table("integration_settings")
+    op.drop_index("ix_bulk_jobs_shop_id_kind_created_at", table_name="bulk_jobs")
+    op.drop_table("bulk_jobs")

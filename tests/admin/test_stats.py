@@ -1,0 +1,75 @@
+"""The overview's figures from the ledger and the outbox, and their one-minute cache."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from redis import Redis
+from sqlalchemy.orm import Session
+
+from shopify_app.loyalty import stats
+from shopify_app.models import EarningEntry, OutboxMessage
+from tests import factories
+
+NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.timezone.utc)
+
+
+def _entry(session: Session, customer, rule, points: int, status: str, created: dt.datetime, **fields) -> None:
+    session.add(EarningEntry(
+        shop_id=customer.shop_id, customer_id=customer.id, earning_rule_id=rule.id if rule else None,
+        action="x", base_points=points, points_multiplier=Decimal(1), points=points, status=status,
+        created_at=created, updated_at=created, **fields))
+
+
+def test_points_are_counted_by_day_and_status(session: Session) -> None:
+    shop = factories.shop(session, "stats.myshopify.com")
+    other_shop = factories.shop(session, "noise.myshopify.com")
+    customer = factories.customer(session, shop, "1")
+    stranger = factories.customer(session, other_shop, "1")
+    rule = factories.rule(session, shop, "join_newsletter", category="engagement", points=100)
+    day = dt.timedelta(days=1)
+    _entry(session, customer, rule, 100, "approved", NOW - 2 * day, points_given_at=NOW - 2 * day)
+    _entry(session, customer, rule, 40, "approved", NOW - 40 * day, points_given_at=NOW - 40 * day)
+    _entry(session, customer, None, -30, "approved", NOW - day, points_given_at=NOW - day)
+    _entry(session, customer, rule, 70, "pending", NOW)
+    _entry(session, customer, rule, 9, "rejected", NOW)
+    _entry(session, customer, rule, 60, "approved", NOW - 200 * day, points_given_at=NOW - 200 * day,
+           points_remaining=25, points_expiry_at=NOW - 3 * day)
+    _entry(session, stranger, None, 1000, "approved", NOW, points_given_at=NOW)
+    session.flush()
+    figures = stats.overview(session, shop.id, 30, now=NOW)
+    series = figures.points.series
+    assert len(figures.points.days) == 30 and figures.points.days[-1] == NOW.date()
+    assert figures.points.totals == {"issued": 100, "redeemed": 30, "pending": 70, "expired": 25}
+    assert series["issued"][-3] == 100 and series["redeemed"][-2] == 30 and series["expired"][-4] == 25
+    assert figures.top_rules == [("Join Newsletter", 100, 1)]
+    assert stats.overview(session, shop.id, 90, now=NOW).points.totals["issued"] == 140
+    assert (figures.members, figures.excluded) == (1, 0)
+
+
+def test_sync_health_shows_last_success_failures_and_waiting(session: Session) -> None:
+    shop = factories.shop(session, "sync.myshopify.com")
+    for topic, status, minutes in [("klaviyo", "done", 5), ("klaviyo", "done", 1), ("klaviyo", "failed", 0),
+                                   ("omnisend", "pending", 0), ("omnisend", "enqueued", 0)]:
+        session.add(OutboxMessage(shop_id=shop.id, topic=topic, status=status, payload={},
+                                  processed_at=NOW - dt.timedelta(minutes=minutes) if status == "done" else None))
+    session.flush()
+    health = {item.topic: item for item in stats.sync_health(session, shop.id)}
+    assert (health["klaviyo"].last_success_at, health["klaviyo"].failed) == (NOW - dt.timedelta(minutes=1), 1)
+    assert (health["omnisend"].waiting, health["omnisend"].last_success_at) == (2, None)
+    assert health["postscript"].last_success_at is None and "shopify.customer_metafield" in health
+
+
+def test_the_history_is_cached_for_a_minute_and_redis_trouble_is_harmless(session: Session, redis: Redis) -> None:
+    shop = factories.shop(session, "cache.myshopify.com")
+    customer = factories.customer(session, shop, "1")
+    _entry(session, customer, None, 10, "approved", NOW, points_given_at=NOW)
+    session.flush()
+    assert stats.overview(session, shop.id, 30, cache=redis, now=NOW).points.totals["issued"] == 10
+    _entry(session, customer, None, 5, "approved", NOW, points_given_at=NOW)
+    session.flush()
+    assert stats.overview(session, shop.id, 30, cache=redis, now=NOW).points.totals["issued"] == 10
+    assert 0 < redis.ttl(f"admin:overview:{shop.id}:30:{NOW.date().isoformat()}") <= 60
+    down = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+    assert stats.overview(session, shop.id, 30, cache=down, now=NOW).points.totals["issued"] == 15
