@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from shopify_app.models import ActivityLogEntry, Customer, EarningEntry, OutboxMessage
-from shopify_app.models.outbox import CUSTOMER_SYNC_TOPICS
+from shopify_app.models.outbox import CUSTOMER_SYNC_TOPICS, OutboxTopic
 
 
 def points_awarded(session: Session, entry: EarningEntry, customer: Customer, *, rule_name: str) -> None:
@@ -21,7 +22,7 @@ def points_awarded(session: Session, entry: EarningEntry, customer: Customer, *,
             created_at=entry.created_at,
         )
     )
-    enqueue_customer_sync(session, customer, reason="points_awarded", entry_id=entry.id)
+    enqueue_customer_sync(session, customer, reason="points_awarded", entry_id=entry.id, event_status=entry.status)
 
 
 def tier_changed(session: Session, customer: Customer, *, previous_tier_id: str | None) -> None:
@@ -36,15 +37,35 @@ def tier_changed(session: Session, customer: Customer, *, previous_tier_id: str 
     )
 
 
-def enqueue_customer_sync(session: Session, customer: Customer, *, reason: str, entry_id: str | None = None) -> None:
-    """One outbox row per destination; the relay delivers them after commit."""
+def enqueue_customer_sync(
+    session: Session, customer: Customer, *, reason: str, entry_id: str | None = None, event_status: str | None = None
+) -> None:
+    """One outbox row per destination; the relay delivers them after commit.
+
+    The customer's sync version moves with every change, so a delivery knows whether the
+    state it reads is newer than what the destination already has. With ``entry_id`` the
+    rows also carry a "Points Awarded" event whose status is the one at this moment."""
+    session.execute(
+        update(Customer).where(Customer.id == customer.id)
+        .values(sync_version=Customer.sync_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    payload: dict[str, str] = {"reason": reason}
+    if event_status is not None:
+        payload["status"] = event_status
     session.add_all(
         OutboxMessage(
             shop_id=customer.shop_id,
             topic=topic.value,
             customer_id=customer.id,
             entry_id=entry_id,
-            payload={"reason": reason},
+            payload=payload,
         )
         for topic in CUSTOMER_SYNC_TOPICS
     )
+
+
+def program_changed(session: Session, shop_id: str) -> None:
+    """Earning rules or tiers changed: the shop's program metafield is rewritten."""
+    session.add(OutboxMessage(shop_id=shop_id, topic=OutboxTopic.SHOPIFY_SHOP_METAFIELD.value,
+                              payload={"reason": "program_changed"}))

@@ -3,6 +3,7 @@
 from shopify_app.models.activity import ActivityLogEntry
 from shopify_app.models.api_key import ApiKey
 from shopify_app.models.customer import Customer
+from shopify_app.models.integration import CustomerSyncState, IntegrationSetting, Service
 from shopify_app.models.earning_rule import EarningRule, RuleCategory
 from shopify_app.models.ledger import EarningEntry, EntryStatus
 from shopify_app.models.outbox import OutboxMessage, OutboxStatus, OutboxTopic
@@ -13,14 +14,17 @@ __all__ = [
     "ActivityLogEntry",
     "ApiKey",
     "Customer",
+    "CustomerSyncState",
     "EarningEntry",
     "EarningRule",
     "EntryStatus",
+    "IntegrationSetting",
     "OutboxMessage",
     "OutboxStatus",
     "OutboxTopic",
     "ProgramSettings",
     "RuleCategory",
+    "Service",
     "Shop",
     "VipTier",
 ]

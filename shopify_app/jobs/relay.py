@@ -1,0 +1,98 @@
+"""The outbox relay: committed outbox rows become delivery jobs, one per customer and destination."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from redis import Redis
+from rq.job import Job
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from shopify_app.clock import utcnow
+from shopify_app.config import Config
+from shopify_app.jobs import queues
+from shopify_app.models import OutboxMessage, OutboxStatus
+
+log = logging.getLogger(__name__)
+GROUPS_PER_PASS = 500
+# However often a customer changes, what has waited this long goes out.
+MAX_COALESCE_DELAY = dt.timedelta(seconds=10)
+# Enqueued rows whose job vanished from Redis (a Redis restart without persistence) go back to pending.
+LOST_AFTER = dt.timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class Group:
+    shop_id: str
+    topic: str
+    customer_id: str | None
+    last_row_id: int
+
+
+def settled_groups(session: Session, *, coalesce: dt.timedelta, now: dt.datetime,
+                   limit: int = GROUPS_PER_PASS) -> list[Group]:
+    """Pending rows grouped by (shop, topic, customer), once no change came for ``coalesce``."""
+    newest, oldest = func.max(OutboxMessage.created_at), func.min(OutboxMessage.created_at)
+    result = session.execute(
+        select(OutboxMessage.shop_id, OutboxMessage.topic, OutboxMessage.customer_id, func.max(OutboxMessage.id))
+        .where(OutboxMessage.status == OutboxStatus.PENDING.value)
+        .group_by(OutboxMessage.shop_id, OutboxMessage.topic, OutboxMessage.customer_id)
+        .having(or_(newest <= now - coalesce, oldest <= now - MAX_COALESCE_DELAY))
+        .order_by(func.min(OutboxMessage.id))
+        .limit(limit)
+    )
+    return [Group(*row) for row in result]
+
+
+def relay(sessions: sessionmaker[Session], redis: Redis, config: Config, *, coalesce: dt.timedelta) -> int:
+    """Enqueue every settled group; returns how many. Redis being down leaves the rows pending.
+
+    The job is enqueued before the rows are marked, so a crash in between at worst enqueues the
+    same deterministic job id again; delivery is idempotent and also takes rows still pending."""
+    with sessions.begin() as session:
+        groups = settled_groups(session, coalesce=coalesce, now=utcnow())
+        sync = queues.queue(redis, queues.SYNC)
+        for group in groups:
+            job_id = queues.job_id("sync", group.topic, group.customer_id or group.shop_id, group.last_row_id)
+            sync.enqueue(
+                "shopify_app.jobs.delivery.deliver", group.topic, group.shop_id, group.customer_id,
+                group.last_row_id, job_id=job_id, job_timeout=queues.SYNC_TIMEOUT, result_ttl=queues.RESULT_TTL,
+                failure_ttl=queues.FAILURE_TTL, retry=queues.network_retry(config.job_retry_intervals),
+            )
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.shop_id == group.shop_id, OutboxMessage.topic == group.topic,
+                       _same_customer(group.customer_id), OutboxMessage.id <= group.last_row_id,
+                       OutboxMessage.status == OutboxStatus.PENDING.value)
+                .values(status=OutboxStatus.ENQUEUED.value, job_id=job_id, enqueued_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+    return len(groups)
+
+
+def _same_customer(customer_id: str | None):  # type: ignore[no-untyped-def]
+    return OutboxMessage.customer_id.is_(None) if customer_id is None else OutboxMessage.customer_id == customer_id
+
+
+def recover_lost(sessions: sessionmaker[Session], redis: Redis) -> int:
+    """Put rows back to pending when their job no longer exists in Redis; returns how many."""
+    with sessions.begin() as session:
+        stale = session.execute(
+            select(OutboxMessage.job_id).distinct()
+            .where(OutboxMessage.status == OutboxStatus.ENQUEUED.value,
+                   OutboxMessage.enqueued_at <= utcnow() - LOST_AFTER)
+            .limit(GROUPS_PER_PASS)
+        ).scalars().all()
+        lost = [job_id for job_id in stale if job_id and not Job.exists(job_id, connection=redis)]
+        if lost:
+            log.warning("outbox: %d jobs lost from Redis, relaying their rows again", len(lost))
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.job_id.in_(lost), OutboxMessage.status == OutboxStatus.ENQUEUED.value)
+                .values(status=OutboxStatus.PENDING.value)
+                .execution_options(synchronize_session=False)
+            )
+    return len(lost)
