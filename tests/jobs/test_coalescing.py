@@ -1,0 +1,67 @@
+"""Several changes to one customer: one metafield write and one profile update each, events one per entry."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shopify_app.jobs.delivery import deliver
+from shopify_app.models import Customer, CustomerSyncState, OutboxMessage
+from tests.jobs.conftest import award, work
+
+
+def test_changes_within_the_window_coalesce_into_one_update_with_the_latest_state(
+        sync_app: Flask, sync_client: FlaskClient, shop: dict[str, Any], fakes: SimpleNamespace) -> None:
+    entries = [award(sync_client, shop, action) for action in ("follow_on_instagram", "join_newsletter",
+                                                                "follow_on_tiktok")]
+    work(sync_app)
+
+    [write] = fakes.shopify.writes
+    state = json.loads(write["value"])
+    assert (state["points_balance"], state["lifetime_points"], state["pending_points"]) == (1650, 1650, 75)
+    [profile] = fakes.klaviyo.received("POST", "/api/profile-import")
+    assert profile.json["data"]["attributes"]["properties"]["Loyalty Points Balance"] == 1650
+    assert len(fakes.omnisend.received("POST", "/api/contacts")) == 1
+    assert len(fakes.postscript.received("PATCH")) == 1
+
+    assert {uid: e["properties"]["status"] for uid, e in fakes.klaviyo.events.items()} == {
+        entries[0]["id"]: "approved", entries[1]["id"]: "approved", entries[2]["id"]: "pending"}
+    assert len(fakes.klaviyo.received("POST", "/api/events")) == 3
+    assert len(fakes.omnisend.events) == 3
+    assert set(fakes.postscript.events) == {e["id"] for e in entries}
+
+
+def test_a_delivery_run_twice_has_one_effect(sync_app: Flask, sync_client: FlaskClient, shop: dict[str, Any],
+                                            fakes: SimpleNamespace, session: Session) -> None:
+    award(sync_client, shop, "follow_on_instagram")
+    work(sync_app)
+    row = session.scalars(select(OutboxMessage).where(OutboxMessage.topic == "klaviyo")).one()
+    assert deliver(row.topic, row.shop_id, row.customer_id, row.id) == "nothing to do"
+
+    # The same rows relayed again (say the relay died before recording the first enqueue):
+    row.status = "enqueued"
+    session.commit()
+    assert deliver(row.topic, row.shop_id, row.customer_id, row.id) == "done"
+    # The profile state was already delivered at this version; the event repeats with its unique_id.
+    assert len(fakes.klaviyo.received("POST", "/api/profile-import")) == 1
+    assert len(fakes.klaviyo.events) == 1
+
+
+def test_an_older_state_never_overwrites_a_newer_one(sync_app: Flask, sync_client: FlaskClient,
+                                                     shop: dict[str, Any], fakes: SimpleNamespace,
+                                                     session: Session) -> None:
+    award(sync_client, shop, "follow_on_instagram")
+    customer = session.scalars(select(Customer).where(Customer.shopify_customer_id == "1001")).one()
+    # A newer state already reached the metafield (its version is ahead of what this job reads).
+    session.add(CustomerSyncState(customer_id=customer.id, topic="shopify.customer_metafield",
+                                  synced_version=customer.sync_version + 1))
+    session.commit()
+    work(sync_app)
+    assert fakes.shopify.writes == []
+    assert len(fakes.klaviyo.received("POST", "/api/profile-import")) == 1
