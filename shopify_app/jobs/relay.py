@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from shopify_app.clock import utcnow
 from shopify_app.config import Config
 from shopify_app.jobs import queues
-from shopify_app.models import OutboxMessage, OutboxStatus
+from shopify_app.models import IntegrationSetting, OutboxMessage, OutboxStatus, Service
 
 log = logging.getLogger(__name__)
 GROUPS_PER_PASS = 500
@@ -22,6 +22,9 @@ GROUPS_PER_PASS = 500
 MAX_COALESCE_DELAY = dt.timedelta(seconds=10)
 # Enqueued rows whose job vanished from Redis (a Redis restart without persistence) go back to pending.
 LOST_AFTER = dt.timedelta(minutes=2)
+
+
+VENDOR_TOPICS = frozenset(service.value for service in Service)
 
 
 @dataclass(frozen=True)
@@ -54,27 +57,45 @@ def relay(sessions: sessionmaker[Session], redis: Redis, config: Config, *, coal
     same deterministic job id again; delivery is idempotent and also takes rows still pending."""
     with sessions.begin() as session:
         groups = settled_groups(session, coalesce=coalesce, now=utcnow())
+        configured = configured_services(session, {group.shop_id for group in groups})
         sync = queues.queue(redis, queues.SYNC)
         for group in groups:
+            if group.topic in VENDOR_TOPICS and (group.shop_id, group.topic) not in configured:
+                _mark(session, group, status=OutboxStatus.SKIPPED.value, processed_at=utcnow(),
+                      last_error=f"{group.topic} is not set up for this shop")
+                continue
             job_id = queues.job_id("sync", group.topic, group.customer_id or group.shop_id, group.last_row_id)
             sync.enqueue(
                 "shopify_app.jobs.delivery.deliver", group.topic, group.shop_id, group.customer_id,
                 group.last_row_id, job_id=job_id, job_timeout=queues.SYNC_TIMEOUT, result_ttl=queues.RESULT_TTL,
                 failure_ttl=queues.FAILURE_TTL, retry=queues.network_retry(config.job_retry_intervals),
             )
-            session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.shop_id == group.shop_id, OutboxMessage.topic == group.topic,
-                       _same_customer(group.customer_id), OutboxMessage.id <= group.last_row_id,
-                       OutboxMessage.status == OutboxStatus.PENDING.value)
-                .values(status=OutboxStatus.ENQUEUED.value, job_id=job_id, enqueued_at=utcnow())
-                .execution_options(synchronize_session=False)
-            )
+            _mark(session, group, status=OutboxStatus.ENQUEUED.value, job_id=job_id, enqueued_at=utcnow())
     return len(groups)
 
 
-def _same_customer(customer_id: str | None):  # type: ignore[no-untyped-def]
-    return OutboxMessage.customer_id.is_(None) if customer_id is None else OutboxMessage.customer_id == customer_id
+def configured_services(session: Session, shop_ids: set[str]) -> set[tuple[str, str]]:
+    """(shop, service) pairs with an enabled key: rows for the others end skipped without a job."""
+    if not shop_ids:
+        return set()
+    return {(shop_id, service) for shop_id, service in session.execute(
+        select(IntegrationSetting.shop_id, IntegrationSetting.service)
+        .where(IntegrationSetting.shop_id.in_(shop_ids), IntegrationSetting.enabled.is_(True),
+               IntegrationSetting.api_key_ciphertext.is_not(None))
+    )}
+
+
+def _mark(session: Session, group: Group, **values: object) -> None:
+    """Update the group's rows that are still pending (a delivery may have finished them already)."""
+    same_customer = (OutboxMessage.customer_id.is_(None) if group.customer_id is None
+                     else OutboxMessage.customer_id == group.customer_id)
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.shop_id == group.shop_id, OutboxMessage.topic == group.topic, same_customer,
+               OutboxMessage.id <= group.last_row_id, OutboxMessage.status == OutboxStatus.PENDING.value)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def recover_lost(sessions: sessionmaker[Session], redis: Redis) -> int:

@@ -24,6 +24,7 @@ TICK_SECONDS = 0.2
 MAINTENANCE_INTERVAL = 15  # seconds between RQ's registry clean-ups (abandoned jobs are retried there)
 WORKER_TTL = 45  # the blocking dequeue wakes up every WORKER_TTL - 15 s to run maintenance
 HEARTBEAT_SLACK = 10
+RELAY_LOCK_SECONDS = 60
 
 
 class LoyaltyWorker(SimpleWorker):
@@ -48,10 +49,19 @@ def make_worker(ctx: runtime.Context) -> LoyaltyWorker:
 
 
 def tick(ctx: runtime.Context, *, coalesce: dt.timedelta) -> int:
-    """One round: periodic jobs planned, lost jobs recovered, settled outbox rows relayed."""
+    """One round: periodic jobs planned, lost jobs recovered, settled outbox rows relayed.
+
+    One relay at a time across all workers: two would enqueue the same groups twice (harmless,
+    delivery is idempotent, but wasted work)."""
     scheduled.enqueue_periodic(ctx.redis)
-    relay.recover_lost(ctx.sessions, ctx.redis)
-    return relay.relay(ctx.sessions, ctx.redis, ctx.config, coalesce=coalesce)
+    lock = ctx.redis.lock("outbox-relay", timeout=RELAY_LOCK_SECONDS)
+    if not lock.acquire(blocking=False):
+        return 0
+    try:
+        relay.recover_lost(ctx.sessions, ctx.redis)
+        return relay.relay(ctx.sessions, ctx.redis, ctx.config, coalesce=coalesce)
+    finally:
+        lock.release()
 
 
 def tick_forever(ctx: runtime.Context) -> None:
