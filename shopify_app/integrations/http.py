@@ -22,9 +22,10 @@ class DeliveryError(Exception):
 
 
 class RetryLater(DeliveryError):
-    def __init__(self, message: str, delay: float = 0.0) -> None:
-        super().__init__(message)
-        self.delay = delay
+    """Worth another try, from RQ's scheduled retries rather than by holding the worker."""
+
+    def __init__(self, message: str, wait: float = 0.0) -> None:
+        super().__init__(f"{message} (the service asked to wait {wait:.1f} s)" if wait > MAX_IN_JOB_WAIT else message)
 
 
 class Permanent(DeliveryError):

@@ -5,12 +5,14 @@ from __future__ import annotations
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy.orm import Session
 
 from shopify_app.db import sessionmaker_for
 from shopify_app.errors import DomainError
 from shopify_app.integrations import settings
 from shopify_app.jobs import failures, worker
 from shopify_app.loyalty.shops import get_shop
+from shopify_app.models import Shop
 from shopify_app.redis_conn import get_redis
 
 jobs_cli = AppGroup("jobs", help="Background jobs and failed deliveries.")
@@ -42,7 +44,7 @@ def jobs_retry_failed(shop_domain: str | None) -> None:
     click.echo(f"{count} deliveries queued again")
 
 
-def _shop(session, domain: str):  # type: ignore[no-untyped-def]
+def _shop(session: Session, domain: str) -> Shop:
     shop = get_shop(session, domain)
     if shop is None:
         raise click.ClickException(f"no shop {domain}")

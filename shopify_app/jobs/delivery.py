@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from rq import get_current_job
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
@@ -42,7 +42,7 @@ def deliver(topic: str, shop_id: str, customer_id: str | None, last_row_id: int)
         raise
 
 
-def _group(topic: str, shop_id: str, customer_id: str | None, last_row_id: int):  # type: ignore[no-untyped-def]
+def _group(topic: str, shop_id: str, customer_id: str | None, last_row_id: int) -> Select[tuple[OutboxMessage]]:
     return select(OutboxMessage).where(
         OutboxMessage.topic == topic, OutboxMessage.shop_id == shop_id,
         OutboxMessage.customer_id.is_(None) if customer_id is None else OutboxMessage.customer_id == customer_id,
@@ -78,7 +78,8 @@ def _deliver(ctx: runtime.Context, session: Session, topic: str, shop_id: str, c
     return status
 
 
-def _record_failure(session: Session, group, error: BaseException, *, final: bool) -> None:  # type: ignore[no-untyped-def]
+def _record_failure(session: Session, group: Select[tuple[OutboxMessage]], error: BaseException, *,
+                    final: bool) -> None:
     """Keep the last error on the rows; after the last retry they are marked failed for `jobs retry-failed`."""
     ids = list(session.scalars(group.with_only_columns(OutboxMessage.id)))
     values: dict[str, object] = {"attempts": OutboxMessage.attempts + 1,

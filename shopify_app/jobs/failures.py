@@ -5,14 +5,14 @@ from __future__ import annotations
 from redis import Redis
 from rq.exceptions import NoSuchJobError
 from rq.registry import FailedJobRegistry
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from shopify_app.jobs import queues
 from shopify_app.models import OutboxMessage, OutboxStatus, Shop
 
 
-def _failed(shop_domain: str | None):  # type: ignore[no-untyped-def]
+def _failed(shop_domain: str | None) -> Select[tuple[OutboxMessage]]:
     query = select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED.value)
     if shop_domain:
         query = query.join(Shop, Shop.id == OutboxMessage.shop_id).where(Shop.domain == shop_domain)

@@ -16,7 +16,6 @@ from shopify_app.config import Config
 @dataclass(frozen=True)
 class Context:
     pid: int
-    app: Flask
     config: Config
     sessions: sessionmaker[Session]
     redis: Redis
@@ -33,7 +32,7 @@ def bind(app: Flask) -> Context:
     from shopify_app.redis_conn import get_redis
 
     _context = Context(
-        pid=os.getpid(), app=app, config=app.config["LOYALTY"], sessions=sessionmaker_for(app),
+        pid=os.getpid(), config=app.config["LOYALTY"], sessions=sessionmaker_for(app),
         redis=get_redis(app), http=httpx.Client(limits=httpx.Limits(max_connections=20)),
     )
     return _context
