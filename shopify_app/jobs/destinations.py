@@ -33,6 +33,9 @@ class Delivery:
 
 
 def shopify_client(ctx: Context, shop: Shop) -> GraphQLClient:
+    if shop.access_token_ciphertext is None:
+        raise Skipped("the shop has no Admin API access token")  # never installed, e.g. the local demo shop
+
     def token() -> str:
         try:
             return fresh_access_token(ctx.sessions, shop.id, ctx.config, ctx.redis, ctx.http)

@@ -69,9 +69,11 @@ class FakePostscript(FakeServer):
         self.window = Window(per_second, 1.0)
         self.subscribers: list[dict[str, Any]] = []
         self.events: dict[str, dict[str, Any]] = {}
+        self.refused = 0
 
     def handle(self, request: Recorded) -> Response:
         if not self.window.admit():
+            self.refused += 1
             return json_response({"error_code": 3002, "error_message": "Rate limit exceeded", "success": False}, 429)
         if request.path == "/api/v2/subscribers" and request.method == "GET":
             (field, value), = request.query.items()

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from types import SimpleNamespace
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from shopify_app.clock import utcnow
+from shopify_app.jobs import relay, runtime
 from shopify_app.jobs.delivery import deliver
 from shopify_app.models import Customer, CustomerSyncState, OutboxMessage
 from tests.jobs.conftest import award, work
@@ -65,3 +68,19 @@ def test_an_older_state_never_overwrites_a_newer_one(sync_app: Flask, sync_clien
     work(sync_app)
     assert fakes.shopify.writes == []
     assert len(fakes.klaviyo.received("POST", "/api/profile-import")) == 1
+
+
+def test_rows_whose_job_vanished_from_redis_are_relayed_again(sync_app: Flask, sync_client: FlaskClient,
+                                                              shop: dict[str, Any], fakes: SimpleNamespace,
+                                                              session: Session, redis: Any) -> None:
+    award(sync_client, shop, "follow_on_instagram")
+    ctx = runtime.bind(sync_app)
+    assert relay.relay(ctx.sessions, ctx.redis, ctx.config, coalesce=dt.timedelta(0)) == 4
+    redis.flushdb()  # a Redis restart without persistence
+    session.execute(update(OutboxMessage).values(enqueued_at=utcnow() - relay.LOST_AFTER))
+    session.commit()
+    assert relay.recover_lost(ctx.sessions, ctx.redis) == 4
+    work(sync_app)
+    session.expire_all()
+    assert set(session.scalars(select(OutboxMessage.status))) == {"done"}
+    assert len(fakes.klaviyo.events) == 1

@@ -11,7 +11,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shopify_app.db import sessionmaker_for
 from shopify_app.models import OutboxMessage
+from tests import factories
 from tests.jobs.conftest import award, work
 
 
@@ -103,3 +105,30 @@ def test_no_subscriber_or_no_key_ends_skipped(sync_app: Flask, sync_client: Flas
     assert not fakes.postscript.received("POST")
     assert [r.status for r in rows(session, "klaviyo")] == ["skipped"]
     assert not fakes.klaviyo.requests
+
+
+def test_postscript_requests_stay_inside_15_per_second(sync_app: Flask, sync_client: FlaskClient,
+                                                       shop: dict[str, Any], fakes: SimpleNamespace,
+                                                       session: Session) -> None:
+    with sessionmaker_for(sync_app).begin() as setup:
+        shop_row = factories.shop(setup, shop["domain"])
+        for n in range(8):
+            factories.customer(setup, shop_row, f"80{n}")
+            fakes.postscript.subscribers.append({"id": f"s_{n}", "shopify_customer_id": f"80{n}"})
+    for n in range(8):
+        award(sync_client, shop, "join_newsletter", customer=f"80{n}")
+    work(sync_app)
+    calls = fakes.postscript.requests
+    assert len(calls) == 24  # lookup, patch and event per customer
+    assert fakes.postscript.refused == 0
+    assert calls[-1].at - calls[0].at >= 1.0  # 24 requests at 15/s need more than a second
+    assert {r.status for r in rows(session, "postscript")} == {"done"}
+
+
+def test_a_shop_without_a_token_skips_shopify(sync_app: Flask, sync_client: FlaskClient, demo_shop: dict[str, Any],
+                                              fakes: SimpleNamespace, session: Session) -> None:
+    award(sync_client, demo_shop, "follow_on_instagram")
+    work(sync_app)
+    [row] = rows(session, "shopify.customer_metafield")
+    assert (row.status, row.last_error) == ("skipped", "the shop has no Admin API access token")
+    assert not fakes.shopify.requests
