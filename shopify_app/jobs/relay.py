@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass
 
 from redis import Redis
-from rq.job import Job
+from rq.job import Job, JobStatus
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -99,7 +99,8 @@ def _mark(session: Session, group: Group, **values: object) -> None:
 
 
 def recover_lost(sessions: sessionmaker[Session], redis: Redis) -> int:
-    """Put rows back to pending when their job no longer exists in Redis; returns how many."""
+    """Rows left ``enqueued`` by a job that is gone: back to pending when Redis lost the job, failed
+    when RQ gave up on it without the job recording it (its worker died on the last try). Returns how many jobs."""
     with sessions.begin() as session:
         stale = session.execute(
             select(OutboxMessage.job_id).distinct()
@@ -107,13 +108,22 @@ def recover_lost(sessions: sessionmaker[Session], redis: Redis) -> int:
                    OutboxMessage.enqueued_at <= utcnow() - LOST_AFTER)
             .limit(GROUPS_PER_PASS)
         ).scalars().all()
-        lost = [job_id for job_id in stale if job_id and not Job.exists(job_id, connection=redis)]
-        if lost:
-            log.warning("outbox: %d jobs lost from Redis, relaying their rows again", len(lost))
+        found = 0
+        for job_id in filter(None, stale):
+            job = Job.fetch(job_id, connection=redis, serializer=queues.SERIALIZER) \
+                if Job.exists(job_id, connection=redis) else None
+            if job is None:
+                values: dict[str, object] = {"status": OutboxStatus.PENDING.value}
+            elif job.get_status() == JobStatus.FAILED:
+                values = {"status": OutboxStatus.FAILED.value, "last_error": "RQ gave up on the job: its worker died"}
+            else:
+                continue
+            found += 1
+            log.warning("outbox: job %s is gone, its rows become %s", job_id, values["status"])
             session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.job_id.in_(lost), OutboxMessage.status == OutboxStatus.ENQUEUED.value)
-                .values(status=OutboxStatus.PENDING.value)
+                .where(OutboxMessage.job_id == job_id, OutboxMessage.status == OutboxStatus.ENQUEUED.value)
+                .values(**values)
                 .execution_options(synchronize_session=False)
             )
-    return len(lost)
+    return found

@@ -9,11 +9,12 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from rq.job import Job, JobStatus
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
-from shopify_app.jobs import relay, runtime
+from shopify_app.jobs import queues, relay, runtime
 from shopify_app.jobs.delivery import deliver
 from shopify_app.models import Customer, CustomerSyncState, OutboxMessage
 from tests.jobs.conftest import award, work
@@ -84,3 +85,19 @@ def test_rows_whose_job_vanished_from_redis_are_relayed_again(sync_app: Flask, s
     session.expire_all()
     assert set(session.scalars(select(OutboxMessage.status))) == {"done"}
     assert len(fakes.klaviyo.events) == 1
+
+
+def test_rows_of_a_job_rq_gave_up_on_become_failed(sync_app: Flask, sync_client: FlaskClient, shop: dict[str, Any],
+                                                   session: Session, redis: Any) -> None:
+    award(sync_client, shop, "follow_on_instagram")
+    ctx = runtime.bind(sync_app)
+    relay.relay(ctx.sessions, ctx.redis, ctx.config, coalesce=dt.timedelta(0))
+    job_id = session.scalars(select(OutboxMessage.job_id).where(OutboxMessage.topic == "klaviyo")).one()
+    # What RQ's clean-up does to an abandoned job with no retries left: failed, never run to its end.
+    Job.fetch(job_id, connection=ctx.redis, serializer=queues.SERIALIZER).set_status(JobStatus.FAILED)
+    session.execute(update(OutboxMessage).values(enqueued_at=utcnow() - relay.LOST_AFTER))
+    session.commit()
+    assert relay.recover_lost(ctx.sessions, ctx.redis) == 1
+    session.expire_all()
+    row = session.scalars(select(OutboxMessage).where(OutboxMessage.topic == "klaviyo")).one()
+    assert (row.status, row.last_error) == ("failed", "RQ gave up on the job: its worker died")
