@@ -1,4 +1,4 @@
-"""Flask commands: db, demo, api-keys."""
+"""Flask commands: db, demo, api-keys; worker, jobs and integrations come from shopify_app.jobs."""
 
 from __future__ import annotations
 
@@ -111,5 +111,7 @@ def keys_revoke(key_prefix: str) -> None:
 
 
 def register(app: Flask) -> None:
-    for group in (db_cli, demo_cli, keys_cli):
+    from shopify_app.jobs.commands import COMMANDS
+
+    for group in (db_cli, demo_cli, keys_cli, *COMMANDS):
         app.cli.add_command(group)

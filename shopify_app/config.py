@@ -33,6 +33,12 @@ class Config:
     postscript_api_url: str = "https://api.postscript.io"
     # The admin's development-only login (demo mode); check() refuses it in production.
     admin_dev_login: bool = True
+    klaviyo_revision: str = "2026-07-15"
+    omnisend_version: str = "2026-03-15"
+    # Changes to one customer closer together than this are delivered as one update.
+    sync_coalesce_seconds: float = 1.0
+    # RQ retry intervals (seconds) of network jobs; their count is the number of retries.
+    job_retry_intervals: tuple[int, ...] = (10, 30, 60, 300, 900)
     extra: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -60,6 +66,10 @@ class Config:
             "omnisend_api_url": env.get("OMNISEND_API_URL", "https://api.omnisend.com").rstrip("/"),
             "postscript_api_url": env.get("POSTSCRIPT_API_URL", "https://api.postscript.io").rstrip("/"),
             "admin_dev_login": env.get("ADMIN_DEV_LOGIN", "0" if env.get("APP_ENV") == "production" else "1") == "1",
+            "klaviyo_revision": env.get("KLAVIYO_REVISION", "2026-07-15"),
+            "omnisend_version": env.get("OMNISEND_VERSION", "2026-03-15"),
+            "sync_coalesce_seconds": float(env.get("SYNC_COALESCE_SECONDS", "1.0")),
+            "job_retry_intervals": tuple(int(s) for s in env.get("JOB_RETRY_INTERVALS", "10,30,60,300,900").split(",")),
         }
         values.update(overrides)
         config = cls(**values)  # type: ignore[arg-type]

@@ -1,9 +1,11 @@
-"""Liveness (touches nothing) and readiness (database and Redis reachable)."""
+"""Liveness (touches nothing) and readiness (database and Redis reachable; a warning if Redis may evict jobs)."""
 
 from __future__ import annotations
 
 from flask import Flask, current_app, jsonify
 from flask.typing import ResponseReturnValue
+from redis import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import text
 
 from shopify_app.db import engine_for
@@ -22,13 +24,27 @@ def readyz() -> ResponseReturnValue:
         checks["database"] = "ok"
     except Exception as exc:  # any failure means "not ready", never a 500
         checks["database"] = f"error: {type(exc).__name__}"
+    warnings: list[str] = []
     try:
-        get_redis(current_app).ping()
+        redis = get_redis(current_app)
+        redis.ping()
         checks["redis"] = "ok"
+        warnings += _eviction_warning(redis)
     except Exception as exc:
         checks["redis"] = f"error: {type(exc).__name__}"
     ready = all(value == "ok" for value in checks.values())
-    return jsonify(status="ok" if ready else "unavailable", checks=checks), 200 if ready else 503
+    return jsonify(status="ok" if ready else "unavailable", checks=checks, warnings=warnings), 200 if ready else 503
+
+
+def _eviction_warning(redis: Redis) -> list[str]:
+    """RQ keeps queues and jobs in Redis: a Redis that evicts keys under memory pressure loses jobs."""
+    try:
+        policy = redis.config_get("maxmemory-policy").get("maxmemory-policy")
+    except RedisError:  # CONFIG may be disabled on managed Redis: nothing to check then
+        return []
+    if policy != "noeviction":
+        return [f"redis maxmemory-policy is {policy}; set noeviction so queued jobs are never evicted"]
+    return []
 
 
 def register(app: Flask) -> None:

@@ -38,8 +38,9 @@ def rule_form(rule_id: str | None = None) -> ResponseReturnValue:
 
 def rule_active(rule_id: str) -> ResponseReturnValue:
     session = get_session()
-    rule = program.get_rule(session, current_shop().id, rule_id)
-    rule.is_active = request.form.get("active") == "1"
+    shop = current_shop()
+    rule = program.get_rule(session, shop.id, rule_id)
+    program.set_rule_active(session, shop, rule, request.form.get("active") == "1")
     session.commit()
     return done("admin.rules", f"\u201c{rule.name}\u201d {'activated' if rule.is_active else 'deactivated'}")
 
@@ -63,9 +64,8 @@ def tier_form(tier_id: str | None = None) -> ResponseReturnValue:
 
 
 def tier_delete(tier_id: str) -> ResponseReturnValue:
-    session = get_session()
-    session.delete(program.get_tier(session, current_shop().id, tier_id))
-    session.flush()
+    session, shop = get_session(), current_shop()
+    program.delete_tier(session, shop, program.get_tier(session, shop.id, tier_id))
     return _recompute_and_finish(True, "Tier deleted")
 
 

@@ -41,8 +41,7 @@ def save_integration(service: str) -> ResponseReturnValue:
     session = get_session()
     try:
         integrations_admin.save_key(
-            session, current_shop(), service, request.form.get(f"{service}_api_key", ""),
-            loyalty_config(current_app).shopify_api_secret,
+            session, current_shop(), service, request.form.get(f"{service}_api_key", ""), loyalty_config(current_app)
         )
     except FormErrors as error:
         return settings(status=422, errors={f"{service}_api_key": error.fields["api_key"]})

@@ -2,30 +2,26 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import current_app
 from redis import Redis
 from rq import Queue
-from rq.serializers import JSONSerializer
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
 from shopify_app.db import sessionmaker_for
+from shopify_app.jobs import queues
 from shopify_app.loyalty.shops import get_owned
 from shopify_app.loyalty.side_effects import enqueue_customer_sync, tier_changed
 from shopify_app.loyalty.tiers import tier_for_lifetime
 from shopify_app.models import BulkJob, BulkJobKind, BulkJobStatus, Customer, Shop
 
-ADMIN_QUEUE = "admin"
 BATCH_SIZE = 500
 ACTIVE = (BulkJobStatus.QUEUED.value, BulkJobStatus.RUNNING.value)
 
 
 def admin_queue(redis: Redis) -> Queue:
-    # JSON, not pickles: a job carries only the bulk job's id and reads current state.
-    return Queue(ADMIN_QUEUE, connection=redis, serializer=JSONSerializer)
+    return queues.queue(redis, queues.ADMIN)
 
 
 def _members(shop_id: str, kind: str):  # type: ignore[no-untyped-def]
@@ -51,7 +47,7 @@ def enqueue(redis: Redis, job: BulkJob) -> None:
     """Called after the job's row is committed, so the worker always finds it."""
     admin_queue(redis).enqueue(
         "shopify_app.loyalty.bulk_jobs.run_bulk_job", job.id, job_id=f"bulk_{job.id}",
-        job_timeout=3600, failure_ttl=int(dt.timedelta(days=7).total_seconds()),
+        job_timeout=3600, failure_ttl=queues.FAILURE_TTL,
     )
 
 
@@ -67,7 +63,9 @@ def get_job(session: Session, shop_id: str, job_id: str) -> BulkJob:
 
 
 def run_bulk_job(bulk_job_id: str) -> None:
-    """The RQ job: batches of members by id, one transaction each, progress saved with each batch."""
+    """The RQ job: batches of members by id, one transaction each, progress saved with each batch.
+
+    The worker command runs jobs inside the app's context, hence ``current_app``."""
     maker = sessionmaker_for(current_app)
     with maker.begin() as session:
         job = session.get(BulkJob, bulk_job_id)

@@ -8,15 +8,14 @@ from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
 from shopify_app.config import Config
-from shopify_app.crypto import decrypt, encrypt
+from shopify_app.crypto import decrypt
 from shopify_app.errors import NotFound
+from shopify_app.integrations.settings import set_api_key
 from shopify_app.loyalty.validation import FormErrors
-from shopify_app.models import IntegrationSetting, Shop
+from shopify_app.models import IntegrationSetting, Service, Shop
 
-SERVICES = ("klaviyo", "omnisend", "postscript")
+SERVICES = tuple(service.value for service in Service)
 CHECK_TIMEOUT_SECONDS = 5.0
-KLAVIYO_REVISION = "2026-07-15"
-OMNISEND_VERSION = "2026-03-15"
 
 
 def settings_by_service(session: Session, shop_id: str) -> dict[str, IntegrationSetting | None]:
@@ -29,26 +28,18 @@ def get_setting(session: Session, shop_id: str, service: str) -> IntegrationSett
     row = session.scalar(
         select(IntegrationSetting).where(IntegrationSetting.shop_id == shop_id, IntegrationSetting.service == service)
     )
-    if row is None:
+    if row is None or not row.api_key_ciphertext:
         raise NotFound(f"No {service} key is saved")
     return row
 
 
-def save_key(session: Session, shop: Shop, service: str, api_key: str, secret: str) -> IntegrationSetting:
+def save_key(session: Session, shop: Shop, service: str, api_key: str, config: Config) -> IntegrationSetting:
     """Store a new key (encrypted); the key can be replaced but never read back in the admin."""
     if service not in SERVICES:
         raise NotFound(f"Unknown integration '{service}'")
-    api_key = api_key.strip()
-    if not 8 <= len(api_key) <= 512:
+    if not 8 <= len(api_key.strip()) <= 512:
         raise FormErrors({"api_key": "Paste the whole API key"})
-    row = session.scalar(
-        select(IntegrationSetting).where(IntegrationSetting.shop_id == shop.id, IntegrationSetting.service == service)
-    ) or IntegrationSetting(shop_id=shop.id, service=service)
-    row.api_key_encrypted = encrypt(api_key, secret)
-    row.key_hint = api_key[-4:]
-    row.enabled = True
-    row.last_checked_at = row.last_check_ok = row.last_check_message = None
-    session.add(row)
+    row = set_api_key(session, shop, service, api_key, config)
     session.flush()
     return row
 
@@ -57,18 +48,18 @@ def _probe(config: Config, service: str, api_key: str) -> httpx.Request:
     """The cheapest authenticated read each service offers."""
     if service == "klaviyo":
         return httpx.Request("GET", f"{config.klaviyo_api_url}/api/accounts/", headers={
-            "Authorization": f"Klaviyo-API-Key {api_key}", "revision": KLAVIYO_REVISION,
+            "Authorization": f"Klaviyo-API-Key {api_key}", "revision": config.klaviyo_revision,
             "Accept": "application/vnd.api+json"})
     if service == "omnisend":
         return httpx.Request("GET", f"{config.omnisend_api_url}/api/contacts?limit=1", headers={
-            "Authorization": f"Omnisend-API-Key {api_key}", "Omnisend-Version": OMNISEND_VERSION})
+            "Authorization": f"Omnisend-API-Key {api_key}", "Omnisend-Version": config.omnisend_version})
     return httpx.Request("GET", f"{config.postscript_api_url}/api/v2/subscribers?limit=1",
                          headers={"Authorization": f"Bearer {api_key}"})
 
 
 def check_connection(config: Config, row: IntegrationSetting) -> bool:
     """Call the service with the saved key and keep the outcome on the row for the page to show."""
-    api_key = decrypt(row.api_key_encrypted, config.shopify_api_secret, config.shopify_api_secret_previous)
+    api_key = decrypt(row.api_key_ciphertext or "", config.shopify_api_secret, config.shopify_api_secret_previous)
     try:
         with httpx.Client(timeout=CHECK_TIMEOUT_SECONDS) as client:
             response = client.send(_probe(config, row.service, api_key))

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shopify_app.loyalty.shops import get_owned
+from shopify_app.loyalty.side_effects import program_changed
 from shopify_app.loyalty.validation import Fields
 from shopify_app.models import EarningRule, RuleCategory, Shop, VipTier
 
@@ -73,7 +74,13 @@ def save_rule(session: Session, shop: Shop, form: dict[str, str], rule: EarningR
     rule.name, rule.points_to_give, rule.approval_time = name, points, approval
     rule.customer_facing_label, rule.call_to_action_url, rule.description = label or None, url, description or None
     session.flush()
+    program_changed(session, shop.id)
     return rule
+
+
+def set_rule_active(session: Session, shop: Shop, rule: EarningRule, active: bool) -> None:
+    rule.is_active = active
+    program_changed(session, shop.id)
 
 
 def tiers(session: Session, shop_id: str) -> list[VipTier]:
@@ -108,7 +115,14 @@ def save_tier(session: Session, shop: Shop, form: dict[str, str], tier: VipTier 
         session.add(tier)
     tier.name, tier.points_required, tier.points_multiplier, tier.badge_color = name, required, multiplier, colour
     session.flush()
+    program_changed(session, shop.id)
     return moved
+
+
+def delete_tier(session: Session, shop: Shop, tier: VipTier) -> None:
+    session.delete(tier)
+    session.flush()
+    program_changed(session, shop.id)
 
 
 def update_settings(shop: Shop, form: dict[str, str]) -> None:

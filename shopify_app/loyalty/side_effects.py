@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
 from shopify_app.models import ActivityLogEntry, Customer, EarningEntry, OutboxMessage
-from shopify_app.models.outbox import CUSTOMER_SYNC_TOPICS
+from shopify_app.models.outbox import CUSTOMER_SYNC_TOPICS, OutboxTopic
 
 
 def points_awarded(session: Session, entry: EarningEntry, customer: Customer, *, rule_name: str) -> None:
@@ -22,30 +22,36 @@ def points_awarded(session: Session, entry: EarningEntry, customer: Customer, *,
             created_at=entry.created_at,
         )
     )
-    enqueue_customer_sync(session, customer, reason="points_awarded", entry_id=entry.id)
+    enqueue_customer_sync(session, customer, reason="points_awarded", entry_id=entry.id, event_status=entry.status)
 
 
 def tier_changed(session: Session, customer: Customer, *, previous_tier_id: str | None) -> None:
-    session.add(
-        ActivityLogEntry(
-            shop_id=customer.shop_id,
-            customer_id=customer.id,
-            kind="vip_tier_changed",
-            message="VIP tier changed",
-            data={"previous_tier_id": previous_tier_id, "vip_tier_id": customer.vip_tier_id},
-        )
-    )
+    record_activity(session, customer, kind="vip_tier_changed", message="VIP tier changed",
+                    data={"previous_tier_id": previous_tier_id, "vip_tier_id": customer.vip_tier_id})
 
 
-def enqueue_customer_sync(session: Session, customer: Customer, *, reason: str, entry_id: str | None = None) -> None:
+def enqueue_customer_sync(
+    session: Session, customer: Customer, *, reason: str, entry_id: str | None = None, event_status: str | None = None
+) -> None:
     """One outbox row per destination; the relay delivers them after commit.
 
-    A bulk INSERT: nothing needs the new rows' ids back, so they go in one statement."""
+    The customer's sync version moves with every change, so a delivery knows whether the
+    state it reads is newer than what the destination already has. With ``entry_id`` the
+    rows also carry a "Points Awarded" event whose status is the one at this moment.
+    The rows go in one bulk INSERT: nothing needs their ids back."""
+    session.execute(
+        update(Customer).where(Customer.id == customer.id)
+        .values(sync_version=Customer.sync_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    payload: dict[str, str] = {"reason": reason}
+    if event_status is not None:
+        payload["status"] = event_status
     session.execute(
         insert(OutboxMessage.__table__),
         [
             dict(shop_id=customer.shop_id, topic=topic.value, customer_id=customer.id, entry_id=entry_id,
-                 payload={"reason": reason})
+                 payload=payload)
             for topic in CUSTOMER_SYNC_TOPICS
         ],
     )
@@ -60,3 +66,9 @@ def record_activity(
             shop_id=customer.shop_id, customer_id=customer.id, entry_id=entry_id, kind=kind, message=message, data=data
         )
     )
+
+
+def program_changed(session: Session, shop_id: str) -> None:
+    """Earning rules or tiers changed: the shop's program metafield is rewritten."""
+    session.add(OutboxMessage(shop_id=shop_id, topic=OutboxTopic.SHOPIFY_SHOP_METAFIELD.value,
+                              payload={"reason": "program_changed"}))

@@ -4,8 +4,8 @@ from shopify_app.models.activity import ActivityLogEntry
 from shopify_app.models.api_key import ApiKey
 from shopify_app.models.bulk_job import BulkJob, BulkJobKind, BulkJobStatus
 from shopify_app.models.customer import Customer
+from shopify_app.models.integration import CustomerSyncState, IntegrationSetting, Service
 from shopify_app.models.earning_rule import EarningRule, RuleCategory
-from shopify_app.models.integration import IntegrationSetting
 from shopify_app.models.ledger import EarningEntry, EntryStatus
 from shopify_app.models.outbox import OutboxMessage, OutboxStatus, OutboxTopic
 from shopify_app.models.privacy_export import PrivacyExport
@@ -19,6 +19,7 @@ __all__ = [
     "BulkJobKind",
     "BulkJobStatus",
     "Customer",
+    "CustomerSyncState",
     "EarningEntry",
     "EarningRule",
     "EntryStatus",
@@ -29,6 +30,7 @@ __all__ = [
     "PrivacyExport",
     "ProgramSettings",
     "RuleCategory",
+    "Service",
     "Shop",
     "VipTier",
 ]

@@ -36,6 +36,8 @@ class Customer(Timestamps, Base):
     vip_tier_id: Mapped[str | None] = mapped_column(ForeignKey("vip_tiers.id", ondelete="SET NULL"))
     date_of_birth: Mapped[dt.date | None]
     shopify_created_at: Mapped[dt.datetime | None]
+    # Bumped with every change that is synced out; see CustomerSyncState.
+    sync_version: Mapped[int] = mapped_column(default=0)
 
     vip_tier: Mapped[VipTier | None] = relationship()
 

@@ -18,10 +18,13 @@ class OutboxTopic(str, enum.Enum):
     KLAVIYO = "klaviyo"
     OMNISEND = "omnisend"
     POSTSCRIPT = "postscript"
+    SHOPIFY_SHOP_METAFIELD = "shopify.shop_metafield"
 
 
 # Every points change of a customer is pushed to each of these.
-CUSTOMER_SYNC_TOPICS = tuple(OutboxTopic)
+CUSTOMER_SYNC_TOPICS = (
+    OutboxTopic.SHOPIFY_CUSTOMER_METAFIELD, OutboxTopic.KLAVIYO, OutboxTopic.OMNISEND, OutboxTopic.POSTSCRIPT,
+)
 
 
 class OutboxStatus(str, enum.Enum):
@@ -53,3 +56,6 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[dt.datetime | None]
+    # The RQ job that delivers the row; the relay checks it still exists in Redis.
+    job_id: Mapped[str | None] = mapped_column(String(128))
+    enqueued_at: Mapped[dt.datetime | None]

@@ -1,7 +1,7 @@
-"""admin: bulk jobs, integration settings, privacy exports
+"""admin: bulk jobs, integration check results, privacy exports
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0002"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
@@ -45,25 +45,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_bulk_jobs")),
     )
     op.create_index("ix_bulk_jobs_shop_id_kind_created_at", "bulk_jobs", ["shop_id", "kind", "created_at"])
-    op.create_table(
-        "integration_settings",
-        sa.Column("id", sa.String(length=32), nullable=False),
-        sa.Column("shop_id", sa.String(length=32), nullable=False),
-        sa.Column("service", sa.String(length=32), nullable=False),
-        sa.Column("api_key_encrypted", sa.Text(), nullable=False),
-        sa.Column("key_hint", sa.String(length=8), nullable=False),
-        sa.Column("enabled", sa.Boolean(), nullable=False),
-        sa.Column("last_checked_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("last_check_ok", sa.Boolean(), nullable=True),
-        sa.Column("last_check_message", sa.Text(), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["shop_id"], ["shops.id"], name=op.f("fk_integration_settings_shop_id_shops"), ondelete="CASCADE"
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_integration_settings")),
-        sa.UniqueConstraint("shop_id", "service", name=op.f("uq_integration_settings_shop_id_service")),
-    )
+    with op.batch_alter_table("integration_settings", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("key_hint", sa.String(length=8), server_default="", nullable=False))
+        batch_op.add_column(sa.Column("last_checked_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("last_check_ok", sa.Boolean(), nullable=True))
+        batch_op.add_column(sa.Column("last_check_message", sa.Text(), nullable=True))
     op.create_table(
         "privacy_exports",
         sa.Column("id", sa.String(length=32), nullable=False),
@@ -86,6 +72,8 @@ def downgrade() -> None:
         op.drop_index(name, table_name=table)
     op.drop_index("ix_privacy_exports_shop_id_requested_at", table_name="privacy_exports")
     op.drop_table("privacy_exports")
-    op.drop_table("integration_settings")
+    with op.batch_alter_table("integration_settings", schema=None) as batch_op:
+        for column in ("last_check_message", "last_check_ok", "last_checked_at", "key_hint"):
+            batch_op.drop_column(column)
     op.drop_index("ix_bulk_jobs_shop_id_kind_created_at", table_name="bulk_jobs")
     op.drop_table("bulk_jobs")

@@ -1,0 +1,1 @@
+"""Benchmarks: load and throughput measurements, not run as tests."""

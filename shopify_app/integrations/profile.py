@@ -1,0 +1,98 @@
+"""A customer's loyalty state as every destination receives it, read fresh when a job runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from shopify_app.clock import isoformat_z
+from shopify_app.models import Customer, EarningEntry, EntryStatus, VipTier
+
+
+@dataclass(frozen=True)
+class LoyaltyState:
+    version: int
+    shopify_customer_id: str
+    email: str | None
+    points_balance: int
+    lifetime_points: int
+    redeemed_points: int
+    pending_points: int
+    vip_tier: str | None
+    next_tier: str | None
+    points_to_next_tier: int | None
+    status: str
+    points_expire_at: str | None
+
+    def metafield_value(self) -> dict[str, object]:
+        """The customer metafield's JSON (what Liquid reads)."""
+        value = asdict(self)
+        for key in ("version", "shopify_customer_id", "email"):
+            value.pop(key)
+        return value
+
+
+# The state pushed to marketing tools: field, and its label in Klaviyo's Title Case style.
+PROFILE_FIELDS = (
+    ("points_balance", "Points Balance"),
+    ("lifetime_points", "Lifetime Points"),
+    ("vip_tier", "VIP Tier"),
+    ("points_to_next_tier", "Points To Next Tier"),
+    ("status", "Status"),
+)
+
+
+def titled_properties(state: LoyaltyState) -> dict[str, object]:
+    """``Loyalty Points Balance`` …: Klaviyo's property style."""
+    return {f"Loyalty {label}": getattr(state, field) for field, label in PROFILE_FIELDS}
+
+
+def snake_properties(state: LoyaltyState) -> dict[str, object]:
+    """``loyalty_points_balance`` …: Omnisend and Postscript allow only letters, digits and ``_``."""
+    return {f"loyalty_{field}": getattr(state, field) for field, _ in PROFILE_FIELDS}
+
+
+def loyalty_state(session: Session, customer: Customer) -> LoyaltyState:
+    pending = session.scalar(
+        select(func.coalesce(func.sum(EarningEntry.points), 0))
+        .where(EarningEntry.customer_id == customer.id, EarningEntry.status == EntryStatus.PENDING.value)
+    )
+    expires_at = session.scalar(
+        select(func.min(EarningEntry.points_expiry_at))
+        .where(EarningEntry.customer_id == customer.id, EarningEntry.status == EntryStatus.APPROVED.value,
+               EarningEntry.points_remaining > 0)
+    )
+    next_tier = session.scalars(
+        select(VipTier)
+        .where(VipTier.shop_id == customer.shop_id, VipTier.points_required > customer.lifetime_points)
+        .order_by(VipTier.points_required)
+        .limit(1)
+    ).first()
+    return LoyaltyState(
+        version=customer.sync_version,
+        shopify_customer_id=customer.shopify_customer_id,
+        email=customer.email,
+        points_balance=customer.current_points,
+        lifetime_points=customer.lifetime_points,
+        redeemed_points=customer.redeemed_points,
+        pending_points=int(pending or 0),
+        vip_tier=customer.vip_tier.name if customer.vip_tier else None,
+        next_tier=next_tier.name if next_tier else None,
+        points_to_next_tier=next_tier.points_required - customer.lifetime_points if next_tier else None,
+        status=customer.loyalty_status,
+        points_expire_at=isoformat_z(expires_at) if expires_at else None,
+    )
+
+
+@dataclass(frozen=True)
+class PointsEvent:
+    """One "Points Awarded" event: ``unique_id`` is the ledger entry id, so vendors keep it once."""
+
+    unique_id: str
+    points: int
+    earning_rule: str
+    status: str
+    occurred_at: dt.datetime

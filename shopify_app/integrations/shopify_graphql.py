@@ -1,0 +1,93 @@
+"""Shopify's GraphQL Admin API: timeouts, the shop's cost bucket shared by all workers, THROTTLED and 429 retries."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from shopify_app.integrations.http import MAX_IN_JOB_WAIT, TIMEOUT, Permanent, RetryLater, backoff
+from shopify_app.integrations.limits import CostBucket
+
+ATTEMPTS = 6
+
+
+class GraphQLClient:
+    """One shop's Admin API; ``token`` is asked for before each request so a refresh is picked up."""
+
+    def __init__(self, http: httpx.Client, url: str, token: Callable[[], str], bucket: CostBucket) -> None:
+        self.http = http
+        self.url = url
+        self.token = token
+        self.bucket = bucket
+
+    def execute(self, query: str, variables: dict[str, Any] | None = None, *, cost: int = 10) -> dict[str, Any]:
+        """The ``data`` of a successful answer; ``cost`` is the expected requested cost."""
+        last = ""
+        for attempt in range(ATTEMPTS):
+            self._wait_for_bucket(cost)
+            try:
+                response = self.http.post(
+                    self.url, json={"query": query, "variables": variables or {}}, timeout=TIMEOUT,
+                    headers={"X-Shopify-Access-Token": self.token(), "Accept": "application/json"},
+                )
+            except httpx.TransportError as error:
+                last, wait = f"Shopify GraphQL: {type(error).__name__}", backoff(attempt)
+            else:
+                data, last, wait = self._read(response, attempt)
+                if data is not None:
+                    return data
+            if wait > MAX_IN_JOB_WAIT:
+                raise RetryLater(last, wait)
+            time.sleep(wait)
+        raise RetryLater(last)
+
+    def _wait_for_bucket(self, cost: int) -> None:
+        while (wait := self.bucket.wait_for(cost)) > 0:
+            if wait > MAX_IN_JOB_WAIT:
+                raise RetryLater("Shopify cost bucket empty", wait)
+            time.sleep(wait)
+
+    def _read(self, response: httpx.Response, attempt: int) -> tuple[dict[str, Any] | None, str, float]:
+        """(data, error, wait): data when done, else what went wrong and how long to wait."""
+        status = response.status_code
+        if status in (429, 503):
+            return None, f"Shopify GraphQL: HTTP {status}", _retry_after(response)
+        if status >= 500:
+            return None, f"Shopify GraphQL: HTTP {status}", backoff(attempt)
+        if status != 200:
+            raise Permanent(f"Shopify GraphQL: HTTP {status} {response.text[:300]}")
+        body = response.json()
+        cost = (body.get("extensions") or {}).get("cost") or {}
+        if "throttleStatus" in cost:
+            self.bucket.observe(cost["throttleStatus"])
+        errors = body.get("errors") or []
+        if any((error.get("extensions") or {}).get("code") == "THROTTLED" for error in errors):
+            return None, "Shopify GraphQL: THROTTLED", _throttled_wait(cost)
+        if errors:
+            raise Permanent(f"Shopify GraphQL errors: {[error.get('message') for error in errors]}")
+        return body.get("data") or {}, "", 0.0
+
+
+def _retry_after(response: httpx.Response) -> float:
+    try:
+        return float(response.headers.get("Retry-After", "1"))
+    except ValueError:
+        return 1.0
+
+
+def _throttled_wait(cost: dict[str, Any]) -> float:
+    """Until the bucket holds the requested cost: (requested - available) / restore rate."""
+    status = cost.get("throttleStatus") or {}
+    rate = float(status.get("restoreRate") or 50)
+    missing = float(cost.get("requestedQueryCost") or 10) - float(status.get("currentlyAvailable") or 0)
+    return max(missing, 1.0) / rate
+
+
+def user_errors(payload: dict[str, Any], field: str) -> None:
+    """``userErrors`` arrive with HTTP 200: surface them as a failed delivery."""
+    errors = (payload.get(field) or {}).get("userErrors") or []
+    if errors:
+        raise Permanent(f"{field} userErrors: {errors}")

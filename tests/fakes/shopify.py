@@ -1,0 +1,107 @@
+"""Fake Shopify: the GraphQL Admin API with a cost-based leaky bucket, and the OAuth token endpoint."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+
+from werkzeug.wrappers import Response
+
+from tests.fakes.server import FakeServer, Recorded, json_response
+
+MUTATION_COST = 10
+QUERY_COST = 1
+
+
+class FakeShopify(FakeServer):
+    """Answers THROTTLED with HTTP 200 when the bucket lacks the requested cost, as Shopify does.
+
+    Access tokens are checked; each refresh issues a new pair and retires the refresh token used."""
+
+    def __init__(self, *, maximum: float = 2000, restore_rate: float = 100, access_token: str = "shpat_0") -> None:
+        super().__init__()
+        self.maximum, self.restore_rate = maximum, restore_rate
+        self.available, self.updated = maximum, time.monotonic()
+        self.bucket_lock = threading.Lock()
+        self.valid_tokens = {access_token}
+        self.live_refresh_token = "shprt_0"
+        self.refreshes = 0
+        self.throttled = 0
+        self.metafields: dict[tuple[str, str], Any] = {}
+        self.writes: list[dict[str, Any]] = []
+        self.spent = 0.0
+
+    def graphql_path(self, version: str = "2026-10") -> str:
+        return f"/admin/api/{version}/graphql.json"
+
+    def handle(self, request: Recorded) -> Response:
+        if request.path == "/admin/oauth/access_token":
+            return self._token(request.json)
+        if request.path.startswith("/admin/api/") and request.path.endswith("/graphql.json"):
+            return self._graphql(request)
+        return json_response({"errors": "Not Found"}, 404)
+
+    def _token(self, body: dict[str, str]) -> Response:
+        with self.bucket_lock:
+            if body.get("refresh_token") != self.live_refresh_token:
+                return json_response({"error": "invalid_grant"}, 400)
+            self.refreshes += 1
+            self.live_refresh_token = f"shprt_{self.refreshes}"
+            access = f"shpat_{self.refreshes}"
+            self.valid_tokens.add(access)
+        return json_response({"access_token": access, "scope": "write_customers", "expires_in": 3600,
+                              "refresh_token": self.live_refresh_token, "refresh_token_expires_in": 7776000})
+
+    def _cost(self, requested: float) -> tuple[bool, dict[str, Any]]:
+        with self.bucket_lock:
+            now = time.monotonic()
+            self.available = min(self.maximum, self.available + (now - self.updated) * self.restore_rate)
+            self.updated = now
+            allowed = self.available >= requested
+            if allowed:
+                self.available -= requested
+                self.spent += requested
+            else:
+                self.throttled += 1
+            return allowed, {"requestedQueryCost": requested, "actualQueryCost": requested if allowed else None,
+                             "throttleStatus": {"maximumAvailable": self.maximum,
+                                                "currentlyAvailable": int(self.available),
+                                                "restoreRate": self.restore_rate}}
+
+    def _graphql(self, request: Recorded) -> Response:
+        if request.headers.get("X-Shopify-Access-Token") not in self.valid_tokens:
+            return json_response({"errors": "[API] Invalid API key or access token"}, 401)
+        query = request.json["query"]
+        mutation = query.lstrip().startswith("mutation")
+        allowed, cost = self._cost(MUTATION_COST if mutation else QUERY_COST)
+        if not allowed:
+            return json_response({"errors": [{"message": "Throttled", "extensions": {
+                "code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"}}],
+                "extensions": {"cost": cost}})
+        if not mutation:
+            return json_response({"data": {"shop": {"id": "gid://shopify/Shop/1"}}, "extensions": {"cost": cost}})
+        return json_response({"data": {"metafieldsSet": self._set(request.json["variables"]["metafields"])},
+                              "extensions": {"cost": cost}})
+
+    def _set(self, metafields: list[dict[str, Any]]) -> dict[str, Any]:
+        errors = [{"field": ["metafields", str(i), "value"], "message": "Value is invalid JSON.",
+                   "code": "INVALID_VALUE", "elementIndex": i}
+                  for i, m in enumerate(metafields) if not _is_json(m["value"])]
+        if errors:
+            return {"metafields": [], "userErrors": errors}
+        with self.bucket_lock:
+            for m in metafields:
+                self.metafields[(m["ownerId"], m["key"])] = json.loads(m["value"])
+                self.writes.append(m)
+        return {"metafields": [{"id": f"gid://shopify/Metafield/{i}", "key": m["key"]}
+                               for i, m in enumerate(metafields)], "userErrors": []}
+
+
+def _is_json(value: str) -> bool:
+    try:
+        json.loads(value)
+    except ValueError:
+        return False
+    return True

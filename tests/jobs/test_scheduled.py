@@ -1,0 +1,83 @@
+"""Scheduled ledger work: pending entries approved when due, points expired oldest lots first; each once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from shopify_app.clock import utcnow
+from shopify_app.loyalty.maturing import approve_due, expire_points
+from shopify_app.models import ActivityLogEntry, Customer, EarningEntry, OutboxMessage
+from tests import factories
+from tests.jobs.conftest import award, work
+
+
+def test_due_entries_are_approved_once_and_synced(sync_app: Flask, sync_client: FlaskClient, shop: dict[str, Any],
+                                                  fakes: SimpleNamespace, session: Session) -> None:
+    entry = award(sync_client, shop, "follow_on_tiktok")  # 50 x 1.5 pending for 14 days
+    work(sync_app)
+    session.execute(update(EarningEntry).values(points_due_at=utcnow() - dt.timedelta(seconds=1)))
+    session.commit()
+    work(sync_app)
+    work(sync_app)
+
+    session.expire_all()
+    stored = session.get_one(EarningEntry, entry["id"])
+    assert (stored.status, stored.points_remaining) == ("approved", 75)
+    gold = session.scalars(select(Customer).where(Customer.shopify_customer_id == "1001")).one()
+    assert (gold.current_points, gold.lifetime_points) == (1275, 1275)
+    assert {uid: e["properties"]["status"] for uid, e in fakes.klaviyo.events.items()} == {
+        entry["id"]: "pending", f"{entry['id']}-points_approved": "approved"}
+    assert fakes.klaviyo.profiles["shopify:1001"]["properties"]["Loyalty Points Balance"] == 1275
+    assert set(session.scalars(select(OutboxMessage.status))) == {"done"}
+
+
+def test_expiry_takes_the_oldest_lots_first_and_never_below_zero(app: Flask, session: Session) -> None:
+    shop = factories.shop(session, expiry_days=30)
+    customer = factories.customer(session, shop, "7", current_points=120, lifetime_points=300)
+    now = utcnow()
+    lots = []
+    for days_ago, points in ((40, 100), (35, 100), (10, 100)):
+        lot = EarningEntry(shop_id=shop.id, customer_id=customer.id, action="adjust", base_points=points,
+                           points_multiplier=1, points=points, points_remaining=points, status="approved",
+                           points_given_at=now - dt.timedelta(days=days_ago),
+                           points_expiry_at=now - dt.timedelta(days=days_ago - 30))
+        session.add(lot)
+        lots.append(lot)
+    session.commit()
+
+    # 200 points of lots expired, but only 120 remain in the balance (the rest was spent).
+    assert expire_points(session, now=now) == 120
+    session.commit()
+    assert expire_points(session, now=now) == 0
+    session.refresh(customer)
+    assert (customer.current_points, customer.lifetime_points) == (0, 300)
+    assert [lot.points_remaining for lot in lots] == [0, 0, 100]
+    log = session.scalars(select(ActivityLogEntry).where(ActivityLogEntry.kind == "points_expired")).one()
+    assert log.data == {"points": 120, "entries": [lots[0].id, lots[1].id]}
+    assert session.scalar(select(OutboxMessage.payload).limit(1)) == {"reason": "points_expired"}
+
+
+def test_approval_runs_in_batches_without_doubling(app: Flask, session: Session) -> None:
+    shop = factories.shop(session)
+    rule = factories.rule(session, shop, approval_time=1)
+    customers = [factories.customer(session, shop, str(n)) for n in range(3)]
+    past = utcnow() - dt.timedelta(days=2)
+    for customer in customers:
+        session.add(EarningEntry(shop_id=shop.id, customer_id=customer.id, earning_rule_id=rule.id, action="x",
+                                 base_points=10, points_multiplier=1, points=10, status="pending",
+                                 points_due_at=past))
+    session.commit()
+    assert approve_due(session, limit=2) == 2
+    assert approve_due(session, limit=2) == 1
+    assert approve_due(session, limit=2) == 0
+    session.commit()
+    session.expire_all()
+    assert [c.current_points for c in session.scalars(select(Customer).order_by(Customer.shopify_customer_id))] == [
+        10, 10, 10]
