@@ -22,9 +22,11 @@ def create_app(config: Config | None = None) -> Flask:
     db.init_app(app, config.resolved_database_url)
     redis_conn.init_app(app, config)
 
-    from shopify_app import api, cli
+    from shopify_app import api, auth, cli, webhooks
 
     api.register(app)
+    auth.register(app)
+    webhooks.register(app)
     health.register(app)
     cli.register(app)
     return app

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import ColumnElement, case, update
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
 from shopify_app.errors import Conflict
 from shopify_app.loyalty import side_effects
 from shopify_app.loyalty.tiers import multiplier_of, multiply, tier_for_lifetime
+from shopify_app.loyalty.upserts import insert_new
 from shopify_app.models import Customer, EarningEntry, EarningRule, EntryStatus, Shop
-
-_DIALECT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def earn(
@@ -58,14 +57,7 @@ def earn(
         created_at=now,
         updated_at=now,
     )
-    insert = _DIALECT_INSERTS[session.get_bind().dialect.name]
-    statement = (
-        insert(EarningEntry)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["customer_id", "dedupe_key"])
-        .returning(EarningEntry)
-    )
-    entry = session.scalars(statement).first()
+    entry = insert_new(session, EarningEntry, values, ["customer_id", "dedupe_key"])
     if entry is None:
         raise Conflict(f"Customer '{customer.shopify_customer_id}' already earned points for rule '{rule.id}'")
     if entry.status == EntryStatus.APPROVED.value:
@@ -83,14 +75,60 @@ def expiry_for(shop: Shop, given_at: dt.datetime | None) -> dt.datetime | None:
 
 def credit(session: Session, customer: Customer, points: int, *, now: dt.datetime | None = None) -> None:
     """Add approved points to the balance and lifetime total, and move the tier, in one UPDATE."""
+    _move_balances(session, customer, Customer.current_points + points, Customer.lifetime_points + points, now)
+
+
+def debit(session: Session, customer: Customer, points: int, *, now: dt.datetime | None = None) -> None:
+    """Take approved points back: balance and lifetime each floor at 0 and the tier follows."""
+    def floored(column: Any) -> ColumnElement[int]:
+        return case((column > points, column - points), else_=0)
+
+    _move_balances(session, customer, floored(Customer.current_points), floored(Customer.lifetime_points), now)
+
+
+def reverse(
+    session: Session, *, customer: Customer, entry: EarningEntry, points: int, dedupe_key: str, reason: str,
+    now: dt.datetime | None = None,
+) -> EarningEntry | None:
+    """Reverse ``points`` of an approved entry with a negative entry keyed ``dedupe_key``;
+    None (and no change) when that reversal was recorded already."""
+    now = now or utcnow()
+    values = dict(
+        shop_id=entry.shop_id, customer_id=customer.id, earning_rule_id=entry.earning_rule_id,
+        dedupe_key=dedupe_key, action=reason, base_points=-points, points_multiplier=1, points=-points,
+        points_remaining=0, status=EntryStatus.APPROVED.value, points_given_at=now, order_id=entry.order_id,
+        order_number=entry.order_number, created_at=now, updated_at=now,
+    )
+    reversal = insert_new(session, EarningEntry, values, ["customer_id", "dedupe_key"])
+    if reversal is None:
+        return None
+    entry.points_remaining = max(0, entry.points_remaining - points)
+    debit(session, customer, points, now=now)
+    side_effects.points_changed(session, reversal, customer, kind="points_reversed",
+                                message=f"{points} points reversed: {reason.replace('_', ' ')}")
+    return reversal
+
+
+def reject(session: Session, entry: EarningEntry, customer: Customer, *, reason: str) -> None:
+    """A pending entry that will never be approved (its order was refunded or cancelled)."""
+    entry.status = EntryStatus.REJECTED.value
+    entry.points_remaining = 0
+    entry.points_due_at = None
+    side_effects.points_changed(session, entry, customer, kind="points_rejected",
+                                message=f"{entry.points} pending points rejected: {reason.replace('_', ' ')}")
+
+
+def _move_balances(
+    session: Session, customer: Customer, current: Any, lifetime: Any, now: dt.datetime | None
+) -> None:
     previous_tier_id = customer.vip_tier_id
     statement = (
         update(Customer)
         .where(Customer.id == customer.id)
         .values(
-            current_points=Customer.current_points + points,
-            lifetime_points=Customer.lifetime_points + points,
-            vip_tier_id=tier_for_lifetime(Customer.lifetime_points + points),
+            current_points=current,
+            lifetime_points=lifetime,
+            vip_tier_id=tier_for_lifetime(lifetime),
             updated_at=now or utcnow(),
         )
         .returning(Customer)

@@ -5,22 +5,31 @@ from shopify_app.models.api_key import ApiKey
 from shopify_app.models.customer import Customer
 from shopify_app.models.earning_rule import EarningRule, RuleCategory
 from shopify_app.models.ledger import EarningEntry, EntryStatus
+from shopify_app.models.order import OrderRefund, ShopifyOrder
 from shopify_app.models.outbox import OutboxMessage, OutboxStatus, OutboxTopic
+from shopify_app.models.privacy import CustomerDataExport
 from shopify_app.models.shop import ProgramSettings, Shop
+from shopify_app.models.shop_state import ShopSyncState
 from shopify_app.models.vip_tier import VipTier
+from shopify_app.models.webhook_delivery import WebhookDelivery
 
 __all__ = [
     "ActivityLogEntry",
     "ApiKey",
     "Customer",
+    "CustomerDataExport",
     "EarningEntry",
     "EarningRule",
     "EntryStatus",
+    "OrderRefund",
     "OutboxMessage",
     "OutboxStatus",
     "OutboxTopic",
     "ProgramSettings",
     "RuleCategory",
     "Shop",
+    "ShopSyncState",
+    "ShopifyOrder",
     "VipTier",
+    "WebhookDelivery",
 ]

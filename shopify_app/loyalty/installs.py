@@ -1,0 +1,125 @@
+"""Installing and uninstalling: tokens for a shop, its default program, its removal."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from shopify_app.clock import utcnow
+from shopify_app.config import Config
+from shopify_app.errors import DomainError, Forbidden, Unauthorized
+from shopify_app.loyalty.shop_tokens import forget_tokens, has_valid_token, store_grant
+from shopify_app.loyalty.shops import get_or_create_shop, get_shop
+from shopify_app.models import EarningRule, Shop, ShopSyncState, VipTier
+from shopify_app.shopify.oauth import TokenGrant, TokenRequestError, exchange_session_token
+from shopify_app.shopify.session_tokens import InvalidSessionToken, decode_session_token
+
+DEFAULT_TIERS = [("Bronze", 0, "1", "#cd7f32"), ("Silver", 500, "1.25", "#a8a9ad"), ("Gold", 1000, "1.5", "#d4af37")]
+DEFAULT_RULES: list[dict[str, Any]] = [
+    dict(name="Place an order", action="place_order", category="purchase", points_to_give=1,
+         customer_facing_label="1 point for every 1 spent"),
+    dict(name="Create an account", action="signup", category="signup", points_to_give=100,
+         customer_facing_label="100 points for creating an account"),
+]
+
+
+class ShopifyUnavailable(DomainError):
+    status = 502
+    title = "Bad Gateway"
+
+
+def missing_scopes(granted: str, required: str) -> list[str]:
+    """Required scopes the grant lacks; ``write_x`` includes ``read_x``."""
+    have = {s.strip() for s in granted.split(",") if s.strip()}
+    have |= {"read_" + s[len("write_"):] for s in have if s.startswith("write_")}
+    return sorted({s.strip() for s in required.split(",") if s.strip()} - have)
+
+
+def record_install(session: Session, domain: str, grant: TokenGrant, config: Config,
+                   *, now: dt.datetime | None = None) -> Shop:
+    """Store a granted token for a shop (new, or coming back after an uninstall); 403 when the
+    merchant did not grant every scope the app needs."""
+    lacking = missing_scopes(grant.scope, config.shopify_scopes)
+    if lacking:
+        raise Forbidden(f"The grant lacks required scopes: {', '.join(lacking)}")
+    shop = get_or_create_shop(session, domain)
+    store_grant(shop, grant, config)
+    if shop.installed_at is None or shop.uninstalled_at is not None:
+        shop.installed_at = now or utcnow()
+    shop.uninstalled_at = None
+    return shop
+
+
+def install_from_session_token(session: Session, config: Config, http: httpx.Client, id_token: str) -> Shop:
+    """The shop of a verified session token, exchanging the token for an expiring offline token
+    when no valid one is stored (first admin load, reinstall, refresh token expired).
+
+    The shop comes from the token's ``dest``. 401 for a bad token or one Shopify refuses,
+    502 when Shopify cannot be reached. The caller commits, then enqueues the program set-up
+    (``webhooks.jobs.enqueue_program_setup``) when ``shop`` was just installed."""
+    try:
+        token = decode_session_token(id_token, api_key=config.shopify_api_key, secrets=config.signing_secrets)
+    except InvalidSessionToken as error:
+        raise Unauthorized(f"Invalid session token: {error}") from None
+    shop = get_shop(session, token.shop)
+    if shop is not None and shop.uninstalled_at is None and has_valid_token(shop):
+        return shop
+    grant = obtain_grant(lambda: exchange_session_token(http, config, token.shop, id_token), refused=Unauthorized)
+    return record_install(session, token.shop, grant, config)
+
+
+def obtain_grant(request: Callable[[], TokenGrant], *, refused: type[DomainError]) -> TokenGrant:
+    """Run a token request: Shopify's refusal (4xx) becomes ``refused``, anything else a 502."""
+    try:
+        return request()
+    except TokenRequestError as error:
+        if 400 <= error.status < 500:
+            raise refused(f"Shopify refused the token request: {error.error}") from None
+        raise ShopifyUnavailable(f"Shopify's token endpoint answered {error.status}") from None
+    except httpx.HTTPError as error:
+        raise ShopifyUnavailable(f"Shopify's token endpoint is unreachable: {type(error).__name__}") from None
+
+
+def needs_program(session: Session, shop_id: str) -> bool:
+    state = session.get(ShopSyncState, shop_id)
+    return state is None or state.program_set_up_at is None
+
+
+def set_up_default_program(session: Session, shop_id: str, *, now: dt.datetime | None = None) -> bool:
+    """Tiers, a purchase rule and a sign-up rule, once, and only for a shop with no program
+    of its own; True when it created them."""
+    shop = session.get(Shop, shop_id, with_for_update=True)
+    if shop is None or not needs_program(session, shop_id):
+        return False
+    state = session.get(ShopSyncState, shop_id) or ShopSyncState(shop_id=shop_id)
+    state.program_set_up_at = now or utcnow()
+    session.add(state)
+    has_program = session.scalar(select(
+        exists().where(EarningRule.shop_id == shop_id) | exists().where(VipTier.shop_id == shop_id)))
+    if has_program:
+        return False
+    for name, required, multiplier, colour in DEFAULT_TIERS:
+        session.add(VipTier(shop_id=shop_id, name=name, points_required=required,
+                            points_multiplier=Decimal(multiplier), badge_color=colour))
+    session.add_all(EarningRule(shop_id=shop_id, **rule) for rule in DEFAULT_RULES)
+    return True
+
+
+def uninstalled(session: Session, shop: Shop, *, triggered_at: dt.datetime | None = None) -> None:
+    """app/uninstalled: tokens deleted (they no longer work); data kept until shop/redact.
+    A late delivery triggered before the latest install is ignored."""
+    if triggered_at and shop.installed_at and triggered_at < shop.installed_at:
+        return
+    shop.uninstalled_at = shop.uninstalled_at or triggered_at or utcnow()
+    forget_tokens(shop)
+
+
+def scopes_updated(session: Session, shop: Shop, payload: dict[str, Any]) -> None:
+    """app/scopes_update: the scopes the merchant granted now."""
+    shop.scopes = ",".join(payload.get("current") or [])
