@@ -51,9 +51,11 @@ def post_webhook(client: FlaskClient, topic: str, payload: dict[str, Any], **opt
 
 
 def run_jobs(app: Flask, redis: Redis) -> None:
-    """Everything queued on the webhooks queue, run in this process as a worker would."""
+    """Everything queued on the webhooks queue, run in this process as a worker would; no job may fail."""
+    queue = webhooks_queue(redis)
     with app.app_context():
-        SimpleWorker([webhooks_queue(redis)], connection=redis, serializer=JSONSerializer).work(burst=True)
+        SimpleWorker([queue], connection=redis, serializer=JSONSerializer).work(burst=True)
+    assert queue.failed_job_registry.count == 0 and queue.scheduled_job_registry.count == 0, "a job failed"
 
 
 def query_hmac(params: dict[str, str], secret: str = DEV_API_SECRET) -> str:
