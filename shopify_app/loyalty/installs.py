@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
 from shopify_app.config import Config
-from shopify_app.errors import DomainError, Forbidden, Unauthorized
+from shopify_app.errors import BadRequest, DomainError, Forbidden, Unauthorized
 from shopify_app.loyalty.shop_tokens import forget_tokens, has_valid_token, store_grant
 from shopify_app.loyalty.shops import get_or_create_shop, get_shop
 from shopify_app.models import EarningRule, Shop, ShopSyncState, VipTier
 from shopify_app.shopify.oauth import TokenGrant, TokenRequestError, exchange_session_token
+from shopify_app.shopify.domains import valid_shop_domain
 from shopify_app.shopify.session_tokens import InvalidSessionToken, decode_session_token
 
 DEFAULT_TIERS = [("Bronze", 0, "1", "#cd7f32"), ("Silver", 500, "1.25", "#a8a9ad"), ("Gold", 1000, "1.5", "#d4af37")]
@@ -53,6 +54,21 @@ def record_install(session: Session, domain: str, grant: TokenGrant, config: Con
     if shop.installed_at is None or shop.uninstalled_at is not None:
         shop.installed_at = now or utcnow()
     shop.uninstalled_at = None
+    return shop
+
+
+def install_with_access_token(session: Session, domain: str, access_token: str, config: Config) -> Shop:
+    """A shop registered by hand with a custom app's (non-expiring) Admin API token, its default
+    program set up in the same transaction."""
+    shop_domain = valid_shop_domain(domain)
+    if shop_domain is None:
+        raise BadRequest(f"'{domain}' is not a *.myshopify.com domain")
+    if not access_token.strip():
+        raise BadRequest("The access token is empty")
+    grant = TokenGrant(access_token.strip(), config.shopify_scopes, None, None, None)
+    shop = record_install(session, shop_domain, grant, config)
+    session.flush()
+    set_up_default_program(session, shop.id)
     return shop
 
 
