@@ -52,16 +52,15 @@ def order_paid(session: Session, shop: Shop, payload: dict[str, Any], *, now: dt
     """orders/paid: enrol the customer and give each active purchase rule's points, once per order."""
     now = now or utcnow()
     order = _locked_order(session, shop, payload["id"])
-    if order.paid_at is not None:
-        return
-    order.paid_at = now
-    order.order_number = str(payload.get("name") or payload.get("order_number") or "")[:32] or None
-    order.points_basis = points_basis(payload)
-    if payload.get("customer"):
-        customer = enrol(session, shop, payload["customer"], now=now)
-        order.shopify_customer_id = customer.shopify_customer_id
-        if not customer.is_excluded:
-            _earn_purchase_points(session, shop, customer, order, now)
+    if order.paid_at is None:
+        order.paid_at = now
+        order.order_number = str(payload.get("name") or payload.get("order_number") or "")[:32] or None
+        order.points_basis = points_basis(payload)
+        if payload.get("customer"):
+            customer = enrol(session, shop, payload["customer"], now=now)
+            order.shopify_customer_id = customer.shopify_customer_id
+            if not customer.is_excluded:
+                _earn_purchase_points(session, shop, customer, order, now)
     _record_refunds(session, order, payload.get("refunds") or [])
     _settle(session, order, now)
 
