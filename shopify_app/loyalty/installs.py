@@ -110,8 +110,9 @@ def needs_program(session: Session, shop_id: str) -> bool:
 def set_up_default_program(session: Session, shop_id: str, *, now: dt.datetime | None = None) -> bool:
     """Tiers, a purchase rule and a sign-up rule, once, and only for a shop with no program
     of its own; True when it created them."""
-    shop = session.get(Shop, shop_id, with_for_update=True)
-    if shop is None or not needs_program(session, shop_id):
+    # The shop's row is locked so two set-up jobs of one shop cannot both create a program.
+    locked = session.scalar(select(Shop.id).where(Shop.id == shop_id).with_for_update())
+    if locked is None or not needs_program(session, shop_id):
         return False
     state = session.get(ShopSyncState, shop_id) or ShopSyncState(shop_id=shop_id)
     state.program_set_up_at = now or utcnow()
