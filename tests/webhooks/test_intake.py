@@ -34,7 +34,8 @@ def test_signed_delivery_is_recorded_enqueued_and_processed(client: FlaskClient,
     started = time.perf_counter()
     response = post_webhook(client, "customers/create", CUSTOMER, webhook_id="wh-1")
     assert response.status_code == 200
-    assert time.perf_counter() - started < 0.5
+    # Shopify waits 5 s at most; bench/webhooks.py measures the real latency under load.
+    assert time.perf_counter() - started < 2
     [row] = deliveries(app)
     assert (row.webhook_id, row.topic, row.shop_domain, row.processed_at) == ("wh-1", "customers/create", SHOP, None)
     assert row.api_version == "2026-10"
