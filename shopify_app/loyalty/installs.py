@@ -17,8 +17,8 @@ from shopify_app.errors import BadRequest, DomainError, Forbidden, Unauthorized
 from shopify_app.loyalty.shop_tokens import forget_tokens, has_valid_token, store_grant
 from shopify_app.loyalty.shops import get_or_create_shop, get_shop
 from shopify_app.models import EarningRule, Shop, ShopSyncState, VipTier
-from shopify_app.shopify.oauth import TokenGrant, TokenRequestError, exchange_session_token
 from shopify_app.shopify.domains import valid_shop_domain
+from shopify_app.shopify.oauth import TokenGrant, TokenRequestError, exchange_session_token
 from shopify_app.shopify.session_tokens import InvalidSessionToken, decode_session_token
 
 DEFAULT_TIERS = [("Bronze", 0, "1", "#cd7f32"), ("Silver", 500, "1.25", "#a8a9ad"), ("Gold", 1000, "1.5", "#d4af37")]

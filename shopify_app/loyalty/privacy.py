@@ -13,7 +13,14 @@ from shopify_app.ids import new_id
 from shopify_app.loyalty.members import shopify_id
 from shopify_app.loyalty.upserts import insert_new
 from shopify_app.models import (
-    ActivityLogEntry, Customer, CustomerDataExport, EarningEntry, OutboxMessage, OutboxStatus, Shop, ShopifyOrder,
+    ActivityLogEntry,
+    Customer,
+    CustomerDataExport,
+    EarningEntry,
+    OutboxMessage,
+    OutboxStatus,
+    Shop,
+    ShopifyOrder,
     WebhookDelivery,
 )
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from shopify_app.db import Base, sessionmaker_for
 from shopify_app.loyalty.shop_tokens import has_valid_token
 from shopify_app.models import Customer, CustomerDataExport, EarningEntry, EarningRule, OutboxMessage, Shop
-from tests.shopify_signing import SHOP, post_webhook, run_jobs
+from tests.shopify_signing import SHOP
 from tests.webhooks.test_orders import deliver, member, order, refund
 
 ANN = {"id": 501, "email": "ann.private@example.com", "first_name": "Annabelle", "last_name": "Privatewoman",
@@ -67,7 +67,7 @@ def personal_values(session: Session, values: set[str]) -> list[str]:
     for table in Base.metadata.sorted_tables:
         columns = [c for c in table.columns if isinstance(c.type, (String, Text, JSON))]
         for row in session.execute(select(*columns)).all():
-            for column, cell in zip(columns, row):
+            for column, cell in zip(columns, row, strict=True):
                 text = str(cell).lower()
                 found += [f"{table.name}.{column.name}: {v}" for v in values if v.lower() in text]
     return found
