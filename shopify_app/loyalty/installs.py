@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -15,8 +16,10 @@ from shopify_app.clock import utcnow
 from shopify_app.config import Config
 from shopify_app.errors import BadRequest, DomainError, Forbidden, Unauthorized
 from shopify_app.loyalty.shop_tokens import forget_tokens, has_valid_token, store_grant
-from shopify_app.loyalty.shops import get_or_create_shop, get_shop
-from shopify_app.models import EarningRule, Shop, ShopSyncState, VipTier
+from shopify_app.ids import new_id
+from shopify_app.loyalty.shops import get_or_create_shop
+from shopify_app.loyalty.upserts import insert_new
+from shopify_app.models import EarningRule, ProgramSettings, Shop, ShopSyncState, VipTier
 from shopify_app.shopify.domains import valid_shop_domain
 from shopify_app.shopify.oauth import TokenGrant, TokenRequestError, exchange_session_token
 from shopify_app.shopify.session_tokens import InvalidSessionToken, decode_session_token
@@ -72,22 +75,40 @@ def install_with_access_token(session: Session, domain: str, access_token: str, 
     return shop
 
 
-def install_from_session_token(session: Session, config: Config, http: httpx.Client, id_token: str) -> Shop:
+@dataclass(frozen=True)
+class SessionInstall:
+    shop: Shop
+    exchanged: bool  # a token was just obtained: after commit, enqueue the program set-up
+
+
+def install_from_session_token(session: Session, config: Config, http: httpx.Client, id_token: str) -> SessionInstall:
     """The shop of a verified session token, exchanging the token for an expiring offline token
     when no valid one is stored (first admin load, reinstall, refresh token expired).
 
     The shop comes from the token's ``dest``. 401 for a bad token or one Shopify refuses,
-    502 when Shopify cannot be reached. The caller commits, then enqueues the program set-up
-    (``webhooks.jobs.enqueue_program_setup``) when ``shop`` was just installed."""
+    502 when Shopify cannot be reached. The caller commits, then calls
+    ``webhooks.jobs.enqueue_program_setup`` when ``exchanged``."""
     try:
         token = decode_session_token(id_token, api_key=config.shopify_api_key, secrets=config.signing_secrets)
     except InvalidSessionToken as error:
         raise Unauthorized(f"Invalid session token: {error}") from None
-    shop = get_shop(session, token.shop)
-    if shop is not None and shop.uninstalled_at is None and has_valid_token(shop):
-        return shop
+    shop = _locked_shop(session, token.shop)
+    if shop.uninstalled_at is None and has_valid_token(shop):
+        return SessionInstall(shop, exchanged=False)
     grant = obtain_grant(lambda: exchange_session_token(http, config, token.shop, id_token), refused=Unauthorized)
-    return record_install(session, token.shop, grant, config)
+    return SessionInstall(record_install(session, token.shop, grant, config), exchanged=True)
+
+
+def _locked_shop(session: Session, domain: str) -> Shop:
+    """The shop's row, created if new, locked until commit: a new exchange retires the previous
+    refresh token, so concurrent first loads of one shop must exchange one after the other."""
+    now = utcnow()
+    created = insert_new(session, Shop, dict(id=new_id("shop"), domain=domain, name=domain.split(".")[0],
+                                             currency="USD", scopes="", created_at=now, updated_at=now), ["domain"])
+    if created is not None:
+        session.add(ProgramSettings(shop_id=created.id))
+    return session.scalars(select(Shop).where(Shop.domain == domain).with_for_update(of=Shop)
+                           .execution_options(populate_existing=True)).one()
 
 
 def obtain_grant(request: Callable[[], TokenGrant], *, refused: type[DomainError]) -> TokenGrant:

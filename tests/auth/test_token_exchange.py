@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -14,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
+from shopify_app.db import sessionmaker_for
 from shopify_app.errors import Unauthorized
 from shopify_app.loyalty.installs import ShopifyUnavailable, install_from_session_token, set_up_default_program
 from shopify_app.models import EarningRule, Shop, VipTier
@@ -24,12 +27,13 @@ SHOP = "managed-shop.myshopify.com"
 
 
 class FakeExchange:
-    def __init__(self, status: int = 200) -> None:
-        self.status = status
+    def __init__(self, status: int = 200, delay: float = 0) -> None:
+        self.status, self.delay = status, delay
         self.requests: list[dict[str, Any]] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append({"url": str(request.url), **json.loads(request.content)})
+        time.sleep(self.delay)  # a slow answer widens the window for a racing first load
         if self.status != 200:
             return httpx.Response(self.status, json={"error": "invalid_subject_token"})
         return httpx.Response(200, json={"access_token": f"shpat_{len(self.requests)}",
@@ -39,9 +43,10 @@ class FakeExchange:
 
 def install(app: Flask, session: Session, fake: FakeExchange, token: str) -> Shop:
     http = httpx.Client(transport=httpx.MockTransport(fake))
-    shop = install_from_session_token(session, app.config["LOYALTY"], http, token)
+    result = install_from_session_token(session, app.config["LOYALTY"], http, token)
     session.commit()
-    return shop
+    assert result.exchanged == (fake.requests[-1:] != [] and fake.requests[-1]["subject_token"] == token)
+    return result.shop
 
 
 def test_first_load_exchanges_once_then_uses_the_stored_token(app: Flask, session: Session) -> None:
@@ -85,6 +90,22 @@ def test_a_refused_or_failed_exchange_writes_nothing(app: Flask, session: Sessio
         install(app, session, FakeExchange(status), session_token(SHOP))
     session.rollback()
     assert session.scalars(select(Shop)).all() == []
+
+
+def test_concurrent_first_loads_exchange_once(app: Flask, session: Session) -> None:
+    factories.shop(session, SHOP).uninstalled_at = utcnow()  # a reinstall: the shop's row exists
+    session.commit()
+    fake = FakeExchange(delay=0.1)
+    start = threading.Barrier(4)
+
+    def first_load(_: int) -> str:
+        start.wait()
+        with sessionmaker_for(app)() as session:
+            return install(app, session, fake, session_token(SHOP)).domain
+
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(first_load, range(4))) == [SHOP] * 4
+    assert len(fake.requests) == 1
 
 
 def test_a_token_of_one_shop_never_touches_another(app: Flask, session: Session) -> None:
