@@ -10,14 +10,18 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
+from rq import SimpleWorker
+from rq.serializers import JSONSerializer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shopify_app import create_app, migrations
+from shopify_app.clock import utcnow
 from shopify_app.config import Config
 from shopify_app.db import engine_for, sessionmaker_for
-from shopify_app.models import Customer, WebhookDelivery
+from shopify_app.models import Customer, EarningRule, WebhookDelivery
 from shopify_app.webhooks.jobs import enqueue_unprocessed_deliveries, webhooks_queue
+from tests import factories
 from tests.shopify_signing import SHOP, post_webhook, run_jobs, webhook_headers
 
 CUSTOMER = {"id": 501, "email": "Ann@Example.com", "first_name": "Ann", "last_name": "Lee",
@@ -133,3 +137,27 @@ def test_redis_down_still_answers_200_and_the_sweep_enqueues_later(app_config: C
 def test_unsubscribed_topic_is_acknowledged_and_ignored(client: FlaskClient, app: Flask) -> None:
     assert post_webhook(client, "products/update", {"id": 1}).status_code == 200
     assert deliveries(app) == []
+
+
+def test_a_failing_delivery_stays_visible_and_is_retried(client: FlaskClient, app: Flask, redis: Redis,
+                                                         demo_shop: dict[str, Any]) -> None:
+    assert post_webhook(client, "orders/paid", {"name": "#1", "customer": None}).status_code == 200  # no "id"
+    with app.app_context():
+        SimpleWorker([webhooks_queue(redis)], connection=redis, serializer=JSONSerializer).work(burst=True)
+    [row] = deliveries(app)
+    assert row.processed_at is None and row.attempts == 1 and row.last_error == "KeyError: 'id'"
+    assert row.payload is not None  # kept until it can be applied
+    assert webhooks_queue(redis).scheduled_job_registry.count == 1  # RQ's Retry runs it again later
+
+
+def test_the_sweep_sets_up_the_program_of_an_install_whose_job_was_lost(app: Flask, redis: Redis,
+                                                                        session: Session) -> None:
+    shop = factories.shop(session, "lost-job.myshopify.com")
+    shop.installed_at = utcnow()
+    session.commit()
+    later = shop.installed_at.replace(year=shop.installed_at.year + 1)
+    assert enqueue_unprocessed_deliveries(session, redis) == 0
+    assert enqueue_unprocessed_deliveries(session, redis, now=later) == 1
+    run_jobs(app, redis)
+    assert len(session.scalars(select(EarningRule).where(EarningRule.shop_id == shop.id)).all()) == 2
+    assert enqueue_unprocessed_deliveries(session, redis, now=later) == 0
