@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from shopify_app.clock import utcnow
 from shopify_app.config import Config
 from shopify_app.errors import BadRequest, DomainError, Forbidden, Unauthorized
-from shopify_app.loyalty.shop_tokens import forget_tokens, has_valid_token, store_grant
 from shopify_app.ids import new_id
+from shopify_app.loyalty.shop_tokens import forget_tokens, has_valid_token, store_grant
 from shopify_app.loyalty.shops import get_or_create_shop
 from shopify_app.loyalty.upserts import insert_new
 from shopify_app.models import EarningRule, ProgramSettings, Shop, ShopSyncState, VipTier
