@@ -14,7 +14,7 @@ from shopify_app.ids import new_id
 from shopify_app.loyalty.customers import normalize_email
 from shopify_app.loyalty.ledger import earn
 from shopify_app.loyalty.upserts import insert_new
-from shopify_app.models import Customer, EarningRule, Shop, VipTier
+from shopify_app.models import Customer, CustomerProfileVersion, EarningRule, Shop, VipTier
 from shopify_app.models.earning_rule import RuleCategory
 
 
@@ -89,7 +89,23 @@ def customer_created(session: Session, shop: Shop, payload: dict[str, Any], *, n
 
 
 def customer_updated(session: Session, shop: Shop, payload: dict[str, Any], *, now: dt.datetime | None = None) -> None:
-    """customers/update: email and names follow Shopify (an update may come before the create)."""
+    """customers/update: email and names follow Shopify (an update may come before the create,
+    and an older update after a newer one: only a newer ``updated_at`` is applied)."""
     customer = enrol(session, shop, payload, now=now)
+    updated_at = parse_time(payload.get("updated_at"))
+    if updated_at is not None and not _newest_profile(session, customer, updated_at):
+        return
     for name, value in _profile(payload).items():
         setattr(customer, name, value)
+
+
+def _newest_profile(session: Session, customer: Customer, updated_at: dt.datetime) -> bool:
+    """Record ``updated_at`` as the customer's profile version unless a newer one was applied."""
+    if insert_new(session, CustomerProfileVersion, dict(customer_id=customer.id, shopify_updated_at=updated_at),
+                  ["customer_id"]) is not None:
+        return True
+    version = session.get(CustomerProfileVersion, customer.id, with_for_update=True, populate_existing=True)
+    if version is None or version.shopify_updated_at >= updated_at:
+        return False
+    version.shopify_updated_at = updated_at
+    return True

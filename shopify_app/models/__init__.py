@@ -9,7 +9,7 @@ from shopify_app.models.order import OrderRefund, ShopifyOrder
 from shopify_app.models.outbox import OutboxMessage, OutboxStatus, OutboxTopic
 from shopify_app.models.privacy import CustomerDataExport
 from shopify_app.models.shop import ProgramSettings, Shop
-from shopify_app.models.shop_state import ShopSyncState
+from shopify_app.models.shop_state import CustomerProfileVersion, ShopSyncState
 from shopify_app.models.vip_tier import VipTier
 from shopify_app.models.webhook_delivery import WebhookDelivery
 
@@ -18,6 +18,7 @@ __all__ = [
     "ApiKey",
     "Customer",
     "CustomerDataExport",
+    "CustomerProfileVersion",
     "EarningEntry",
     "EarningRule",
     "EntryStatus",

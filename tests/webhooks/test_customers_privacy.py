@@ -46,6 +46,19 @@ def test_customer_update_keeps_email_and_names_in_step_even_before_create(
     assert (member(app).email, member(app).last_name, member(app).current_points) == ("gold2@example.com", None, 1200)
 
 
+def test_an_older_customer_update_never_overwrites_a_newer_one(client: FlaskClient, app: Flask, redis: Redis,
+                                                                demo_shop: dict[str, Any]) -> None:
+    newer = {**ANN, "email": "newer@example.com", "updated_at": "2026-11-29T12:00:05+00:00"}
+    older = {**ANN, "email": "older@example.com", "updated_at": "2026-11-29T07:00:00-05:00"}
+    deliver(client, app, redis, ("customers/update", newer), ("customers/update", older))
+    assert member(app, "501").email == "newer@example.com"
+    deliver(client, app, redis, ("customers/create", {**ANN, "updated_at": "2026-11-29T11:00:00Z"}))
+    assert member(app, "501").email == "newer@example.com"
+    deliver(client, app, redis, ("customers/update", {**newer, "email": "latest@example.com",
+                                                      "updated_at": "2026-11-29T12:00:06Z"}))
+    assert member(app, "501").email == "latest@example.com"
+
+
 def test_data_request_stores_an_export_for_the_merchant(client: FlaskClient, app: Flask, redis: Redis,
                                                         demo_shop: dict[str, Any]) -> None:
     deliver(client, app, redis, ("orders/paid", order(8001)))

@@ -102,9 +102,18 @@ def upgrade() -> None:
                                 ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("shop_id", name=op.f("pk_shop_sync_states")),
     )
+    op.create_table(
+        "customer_profile_versions",
+        sa.Column("customer_id", sa.String(length=32), nullable=False),
+        sa.Column("shopify_updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["customer_id"], ["customers.id"],
+                                name=op.f("fk_customer_profile_versions_customer_id_customers"), ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("customer_id", name=op.f("pk_customer_profile_versions")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("customer_profile_versions")
     op.drop_table("shop_sync_states")
     op.drop_table("customer_data_exports")
     op.drop_table("order_refunds")
