@@ -26,11 +26,13 @@ def create_app(config: Config | None = None) -> Flask:
     db.init_app(app, config.resolved_database_url)
     redis_conn.init_app(app, config)
 
-    from shopify_app import admin, api, cli, proxy
+    from shopify_app import admin, api, auth, cli, proxy, webhooks
 
     admin.register(app)
     api.register(app)
     proxy.register(app)
+    auth.register(app)
+    webhooks.register(app)
     health.register(app)
     cli.register(app)
     return app

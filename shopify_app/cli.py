@@ -1,4 +1,4 @@
-"""Flask commands: db, demo, api-keys; worker, jobs and integrations come from shopify_app.jobs."""
+"""Flask commands: db, demo, api-keys, shops; worker, jobs and integrations come from shopify_app.jobs."""
 
 from __future__ import annotations
 
@@ -13,13 +13,14 @@ from shopify_app import migrations
 from shopify_app.config import Config
 from shopify_app.db import engine_for, sessionmaker_for
 from shopify_app.errors import DomainError
-from shopify_app.loyalty import api_keys, demo
+from shopify_app.loyalty import api_keys, demo, installs
 from shopify_app.loyalty.shops import get_shop
 from shopify_app.models import Customer, EarningRule, VipTier
 
 db_cli = AppGroup("db", help="Database schema.")
 demo_cli = AppGroup("demo", help="The demo shop.")
 keys_cli = AppGroup("api-keys", help="REST API keys.")
+shops_cli = AppGroup("shops", help="Shops that installed the app.")
 
 
 def _config() -> Config:
@@ -110,8 +111,21 @@ def keys_revoke(key_prefix: str) -> None:
         raise click.ClickException(error.detail) from None
 
 
+@shops_cli.command("install")
+@click.argument("shop_domain")
+@click.option("--access-token", required=True, help="The Admin API access token of a custom app.")
+def shops_install(shop_domain: str, access_token: str) -> None:
+    """Register SHOP_DOMAIN by hand, with its default program if it has none."""
+    try:
+        with sessionmaker_for(current_app).begin() as session:
+            shop = installs.install_with_access_token(session, shop_domain, access_token, _config())
+            click.echo(f"installed {shop.domain}")
+    except DomainError as error:
+        raise click.ClickException(error.detail) from None
+
+
 def register(app: Flask) -> None:
     from shopify_app.jobs.commands import COMMANDS
 
-    for group in (db_cli, demo_cli, keys_cli, *COMMANDS):
+    for group in (db_cli, demo_cli, keys_cli, shops_cli, *COMMANDS):
         app.cli.add_command(group)

@@ -10,6 +10,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEV_API_KEY = "dev-loyalty-api-key"
 DEV_API_SECRET = "dev-loyalty-api-secret-not-for-production"
 SHOPIFY_API_VERSION = "2026-10"
+# The scopes the app needs (as in shopify.app.toml); the Shopify CLI passes them as SCOPES.
+SHOPIFY_SCOPES = "read_customers,write_customers,read_orders,write_app_proxy"
 
 
 class ConfigError(RuntimeError):
@@ -26,6 +28,7 @@ class Config:
     shopify_api_secret: str = DEV_API_SECRET
     shopify_api_secret_previous: str = ""
     shopify_api_version: str = SHOPIFY_API_VERSION
+    shopify_scopes: str = SHOPIFY_SCOPES
     app_url: str = "http://127.0.0.1:8000"
     shopify_admin_origin: str = ""
     klaviyo_api_url: str = "https://a.klaviyo.com"
@@ -46,6 +49,11 @@ class Config:
         return self.env == "production"
 
     @property
+    def signing_secrets(self) -> list[str]:
+        """The secrets a Shopify signature may use: the current one, then the one before a rotation."""
+        return [s for s in (self.shopify_api_secret, self.shopify_api_secret_previous) if s]
+
+    @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.instance_path / 'loyalty.db'}"
 
@@ -60,6 +68,7 @@ class Config:
             "shopify_api_key": env.get("SHOPIFY_API_KEY", DEV_API_KEY),
             "shopify_api_secret": env.get("SHOPIFY_API_SECRET", DEV_API_SECRET),
             "shopify_api_secret_previous": env.get("SHOPIFY_API_SECRET_PREVIOUS", ""),
+            "shopify_scopes": env.get("SCOPES") or env.get("SHOPIFY_SCOPES") or SHOPIFY_SCOPES,
             "app_url": env.get("APP_URL", "http://127.0.0.1:8000").rstrip("/"),
             "shopify_admin_origin": env.get("SHOPIFY_ADMIN_ORIGIN", "").rstrip("/"),
             "klaviyo_api_url": env.get("KLAVIYO_API_URL", "https://a.klaviyo.com").rstrip("/"),

@@ -5,19 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Row, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy import ColumnElement, Row, case, update
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from shopify_app.clock import utcnow
 from shopify_app.errors import Conflict
-from shopify_app.ids import new_id
 from shopify_app.loyalty import side_effects
 from shopify_app.loyalty.tiers import multiplier_of, multiply, tier_for_lifetime
+from shopify_app.loyalty.upserts import insert_new
 from shopify_app.models import Customer, EarningEntry, EarningRule, EntryStatus, Shop
-
-_DIALECT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def earn(
@@ -42,8 +39,7 @@ def earn(
     points = multiply(base_points, multiplier)
     pending = rule.approval_time > 0
     given_at = None if pending else now
-    entry = EarningEntry(
-        id=new_id("cer"),
+    values = dict(
         shop_id=shop.id,
         customer_id=customer.id,
         earning_rule_id=rule.id,
@@ -59,35 +55,16 @@ def earn(
         points_expiry_at=expiry_for(shop, given_at),
         order_id=order_id,
         order_number=order_number,
-        manual_intervention=False,
-        note=None,
         created_at=now,
         updated_at=now,
     )
-    if not _insert_once(session, entry):
+    entry = insert_new(session, EarningEntry, values, ["customer_id", "dedupe_key"])
+    if entry is None:
         raise Conflict(f"Customer '{customer.shopify_customer_id}' already earned points for rule '{rule.id}'")
     if entry.status == EntryStatus.APPROVED.value:
         credit(session, customer, entry.points, now=now)
     side_effects.points_awarded(session, entry, customer, rule_name=rule.name)
     return entry
-
-
-def _insert_once(session: Session, entry: EarningEntry) -> bool:
-    """INSERT … ON CONFLICT (customer_id, dedupe_key) DO NOTHING; False when it was a duplicate.
-
-    A Core statement returning only the id costs a fraction of the ORM's RETURNING of a
-    whole entity; the entry, complete already, then joins the session as persistent."""
-    table = EarningEntry.__table__
-    insert = _DIALECT_INSERTS[session.get_bind().dialect.name]
-    statement = (
-        insert(table).on_conflict_do_nothing(index_elements=["customer_id", "dedupe_key"]).returning(table.c.id)
-    )
-    values = {column.key: getattr(entry, column.key) for column in table.columns}
-    if session.execute(statement, values).first() is None:
-        return False
-    make_transient_to_detached(entry)
-    session.add(entry)
-    return True
 
 
 def expiry_for(shop: Shop, given_at: dt.datetime | None) -> dt.datetime | None:
@@ -99,15 +76,61 @@ def expiry_for(shop: Shop, given_at: dt.datetime | None) -> dt.datetime | None:
 
 def credit(session: Session, customer: Customer, points: int, *, now: dt.datetime | None = None) -> None:
     """Add approved points to the balance and lifetime total, and move the tier, in one UPDATE."""
+    _move_balances(session, customer, Customer.current_points + points, Customer.lifetime_points + points, now)
+
+
+def debit(session: Session, customer: Customer, points: int, *, now: dt.datetime | None = None) -> None:
+    """Take approved points back: balance and lifetime each floor at 0 and the tier follows."""
+    def floored(column: Any) -> ColumnElement[int]:
+        return case((column > points, column - points), else_=0)
+
+    _move_balances(session, customer, floored(Customer.current_points), floored(Customer.lifetime_points), now)
+
+
+def reverse(
+    session: Session, *, customer: Customer, entry: EarningEntry, points: int, dedupe_key: str, reason: str,
+    now: dt.datetime | None = None,
+) -> EarningEntry | None:
+    """Reverse ``points`` of an approved entry with a negative entry keyed ``dedupe_key``;
+    None (and no change) when that reversal was recorded already."""
+    now = now or utcnow()
+    values = dict(
+        shop_id=entry.shop_id, customer_id=customer.id, earning_rule_id=entry.earning_rule_id,
+        dedupe_key=dedupe_key, action=reason, base_points=-points, points_multiplier=1, points=-points,
+        points_remaining=0, status=EntryStatus.APPROVED.value, points_given_at=now, order_id=entry.order_id,
+        order_number=entry.order_number, created_at=now, updated_at=now,
+    )
+    reversal = insert_new(session, EarningEntry, values, ["customer_id", "dedupe_key"])
+    if reversal is None:
+        return None
+    entry.points_remaining = max(0, entry.points_remaining - points)
+    debit(session, customer, points, now=now)
+    side_effects.points_changed(session, reversal, customer, kind="points_reversed",
+                                message=f"{points} points reversed: {reason.replace('_', ' ')}")
+    return reversal
+
+
+def reject(session: Session, entry: EarningEntry, customer: Customer, *, reason: str) -> None:
+    """A pending entry that will never be approved (its order was refunded or cancelled)."""
+    entry.status = EntryStatus.REJECTED.value
+    entry.points_remaining = 0
+    entry.points_due_at = None
+    side_effects.points_changed(session, entry, customer, kind="points_rejected",
+                                message=f"{entry.points} pending points rejected: {reason.replace('_', ' ')}")
+
+
+def _move_balances(
+    session: Session, customer: Customer, current: Any, lifetime: Any, now: dt.datetime | None
+) -> None:
     previous_tier_id = customer.vip_tier_id
     customers = Customer.__table__
     statement = (
         update(customers)
         .where(customers.c.id == customer.id)
         .values(
-            current_points=customers.c.current_points + points,
-            lifetime_points=customers.c.lifetime_points + points,
-            vip_tier_id=tier_for_lifetime(customers.c.lifetime_points + points),
+            current_points=current,
+            lifetime_points=lifetime,
+            vip_tier_id=tier_for_lifetime(lifetime),
             updated_at=now or utcnow(),
         )
         .returning(customers.c.current_points, customers.c.lifetime_points, customers.c.vip_tier_id)

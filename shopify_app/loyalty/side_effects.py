@@ -25,6 +25,17 @@ def points_awarded(session: Session, entry: EarningEntry, customer: Customer, *,
     enqueue_customer_sync(session, customer, reason="points_awarded", entry_id=entry.id, event_status=entry.status)
 
 
+def points_changed(session: Session, entry: EarningEntry, customer: Customer, *, kind: str, message: str) -> None:
+    """A reversal or a rejection: logged, and the new balance synced like an award."""
+    session.add(
+        ActivityLogEntry(
+            shop_id=entry.shop_id, customer_id=customer.id, entry_id=entry.id, kind=kind, message=message,
+            data={"points": entry.points, "status": entry.status},
+        )
+    )
+    enqueue_customer_sync(session, customer, reason=kind, entry_id=entry.id)
+
+
 def tier_changed(session: Session, customer: Customer, *, previous_tier_id: str | None) -> None:
     record_activity(session, customer, kind="vip_tier_changed", message="VIP tier changed",
                     data={"previous_tier_id": previous_tier_id, "vip_tier_id": customer.vip_tier_id})

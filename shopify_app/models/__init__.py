@@ -7,10 +7,13 @@ from shopify_app.models.customer import Customer
 from shopify_app.models.integration import CustomerSyncState, IntegrationSetting, Service
 from shopify_app.models.earning_rule import EarningRule, RuleCategory
 from shopify_app.models.ledger import EarningEntry, EntryStatus
+from shopify_app.models.order import OrderRefund, ShopifyOrder
 from shopify_app.models.outbox import OutboxMessage, OutboxStatus, OutboxTopic
-from shopify_app.models.privacy_export import PrivacyExport
+from shopify_app.models.privacy import CustomerDataExport
 from shopify_app.models.shop import ProgramSettings, Shop
+from shopify_app.models.shop_state import CustomerProfileVersion, ShopSyncState
 from shopify_app.models.vip_tier import VipTier
+from shopify_app.models.webhook_delivery import WebhookDelivery
 
 __all__ = [
     "ActivityLogEntry",
@@ -19,18 +22,23 @@ __all__ = [
     "BulkJobKind",
     "BulkJobStatus",
     "Customer",
+    "CustomerDataExport",
+    "CustomerProfileVersion",
     "CustomerSyncState",
     "EarningEntry",
     "EarningRule",
     "EntryStatus",
     "IntegrationSetting",
+    "OrderRefund",
     "OutboxMessage",
     "OutboxStatus",
     "OutboxTopic",
-    "PrivacyExport",
     "ProgramSettings",
     "RuleCategory",
     "Service",
     "Shop",
+    "ShopSyncState",
+    "ShopifyOrder",
     "VipTier",
+    "WebhookDelivery",
 ]

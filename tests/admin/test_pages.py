@@ -10,10 +10,11 @@ from sqlalchemy.orm import Session
 
 from shopify_app.loyalty import demo
 from shopify_app.models import (
-    ActivityLogEntry, Customer, EarningEntry, EarningRule, OutboxMessage, PrivacyExport, Shop, VipTier,
+    ActivityLogEntry, Customer, CustomerDataExport, EarningEntry, EarningRule, OutboxMessage, Shop, VipTier,
 )
 from tests import factories
 from tests.admin.conftest import TokenClient
+from tests.shopify_signing import post_webhook, run_jobs
 
 
 def _customer(session: Session, shopify_id: str) -> Customer:
@@ -149,15 +150,16 @@ def test_api_keys_are_shown_once_listed_by_prefix_and_revoked(admin: TokenClient
     assert admin.client.post(award_url, headers={"Authorization": raw}, json={}).status_code == 401
 
 
-def test_privacy_exports_are_listed_and_downloaded(admin: TokenClient, session: Session, demo_shop) -> None:
+def test_privacy_exports_are_listed_and_downloaded(app, redis, admin: TokenClient, session: Session, demo_shop) -> None:
     assert "No data requests" in admin.get("/admin/privacy").get_data(as_text=True)
-    export = PrivacyExport(shop_id=demo_shop["shop_id"], shopify_customer_id="1001",
-                                payload={"customer": {"email": "gold@example.com"}})
-    session.add(export)
-    session.commit()
+    request = {"shop_id": 1, "shop_domain": demo.DEMO_SHOP, "orders_requested": [],
+               "customer": {"id": 1001, "email": "gold@example.com", "phone": None}, "data_request": {"id": 91}}
+    assert post_webhook(admin.client, "customers/data_request", request).status_code == 200
+    run_jobs(app, redis)
+    export = session.scalars(select(CustomerDataExport)).one()
     assert "1001" in admin.get("/admin/privacy").get_data(as_text=True)
     download = admin.get(f"/admin/privacy/{export.id}/download")
-    assert download.json == {"customer": {"email": "gold@example.com"}}
+    assert download.json["customer"]["email"] == "gold@example.com"
     assert download.headers["Content-Disposition"].startswith('attachment; filename="data-request-1001-')
 
 

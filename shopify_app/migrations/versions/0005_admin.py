@@ -1,4 +1,4 @@
-"""admin: bulk jobs, integration check results, privacy exports
+"""admin: bulk jobs, integration check results, indexes for the admin's queries
 
 Revision ID: 0005
 Revises: 0004
@@ -50,19 +50,6 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("last_checked_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("last_check_ok", sa.Boolean(), nullable=True))
         batch_op.add_column(sa.Column("last_check_message", sa.Text(), nullable=True))
-    op.create_table(
-        "privacy_exports",
-        sa.Column("id", sa.String(length=32), nullable=False),
-        sa.Column("shop_id", sa.String(length=32), nullable=False),
-        sa.Column("shopify_customer_id", sa.String(length=32), nullable=False),
-        sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("payload", sa.JSON(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["shop_id"], ["shops.id"], name=op.f("fk_privacy_exports_shop_id_shops"), ondelete="CASCADE"
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_privacy_exports")),
-    )
-    op.create_index("ix_privacy_exports_shop_id_requested_at", "privacy_exports", ["shop_id", "requested_at"])
     for name, table, columns, included in INDEXES:
         op.create_index(name, table, columns, postgresql_include=included)
 
@@ -70,8 +57,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     for name, table, *_columns in reversed(INDEXES):
         op.drop_index(name, table_name=table)
-    op.drop_index("ix_privacy_exports_shop_id_requested_at", table_name="privacy_exports")
-    op.drop_table("privacy_exports")
     with op.batch_alter_table("integration_settings", schema=None) as batch_op:
         for column in ("last_check_message", "last_check_ok", "last_checked_at", "key_hint"):
             batch_op.drop_column(column)

@@ -1,0 +1,213 @@
+"""Webhook benchmark: signed deliveries against gunicorn + PostgreSQL, then orders/paid processing.
+
+    .venv/bin/python bench/webhooks.py [--rate 200] [--seconds 20] [--jobs 2000] [--workers 2]
+
+Needs PostgreSQL (BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/postgres; a
+database of its own is created and dropped) and Redis (BENCH_REDIS_URL, default
+redis://127.0.0.1:6379/2, which is flushed). Traffic goes to 127.0.0.1 only, and every loop is
+bounded in count and time."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import queue
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from redis import Redis
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from shopify_app.config import DEV_API_SECRET, normalize_database_url  # noqa: E402
+
+SHOP = "demo-loyalty.myshopify.com"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def signed(order_id: int) -> tuple[bytes, dict[str, str]]:
+    body = json.dumps({"id": order_id, "name": f"#{order_id}", "subtotal_price": "59.90", "total_tax": "4.80",
+                       "taxes_included": False, "customer": {"id": 3_000_000 + order_id % 5000,
+                                                             "email": f"buyer{order_id % 5000}@example.com"}}).encode()
+    digest = base64.b64encode(hmac.new(DEV_API_SECRET.encode(), body, hashlib.sha256).digest()).decode()
+    return body, {"Content-Type": "application/json", "X-Shopify-Topic": "orders/paid", "X-Shopify-Hmac-Sha256": digest,
+                  "X-Shopify-Shop-Domain": SHOP, "X-Shopify-Webhook-Id": str(uuid.uuid4()),
+                  "X-Shopify-API-Version": "2026-10"}
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def open_loop(port: int, rate: float, seconds: float, first_id: int, senders: int = 24) -> dict[str, float]:
+    """Deliveries sent at a fixed rate; latency counts from the planned send time, so a slow
+    server cannot hide its queueing (no coordinated omission)."""
+    total = int(rate * seconds)
+    plan: queue.Queue[tuple[float, bytes, dict[str, str]]] = queue.Queue()
+    start = time.perf_counter() + 0.5
+    for i in range(total):
+        plan.put((start + i / rate, *signed(first_id + i)))
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    deadline = start + seconds + 30
+
+    def sender() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        while time.perf_counter() < deadline:
+            try:
+                planned, body, headers = plan.get_nowait()
+            except queue.Empty:
+                break
+            time.sleep(max(0.0, planned - time.perf_counter()))
+            try:
+                connection.request("POST", "/webhooks", body=body, headers=headers)
+                response = connection.getresponse()
+                response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException) as error:
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                status, errors_seen = 0, type(error).__name__
+                with lock:
+                    errors.append(errors_seen)
+                continue
+            with lock:
+                latencies.append(time.perf_counter() - planned)
+                if status != 200:
+                    errors.append(str(status))
+        connection.close()
+
+    threads = [threading.Thread(target=sender) for _ in range(senders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = max(time.perf_counter() - start, 1e-9)
+    return {"sent": len(latencies) + len(errors), "errors": len(errors), "rate": len(latencies) / min(elapsed, seconds + 30),
+            "p50_ms": statistics.median(latencies) * 1000, "p95_ms": percentile(latencies, 0.95) * 1000,
+            "p99_ms": percentile(latencies, 0.99) * 1000, "max_ms": max(latencies) * 1000}
+
+
+def run_workers(env: dict[str, str], count: int, jobs: int, worker_class: str, timeout: float) -> dict[str, float]:
+    """RQ worker processes, with the app context pushed as the worker command does, draining the
+    queued orders/paid jobs: ``Worker`` forks a child per job, ``SimpleWorker`` runs them in-process."""
+    code = (f"from rq.worker import {worker_class} as Worker; from rq.serializers import JSONSerializer; from wsgi import app; "
+            "from shopify_app.redis_conn import get_redis; from shopify_app.webhooks.jobs import webhooks_queue; "
+            "ctx = app.app_context(); ctx.push(); r = get_redis(app); "
+            "Worker([webhooks_queue(r)], connection=r, serializer=JSONSerializer).work(burst=True, logging_level='WARNING')")
+    started = time.perf_counter()
+    processes = [subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env) for _ in range(count)]
+    for process in processes:
+        process.wait(timeout=timeout)
+    elapsed = time.perf_counter() - started
+    return {"jobs": jobs, "seconds": elapsed, "jobs_per_s": jobs / elapsed}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--jobs", type=int, default=2000, help="orders/paid deliveries to process with RQ")
+    parser.add_argument("--workers", type=int, default=2, help="RQ worker processes")
+    parser.add_argument("--rq-worker", choices=["Worker", "SimpleWorker"], default="SimpleWorker")
+    parser.add_argument("--gunicorn-workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8, help="gthread threads per gunicorn worker (keep-alive)")
+    args = parser.parse_args()
+    if args.rate * args.seconds > 20000 or args.jobs > 20000:
+        parser.error("bounded to 20,000 deliveries per phase")
+
+    server_url = normalize_database_url(os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
+    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/2")
+    name = f"bench_webhooks_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    database_url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    redis = Redis.from_url(redis_url)
+    redis.flushdb()
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "APP_ENV": "development",
+           "PYTHONPATH": str(ROOT)}
+    port = free_port()
+    server = None
+    try:
+        flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
+        subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
+        subprocess.run([*flask, "demo", "seed"], cwd=ROOT, env=env, check=True, capture_output=True)
+        server = subprocess.Popen([sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{port}",
+                                   "--workers", str(args.gunicorn_workers), "--worker-class", "gthread",
+                                   "--threads", str(args.threads), "--keep-alive", "30", "--log-level", "warning"],
+                                  cwd=ROOT, env=env)
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        open_loop(port, 50, 2, 10_000_000)  # warm-up: connections, imports, the Redis and DB pools
+        intake = open_loop(port, args.rate, args.seconds, 1)
+        print(json.dumps({"intake": intake, "rate_target": args.rate, "seconds": args.seconds}), flush=True)
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+        server = None
+
+        redis.flushdb()  # the processing phase starts from a queue of exactly --jobs orders/paid deliveries
+        engine = create_engine(normalize_database_url(database_url))
+        with engine.begin() as connection:
+            connection.execute(text("DELETE FROM webhook_deliveries"))
+        from shopify_app import create_app
+        from shopify_app.config import Config
+        from shopify_app.db import sessionmaker_for
+        from shopify_app.loyalty.deliveries import record_delivery
+        from shopify_app.models import EarningEntry
+        from shopify_app.webhooks.jobs import enqueue_delivery
+
+        app = create_app(Config.from_env(env))
+        with sessionmaker_for(app).begin() as session:
+            ids = []
+            for i in range(args.jobs):
+                body, headers = signed(20_000_000 + i)
+                ids.append(record_delivery(session, shop=SHOP, topic="orders/paid", webhook_id=headers["X-Shopify-Webhook-Id"],
+                                           payload=json.loads(body), headers=headers))
+        for delivery_id in ids:
+            enqueue_delivery(redis, str(delivery_id))
+        processing = run_workers(env, args.workers, args.jobs, args.rq_worker, timeout=600)
+        with sessionmaker_for(app)() as session:
+            processing["entries"] = session.scalar(select(func.count()).select_from(EarningEntry)
+                                                   .where(EarningEntry.order_id.like("2000%"))) or 0
+        print(json.dumps({"processing": processing, "workers": args.workers, "rq_worker": args.rq_worker}), flush=True)
+        engine.dispose()
+        from shopify_app.db import engine_for
+
+        engine_for(app).dispose()
+    finally:
+        if server is not None:
+            server.kill()
+        redis.flushdb()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+if __name__ == "__main__":
+    main()

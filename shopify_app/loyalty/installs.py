@@ -1,0 +1,163 @@
+"""Installing and uninstalling: tokens for a shop, its default program, its removal."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from shopify_app.clock import utcnow
+from shopify_app.config import Config
+from shopify_app.errors import BadRequest, DomainError, Forbidden, Unauthorized
+from shopify_app.ids import new_id
+from shopify_app.loyalty.shop_tokens import forget_tokens, has_valid_token, store_grant
+from shopify_app.loyalty.shops import get_or_create_shop
+from shopify_app.loyalty.upserts import insert_new
+from shopify_app.models import EarningRule, ProgramSettings, Shop, ShopSyncState, VipTier
+from shopify_app.shopify.domains import valid_shop_domain
+from shopify_app.shopify.oauth import TokenGrant, TokenRequestError, exchange_session_token
+from shopify_app.shopify.session_tokens import InvalidSessionToken, decode_session_token
+
+DEFAULT_TIERS = [("Bronze", 0, "1", "#cd7f32"), ("Silver", 500, "1.25", "#a8a9ad"), ("Gold", 1000, "1.5", "#d4af37")]
+DEFAULT_RULES: list[dict[str, Any]] = [
+    dict(name="Place an order", action="place_order", category="purchase", points_to_give=1,
+         customer_facing_label="1 point for every 1 spent"),
+    dict(name="Create an account", action="signup", category="signup", points_to_give=100,
+         customer_facing_label="100 points for creating an account"),
+]
+
+
+class ShopifyUnavailable(DomainError):
+    status = 502
+    title = "Bad Gateway"
+
+
+def missing_scopes(granted: str, required: str) -> list[str]:
+    """Required scopes the grant lacks; ``write_x`` includes ``read_x``."""
+    have = {s.strip() for s in granted.split(",") if s.strip()}
+    have |= {"read_" + s[len("write_"):] for s in have if s.startswith("write_")}
+    return sorted({s.strip() for s in required.split(",") if s.strip()} - have)
+
+
+def record_install(session: Session, domain: str, grant: TokenGrant, config: Config,
+                   *, now: dt.datetime | None = None) -> Shop:
+    """Store a granted token for a shop (new, or coming back after an uninstall); 403 when the
+    merchant did not grant every scope the app needs."""
+    lacking = missing_scopes(grant.scope, config.shopify_scopes)
+    if lacking:
+        raise Forbidden(f"The grant lacks required scopes: {', '.join(lacking)}")
+    shop = get_or_create_shop(session, domain)
+    store_grant(shop, grant, config)
+    if shop.installed_at is None or shop.uninstalled_at is not None:
+        shop.installed_at = now or utcnow()
+    shop.uninstalled_at = None
+    return shop
+
+
+def install_with_access_token(session: Session, domain: str, access_token: str, config: Config) -> Shop:
+    """A shop registered by hand with a custom app's (non-expiring) Admin API token, its default
+    program set up in the same transaction."""
+    shop_domain = valid_shop_domain(domain)
+    if shop_domain is None:
+        raise BadRequest(f"'{domain}' is not a *.myshopify.com domain")
+    if not access_token.strip():
+        raise BadRequest("The access token is empty")
+    grant = TokenGrant(access_token.strip(), config.shopify_scopes, None, None, None)
+    shop = record_install(session, shop_domain, grant, config)
+    session.flush()
+    set_up_default_program(session, shop.id)
+    return shop
+
+
+@dataclass(frozen=True)
+class SessionInstall:
+    shop: Shop
+    exchanged: bool  # a token was just obtained: after commit, enqueue the program set-up
+
+
+def install_from_session_token(session: Session, config: Config, http: httpx.Client, id_token: str) -> SessionInstall:
+    """The shop of a verified session token, exchanging the token for an expiring offline token
+    when no valid one is stored (first admin load, reinstall, refresh token expired).
+
+    The shop comes from the token's ``dest``. 401 for a bad token or one Shopify refuses,
+    502 when Shopify cannot be reached. The caller commits, then calls
+    ``webhooks.jobs.enqueue_program_setup`` when ``exchanged``."""
+    try:
+        token = decode_session_token(id_token, api_key=config.shopify_api_key, secrets=config.signing_secrets)
+    except InvalidSessionToken as error:
+        raise Unauthorized(f"Invalid session token: {error}") from None
+    shop = _locked_shop(session, token.shop)
+    if shop.uninstalled_at is None and has_valid_token(shop):
+        return SessionInstall(shop, exchanged=False)
+    grant = obtain_grant(lambda: exchange_session_token(http, config, token.shop, id_token), refused=Unauthorized)
+    return SessionInstall(record_install(session, token.shop, grant, config), exchanged=True)
+
+
+def _locked_shop(session: Session, domain: str) -> Shop:
+    """The shop's row, created if new, locked until commit: a new exchange retires the previous
+    refresh token, so concurrent first loads of one shop must exchange one after the other."""
+    now = utcnow()
+    created = insert_new(session, Shop, dict(id=new_id("shop"), domain=domain, name=domain.split(".")[0],
+                                             currency="USD", scopes="", created_at=now, updated_at=now), ["domain"])
+    if created is not None:
+        session.add(ProgramSettings(shop_id=created.id))
+    return session.scalars(select(Shop).where(Shop.domain == domain).with_for_update(of=Shop)
+                           .execution_options(populate_existing=True)).one()
+
+
+def obtain_grant(request: Callable[[], TokenGrant], *, refused: type[DomainError]) -> TokenGrant:
+    """Run a token request: Shopify's refusal (4xx) becomes ``refused``, anything else a 502."""
+    try:
+        return request()
+    except TokenRequestError as error:
+        if 400 <= error.status < 500:
+            raise refused(f"Shopify refused the token request: {error.error}") from None
+        raise ShopifyUnavailable(f"Shopify's token endpoint answered {error.status}") from None
+    except httpx.HTTPError as error:
+        raise ShopifyUnavailable(f"Shopify's token endpoint is unreachable: {type(error).__name__}") from None
+
+
+def needs_program(session: Session, shop_id: str) -> bool:
+    state = session.get(ShopSyncState, shop_id)
+    return state is None or state.program_set_up_at is None
+
+
+def set_up_default_program(session: Session, shop_id: str, *, now: dt.datetime | None = None) -> bool:
+    """Tiers, a purchase rule and a sign-up rule, once, and only for a shop with no program
+    of its own; True when it created them."""
+    # The shop's row is locked so two set-up jobs of one shop cannot both create a program.
+    locked = session.scalar(select(Shop.id).where(Shop.id == shop_id).with_for_update())
+    if locked is None or not needs_program(session, shop_id):
+        return False
+    state = session.get(ShopSyncState, shop_id) or ShopSyncState(shop_id=shop_id)
+    state.program_set_up_at = now or utcnow()
+    session.add(state)
+    has_program = session.scalar(select(
+        exists().where(EarningRule.shop_id == shop_id) | exists().where(VipTier.shop_id == shop_id)))
+    if has_program:
+        return False
+    for name, required, multiplier, colour in DEFAULT_TIERS:
+        session.add(VipTier(shop_id=shop_id, name=name, points_required=required,
+                            points_multiplier=Decimal(multiplier), badge_color=colour))
+    session.add_all(EarningRule(shop_id=shop_id, **rule) for rule in DEFAULT_RULES)
+    return True
+
+
+def uninstalled(session: Session, shop: Shop, *, triggered_at: dt.datetime | None = None) -> None:
+    """app/uninstalled: tokens deleted (they no longer work); data kept until shop/redact.
+    A late delivery triggered before the latest install is ignored."""
+    if triggered_at and shop.installed_at and triggered_at < shop.installed_at:
+        return
+    shop.uninstalled_at = shop.uninstalled_at or triggered_at or utcnow()
+    forget_tokens(shop)
+
+
+def scopes_updated(session: Session, shop: Shop, payload: dict[str, Any]) -> None:
+    """app/scopes_update: the scopes the merchant granted now."""
+    shop.scopes = ",".join(payload.get("current") or [])

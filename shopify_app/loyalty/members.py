@@ -1,0 +1,111 @@
+"""Members from Shopify customers: enrolment, sign-up points, profile kept in step."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shopify_app.clock import utcnow
+from shopify_app.errors import Conflict
+from shopify_app.ids import new_id
+from shopify_app.loyalty.customers import normalize_email
+from shopify_app.loyalty.ledger import earn
+from shopify_app.loyalty.upserts import insert_new
+from shopify_app.models import Customer, CustomerProfileVersion, EarningRule, Shop, VipTier
+from shopify_app.models.earning_rule import RuleCategory
+
+
+def shopify_id(value: Any) -> str:
+    """A Shopify id from a webhook (integer) or GraphQL (``gid://shopify/Customer/1``) as digits."""
+    text = str(value).rsplit("/", 1)[-1]
+    if not text.isdigit():
+        raise ValueError(f"not a Shopify id: {value!r}")
+    return text
+
+
+def parse_time(value: Any) -> dt.datetime | None:
+    """Shopify's ISO 8601 timestamps (with an offset or a Z) as aware datetimes."""
+    if not value:
+        return None
+    parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+
+
+def _profile(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "email": data.get("email") or None,
+        "email_normalized": normalize_email(data.get("email")),
+        "first_name": data.get("first_name") or None,
+        "last_name": data.get("last_name") or None,
+    }
+
+
+def enrol(session: Session, shop: Shop, data: dict[str, Any], *, now: dt.datetime | None = None) -> Customer:
+    """The member for a Shopify customer payload, created on first sight whatever event comes first."""
+    now = now or utcnow()
+    customer_id = shopify_id(data["id"])
+    values = dict(
+        id=new_id("cus"),
+        shop_id=shop.id, shopify_customer_id=customer_id, is_excluded=False, current_points=0,
+        lifetime_points=0, redeemed_points=0, vip_tier_id=_entry_tier(session, shop), shopify_created_at=parse_time(data.get("created_at")),
+        created_at=now, updated_at=now, **_profile(data),
+    )
+    created = insert_new(session, Customer, values, ["shop_id", "shopify_customer_id"])
+    if created is not None:
+        return created
+    return session.scalars(
+        select(Customer).where(Customer.shop_id == shop.id, Customer.shopify_customer_id == customer_id)
+    ).one()
+
+
+def _entry_tier(session: Session, shop: Shop) -> str | None:
+    """The tier a member with no lifetime points is in (a tier that needs 0 points, if any)."""
+    return session.scalar(
+        select(VipTier.id).where(VipTier.shop_id == shop.id, VipTier.points_required <= 0)
+        .order_by(VipTier.points_required.desc()).limit(1)
+    )
+
+
+def customer_created(session: Session, shop: Shop, payload: dict[str, Any], *, now: dt.datetime | None = None) -> None:
+    """customers/create: enrol, then each active sign-up rule's points, once per customer."""
+    customer = enrol(session, shop, payload, now=now)
+    customer.shopify_created_at = customer.shopify_created_at or parse_time(payload.get("created_at"))
+    if customer.is_excluded:
+        return
+    rules = session.scalars(
+        select(EarningRule).where(
+            EarningRule.shop_id == shop.id, EarningRule.category == RuleCategory.SIGNUP.value, EarningRule.is_active
+        )
+    )
+    for rule in rules:
+        try:
+            earn(session, shop=shop, customer=customer, rule=rule, base_points=rule.points_to_give,
+                 dedupe_key=f"signup:{rule.id}", now=now)
+        except Conflict:
+            pass  # the sign-up was rewarded by an earlier delivery of this event
+
+
+def customer_updated(session: Session, shop: Shop, payload: dict[str, Any], *, now: dt.datetime | None = None) -> None:
+    """customers/update: email and names follow Shopify (an update may come before the create,
+    and an older update after a newer one: only a newer ``updated_at`` is applied)."""
+    customer = enrol(session, shop, payload, now=now)
+    updated_at = parse_time(payload.get("updated_at"))
+    if updated_at is not None and not _newest_profile(session, customer, updated_at):
+        return
+    for name, value in _profile(payload).items():
+        setattr(customer, name, value)
+
+
+def _newest_profile(session: Session, customer: Customer, updated_at: dt.datetime) -> bool:
+    """Record ``updated_at`` as the customer's profile version unless a newer one was applied."""
+    if insert_new(session, CustomerProfileVersion, dict(customer_id=customer.id, shopify_updated_at=updated_at),
+                  ["customer_id"]) is not None:
+        return True
+    version = session.get(CustomerProfileVersion, customer.id, with_for_update=True, populate_existing=True)
+    if version is None or version.shopify_updated_at >= updated_at:
+        return False
+    version.shopify_updated_at = updated_at
+    return True

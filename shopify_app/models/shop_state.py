@@ -1,0 +1,28 @@
+"""Bookkeeping of the background work: program set-up, order reconciliation, profile versions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shopify_app.db import Base
+
+
+class ShopSyncState(Base):
+    __tablename__ = "shop_sync_states"
+
+    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True)
+    program_set_up_at: Mapped[dt.datetime | None]
+    orders_reconciled_through: Mapped[dt.datetime | None]
+
+
+class CustomerProfileVersion(Base):
+    """The Shopify ``updated_at`` of the customer profile last applied: updates arrive in any
+    order, and an older one must not overwrite a newer email or name."""
+
+    __tablename__ = "customer_profile_versions"
+
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
+    shopify_updated_at: Mapped[dt.datetime]

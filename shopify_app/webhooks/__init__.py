@@ -1,0 +1,64 @@
+"""POST /webhooks: verify the HMAC, record the delivery, enqueue its processing, answer 200."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from flask import Blueprint, Flask, current_app, request
+from flask.typing import ResponseReturnValue
+from redis.exceptions import RedisError
+
+from shopify_app.db import get_session
+from shopify_app.errors import BadRequest, Unauthorized
+from shopify_app.loyalty.deliveries import record_delivery
+from shopify_app.redis_conn import get_redis
+from shopify_app.shopify.domains import valid_shop_domain
+from shopify_app.shopify.signatures import valid_body_hmac
+from shopify_app.webhooks.handlers import TOPICS
+from shopify_app.webhooks.jobs import enqueue_delivery
+
+REQUIRED_HEADERS = ("X-Shopify-Topic", "X-Shopify-Hmac-Sha256", "X-Shopify-Shop-Domain", "X-Shopify-Webhook-Id")
+
+bp = Blueprint("webhooks", __name__)
+logger = logging.getLogger(__name__)
+
+
+def receive() -> ResponseReturnValue:
+    body = request.get_data(cache=False)
+    headers = {name: request.headers.get(name, "").strip() for name in REQUIRED_HEADERS}
+    missing = [name for name, value in headers.items() if not value]
+    if missing:
+        raise BadRequest(f"Missing webhook headers: {', '.join(missing)}")
+    if not valid_body_hmac(body, headers["X-Shopify-Hmac-Sha256"], current_app.config["LOYALTY"].signing_secrets):
+        raise Unauthorized("Webhook HMAC does not match")
+    shop = valid_shop_domain(headers["X-Shopify-Shop-Domain"])
+    if shop is None:
+        raise BadRequest("X-Shopify-Shop-Domain is not a *.myshopify.com domain")
+    topic = headers["X-Shopify-Topic"]
+    if topic not in TOPICS:
+        return "", 200  # signed by Shopify but not subscribed: acknowledged, nothing to do
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        payload = None
+    if not isinstance(payload, dict):
+        raise BadRequest("The webhook body is not a JSON object")
+    session = get_session()
+    delivery_id = record_delivery(session, shop=shop, topic=topic, webhook_id=headers["X-Shopify-Webhook-Id"],
+                                  payload=payload, headers=request.headers)
+    session.commit()
+    if delivery_id is not None:
+        try:
+            enqueue_delivery(get_redis(current_app), delivery_id)
+        except RedisError:
+            # The row is committed: the scheduler's sweep enqueues it once Redis is back.
+            logger.warning("webhook %s recorded but not enqueued: Redis unavailable", delivery_id)
+    return "", 200
+
+
+bp.add_url_rule("/webhooks", view_func=receive, methods=["POST"])
+
+
+def register(app: Flask) -> None:
+    app.register_blueprint(bp)

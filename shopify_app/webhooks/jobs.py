@@ -1,0 +1,127 @@
+"""RQ jobs of the webhook intake and install: enqueued after commit, by id, idempotent."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from flask import Flask, current_app, has_app_context
+from redis import Redis
+from rq import Queue, Retry
+from rq.job import JobStatus
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shopify_app.clock import utcnow
+from shopify_app.db import sessionmaker_for
+from shopify_app.jobs import queues
+from shopify_app.loyalty.installs import needs_program, set_up_default_program
+from shopify_app.models import Shop, WebhookDelivery
+from shopify_app.webhooks.handlers import handle
+
+JOB_TIMEOUT = 60
+RETRY_INTERVALS = [10, 60, 300, 1800, 3600]
+# A delivery younger than this may still be on its way to the queue from the intake.
+SWEEP_GRACE = dt.timedelta(seconds=60)
+# Past this many failed runs a delivery waits for a person (its last_error says why).
+MAX_ATTEMPTS = 20
+_LIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+
+logger = logging.getLogger(__name__)
+_worker_app: Flask | None = None
+
+
+def webhooks_queue(redis: Redis) -> Queue:
+    return queues.queue(redis, queues.WEBHOOKS)
+
+
+def _enqueue(redis: Redis, function: str, arg: str, job_id: str) -> None:
+    # One round trip to Redis instead of several: this runs inside the webhook response time.
+    with redis.pipeline() as pipeline:
+        webhooks_queue(redis).enqueue_call(
+            function, args=[arg], job_id=job_id, retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
+            timeout=JOB_TIMEOUT, result_ttl=3600, failure_ttl=queues.FAILURE_TTL, pipeline=pipeline,
+        )
+        pipeline.execute()
+
+
+def delivery_job_id(delivery_id: str) -> str:
+    return f"webhook-{delivery_id}"
+
+
+def enqueue_delivery(redis: Redis, delivery_id: str) -> None:
+    _enqueue(redis, "shopify_app.webhooks.jobs.process_delivery", delivery_id, delivery_job_id(delivery_id))
+
+
+def enqueue_program_setup(redis: Redis, shop_id: str) -> None:
+    _enqueue(redis, "shopify_app.webhooks.jobs.set_up_program", shop_id, f"program-setup-{shop_id}")
+
+
+def _app() -> Flask:
+    """The app of the worker: the current one (worker command, tests) or one built from the environment."""
+    global _worker_app
+    if has_app_context():
+        return current_app._get_current_object()  # type: ignore[attr-defined,no-any-return]
+    if _worker_app is None:
+        from shopify_app import create_app
+
+        _worker_app = create_app()
+    return _worker_app
+
+
+def process_delivery(delivery_id: str) -> None:
+    """Apply a recorded delivery once, in one transaction; its payload is dropped once applied."""
+    sessions = sessionmaker_for(_app())
+    try:
+        with sessions.begin() as session:
+            delivery = session.get(WebhookDelivery, delivery_id, with_for_update=True)
+            if delivery is None or delivery.processed_at is not None:
+                return
+            handle(session, delivery)
+            delivery.processed_at = utcnow()
+            delivery.payload = None
+    except Exception as error:
+        with sessions.begin() as session:
+            failed = session.get(WebhookDelivery, delivery_id)
+            if failed is not None:
+                failed.attempts += 1
+                failed.last_error = f"{type(error).__name__}: {error}"[:2000]
+        raise
+
+
+def set_up_program(shop_id: str) -> None:
+    with sessionmaker_for(_app()).begin() as session:
+        set_up_default_program(session, shop_id)
+
+
+def _live(queue: Queue, job_id: str) -> bool:
+    job = queue.fetch_job(job_id)
+    return job is not None and job.get_status(refresh=False) in _LIVE
+
+
+def enqueue_unprocessed_deliveries(session: Session, redis: Redis, *, now: dt.datetime | None = None,
+                                   limit: int = 1000) -> int:
+    """Enqueue deliveries the intake could not (Redis was down) or whose job was lost; for the scheduler.
+
+    Also enqueues the program set-up of installed shops that still wait for it. Returns how many
+    jobs it enqueued."""
+    queue = webhooks_queue(redis)
+    cutoff = (now or utcnow()) - SWEEP_GRACE
+    delivery_ids = session.scalars(
+        select(WebhookDelivery.id).where(
+            WebhookDelivery.processed_at.is_(None), WebhookDelivery.received_at < cutoff,
+            WebhookDelivery.attempts < MAX_ATTEMPTS,
+        ).order_by(WebhookDelivery.received_at).limit(limit)
+    ).all()
+    count = 0
+    for delivery_id in delivery_ids:
+        if not _live(queue, delivery_job_id(delivery_id)):
+            enqueue_delivery(redis, delivery_id)
+            count += 1
+    shop_ids = session.scalars(select(Shop.id).where(
+        Shop.installed_at.is_not(None), Shop.installed_at < cutoff, Shop.uninstalled_at.is_(None))).all()
+    for shop_id in shop_ids:
+        if needs_program(session, shop_id) and not _live(queue, f"program-setup-{shop_id}"):
+            enqueue_program_setup(redis, shop_id)
+            count += 1
+    return count
