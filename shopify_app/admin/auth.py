@@ -7,17 +7,23 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+import httpx
 from flask import Response, current_app, g, jsonify, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
+from redis.exceptions import RedisError
 
 from shopify_app import loyalty_config
 from shopify_app.config import Config
 from shopify_app.db import get_session
 from shopify_app.errors import Forbidden
+from shopify_app.loyalty.installs import install_from_session_token
+from shopify_app.loyalty.shop_tokens import has_valid_token
 from shopify_app.loyalty.shops import get_shop
 from shopify_app.models import Shop
+from shopify_app.redis_conn import get_redis
 from shopify_app.shopify.domains import valid_shop_domain
 from shopify_app.shopify.session_tokens import InvalidSessionToken, SessionToken, decode_session_token
+from shopify_app.webhooks.jobs import enqueue_program_setup
 
 ADMIN_ORIGIN = "https://admin.shopify.com"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -37,8 +43,20 @@ def current_shop() -> Shop:
 
 
 def exchange_token_on_first_load(verified: SessionToken, raw_token: str) -> None:
-    """The install flow's hook: on a page load, exchange this session token for an offline access
-    token when the shop has no valid one (token exchange is the install issue's to implement)."""
+    """Shopify-managed install: a page load of a shop with no usable offline token exchanges
+    its session token for one, then the shop's default program is set up in the background."""
+    db = get_session()
+    shop = get_shop(db, verified.shop)
+    if shop is not None and shop.uninstalled_at is None and has_valid_token(shop):
+        return
+    with httpx.Client() as http:
+        installed = install_from_session_token(db, loyalty_config(current_app), http, raw_token)
+    db.commit()
+    if installed.exchanged:
+        try:
+            enqueue_program_setup(get_redis(current_app), installed.shop.id)
+        except RedisError:
+            pass  # the scheduler's sweep sets up the program of every shop still waiting for one
 
 
 def authenticate() -> ResponseReturnValue | None:

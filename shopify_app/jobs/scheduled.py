@@ -1,15 +1,23 @@
-"""Scheduled ledger work: approving due entries and expiring points, enqueued once per period."""
+"""Scheduled work, enqueued once per period by whichever worker gets there first: approving due
+entries, expiring points, sweeping webhook deliveries, reconciling orders, birthdays."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from redis import Redis
 from sqlalchemy.orm import Session
 
+from shopify_app.clock import utcnow
 from shopify_app.jobs import queues, runtime
+from shopify_app.jobs.destinations import shopify_client
+from shopify_app.loyalty.celebrations import run_daily
 from shopify_app.loyalty.maturing import BATCH, approve_due, expire_points
+from shopify_app.loyalty.reconciliation import PAGE_COST, installed_shop_ids, reconcile_shop
+from shopify_app.models import Shop
+from shopify_app.webhooks.jobs import enqueue_unprocessed_deliveries
 
 PERIOD_SECONDS = 60
 
@@ -34,17 +42,57 @@ def expire_due_points() -> int:
     return _in_batches(lambda session: expire_points(session))
 
 
-PERIODIC = {"approve-due": "shopify_app.jobs.scheduled.approve_due_entries",
-            "expire-points": "shopify_app.jobs.scheduled.expire_due_points"}
+def sweep_webhook_deliveries() -> int:
+    """Deliveries the intake could not enqueue (Redis was down) or whose job was lost."""
+    ctx = runtime.context()
+    with ctx.sessions.begin() as session:
+        return enqueue_unprocessed_deliveries(session, ctx.redis)
+
+
+def reconcile_all_shops() -> int:
+    """One reconciliation job per installed shop, so one shop's throttling never delays another."""
+    ctx = runtime.context()
+    with ctx.sessions() as session:
+        shop_ids = installed_shop_ids(session)
+    for shop_id in shop_ids:
+        queues.queue(ctx.redis, queues.MAINTENANCE).enqueue(
+            "shopify_app.jobs.scheduled.reconcile_one_shop", shop_id, job_id=queues.job_id("reconcile", shop_id),
+            job_timeout=queues.MAINTENANCE_TIMEOUT, result_ttl=queues.RESULT_TTL, failure_ttl=queues.FAILURE_TTL,
+            retry=queues.network_retry(ctx.config.job_retry_intervals),
+        )
+    return len(shop_ids)
+
+
+def reconcile_one_shop(shop_id: str) -> int:
+    """Orders Shopify changed since the last run that no webhook brought, through the same handlers."""
+    ctx = runtime.context()
+
+    def execute(shop: Shop, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        return shopify_client(ctx, shop).execute(query, variables, cost=PAGE_COST)
+
+    return reconcile_shop(ctx.sessions, shop_id, execute)
+
+
+def award_birthdays_and_anniversaries() -> int:
+    return run_daily(runtime.context().sessions, utcnow().date())
+
+
+# name: (job function, period in seconds)
+PERIODIC = {
+    "approve-due": ("shopify_app.jobs.scheduled.approve_due_entries", PERIOD_SECONDS),
+    "expire-points": ("shopify_app.jobs.scheduled.expire_due_points", PERIOD_SECONDS),
+    "sweep-webhooks": ("shopify_app.jobs.scheduled.sweep_webhook_deliveries", PERIOD_SECONDS),
+    "reconcile-orders": ("shopify_app.jobs.scheduled.reconcile_all_shops", 15 * PERIOD_SECONDS),
+    "celebrations": ("shopify_app.jobs.scheduled.award_birthdays_and_anniversaries", 24 * 60 * PERIOD_SECONDS),
+}
 
 
 def enqueue_periodic(redis: Redis, *, now: float | None = None, force: bool = False) -> list[str]:
-    """Enqueue each periodic job once per period, whichever worker gets here first (``force``: now)."""
-    slot = int((now or time.time()) // PERIOD_SECONDS)
+    """Enqueue each periodic job once per its period, whichever worker gets here first (``force``: now)."""
     enqueued = []
-    for name, function in PERIODIC.items():
-        job_id = queues.job_id(name, slot)
-        if redis.set(f"periodic:{job_id}", 1, nx=True, ex=PERIOD_SECONDS * 2) or force:
+    for name, (function, period) in PERIODIC.items():
+        job_id = queues.job_id(name, int((now or time.time()) // period))
+        if redis.set(f"periodic:{job_id}", 1, nx=True, ex=period * 2) or force:
             queues.queue(redis, queues.MAINTENANCE).enqueue(
                 function, job_id=job_id, job_timeout=queues.MAINTENANCE_TIMEOUT,
                 result_ttl=queues.RESULT_TTL, failure_ttl=queues.FAILURE_TTL,

@@ -23,6 +23,7 @@ Execute = Callable[[Shop, str, dict[str, Any]], dict[str, Any]]
 OVERLAP = dt.timedelta(minutes=15)
 FIRST_RUN_LOOKBACK = dt.timedelta(days=1)
 PAGE_SIZE = 10  # with the nested refunds, a page costs about 800 of the 1,000-point query limit
+PAGE_COST = 800
 MAX_PAGES = 50
 PAID_STATUSES = {"PAID", "PARTIALLY_REFUNDED", "REFUNDED"}
 

@@ -1,4 +1,5 @@
-"""Fake Shopify: the GraphQL Admin API with a cost-based leaky bucket, and the OAuth token endpoint."""
+"""Fake Shopify: the GraphQL Admin API with a cost-based leaky bucket, and the OAuth token endpoint
+(token exchange and refresh)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
+from shopify_app.config import SHOPIFY_SCOPES
 from tests.fakes.server import FakeServer, Recorded, json_response
 
+TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 MUTATION_COST = 10
 QUERY_COST = 1
 
@@ -28,9 +31,11 @@ class FakeShopify(FakeServer):
         self.valid_tokens = {access_token}
         self.live_refresh_token = "shprt_0"
         self.refreshes = 0
+        self.exchanges = 0
+        self.orders: list[dict[str, Any]] = []
         self.throttled = 0
         self.metafields: dict[tuple[str, str], Any] = {}
-        self.writes: list[dict[str, Any]] = []
+        self.writes: list[dict[str, Any]] = []  # metafieldsSet inputs, in order
         self.spent = 0.0
 
     def graphql_path(self, version: str = "2026-10") -> str:
@@ -45,6 +50,18 @@ class FakeShopify(FakeServer):
 
     def _token(self, body: dict[str, str]) -> Response:
         with self.bucket_lock:
+            if body.get("grant_type") == TOKEN_EXCHANGE:
+                # A new expiring offline token retires every earlier refresh token of the shop.
+                if body.get("expiring") != "1" or not body.get("subject_token"):
+                    return json_response({"error": "invalid_request"}, 400)
+                self.exchanges += 1
+                self.refreshes += 1
+                self.live_refresh_token = f"shprt_{self.refreshes}"
+                access = f"shpat_{self.refreshes}"
+                self.valid_tokens.add(access)
+                return json_response({"access_token": access, "scope": SHOPIFY_SCOPES, "expires_in": 3600,
+                                      "refresh_token": self.live_refresh_token,
+                                      "refresh_token_expires_in": 7776000})
             if body.get("refresh_token") != self.live_refresh_token:
                 return json_response({"error": "invalid_grant"}, 400)
             self.refreshes += 1
@@ -81,7 +98,10 @@ class FakeShopify(FakeServer):
                 "code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"}}],
                 "extensions": {"cost": cost}})
         if not mutation:
-            return json_response({"data": {"shop": {"id": "gid://shopify/Shop/1"}}, "extensions": {"cost": cost}})
+            data: dict[str, Any] = {"shop": {"id": "gid://shopify/Shop/1"}}
+            if "orders(" in query:  # reconciliation: the orders the test put here, on one page
+                data = {"orders": {"pageInfo": {"hasNextPage": False, "endCursor": None}, "nodes": self.orders}}
+            return json_response({"data": data, "extensions": {"cost": cost}})
         return json_response({"data": {"metafieldsSet": self._set(request.json["variables"]["metafields"])},
                               "extensions": {"cost": cost}})
 

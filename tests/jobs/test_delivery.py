@@ -28,7 +28,8 @@ def test_award_is_delivered_everywhere_with_exact_payloads(sync_app: Flask, sync
     entry = award(sync_client, shop, "follow_on_instagram")
     work(sync_app)
 
-    [write] = fakes.shopify.received("POST", "/admin/api/2026-10/graphql.json")
+    [write] = [request for request in fakes.shopify.received("POST", "/admin/api/2026-10/graphql.json")
+               if "metafieldsSet" in request.json["query"]]
     assert write.headers["X-Shopify-Access-Token"] == "shpat_0"
     [metafield] = write.json["variables"]["metafields"]
     assert (metafield["ownerId"], metafield["namespace"], metafield["key"], metafield["type"]) == (

@@ -81,3 +81,21 @@ def test_approval_runs_in_batches_without_doubling(app: Flask, session: Session)
     session.expire_all()
     assert [c.current_points for c in session.scalars(select(Customer).order_by(Customer.shopify_customer_id))] == [
         10, 10, 10]
+
+
+def test_reconciliation_applies_an_order_no_webhook_brought(sync_app: Flask, shop: dict[str, Any],
+                                                            fakes: SimpleNamespace, session: Session) -> None:
+    fakes.shopify.orders.append({
+        "legacyResourceId": "5551", "name": "#1051", "updatedAt": "2026-11-29T10:00:00Z", "cancelledAt": None,
+        "displayFinancialStatus": "PAID", "taxesIncluded": False,
+        "subtotalPriceSet": {"shopMoney": {"amount": "40.00"}}, "totalTaxSet": {"shopMoney": {"amount": "3.20"}},
+        "customer": {"id": "gid://shopify/Customer/1002", "email": "new@example.com", "firstName": "Newt",
+                     "lastName": "Member", "createdAt": "2026-01-01T00:00:00Z"},
+        "refunds": [],
+    })
+    work(sync_app)
+    work(sync_app)  # the next run reads the same order again (overlap): still one entry
+
+    purchases = session.scalars(select(EarningEntry).where(EarningEntry.order_id == "5551")).all()
+    assert [(e.order_number, e.points, e.status) for e in purchases] == [("#1051", 40, "approved")]
+    assert session.scalars(select(Customer).where(Customer.shopify_customer_id == "1002")).one().current_points == 40
