@@ -7,8 +7,8 @@ entries, and the overview's LCP in headless Chromium in demo mode.
 from __future__ import annotations
 
 import argparse
-import logging
 import datetime as dt
+import logging
 import random
 import statistics
 import sys

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import time
-import uuid
 from decimal import Decimal
 from typing import Any
-
-import jwt
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +12,7 @@ from shopify_app.config import Config
 from shopify_app.loyalty import api_keys, demo
 from shopify_app.loyalty.shops import get_or_create_shop
 from shopify_app.models import Customer, EarningRule, Shop, VipTier
+from tests import shopify_signing
 
 
 def describe(session: Session, seeded: demo.DemoShop) -> dict[str, Any]:
@@ -65,12 +62,7 @@ def api_key(session: Session, shop: Shop, *, read_only: bool = False) -> str:
     return api_keys.issue_key(session, shop, read_only=read_only).raw
 
 
-def session_token(config: Config, shop_domain: str, *, secret: str | None = None, **overrides: Any) -> str:
-    """A session token as App Bridge sends it for ``shop_domain``, signed with the app secret."""
-    now = int(time.time())
-    claims: dict[str, Any] = {
-        "iss": f"https://{shop_domain}/admin", "dest": f"https://{shop_domain}", "aud": config.shopify_api_key,
-        "sub": "42", "exp": now + 60, "nbf": now, "iat": now, "jti": str(uuid.uuid4()), "sid": "session-1",
-    }
-    claims.update(overrides)
-    return jwt.encode(claims, secret or config.shopify_api_secret, algorithm="HS256")
+def session_token(config: Config, shop_domain: str, *, secret: str | None = None, **claims: Any) -> str:
+    """A session token as App Bridge sends it for ``shop_domain``, signed with this app's secret."""
+    return shopify_signing.session_token(shop_domain, secret=secret or config.shopify_api_secret,
+                                         api_key=config.shopify_api_key, **claims)

@@ -4,8 +4,8 @@ from shopify_app.models.activity import ActivityLogEntry
 from shopify_app.models.api_key import ApiKey
 from shopify_app.models.bulk_job import BulkJob, BulkJobKind, BulkJobStatus
 from shopify_app.models.customer import Customer
-from shopify_app.models.integration import CustomerSyncState, IntegrationSetting, Service
 from shopify_app.models.earning_rule import EarningRule, RuleCategory
+from shopify_app.models.integration import CustomerSyncState, IntegrationSetting, Service
 from shopify_app.models.ledger import EarningEntry, EntryStatus
 from shopify_app.models.order import OrderRefund, ShopifyOrder
 from shopify_app.models.outbox import OutboxMessage, OutboxStatus, OutboxTopic

@@ -12,7 +12,11 @@ from shopify_app.loyalty import storefront
 from shopify_app.loyalty.awarding import award_rule
 from shopify_app.proxy import documents
 from shopify_app.proxy.auth import (
-    current_shop, is_logged_in, logged_in_customer, logged_in_customer_id, optional_customer,
+    current_shop,
+    is_logged_in,
+    logged_in_customer,
+    logged_in_customer_id,
+    optional_customer,
 )
 
 MAX_PAGE_NUMBER = 1_000_000

@@ -10,7 +10,14 @@ from sqlalchemy.orm import Session
 
 from shopify_app.loyalty import demo
 from shopify_app.models import (
-    ActivityLogEntry, Customer, CustomerDataExport, EarningEntry, EarningRule, OutboxMessage, Shop, VipTier,
+    ActivityLogEntry,
+    Customer,
+    CustomerDataExport,
+    EarningEntry,
+    EarningRule,
+    OutboxMessage,
+    Shop,
+    VipTier,
 )
 from tests import factories
 from tests.admin.conftest import TokenClient

@@ -9,7 +9,6 @@ import tomllib
 from urllib.parse import urlsplit
 
 from shopify_app.config import PROJECT_ROOT
-
 from tests.extension.theme import BLOCK, EXTENSION, block_schema, locale, lookup, render_block
 
 MAX_GZIPPED_BYTES = 15 * 1024

@@ -5,7 +5,11 @@ from __future__ import annotations
 import pytest
 
 from shopify_app.shopify.app_proxy import (
-    InvalidProxySignature, ProxyRequest, sign, signature_message, verify_proxy_request,
+    InvalidProxySignature,
+    ProxyRequest,
+    sign,
+    signature_message,
+    verify_proxy_request,
 )
 
 # Shopify's documented example (secret "hush"), with repeated "extra" values joined by a comma.

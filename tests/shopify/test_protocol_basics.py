@@ -10,6 +10,7 @@ import pytest
 from shopify_app import crypto
 from shopify_app.shopify.domains import valid_shop_domain
 from shopify_app.shopify.session_tokens import InvalidSessionToken, decode_session_token
+from tests.shopify_signing import session_token
 
 KEY, SECRET, OLD = "api-key", "secret-now-" + "n" * 32, "secret-before-" + "b" * 32
 
@@ -27,12 +28,8 @@ def test_hostile_shop_domains(value: str | None) -> None:
     assert valid_shop_domain(value) is None
 
 
-def mint(secret: str = SECRET, **overrides: object) -> str:
-    now = int(time.time())
-    claims = {"iss": "https://shop.myshopify.com/admin", "dest": "https://shop.myshopify.com", "aud": KEY,
-              "sub": "42", "exp": now + 60, "nbf": now, "iat": now, "jti": "j", "sid": "s"}
-    claims.update(overrides)
-    return jwt.encode({k: v for k, v in claims.items() if v is not None}, secret, algorithm="HS256")
+def mint(secret: str = SECRET, **claims: object) -> str:
+    return session_token("shop.myshopify.com", secret=secret, api_key=KEY, **claims)
 
 
 def test_session_token_gives_the_shop_from_dest() -> None:
