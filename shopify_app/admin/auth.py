@@ -46,9 +46,6 @@ def exchange_token_on_first_load(verified: SessionToken, raw_token: str) -> None
     """Shopify-managed install: a page load of a shop with no usable offline token exchanges
     its session token for one, then the shop's default program is set up in the background."""
     db = get_session()
-    shop = get_shop(db, verified.shop)
-    if shop is not None and shop.uninstalled_at is None and has_valid_token(shop):
-        return
     with httpx.Client() as http:
         installed = install_from_session_token(db, loyalty_config(current_app), http, raw_token)
     db.commit()
@@ -80,13 +77,18 @@ def _authenticate_token(raw: str, *, from_header: bool) -> ResponseReturnValue |
         )
     except InvalidSessionToken:
         return reject(fetch=from_header)
-    if not from_header and request.method == "GET":
-        exchange_token_on_first_load(verified, raw)
     shop = get_shop(get_session(), verified.shop)
+    if not from_header and request.method == "GET" and not _connected(shop):
+        exchange_token_on_first_load(verified, raw)
+        shop = get_shop(get_session(), verified.shop)
     if shop is None or shop.uninstalled_at is not None:
         raise Forbidden(f"{verified.shop} has not installed the app")
     g.admin = AdminIdentity(shop=shop, embedded=True)
     return None
+
+
+def _connected(shop: Shop | None) -> bool:
+    return shop is not None and shop.uninstalled_at is None and has_valid_token(shop)
 
 
 def _authenticate_dev(domain: str) -> ResponseReturnValue | None:
