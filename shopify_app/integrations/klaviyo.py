@@ -28,16 +28,19 @@ def _retry_after(response: httpx.Response, attempt: int) -> float:
         return backoff(attempt, base=1.0)
 
 
+PROBE_PATH = "/api/accounts/"  # the cheapest authenticated read, for "test connection"
+
+
+def auth_headers(api_key: str, revision: str) -> dict[str, str]:
+    return {"Authorization": f"Klaviyo-API-Key {api_key}", "revision": revision,
+            "accept": "application/vnd.api+json"}
+
+
 class Klaviyo:
     def __init__(self, http: httpx.Client, redis: Redis, base_url: str, revision: str, api_key: str,
                  limit_key: str) -> None:
         self.http, self.redis, self.base_url, self.limit_key = http, redis, base_url, limit_key
-        self.headers = {
-            "Authorization": f"Klaviyo-API-Key {api_key}",
-            "revision": revision,
-            "accept": "application/vnd.api+json",
-            "content-type": "application/vnd.api+json",
-        }
+        self.headers = {**auth_headers(api_key, revision), "content-type": "application/vnd.api+json"}
 
     def _post(self, path: str, body: dict[str, Any], per_second: int, per_minute: int) -> None:
         def limits() -> None:  # Klaviyo counts a burst (1 s) and a steady (1 min) window per account

@@ -25,12 +25,19 @@ def _retry_after(response: httpx.Response, attempt: int) -> float:
         return backoff(attempt, base=1.0)
 
 
+PROBE_PATH = "/api/contacts?limit=1"  # the cheapest authenticated read, for "test connection"
+
+
+def auth_headers(api_key: str, version: str) -> dict[str, str]:
+    return {"Authorization": f"Omnisend-API-Key {api_key}", "Omnisend-Version": version,
+            "Accept": "application/json"}
+
+
 class Omnisend:
     def __init__(self, http: httpx.Client, redis: Redis, base_url: str, version: str, api_key: str,
                  limit_key: str) -> None:
         self.http, self.redis, self.base_url, self.limit_key = http, redis, base_url, limit_key
-        self.headers = {"Authorization": f"Omnisend-API-Key {api_key}", "Omnisend-Version": version,
-                        "Content-Type": "application/json", "Accept": "application/json"}
+        self.headers = {**auth_headers(api_key, version), "Content-Type": "application/json"}
 
     def _post(self, path: str, body: dict[str, Any]) -> None:
         send(self.http, "POST", f"{self.base_url}{path}", json=body, headers=self.headers,

@@ -27,10 +27,17 @@ def _jittered(_: httpx.Response, attempt: int) -> float:
     return backoff(attempt, base=1.0)  # Postscript sends no Retry-After
 
 
+PROBE_PATH = "/api/v2/subscribers?limit=1"  # the cheapest authenticated read, for "test connection"
+
+
+def auth_headers(api_key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
+
+
 class Postscript:
     def __init__(self, http: httpx.Client, redis: Redis, base_url: str, api_key: str, limit_key: str) -> None:
         self.http, self.redis, self.base_url, self.limit_key = http, redis, base_url, limit_key
-        self.headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
+        self.headers = auth_headers(api_key)
 
     def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         return send(self.http, method, f"{self.base_url}{path}", headers=self.headers, throttle_wait=_jittered,

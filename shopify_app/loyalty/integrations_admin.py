@@ -10,6 +10,7 @@ from shopify_app.clock import utcnow
 from shopify_app.config import Config
 from shopify_app.crypto import decrypt
 from shopify_app.errors import NotFound
+from shopify_app.integrations import klaviyo, omnisend, postscript
 from shopify_app.integrations.settings import set_api_key
 from shopify_app.loyalty.validation import FormErrors
 from shopify_app.models import IntegrationSetting, Service, Shop
@@ -45,16 +46,15 @@ def save_key(session: Session, shop: Shop, service: str, api_key: str, config: C
 
 
 def _probe(config: Config, service: str, api_key: str) -> httpx.Request:
-    """The cheapest authenticated read each service offers."""
+    """The cheapest authenticated read each service offers, authenticated as its client is."""
     if service == "klaviyo":
-        return httpx.Request("GET", f"{config.klaviyo_api_url}/api/accounts/", headers={
-            "Authorization": f"Klaviyo-API-Key {api_key}", "revision": config.klaviyo_revision,
-            "Accept": "application/vnd.api+json"})
+        return httpx.Request("GET", f"{config.klaviyo_api_url}{klaviyo.PROBE_PATH}",
+                             headers=klaviyo.auth_headers(api_key, config.klaviyo_revision))
     if service == "omnisend":
-        return httpx.Request("GET", f"{config.omnisend_api_url}/api/contacts?limit=1", headers={
-            "Authorization": f"Omnisend-API-Key {api_key}", "Omnisend-Version": config.omnisend_version})
-    return httpx.Request("GET", f"{config.postscript_api_url}/api/v2/subscribers?limit=1",
-                         headers={"Authorization": f"Bearer {api_key}"})
+        return httpx.Request("GET", f"{config.omnisend_api_url}{omnisend.PROBE_PATH}",
+                             headers=omnisend.auth_headers(api_key, config.omnisend_version))
+    return httpx.Request("GET", f"{config.postscript_api_url}{postscript.PROBE_PATH}",
+                         headers=postscript.auth_headers(api_key))
 
 
 def check_connection(config: Config, row: IntegrationSetting) -> bool:
