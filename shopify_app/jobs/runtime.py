@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 
 import httpx
-from flask import Flask
+from flask import Flask, current_app, has_app_context
 from redis import Redis
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -48,9 +48,13 @@ def _plain(redis: Redis) -> Redis:
 
 
 def context() -> Context:
-    """The process's context; a forked child (a plain ``rq worker``) builds its own engine and pools."""
-    if _context is None or _context.pid != os.getpid():
-        from shopify_app import create_app
+    """The process's context: the one the worker command bound; else the current app's (a job run
+    in an app context); else a new app. A forked child (a plain ``rq worker``) builds its own
+    engine and pools."""
+    if _context is not None and _context.pid == os.getpid():
+        return _context
+    if has_app_context():
+        return bind(current_app._get_current_object())  # type: ignore[attr-defined]
+    from shopify_app import create_app
 
-        return bind(create_app())
-    return _context
+    return bind(create_app())

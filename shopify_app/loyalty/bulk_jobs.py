@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from redis import Redis
 from rq import Queue
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
-from shopify_app.db import sessionmaker_for
-from shopify_app.jobs import queues
+from shopify_app.jobs import queues, runtime
 from shopify_app.loyalty.shops import get_owned
 from shopify_app.loyalty.side_effects import enqueue_customer_sync, tier_changed
 from shopify_app.loyalty.tiers import tier_for_lifetime
@@ -63,10 +61,8 @@ def get_job(session: Session, shop_id: str, job_id: str) -> BulkJob:
 
 
 def run_bulk_job(bulk_job_id: str) -> None:
-    """The RQ job: batches of members by id, one transaction each, progress saved with each batch.
-
-    The worker command runs jobs inside the app's context, hence ``current_app``."""
-    maker = sessionmaker_for(current_app)
+    """The RQ job: batches of members by id, one transaction each, progress saved with each batch."""
+    maker = runtime.context().sessions
     with maker.begin() as session:
         job = session.get(BulkJob, bulk_job_id)
         if job is None or job.status not in ACTIVE:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from flask import Flask, current_app, has_app_context
 from redis import Redis
 from rq import Queue, Retry
 from rq.job import JobStatus
@@ -13,8 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
-from shopify_app.db import sessionmaker_for
-from shopify_app.jobs import queues
+from shopify_app.jobs import queues, runtime
 from shopify_app.loyalty.installs import needs_program, set_up_default_program
 from shopify_app.models import Shop, WebhookDelivery
 from shopify_app.webhooks.handlers import handle
@@ -28,7 +26,6 @@ MAX_ATTEMPTS = 20
 _LIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 
 logger = logging.getLogger(__name__)
-_worker_app: Flask | None = None
 
 
 def webhooks_queue(redis: Redis) -> Queue:
@@ -57,21 +54,9 @@ def enqueue_program_setup(redis: Redis, shop_id: str) -> None:
     _enqueue(redis, "shopify_app.webhooks.jobs.set_up_program", shop_id, f"program-setup-{shop_id}")
 
 
-def _app() -> Flask:
-    """The app of the worker: the current one (worker command, tests) or one built from the environment."""
-    global _worker_app
-    if has_app_context():
-        return current_app._get_current_object()  # type: ignore[attr-defined,no-any-return]
-    if _worker_app is None:
-        from shopify_app import create_app
-
-        _worker_app = create_app()
-    return _worker_app
-
-
 def process_delivery(delivery_id: str) -> None:
     """Apply a recorded delivery once, in one transaction; its payload is dropped once applied."""
-    sessions = sessionmaker_for(_app())
+    sessions = runtime.context().sessions
     try:
         with sessions.begin() as session:
             delivery = session.get(WebhookDelivery, delivery_id, with_for_update=True)
@@ -90,7 +75,7 @@ def process_delivery(delivery_id: str) -> None:
 
 
 def set_up_program(shop_id: str) -> None:
-    with sessionmaker_for(_app()).begin() as session:
+    with runtime.context().sessions.begin() as session:
         set_up_default_program(session, shop_id)
 
 
