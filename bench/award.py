@@ -2,7 +2,10 @@
 
 Runs the app under gunicorn against a fresh PostgreSQL database with many distinct members,
 drives both endpoints with wrk (same connections, threads and duration) and prints
-requests/s, p50 and p99 for each and the ratio award/healthz. Not a test: see docs/benchmarks.md.
+requests/s, p50 and p99 for each and the ratio award/healthz. Then pgbench runs the award's own
+SQL (bench/award_sql.pgbench) with one connection per gunicorn worker and no app in front: the
+database's share of an award, the ceiling any app on this machine stays under.
+Not a test: see docs/benchmarks.md.
 
     python bench/award.py [--workers 4] [--connections 16] [--duration 15] [--customers 20000]
 """
@@ -10,6 +13,7 @@ requests/s, p50 and p99 for each and the ratio award/healthz. Not a test: see do
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -21,6 +25,7 @@ import time
 import urllib.request
 import uuid
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -41,6 +46,8 @@ def main() -> None:
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install -y wrk")
+    if not shutil.which("pgbench"):
+        sys.exit("pgbench is needed: apt-get install -y postgresql-client")
 
     with fresh_database(args.database_server) as database_url:
         env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": args.redis_url, "APP_ENV": "development"}
@@ -66,6 +73,7 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=30)
+        sql_floor = run_pgbench(database_url, demo, rules["follow_on_instagram"], args)
 
     report = {
         "machine": machine(),
@@ -74,6 +82,8 @@ def main() -> None:
         "healthz": healthz,
         "award": award,
         "ratio_award_to_healthz": round(award["requests_per_s"] / healthz["requests_per_s"], 3),
+        "award_sql_without_app": sql_floor,
+        "ratio_award_sql_to_healthz": round(sql_floor["transactions_per_s"] / healthz["requests_per_s"], 3),
     }
     print(json.dumps(report, indent=2))
 
@@ -111,6 +121,29 @@ def run_wrk(arguments: list[str]) -> dict[str, float]:
     if not_created:
         result["not_201"] = int(not_created.group(1))
     return result
+
+
+def run_pgbench(database_url: str, demo: dict[str, Any], rule_id: str, args: argparse.Namespace) -> dict[str, float]:
+    """The award's SQL alone, driven by pgbench against the same database and members."""
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        shop_id = connection.execute(text("SELECT id FROM shops WHERE domain = :domain"),
+                                     {"domain": demo["shop"]}).scalar_one()
+    engine.dispose()
+    url = make_url(database_url)
+    variables = {"shop": shop_id, "rule": rule_id, "key_hash": hashlib.sha256(demo["api_key"].encode()).hexdigest(),
+                 "first_member": 2000001, "members": args.customers}
+    command = ["pgbench", "-n", "-M", "prepared", "-c", str(args.workers), "-j", "2", "-T", str(args.duration),
+               "-h", url.host or "127.0.0.1", "-p", str(url.port or 5432), "-U", url.username or "postgres",
+               "-f", str(ROOT / "bench" / "award_sql.pgbench"),
+               *(f"-D{name}={value}" for name, value in variables.items()), url.database or ""]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    tps = re.search(r"tps = ([\d.]+)", output)
+    latency = re.search(r"latency average = ([\d.]+) ms", output)
+    failed = re.search(r"number of failed transactions: (\d+)", output)
+    return {"transactions_per_s": float(tps.group(1)) if tps else 0.0,
+            "latency_avg_ms": float(latency.group(1)) if latency else 0.0,
+            "failed": int(failed.group(1)) if failed else 0}
 
 
 def wait_until_up(url: str, timeout: float = 30) -> None:

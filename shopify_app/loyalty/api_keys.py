@@ -8,7 +8,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
@@ -20,6 +20,9 @@ PREFIX_LENGTH = 12
 # Writing last_used_at on every request would add a write to every read;
 # a minute's precision is what the admin shows anyway.
 LAST_USED_PRECISION = dt.timedelta(minutes=1)
+# Built once, at import (docs/architecture.md, "Hot-path statements"). The key's shop and the
+# shop's settings come joined with it: their relationships are eager.
+_KEY_BY_HASH = select(ApiKey).where(ApiKey.key_hash == bindparam("key_hash"))
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,7 @@ def authenticate(session: Session, header: str | None, *, now: dt.datetime | Non
     raw = header.strip()
     if raw[:7].lower() == "bearer ":
         raw = raw[7:].strip()
-    key = session.scalar(select(ApiKey).join(ApiKey.shop).where(ApiKey.key_hash == hash_key(raw)))
+    key = session.scalar(_KEY_BY_HASH, {"key_hash": hash_key(raw)})
     if key is None or key.revoked_at is not None:
         raise Unauthorized("Invalid or revoked API key")
     if key.shop.uninstalled_at is not None:

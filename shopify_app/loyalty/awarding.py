@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from shopify_app.errors import Forbidden, NotFound, Unprocessable
@@ -13,6 +13,10 @@ from shopify_app.loyalty.ledger import earn
 from shopify_app.models import Customer, EarningEntry, EarningRule, Shop
 from shopify_app.models.earning_rule import AWARDABLE_CATEGORIES
 
+# Built once, at import: on the award's hot path, building a statement costs more CPU than
+# running it (docs/architecture.md, "Hot-path statements").
+_SHOP_RULE = select(EarningRule).where(EarningRule.shop_id == bindparam("shop"), EarningRule.id == bindparam("rule"))
+
 
 def award_rule(
     session: Session, shop: Shop, rule_id: str, customer: Customer | str, *, now: dt.datetime | None = None
@@ -20,9 +24,7 @@ def award_rule(
     """Award ``rule_id`` once to a customer (object or identifier), checking in contract order:
     rule (404), customer (404), exclusion (403), category (422), once only (409)."""
     # No rule id holds a NUL, and PostgreSQL refuses one in a query parameter.
-    rule = None if "\x00" in rule_id else session.scalar(
-        select(EarningRule).where(EarningRule.shop_id == shop.id, EarningRule.id == rule_id)
-    )
+    rule = None if "\x00" in rule_id else session.scalar(_SHOP_RULE, {"shop": shop.id, "rule": rule_id})
     if rule is None or not rule.is_active:
         raise NotFound(f"Earning rule '{rule_id}' not found")
     if isinstance(customer, str):

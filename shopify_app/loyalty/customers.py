@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from shopify_app.errors import NotFound
 from shopify_app.models import Customer
 
 GID_PREFIX = "gid://shopify/Customer/"
+
+# Built once, at import: on the award's hot path, building a statement costs more CPU than
+# running it (docs/architecture.md, "Hot-path statements").
+_shop_customers = select(Customer).options(joinedload(Customer.vip_tier)).where(Customer.shop_id == bindparam("shop"))
+_BY_SHOPIFY_ID = _shop_customers.where(Customer.shopify_customer_id == bindparam("value")).limit(1)
+_BY_EMAIL = (
+    _shop_customers.where(Customer.email_normalized == bindparam("value")).order_by(Customer.created_at).limit(1)
+)
 
 
 def normalize_email(email: str | None) -> str | None:
@@ -20,14 +28,13 @@ def find_customer(session: Session, shop_id: str, identifier: str) -> Customer:
     value = identifier.strip()
     if value.startswith(GID_PREFIX):
         value = value[len(GID_PREFIX):]
-    query = select(Customer).options(joinedload(Customer.vip_tier)).where(Customer.shop_id == shop_id)
     if value.isdigit():
-        query = query.where(Customer.shopify_customer_id == value)
+        query, value = _BY_SHOPIFY_ID, value
     elif "@" in value:
-        query = query.where(Customer.email_normalized == normalize_email(value)).order_by(Customer.created_at)
+        query, value = _BY_EMAIL, normalize_email(value)
     else:
         raise NotFound(f"Customer '{identifier}' not found")
-    customer = session.scalars(query.limit(1)).first()
+    customer = session.scalars(query, {"shop": shop_id, "value": value}).first()
     if customer is None:
         raise NotFound(f"Customer '{identifier}' not found")
     return customer

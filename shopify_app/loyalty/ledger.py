@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, case, update
+from sqlalchemy import ColumnElement, Integer, Row, Update, bindparam, case, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -61,9 +61,10 @@ def earn(
     entry = insert_new(session, EarningEntry, values, ["customer_id", "dedupe_key"])
     if entry is None:
         raise Conflict(f"Customer '{customer.shopify_customer_id}' already earned points for rule '{rule.id}'")
-    if entry.status == EntryStatus.APPROVED.value:
+    approved = entry.status == EntryStatus.APPROVED.value
+    if approved:
         credit(session, customer, entry.points, now=now)
-    side_effects.points_awarded(session, entry, customer, rule_name=rule.name)
+    side_effects.points_awarded(session, entry, customer, rule_name=rule.name, version_bumped=approved)
     return entry
 
 
@@ -76,15 +77,12 @@ def expiry_for(shop: Shop, given_at: dt.datetime | None) -> dt.datetime | None:
 
 def credit(session: Session, customer: Customer, points: int, *, now: dt.datetime | None = None) -> None:
     """Add approved points to the balance and lifetime total, and move the tier, in one UPDATE."""
-    _move_balances(session, customer, Customer.current_points + points, Customer.lifetime_points + points, now)
+    _move_balances(session, _CREDIT, customer, points, now)
 
 
 def debit(session: Session, customer: Customer, points: int, *, now: dt.datetime | None = None) -> None:
     """Take approved points back: balance and lifetime each floor at 0 and the tier follows."""
-    def floored(column: Any) -> ColumnElement[int]:
-        return case((column > points, column - points), else_=0)
-
-    _move_balances(session, customer, floored(Customer.current_points), floored(Customer.lifetime_points), now)
+    _move_balances(session, _DEBIT, customer, points, now)
 
 
 def reverse(
@@ -120,24 +118,41 @@ def reject(session: Session, entry: EarningEntry, customer: Customer, *, reason:
 
 
 def _move_balances(
-    session: Session, customer: Customer, current: Any, lifetime: Any, now: dt.datetime | None
+    session: Session, statement: Update, customer: Customer, points: int, now: dt.datetime | None
 ) -> None:
     previous_tier_id = customer.vip_tier_id
-    customers = Customer.__table__
-    statement = (
-        update(customers)
-        .where(customers.c.id == customer.id)
+    row = session.execute(statement, {"customer": customer.id, "points": points, "now": now or utcnow()}).one()
+    _refresh_balances(session, customer, row)
+    if customer.vip_tier_id != previous_tier_id:
+        side_effects.tier_changed(session, customer, previous_tier_id=previous_tier_id)
+
+
+def _balance_update(current: ColumnElement[int], lifetime: ColumnElement[int]) -> Update:
+    """One UPDATE moving balance, lifetime points and tier together, and the sync version with them."""
+    return (
+        update(_customers)
+        .where(_customers.c.id == bindparam("customer"))
         .values(
             current_points=current,
             lifetime_points=lifetime,
             vip_tier_id=tier_for_lifetime(lifetime),
-            updated_at=now or utcnow(),
+            updated_at=bindparam("now", type_=_customers.c.updated_at.type),
+            sync_version=_customers.c.sync_version + 1,
         )
-        .returning(customers.c.current_points, customers.c.lifetime_points, customers.c.vip_tier_id)
+        .returning(_customers.c.current_points, _customers.c.lifetime_points, _customers.c.vip_tier_id)
     )
-    _refresh_balances(session, customer, session.execute(statement).one())
-    if customer.vip_tier_id != previous_tier_id:
-        side_effects.tier_changed(session, customer, previous_tier_id=previous_tier_id)
+
+
+def _floored(column: ColumnElement[int]) -> ColumnElement[int]:
+    return case((column > _points, column - _points), else_=0)
+
+
+# Built once, at import: on the award's hot path, building a statement costs more CPU than
+# running it (docs/architecture.md, "Hot-path statements").
+_customers = Customer.__table__
+_points = bindparam("points", type_=Integer)
+_CREDIT = _balance_update(_customers.c.current_points + _points, _customers.c.lifetime_points + _points)
+_DEBIT = _balance_update(_floored(_customers.c.current_points), _floored(_customers.c.lifetime_points))
 
 
 def _refresh_balances(session: Session, customer: Customer, row: Row[Any]) -> None:
