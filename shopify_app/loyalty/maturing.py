@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from shopify_app.clock import utcnow
 from shopify_app.loyalty import side_effects
 from shopify_app.loyalty.ledger import credit, expiry_for
-from shopify_app.models import ActivityLogEntry, Customer, EarningEntry, EntryStatus, Shop
+from shopify_app.models import Customer, EarningEntry, EntryStatus, Shop
 
 BATCH = 500
 
@@ -43,11 +43,11 @@ def approve_due(session: Session, *, now: dt.datetime | None = None, limit: int 
         customer = session.get_one(Customer, entry.customer_id)
         credit(session, customer, entry.points, now=now)
         rule_name = entry.earning_rule.name if entry.earning_rule else entry.action
-        session.add(ActivityLogEntry(
-            shop_id=entry.shop_id, customer_id=customer.id, entry_id=entry.id, kind="points_approved",
+        side_effects.record_activity(
+            session, customer, kind="points_approved", entry_id=entry.id,
             message=f"{entry.points} points approved for {rule_name}",
             data={"points": entry.points, "status": EntryStatus.APPROVED.value, "earning_rule": rule_name},
-        ))
+        )
         side_effects.enqueue_customer_sync(session, customer, reason="points_approved", entry_id=entry.id,
                                            event_status=EntryStatus.APPROVED.value)
         approved += 1
@@ -82,10 +82,10 @@ def expire_points(session: Session, *, now: dt.datetime | None = None, limit: in
             lot.updated_at = now
         customer.current_points = balance - expired  # the row is locked: no lost update
         customer.updated_at = now
-        session.add(ActivityLogEntry(
-            shop_id=customer.shop_id, customer_id=customer_id, kind="points_expired",
-            message=f"{expired} points expired", data={"points": expired, "entries": [lot.id for lot in customer_lots]},
-        ))
+        side_effects.record_activity(
+            session, customer, kind="points_expired", message=f"{expired} points expired",
+            data={"points": expired, "entries": [lot.id for lot in customer_lots]},
+        )
         side_effects.enqueue_customer_sync(session, customer, reason="points_expired")
         expired_total += expired
     return expired_total
