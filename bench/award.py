@@ -71,6 +71,7 @@ def main() -> None:
             wait_until_up(base + "/healthz")
             wrk_args = ["-t", "2", "-c", str(args.connections), "-d", f"{args.duration}s", "--latency"]
             run_wrk([*wrk_args[:-2], "3s", base + "/healthz"])  # warm-up
+            pgbench = pgbench_command(database_url, demo, rules["follow_on_instagram"], args)
             rounds, awarded = [], 0
             for _ in range(args.rounds):
                 healthz = run_wrk([*wrk_args, base + "/healthz"])
@@ -78,7 +79,7 @@ def main() -> None:
                                  demo["api_key"], rules["follow_on_instagram"], rules["join_newsletter"],
                                  str(args.customers), "2", str(awarded)])
                 awarded = int(award.pop("next_pair"))
-                sql = run_pgbench(database_url, demo, rules["follow_on_instagram"], args)
+                sql = run_pgbench(pgbench)
                 rounds.append({
                     "healthz": healthz, "award": award, "award_sql_without_app": sql,
                     "ratio_award_to_healthz": round(award["requests_per_s"] / healthz["requests_per_s"], 3),
@@ -135,8 +136,8 @@ def run_wrk(arguments: list[str]) -> dict[str, float]:
     return result
 
 
-def run_pgbench(database_url: str, demo: dict[str, Any], rule_id: str, args: argparse.Namespace) -> dict[str, float]:
-    """The award's SQL alone, driven by pgbench against the same database and members."""
+def pgbench_command(database_url: str, demo: dict[str, Any], rule_id: str, args: argparse.Namespace) -> list[str]:
+    """pgbench running the award's SQL alone against the same database and members."""
     engine = create_engine(database_url)
     with engine.connect() as connection:
         shop_id = connection.execute(text("SELECT id FROM shops WHERE domain = :domain"),
@@ -145,10 +146,13 @@ def run_pgbench(database_url: str, demo: dict[str, Any], rule_id: str, args: arg
     url = make_url(database_url)
     variables = {"shop": shop_id, "rule": rule_id, "key_hash": hashlib.sha256(demo["api_key"].encode()).hexdigest(),
                  "first_member": 2000001, "members": args.customers}
-    command = ["pgbench", "-n", "-M", "prepared", "-c", str(args.workers), "-j", "2", "-T", str(args.duration),
-               "-h", url.host or "127.0.0.1", "-p", str(url.port or 5432), "-U", url.username or "postgres",
-               "-f", str(ROOT / "bench" / "award_sql.pgbench"),
-               *(f"-D{name}={value}" for name, value in variables.items()), url.database or ""]
+    return ["pgbench", "-n", "-M", "prepared", "-c", str(args.workers), "-j", "2", "-T", str(args.duration),
+            "-h", url.host or "127.0.0.1", "-p", str(url.port or 5432), "-U", url.username or "postgres",
+            "-f", str(ROOT / "bench" / "award_sql.pgbench"),
+            *(f"-D{name}={value}" for name, value in variables.items()), url.database or ""]
+
+
+def run_pgbench(command: list[str]) -> dict[str, float]:
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     tps = re.search(r"tps = ([\d.]+)", output)
     latency = re.search(r"latency average = ([\d.]+) ms", output)

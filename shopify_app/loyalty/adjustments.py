@@ -51,7 +51,7 @@ def adjust_points(
         message=f"{applied:+d} points adjusted by the merchant" + (f": {note}" if note else ""),
         data={"requested": delta, "points": applied, "note": note},
     )
-    enqueue_customer_sync(session, customer, reason="points_adjusted", entry_id=entry.id)
+    enqueue_customer_sync(session, customer, reason="points_adjusted", entry_id=entry.id, version_bumped=applied > 0)
     return entry
 
 
@@ -99,7 +99,7 @@ def decide_pending(
         session, customer, kind=f"points_{verb}", entry_id=entry.id,
         message=f"{entry.points} pending points {verb} by the merchant", data={"points": entry.points},
     )
-    enqueue_customer_sync(session, customer, reason=f"points_{verb}", entry_id=entry.id)
+    enqueue_customer_sync(session, customer, reason=f"points_{verb}", entry_id=entry.id, version_bumped=approve)
     return entry
 
 

@@ -29,7 +29,7 @@ def find_customer(session: Session, shop_id: str, identifier: str) -> Customer:
     if value.startswith(GID_PREFIX):
         value = value[len(GID_PREFIX):]
     if value.isdigit():
-        query, value = _BY_SHOPIFY_ID, value
+        query = _BY_SHOPIFY_ID
     elif "@" in value:
         query, value = _BY_EMAIL, normalize_email(value)
     else:

@@ -103,7 +103,7 @@ def reverse(
         return None
     entry.points_remaining = max(0, entry.points_remaining - points)
     debit(session, customer, points, now=now)
-    side_effects.points_changed(session, reversal, customer, kind="points_reversed",
+    side_effects.points_changed(session, reversal, customer, kind="points_reversed", version_bumped=True,
                                 message=f"{points} points reversed: {reason.replace('_', ' ')}")
     return reversal
 

@@ -49,7 +49,7 @@ def approve_due(session: Session, *, now: dt.datetime | None = None, limit: int 
             data={"points": entry.points, "status": EntryStatus.APPROVED.value, "earning_rule": rule_name},
         )
         side_effects.enqueue_customer_sync(session, customer, reason="points_approved", entry_id=entry.id,
-                                           event_status=EntryStatus.APPROVED.value)
+                                           event_status=EntryStatus.APPROVED.value, version_bumped=True)
         approved += 1
     return approved
 

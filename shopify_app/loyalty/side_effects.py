@@ -35,11 +35,13 @@ def points_awarded(
                           version_bumped=version_bumped)
 
 
-def points_changed(session: Session, entry: EarningEntry, customer: Customer, *, kind: str, message: str) -> None:
+def points_changed(
+    session: Session, entry: EarningEntry, customer: Customer, *, kind: str, message: str, version_bumped: bool = False
+) -> None:
     """A reversal or a rejection: logged, and the new balance synced like an award."""
     _log_activity(session, shop_id=entry.shop_id, customer_id=customer.id, entry_id=entry.id, kind=kind,
                   message=message, data={"points": entry.points, "status": entry.status})
-    enqueue_customer_sync(session, customer, reason=kind, entry_id=entry.id)
+    enqueue_customer_sync(session, customer, reason=kind, entry_id=entry.id, version_bumped=version_bumped)
 
 
 def tier_changed(session: Session, customer: Customer, *, previous_tier_id: str | None) -> None:
@@ -54,9 +56,9 @@ def enqueue_customer_sync(
     """One outbox row per destination; the relay delivers them after commit.
 
     The customer's sync version moves with every change, so a delivery knows whether the
-    state it reads is newer than what the destination already has. A balance move bumps it
-    in its own UPDATE (``version_bumped``), which saves a statement here; bumping twice in one
-    change is harmless. With ``entry_id`` the rows also carry a "Points Awarded" event whose
+    state it reads is newer than what the destination already has. A balance move (credit or
+    debit) bumps it in its own UPDATE; its caller says so with ``version_bumped`` and this
+    saves a statement. With ``entry_id`` the rows also carry a "Points Awarded" event whose
     status is the one at this moment. The rows go in one multi-row INSERT: with RETURNING,
     SQLAlchemy batches an executemany into a single statement rather than one per row."""
     if not version_bumped:
