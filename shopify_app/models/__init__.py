@@ -9,7 +9,7 @@ from shopify_app.models.integration import CustomerSyncState, IntegrationSetting
 from shopify_app.models.ledger import EarningEntry, EntryStatus
 from shopify_app.models.order import OrderRefund, ShopifyOrder
 from shopify_app.models.outbox import OutboxMessage, OutboxStatus, OutboxTopic
-from shopify_app.models.privacy import CustomerDataExport
+from shopify_app.models.privacy import CustomerDataExport, RedactedCustomer
 from shopify_app.models.shop import ProgramSettings, Shop
 from shopify_app.models.shop_state import CustomerProfileVersion, ShopSyncState
 from shopify_app.models.vip_tier import VipTier
@@ -34,6 +34,7 @@ __all__ = [
     "OutboxStatus",
     "OutboxTopic",
     "ProgramSettings",
+    "RedactedCustomer",
     "RuleCategory",
     "Service",
     "Shop",

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shopify_app.db import Base
+from shopify_app.db import Base, Points
 from shopify_app.ids import new_id
 from shopify_app.models.mixins import Timestamps
 from shopify_app.models.vip_tier import VipTier
@@ -30,9 +30,9 @@ class Customer(Timestamps, Base):
     first_name: Mapped[str | None] = mapped_column(String(255))
     last_name: Mapped[str | None] = mapped_column(String(255))
     is_excluded: Mapped[bool] = mapped_column(default=False)
-    current_points: Mapped[int] = mapped_column(default=0)
-    lifetime_points: Mapped[int] = mapped_column(default=0)
-    redeemed_points: Mapped[int] = mapped_column(default=0)
+    current_points: Mapped[Points] = mapped_column(default=0)
+    lifetime_points: Mapped[Points] = mapped_column(default=0)
+    redeemed_points: Mapped[Points] = mapped_column(default=0)
     vip_tier_id: Mapped[str | None] = mapped_column(ForeignKey("vip_tiers.id", ondelete="SET NULL"))
     date_of_birth: Mapped[dt.date | None]
     shopify_created_at: Mapped[dt.datetime | None]

@@ -7,7 +7,7 @@ import enum
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shopify_app.db import Base
+from shopify_app.db import Base, Points
 from shopify_app.ids import new_id
 from shopify_app.models.mixins import Timestamps
 
@@ -43,7 +43,7 @@ class EarningRule(Timestamps, Base):
     description: Mapped[str | None] = mapped_column(Text)
     category: Mapped[str] = mapped_column(String(16))
     action: Mapped[str] = mapped_column(String(64))
-    points_to_give: Mapped[int]
+    points_to_give: Mapped[Points]
     is_active: Mapped[bool] = mapped_column(default=True)
     approval_time: Mapped[int] = mapped_column(default=0, doc="days before points are approved")
     customer_facing_label: Mapped[str | None] = mapped_column(String(255))

@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shopify_app.db import Base
+from shopify_app.db import Base, Points
 from shopify_app.ids import new_id
 from shopify_app.models.customer import Customer
 from shopify_app.models.earning_rule import EarningRule
@@ -51,11 +51,11 @@ class EarningEntry(Timestamps, Base):
     )
     dedupe_key: Mapped[str | None] = mapped_column(String(128))
     action: Mapped[str] = mapped_column(String(64))
-    base_points: Mapped[int]
+    base_points: Mapped[Points]
     points_multiplier: Mapped[Decimal] = mapped_column(Numeric(6, 3))
-    points: Mapped[int]
+    points: Mapped[Points]
     # Unspent, unexpired points of this lot; expiry and spending take the oldest lots first.
-    points_remaining: Mapped[int] = mapped_column(default=0)
+    points_remaining: Mapped[Points] = mapped_column(default=0)
     status: Mapped[str] = mapped_column(String(16))
     points_given_at: Mapped[dt.datetime | None]
     points_due_at: Mapped[dt.datetime | None]

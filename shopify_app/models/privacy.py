@@ -1,4 +1,4 @@
-"""Privacy duties: customer data exports kept for the merchant to download."""
+"""Privacy duties: customer data exports kept for the merchant to download, and redaction tombstones."""
 
 from __future__ import annotations
 
@@ -25,3 +25,14 @@ class CustomerDataExport(Base):
     data_request_id: Mapped[str] = mapped_column(String(64))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class RedactedCustomer(Base):
+    """A customer erased by ``customers/redact``, known only by a hash of their Shopify id, so a
+    later webhook or reconciliation about them does not enrol them again with personal data."""
+
+    __tablename__ = "redacted_customers"
+
+    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True)
+    shopify_customer_id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    redacted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -17,6 +17,8 @@ class Shop(Timestamps, Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("shop"))
     domain: Mapped[str] = mapped_column(String(255), unique=True)
+    # Shopify's numeric shop id, read at install (``shop { id }``): webhook payloads must name it.
+    shopify_shop_id: Mapped[str | None] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(255), default="")
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     installed_at: Mapped[dt.datetime | None]

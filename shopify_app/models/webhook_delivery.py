@@ -31,3 +31,5 @@ class WebhookDelivery(Base):
     processed_at: Mapped[dt.datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Why a delivery was refused (answered 200, applied never): a forgery, a stale or misdirected event.
+    refused_reason: Mapped[str | None] = mapped_column(Text)
