@@ -13,13 +13,14 @@ MAX_REQUEST_BYTES = 4 * 1024 * 1024
 
 def create_app(config: Config | None = None) -> Flask:
     config = config or Config.from_env()
+    config.check()  # a Config built by hand is held to the same rules as one read from the environment
     app = Flask(
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
     app.config["LOYALTY"] = config
-    app.config["SECRET_KEY"] = config.shopify_api_secret
+    app.config["SECRET_KEY"] = config.secret_key
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     config.instance_path.mkdir(parents=True, exist_ok=True)
 
