@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from shopify_app import db, health, redis_conn
+from shopify_app import db, health, redis_conn, web_security
 from shopify_app.config import PROJECT_ROOT, Config
 
 # Shopify's largest webhook payloads (orders with many lines) stay well under this.
@@ -20,12 +20,12 @@ def create_app(config: Config | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     app.config["LOYALTY"] = config
-    app.config["SECRET_KEY"] = config.secret_key
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     config.instance_path.mkdir(parents=True, exist_ok=True)
 
     db.init_app(app, config.resolved_database_url)
     redis_conn.init_app(app, config)
+    web_security.register(app, config)
 
     from shopify_app import admin, api, auth, cli, proxy, webhooks
 

@@ -21,7 +21,6 @@ from shopify_app.loyalty.shop_tokens import has_valid_token
 from shopify_app.loyalty.shops import get_shop
 from shopify_app.models import Shop
 from shopify_app.redis_conn import get_redis
-from shopify_app.shopify.domains import valid_shop_domain
 from shopify_app.shopify.session_tokens import InvalidSessionToken, SessionToken, decode_session_token
 from shopify_app.webhooks.jobs import enqueue_program_setup
 
@@ -127,15 +126,16 @@ def reject(*, fetch: bool = False) -> Response:
     return response
 
 
-def frame_ancestors(response: Response) -> Response:
+def admin_headers(response: Response) -> Response:
     """after_request for everything under /admin, errors and unknown paths included: the admin
-    may only be framed by its own shop's admin."""
+    may only be framed by the admin of the shop the request authenticated as (never a shop named
+    in the query), and no page, export or new API key is kept by a cache."""
     if request.path != "/admin" and not request.path.startswith("/admin/"):
         return response
     identity: AdminIdentity | None = g.get("admin")
-    shop = identity.shop.domain if identity else valid_shop_domain(request.args.get("shop"))
-    sources = ([f"https://{shop}"] if shop else []) + [ADMIN_ORIGIN]
+    sources = ([f"https://{identity.shop.domain}"] if identity else []) + [ADMIN_ORIGIN]
     response.headers["Content-Security-Policy"] = f"frame-ancestors {' '.join(sources)};"
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
