@@ -114,6 +114,7 @@ def main() -> None:
         "REDIS_URL": args.redis_url,
         "SHOPIFY_API_KEY": "bench-api-key",
         "SHOPIFY_API_SECRET": secret,
+        "SECRET_KEY": secrets.token_hex(32),
         "INSTANCE_PATH": str(ROOT / "instance" / "bench"),
     }
     server = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from shopify_app import db, health, redis_conn
+from shopify_app import db, health, redis_conn, web_security
 from shopify_app.config import PROJECT_ROOT, Config
 
 # Shopify's largest webhook payloads (orders with many lines) stay well under this.
@@ -13,18 +13,19 @@ MAX_REQUEST_BYTES = 4 * 1024 * 1024
 
 def create_app(config: Config | None = None) -> Flask:
     config = config or Config.from_env()
+    config.check()  # a Config built by hand is held to the same rules as one read from the environment
     app = Flask(
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
     app.config["LOYALTY"] = config
-    app.config["SECRET_KEY"] = config.shopify_api_secret
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     config.instance_path.mkdir(parents=True, exist_ok=True)
 
     db.init_app(app, config.resolved_database_url)
     redis_conn.init_app(app, config)
+    web_security.register(app, config)
 
     from shopify_app import admin, api, auth, cli, proxy, webhooks
 

@@ -9,6 +9,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEV_API_KEY = "dev-loyalty-api-key"
 DEV_API_SECRET = "dev-loyalty-api-secret-not-for-production"
+DEV_SECRET_KEY = "dev-loyalty-session-key-not-for-production"
 SHOPIFY_API_VERSION = "2026-10"
 # The scopes the app needs (as in shopify.app.toml); the Shopify CLI passes them as SCOPES.
 SHOPIFY_SCOPES = "read_customers,write_customers,read_orders,write_app_proxy"
@@ -27,6 +28,8 @@ class Config:
     shopify_api_key: str = DEV_API_KEY
     shopify_api_secret: str = DEV_API_SECRET
     shopify_api_secret_previous: str = ""
+    # Signs the Flask session cookie (the demo login's); never one of the Shopify secrets.
+    secret_key: str = DEV_SECRET_KEY
     shopify_api_version: str = SHOPIFY_API_VERSION
     shopify_scopes: str = SHOPIFY_SCOPES
     app_url: str = "http://127.0.0.1:8000"
@@ -34,8 +37,9 @@ class Config:
     klaviyo_api_url: str = "https://a.klaviyo.com"
     omnisend_api_url: str = "https://api.omnisend.com"
     postscript_api_url: str = "https://api.postscript.io"
-    # The admin's development-only login (demo mode); check() refuses it in production.
-    admin_dev_login: bool = True
+    # The admin's demo login, off unless ADMIN_DEV_LOGIN=1; check() allows it only beside the
+    # development Shopify secret, so it never opens a real app's shops.
+    admin_dev_login: bool = False
     klaviyo_revision: str = "2026-07-15"
     omnisend_version: str = "2026-03-15"
     # Changes to one customer closer together than this are delivered as one update.
@@ -68,13 +72,14 @@ class Config:
             "shopify_api_key": env.get("SHOPIFY_API_KEY", DEV_API_KEY),
             "shopify_api_secret": env.get("SHOPIFY_API_SECRET", DEV_API_SECRET),
             "shopify_api_secret_previous": env.get("SHOPIFY_API_SECRET_PREVIOUS", ""),
+            "secret_key": env.get("SECRET_KEY", DEV_SECRET_KEY),
             "shopify_scopes": env.get("SCOPES") or env.get("SHOPIFY_SCOPES") or SHOPIFY_SCOPES,
             "app_url": env.get("APP_URL", "http://127.0.0.1:8000").rstrip("/"),
             "shopify_admin_origin": env.get("SHOPIFY_ADMIN_ORIGIN", "").rstrip("/"),
             "klaviyo_api_url": env.get("KLAVIYO_API_URL", "https://a.klaviyo.com").rstrip("/"),
             "omnisend_api_url": env.get("OMNISEND_API_URL", "https://api.omnisend.com").rstrip("/"),
             "postscript_api_url": env.get("POSTSCRIPT_API_URL", "https://api.postscript.io").rstrip("/"),
-            "admin_dev_login": env.get("ADMIN_DEV_LOGIN", "0" if env.get("APP_ENV") == "production" else "1") == "1",
+            "admin_dev_login": env.get("ADMIN_DEV_LOGIN", "0") == "1",
             "klaviyo_revision": env.get("KLAVIYO_REVISION", "2026-07-15"),
             "omnisend_version": env.get("OMNISEND_VERSION", "2026-03-15"),
             "sync_coalesce_seconds": float(env.get("SYNC_COALESCE_SECONDS", "1.0")),
@@ -86,16 +91,23 @@ class Config:
         return config
 
     def check(self) -> None:
+        if self.admin_dev_login and self.is_production:
+            raise ConfigError("ADMIN_DEV_LOGIN is for development only and cannot be enabled in production")
+        if self.admin_dev_login and self.signing_secrets != [DEV_API_SECRET]:
+            raise ConfigError("ADMIN_DEV_LOGIN=1 needs the development SHOPIFY_API_SECRET (and no previous secret): "
+                              "the demo login must never run beside a real app's secret")
         if not self.is_production:
             return
-        if self.admin_dev_login:
-            raise ConfigError("ADMIN_DEV_LOGIN is for development only and cannot be enabled in production")
         if self.shopify_api_secret == DEV_API_SECRET or not self.shopify_api_secret:
             raise ConfigError("SHOPIFY_API_SECRET must be set in production")
         if self.shopify_api_key == DEV_API_KEY or not self.shopify_api_key:
             raise ConfigError("SHOPIFY_API_KEY must be set in production")
         if not self.database_url or not self.redis_url:
             raise ConfigError("DATABASE_URL and REDIS_URL must be set in production")
+        if self.secret_key == DEV_SECRET_KEY or not self.secret_key:
+            raise ConfigError("SECRET_KEY must be set in production")
+        if self.secret_key in self.signing_secrets:
+            raise ConfigError("SECRET_KEY must differ from the Shopify secrets")
 
 
 def normalize_database_url(url: str) -> str:

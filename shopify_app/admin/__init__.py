@@ -27,6 +27,6 @@ def domain_error(error: DomainError) -> ResponseReturnValue:
 
 def register(app: Flask) -> None:
     app.register_blueprint(bp)
-    app.after_request(auth.frame_ancestors)
+    app.after_request(auth.admin_headers)
     app.add_template_filter(when)
-    app.register_blueprint(public.build_blueprint(dev_login=auth.dev_login_allowed(loyalty_config(app))))
+    app.register_blueprint(public.build_blueprint(dev_login_enabled=loyalty_config(app).admin_dev_login))

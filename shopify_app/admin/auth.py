@@ -13,21 +13,21 @@ from flask.typing import ResponseReturnValue
 from redis.exceptions import RedisError
 
 from shopify_app import loyalty_config
-from shopify_app.config import Config
 from shopify_app.db import get_session
 from shopify_app.errors import Forbidden
+from shopify_app.loyalty.demo import DEMO_SHOP
 from shopify_app.loyalty.installs import install_from_session_token
 from shopify_app.loyalty.shop_tokens import has_valid_token
 from shopify_app.loyalty.shops import get_shop
 from shopify_app.models import Shop
 from shopify_app.redis_conn import get_redis
-from shopify_app.shopify.domains import valid_shop_domain
 from shopify_app.shopify.session_tokens import InvalidSessionToken, SessionToken, decode_session_token
 from shopify_app.webhooks.jobs import enqueue_program_setup
 
 ADMIN_ORIGIN = "https://admin.shopify.com"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-DEV_SHOP_KEY = "admin_dev_shop"
+# The session of the demo login records only that it happened: the shop is always the demo shop.
+DEV_LOGIN_KEY = "admin_dev_login"
 CSRF_KEY = "admin_csrf"
 
 
@@ -62,9 +62,8 @@ def authenticate() -> ResponseReturnValue | None:
     raw = bearer or request.args.get("id_token") or request.form.get("id_token")
     if raw:
         return _authenticate_token(raw, from_header=bool(bearer))
-    dev_shop = session.get(DEV_SHOP_KEY) if dev_login_allowed(loyalty_config(current_app)) else None
-    if dev_shop:
-        return _authenticate_dev(dev_shop)
+    if loyalty_config(current_app).admin_dev_login and session.get(DEV_LOGIN_KEY):
+        return _authenticate_dev()
     return reject()
 
 
@@ -91,12 +90,12 @@ def _connected(shop: Shop | None) -> bool:
     return shop is not None and shop.uninstalled_at is None and has_valid_token(shop)
 
 
-def _authenticate_dev(domain: str) -> ResponseReturnValue | None:
-    if request.method not in SAFE_METHODS and not csrf_valid():
-        raise Forbidden("The form expired; reload the page and try again")
-    shop = get_shop(get_session(), domain)
+def _authenticate_dev() -> ResponseReturnValue | None:
+    if request.method not in SAFE_METHODS:
+        require_csrf()
+    shop = get_shop(get_session(), DEMO_SHOP)
     if shop is None:
-        session.pop(DEV_SHOP_KEY, None)
+        session.pop(DEV_LOGIN_KEY, None)
         return reject()
     g.admin = AdminIdentity(shop=shop, embedded=False)
     return None
@@ -127,35 +126,36 @@ def reject(*, fetch: bool = False) -> Response:
     return response
 
 
-def frame_ancestors(response: Response) -> Response:
+def admin_headers(response: Response) -> Response:
     """after_request for everything under /admin, errors and unknown paths included: the admin
-    may only be framed by its own shop's admin."""
+    may only be framed by the admin of the shop the request authenticated as (never a shop named
+    in the query), and no page, export or new API key is kept by a cache."""
     if request.path != "/admin" and not request.path.startswith("/admin/"):
         return response
     identity: AdminIdentity | None = g.get("admin")
-    shop = identity.shop.domain if identity else valid_shop_domain(request.args.get("shop"))
-    sources = ([f"https://{shop}"] if shop else []) + [ADMIN_ORIGIN]
+    sources = ([f"https://{identity.shop.domain}"] if identity else []) + [ADMIN_ORIGIN]
     response.headers["Content-Security-Policy"] = f"frame-ancestors {' '.join(sources)};"
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
-def dev_login_allowed(config: Config) -> bool:
-    """Twice guarded: production configuration refuses the setting, and this refuses production."""
-    return config.admin_dev_login and not config.is_production
-
-
-def start_dev_session(domain: str) -> None:
+def start_dev_session() -> None:
+    """A new session (and CSRF token) at login, so nothing planted in the old one carries over."""
     session.clear()
-    session[DEV_SHOP_KEY] = domain
+    session[DEV_LOGIN_KEY] = True
     session[CSRF_KEY] = secrets.token_urlsafe(32)
 
 
 def csrf_token() -> str:
-    """The token forms and fetches of the demo login send back; session-token calls need none."""
-    return str(session.get(CSRF_KEY, ""))
+    """The token forms and fetches of the demo login send back; session-token calls need none.
+    Issued before the login too, for the login form itself."""
+    if CSRF_KEY not in session:
+        session[CSRF_KEY] = secrets.token_urlsafe(32)
+    return str(session[CSRF_KEY])
 
 
-def csrf_valid() -> bool:
-    expected = csrf_token()
+def require_csrf() -> None:
+    expected = str(session.get(CSRF_KEY, ""))
     given = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
-    return bool(expected) and hmac.compare_digest(expected.encode(), given.encode())
+    if not expected or not hmac.compare_digest(expected.encode(), given.encode()):
+        raise Forbidden("The form expired; reload the page and try again")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from shopify_app import loyalty_config
@@ -11,35 +11,39 @@ from shopify_app.db import get_session
 from shopify_app.errors import DomainError, NotFound
 from shopify_app.loyalty.demo import DEMO_SHOP
 from shopify_app.loyalty.shops import get_shop
-from shopify_app.shopify.domains import valid_shop_domain
 
 
 def bounce() -> ResponseReturnValue:
     """App Bridge reads ``shopify-reload``, fetches a fresh session token and reloads that path."""
-    html = render_template(
-        "admin/bounce.html", api_key=loyalty_config(current_app).shopify_api_key,
-        dev_login=auth.dev_login_allowed(loyalty_config(current_app)),
-    )
+    config = loyalty_config(current_app)
+    html = render_template("admin/bounce.html", api_key=config.shopify_api_key, dev_login=config.admin_dev_login)
     return Response(html, mimetype="text/html")
 
 
-def dev_login_view() -> ResponseReturnValue:
-    """Development only (never registered in production): open a shop's admin without Shopify."""
-    domain = valid_shop_domain(request.args.get("shop", DEMO_SHOP))
-    if domain is None or get_shop(get_session(), domain) is None:
-        raise NotFound(f"No shop {request.args.get('shop', DEMO_SHOP)!r}; run `flask --app wsgi demo seed` first")
-    auth.start_dev_session(domain)
-    return redirect(url_for("admin.overview"))
+def dev_login_page() -> ResponseReturnValue:
+    """A button, not a link: a GET changes nothing, so no page elsewhere can log a browser in."""
+    html = render_template("admin/dev_login.html", shop=DEMO_SHOP, csrf_token=auth.csrf_token())
+    return Response(html, mimetype="text/html")
+
+
+def dev_login() -> ResponseReturnValue:
+    """Demo mode only (ADMIN_DEV_LOGIN=1): open the demo shop's admin without Shopify."""
+    auth.require_csrf()
+    if get_shop(get_session(), DEMO_SHOP) is None:
+        raise NotFound(f"No shop {DEMO_SHOP}; run `flask --app wsgi demo seed` first")
+    auth.start_dev_session()
+    return redirect(url_for("admin.overview"), code=303)
 
 
 def plain_error(error: DomainError) -> ResponseReturnValue:
     return Response(render_template("admin/plain_error.html", error=error), status=error.status, mimetype="text/html")
 
 
-def build_blueprint(*, dev_login: bool) -> Blueprint:
+def build_blueprint(*, dev_login_enabled: bool) -> Blueprint:
     bp = Blueprint("admin_public", __name__, url_prefix="/admin")
     bp.add_url_rule("/session-bounce", view_func=bounce, methods=["GET"])
-    if dev_login:
-        bp.add_url_rule("/dev-login", view_func=dev_login_view, methods=["GET"])
+    if dev_login_enabled:
+        bp.add_url_rule("/dev-login", view_func=dev_login_page, methods=["GET"])
+        bp.add_url_rule("/dev-login", view_func=dev_login, methods=["POST"])
     bp.register_error_handler(DomainError, plain_error)
     return bp

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
+from shopify_app import create_app
+from shopify_app.config import Config
+from shopify_app.db import engine_for
 from tests import factories
 
 
@@ -35,9 +41,31 @@ def admin(app: Flask, demo_shop: dict[str, Any]) -> TokenClient:
     return TokenClient(app, demo_shop["domain"])
 
 
+@pytest.fixture(scope="session")
+def dev_login_app(app: Flask, app_config: Config) -> Iterator[Flask]:
+    """The test app with ADMIN_DEV_LOGIN=1 (as bin/dev runs it), on the same database and Redis."""
+    dev_app = create_app(dataclasses.replace(app_config, admin_dev_login=True))
+    dev_app.config["TESTING"] = True
+    yield dev_app
+    engine_for(dev_app).dispose()
+
+
+def csrf_of(page: str) -> str:
+    """The CSRF token a demo-login page's forms carry."""
+    return page.split('name="csrf_token" value="')[1].split('"')[0]
+
+
+def log_in_to_the_demo(client: FlaskClient, **request: Any) -> TestResponse:
+    """What the demo login page's button does: post the page's CSRF token."""
+    page = client.get("/admin/dev-login", **request).get_data(as_text=True)
+    response = client.post("/admin/dev-login", data={"csrf_token": csrf_of(page)}, **request)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return response
+
+
 @pytest.fixture
-def demo_client(app: Flask, demo_shop: dict[str, Any]) -> FlaskClient:
-    """Signed in through the development login; its forms need the CSRF token."""
-    client = app.test_client()
-    assert client.get("/admin/dev-login").status_code == 302
+def demo_client(dev_login_app: Flask, demo_shop: dict[str, Any]) -> FlaskClient:
+    """Signed in through the demo login; its forms need the CSRF token."""
+    client = dev_login_app.test_client()
+    log_in_to_the_demo(client)
     return client

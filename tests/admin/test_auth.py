@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from shopify_app import create_app
 from shopify_app.admin import auth
-from shopify_app.config import Config, ConfigError
+from shopify_app.config import Config
 from shopify_app.models import Customer
 from tests import factories
-from tests.admin.conftest import TokenClient
+from tests.admin.conftest import TokenClient, csrf_of
 
 
 def _admin_routes() -> list[tuple[str, str]]:
@@ -95,9 +95,6 @@ def test_the_bounce_page_loads_app_bridge_and_names_the_api_key(app, client) -> 
     assert response.status_code == 200
     assert f'<meta name="shopify-api-key" content="{app.config["LOYALTY"].shopify_api_key}">'.encode() in response.data
     assert b"https://cdn.shopify.com/shopifycloud/app-bridge.js" in response.data
-    assert response.headers["Content-Security-Policy"] == (
-        "frame-ancestors https://a.myshopify.com https://admin.shopify.com;"
-    )
 
 
 def test_every_admin_page_has_the_frame_ancestors_header(admin: TokenClient, session: Session, demo_shop) -> None:
@@ -155,21 +152,6 @@ def test_the_demo_login_needs_the_csrf_token_for_every_change(demo_client, sessi
     assert demo_client.post(url, data={"points": "50", "note": "no token"}).status_code == 403
     assert demo_client.post(url, data={"points": "50", "note": "bad", "csrf_token": "guess"}).status_code == 403
     page = demo_client.get(f"/admin/customers/{customer.id}").get_data(as_text=True)
-    token = page.split('name="csrf_token" value="')[1].split('"')[0]
-    assert demo_client.post(url, data={"points": "50", "note": "ok", "csrf_token": token}).status_code == 303
+    assert demo_client.post(url, data={"points": "50", "note": "ok", "csrf_token": csrf_of(page)}).status_code == 303
     session.refresh(customer)
     assert customer.current_points == 50
-
-
-def test_production_cannot_enable_the_demo_login(app_config: Config) -> None:
-    production = {"APP_ENV": "production", "SHOPIFY_API_KEY": "k" * 32, "SHOPIFY_API_SECRET": "s" * 40,
-                  "DATABASE_URL": "postgresql://db/x", "REDIS_URL": "redis://r"}
-    assert Config.from_env(production).admin_dev_login is False
-    with pytest.raises(ConfigError, match="ADMIN_DEV_LOGIN"):
-        Config.from_env({**production, "ADMIN_DEV_LOGIN": "1"})
-    # Even a production Config built by hand, bypassing the check, gets no login route.
-    forced = Config(env="production", instance_path=app_config.instance_path, database_url=app_config.database_url,
-                    redis_url=app_config.redis_url, admin_dev_login=True)
-    prod_app = create_app(forced)
-    assert prod_app.test_client().get("/admin/dev-login").status_code == 404
-    assert "admin_public.dev_login_view" not in prod_app.view_functions

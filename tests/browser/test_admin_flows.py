@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from shopify_app.loyalty.demo import add_members
 from shopify_app.models import Shop
 from tests.admin.test_jobs_and_integrations import run_worker
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import log_in, screenshot
 
 
 def _open_customer(page: Page, email: str) -> None:
@@ -31,7 +31,7 @@ def _watch_job_reach_100(page: Page, app: Flask, redis, label: str) -> None:  # 
 
 
 def test_create_a_rule_award_it_through_the_api_and_see_the_ledger(page: Page, live_url: str, demo_shop) -> None:
-    page.goto("/admin/dev-login")
+    log_in(page)
     expect(page.get_by_role("heading", name="Overview")).to_be_visible()
     screenshot(page, "overview")
     page.get_by_role("link", name="Earning rules").click()
@@ -61,7 +61,7 @@ def test_create_a_rule_award_it_through_the_api_and_see_the_ledger(page: Page, l
 
 
 def test_adjust_points_with_the_keyboard(page: Page, demo_shop) -> None:
-    page.goto("/admin/dev-login")
+    log_in(page)
     page.keyboard.press("Tab")
     expect(page.locator(":focus")).to_have_text("Skip to content")
     _open_customer(page, "gold@example.com")
@@ -81,7 +81,7 @@ def test_sync_all_members_shows_live_progress_to_100(page: Page, app: Flask, ses
                                                       demo_shop) -> None:
     add_members(session, session.get(Shop, demo_shop["shop_id"]), 2000)
     session.commit()
-    page.goto("/admin/dev-login")
+    log_in(page)
     page.get_by_role("link", name="Settings").click()
     page.get_by_role("button", name="Sync all members now").click()
     expect(page.locator("#toast")).to_contain_text("Sync of all members started")
@@ -99,7 +99,7 @@ PAGES = [("Overview", "/admin/"), ("Overview 90 days", "/admin/?days=90"), ("Ear
 def test_every_page_renders_complete_without_shopify_scripts(page: Page, demo_shop) -> None:
     failed: list[str] = []
     page.on("requestfailed", lambda request: failed.append(request.url))
-    page.goto("/admin/dev-login")
+    log_in(page)
     for name, url in PAGES:
         page.goto(url)
         expect(page.locator("h1")).to_be_visible()
@@ -111,7 +111,7 @@ def test_every_page_renders_complete_without_shopify_scripts(page: Page, demo_sh
 
 
 def test_a_tier_threshold_change_shows_the_recompute_progress(page: Page, app: Flask, redis, demo_shop) -> None:
-    page.goto("/admin/dev-login")
+    log_in(page)
     page.get_by_role("link", name="VIP tiers").click()
     page.get_by_role("link", name="Gold").click()
     page.get_by_label("Lifetime points needed").fill("500")
