@@ -1,4 +1,4 @@
-"""Shopify's privacy duties: export a customer's data, erase a customer, erase a shop."""
+"""Shopify's privacy duties: export a customer's data, erase a customer, erase a shop; webhook payload retention."""
 
 from __future__ import annotations
 
@@ -240,6 +240,21 @@ def redact_shop(session: Session, shop_domain: str) -> None:
     redaction tombstones too: with the shop gone, nothing of it is enrolled again)."""
     session.execute(delete(Shop).where(Shop.domain == shop_domain))
     session.execute(delete(WebhookDelivery).where(WebhookDelivery.shop_domain == shop_domain))
+
+
+# The payload of a delivery never applied is kept this long, for a person to look into, then
+# deleted: it holds a customer's personal data. By then Shopify has long stopped retrying (8
+# times over 4 hours) and the scheduled reconciliation has made missed orders good.
+PAYLOAD_RETENTION = dt.timedelta(days=7)
+
+
+def delete_stale_payloads(session: Session, *, now: dt.datetime | None = None) -> int:
+    """Close the deliveries received more than PAYLOAD_RETENTION ago and still not applied,
+    their payload deleted (their error stays, to say why); returns how many."""
+    now = now or utcnow()
+    return session.execute(update(WebhookDelivery).where(
+        WebhookDelivery.processed_at.is_(None), WebhookDelivery.received_at < now - PAYLOAD_RETENTION,
+    ).values(payload=None, processed_at=now)).rowcount
 
 
 EXPORTS_LISTED = 200

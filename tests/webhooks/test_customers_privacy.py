@@ -15,6 +15,7 @@ from redis import Redis
 from sqlalchemy import JSON, String, Text, func, select, update
 from sqlalchemy.orm import Session
 
+from shopify_app.clock import utcnow
 from shopify_app.db import Base, sessionmaker_for
 from shopify_app.loyalty.adjustments import adjust_points
 from shopify_app.loyalty.deliveries import record_delivery
@@ -35,6 +36,7 @@ from shopify_app.models import (
     WebhookDelivery,
 )
 from shopify_app.webhooks.jobs import MAX_ATTEMPTS
+from tests.jobs.conftest import work
 from tests.loyalty.test_reconciliation import FakeAdminApi, node
 from tests.shopify_signing import SHOP
 from tests.webhooks.test_orders import GOLD, deliver, member, order, refund
@@ -248,6 +250,20 @@ def test_uninstall_deletes_tokens_stops_points_and_a_reinstall_restores(
             triggered_at="2020-01-01T00:00:00Z")
     deliver(client, app, redis, ("orders/paid", order(8005)))
     assert member(app).current_points == 1350
+
+
+def test_failed_delivery_payloads_are_deleted_after_7_days(app: Flask, session: Session) -> None:
+    with sessionmaker_for(app).begin() as write:
+        old, recent = (_unapplied_delivery(write, "orders/paid", order(order_id), "KeyError: 'id'")
+                       for order_id in (8201, 8202))
+        for delivery_id, age in ((old, dt.timedelta(days=7, minutes=1)), (recent, dt.timedelta(days=6, hours=23))):
+            write.execute(update(WebhookDelivery).where(WebhookDelivery.id == delivery_id)
+                          .values(received_at=utcnow() - age))
+    work(app)  # the worker's periodic jobs
+    session.expire_all()
+    expired, kept = session.get_one(WebhookDelivery, old), session.get_one(WebhookDelivery, recent)
+    assert (expired.payload, expired.processed_at is not None, expired.last_error) == (None, True, "KeyError: 'id'")
+    assert (kept.payload, kept.processed_at) == (order(8202), None)
 
 
 NEW_PROFILE = {**GOLD, "email": "goldie.new@example.com", "first_name": "Goldilocks"}
