@@ -51,11 +51,13 @@ class Base(DeclarativeBase):
 
 
 def make_engine(url: str) -> Engine:
+    # hide_parameters: SQLAlchemy's exception text and logs would otherwise repeat a failed
+    # statement's parameters (emails, names) wherever an error is logged or stored.
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    engine = create_engine(url, pool_size=10, max_overflow=20)
+    engine = create_engine(url, pool_size=10, max_overflow=20, hide_parameters=True)
     _ping_idle_connections(engine)
     return engine
 

@@ -9,6 +9,7 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
+from shopify_app.error_text import error_text
 from shopify_app.integrations.http import DeliveryError, Skipped
 from shopify_app.integrations.profile import loyalty_state
 from shopify_app.jobs import queues, runtime
@@ -83,7 +84,7 @@ def _record_failure(session: Session, group: Select[tuple[OutboxMessage]], error
     """Keep the last error on the rows; after the last retry they are marked failed for `jobs retry-failed`."""
     ids = list(session.scalars(group.with_only_columns(OutboxMessage.id)))
     values: dict[str, object] = {"attempts": OutboxMessage.attempts + 1,
-                                 "last_error": f"{type(error).__name__}: {error}"[:2000]}
+                                 "last_error": error_text(error)}
     if final:
         values["status"] = OutboxStatus.FAILED.value
     session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(**values)

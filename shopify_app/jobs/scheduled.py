@@ -1,5 +1,6 @@
 """Scheduled work, enqueued once per period by whichever worker gets there first: approving due
-entries, expiring points, sweeping webhook deliveries, reconciling orders, birthdays."""
+entries, expiring points, sweeping webhook deliveries, deleting stale webhook payloads, reconciling
+orders, birthdays."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from shopify_app.jobs import queues, runtime
 from shopify_app.jobs.destinations import shopify_client
 from shopify_app.loyalty.celebrations import run_daily
 from shopify_app.loyalty.maturing import BATCH, approve_due, expire_points
+from shopify_app.loyalty.privacy import delete_stale_payloads
 from shopify_app.loyalty.reconciliation import PAGE_COST, installed_shop_ids, reconcile_shop
 from shopify_app.models import Shop
 from shopify_app.webhooks.jobs import enqueue_unprocessed_deliveries
@@ -47,6 +49,12 @@ def sweep_webhook_deliveries() -> int:
     ctx = runtime.context()
     with ctx.sessions.begin() as session:
         return enqueue_unprocessed_deliveries(session, ctx.redis)
+
+
+def delete_stale_webhook_payloads() -> int:
+    """Payloads of deliveries never applied, once past their retention (loyalty.privacy.PAYLOAD_RETENTION)."""
+    with runtime.context().sessions.begin() as session:
+        return delete_stale_payloads(session)
 
 
 def reconcile_all_shops() -> int:
@@ -82,6 +90,7 @@ PERIODIC = {
     "approve-due": ("shopify_app.jobs.scheduled.approve_due_entries", PERIOD_SECONDS),
     "expire-points": ("shopify_app.jobs.scheduled.expire_due_points", PERIOD_SECONDS),
     "sweep-webhooks": ("shopify_app.jobs.scheduled.sweep_webhook_deliveries", PERIOD_SECONDS),
+    "webhook-payload-retention": ("shopify_app.jobs.scheduled.delete_stale_webhook_payloads", 60 * PERIOD_SECONDS),
     "reconcile-orders": ("shopify_app.jobs.scheduled.reconcile_all_shops", 15 * PERIOD_SECONDS),
     "celebrations": ("shopify_app.jobs.scheduled.award_birthdays_and_anniversaries", 24 * 60 * PERIOD_SECONDS),
 }

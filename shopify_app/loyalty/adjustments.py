@@ -16,6 +16,7 @@ from shopify_app.loyalty.side_effects import enqueue_customer_sync, record_activ
 from shopify_app.models import Customer, EarningEntry, EntryStatus, Shop
 
 MANUAL_ADJUSTMENT = "manual_adjustment"
+POINTS_ADJUSTED = "points_adjusted"  # the activity-log kind of an adjustment
 
 
 def get_customer(session: Session, shop: Shop, customer_id: str) -> Customer:
@@ -47,12 +48,17 @@ def adjust_points(
         customer.current_points += applied
         customer.updated_at = now
     record_activity(
-        session, customer, kind="points_adjusted", entry_id=entry.id,
-        message=f"{applied:+d} points adjusted by the merchant" + (f": {note}" if note else ""),
+        session, customer, kind=POINTS_ADJUSTED, entry_id=entry.id,
+        message=adjustment_message(applied, note),
         data={"requested": delta, "points": applied, "note": note},
     )
     enqueue_customer_sync(session, customer, reason="points_adjusted", entry_id=entry.id, version_bumped=applied > 0)
     return entry
+
+
+def adjustment_message(points: int, note: str | None) -> str:
+    """The activity-log line of an adjustment; customers/redact writes it again without the note."""
+    return f"{points:+d} points adjusted by the merchant" + (f": {note}" if note else "")
 
 
 def _spend_oldest_lots(session: Session, customer: Customer, points: int) -> None:

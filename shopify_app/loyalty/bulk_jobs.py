@@ -8,6 +8,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
+from shopify_app.error_text import error_text
 from shopify_app.jobs import queues, runtime
 from shopify_app.loyalty.shops import get_owned
 from shopify_app.loyalty.side_effects import enqueue_customer_sync, tier_changed
@@ -83,7 +84,7 @@ def run_bulk_job(bulk_job_id: str) -> None:
                 after = ids[-1]
         _finish(maker(), bulk_job_id, BulkJobStatus.DONE, None)
     except Exception as error:
-        _finish(maker(), bulk_job_id, BulkJobStatus.FAILED, f"{type(error).__name__}: {error}")
+        _finish(maker(), bulk_job_id, BulkJobStatus.FAILED, error_text(error))
         raise
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import Any
 
 from sqlalchemy import select
@@ -14,7 +15,7 @@ from shopify_app.ids import new_id
 from shopify_app.loyalty.customers import normalize_email
 from shopify_app.loyalty.ledger import earn
 from shopify_app.loyalty.upserts import insert_new
-from shopify_app.models import Customer, CustomerProfileVersion, EarningRule, Shop, VipTier
+from shopify_app.models import Customer, CustomerProfileVersion, EarningRule, RedactedCustomer, Shop, VipTier
 from shopify_app.models.earning_rule import RuleCategory
 
 
@@ -43,10 +44,19 @@ def _profile(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def enrol(session: Session, shop: Shop, data: dict[str, Any], *, now: dt.datetime | None = None) -> Customer:
-    """The member for a Shopify customer payload, created on first sight whatever event comes first."""
+def enrol(session: Session, shop: Shop, data: dict[str, Any], *, now: dt.datetime | None = None) -> Customer | None:
+    """The member for a Shopify customer payload, created on first sight whatever event comes first.
+
+    None for a customer erased by ``customers/redact``: no later event enrols them again."""
     now = now or utcnow()
     customer_id = shopify_id(data["id"])
+    # Locked: while a customers/redact of this customer runs, this waits, then finds no member
+    # (the erasure renames the row) rather than writing over the erased one.
+    member = find_member(session, shop, customer_id, lock=True)
+    if member is not None:
+        return member
+    if is_redacted(session, shop.id, customer_id):
+        return None
     values = dict(
         id=new_id("cus"),
         shop_id=shop.id, shopify_customer_id=customer_id, is_excluded=False, current_points=0,
@@ -54,11 +64,29 @@ def enrol(session: Session, shop: Shop, data: dict[str, Any], *, now: dt.datetim
         created_at=now, updated_at=now, **_profile(data),
     )
     created = insert_new(session, Customer, values, ["shop_id", "shopify_customer_id"])
-    if created is not None:
-        return created
-    return session.scalars(
-        select(Customer).where(Customer.shop_id == shop.id, Customer.shopify_customer_id == customer_id)
-    ).one()
+    # None: a concurrent first event of the same customer enrolled them an instant earlier.
+    return created if created is not None else find_member(session, shop, customer_id, lock=True)
+
+
+def find_member(session: Session, shop: Shop, shopify_customer_id: str, *, lock: bool = False) -> Customer | None:
+    """The shop's member for a Shopify customer id, if any (``lock``: locked until commit)."""
+    query = select(Customer).where(Customer.shop_id == shop.id, Customer.shopify_customer_id == shopify_customer_id)
+    return session.scalars(query.with_for_update() if lock else query).first()
+
+
+def redaction_key(shop_id: str, shopify_customer_id: str) -> str:
+    """The key a redacted customer's tombstone is known by: SHA-256 over the shop and the Shopify id.
+
+    A plain hash is enough: the tombstone only has to recognise the id when it comes back, and
+    what a search over every possible id could recover from it is that id alone, which names
+    nobody once Shopify has erased the customer. A hash keyed with the app secret would be lost
+    at each rotation of the secret, and every tombstone with it."""
+    return hashlib.sha256(f"{shop_id}:{shopify_customer_id}".encode()).hexdigest()
+
+
+def is_redacted(session: Session, shop_id: str, shopify_customer_id: str) -> bool:
+    """Whether ``customers/redact`` erased this customer of the shop (their tombstone exists)."""
+    return session.get(RedactedCustomer, (shop_id, redaction_key(shop_id, shopify_customer_id))) is not None
 
 
 def _entry_tier(session: Session, shop: Shop) -> str | None:
@@ -72,6 +100,8 @@ def _entry_tier(session: Session, shop: Shop) -> str | None:
 def customer_created(session: Session, shop: Shop, payload: dict[str, Any], *, now: dt.datetime | None = None) -> None:
     """customers/create: enrol, then each active sign-up rule's points, once per customer."""
     customer = enrol(session, shop, payload, now=now)
+    if customer is None:
+        return
     customer.shopify_created_at = customer.shopify_created_at or parse_time(payload.get("created_at"))
     if customer.is_excluded:
         return
@@ -92,6 +122,8 @@ def customer_updated(session: Session, shop: Shop, payload: dict[str, Any], *, n
     """customers/update: email and names follow Shopify (an update may come before the create,
     and an older update after a newer one: only a newer ``updated_at`` is applied)."""
     customer = enrol(session, shop, payload, now=now)
+    if customer is None:
+        return
     updated_at = parse_time(payload.get("updated_at"))
     if updated_at is not None and not _newest_profile(session, customer, updated_at):
         return

@@ -56,8 +56,9 @@ def order_paid(session: Session, shop: Shop, payload: dict[str, Any], *, now: dt
         order.paid_at = now
         order.order_number = str(payload.get("name") or payload.get("order_number") or "")[:32] or None
         order.points_basis = points_basis(payload)
-        if payload.get("customer"):
-            customer = enrol(session, shop, payload["customer"], now=now)
+        # No customer for a guest order, nor for one erased by customers/redact: it earns nothing.
+        customer = enrol(session, shop, payload["customer"], now=now) if payload.get("customer") else None
+        if customer is not None:
             order.shopify_customer_id = customer.shopify_customer_id
             if not customer.is_excluded:
                 _earn_purchase_points(session, shop, customer, order, now)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
+from shopify_app.error_text import error_text
 from shopify_app.jobs import queues, runtime
 from shopify_app.loyalty.installs import needs_program, set_up_default_program
 from shopify_app.models import Shop, WebhookDelivery
@@ -70,7 +71,7 @@ def process_delivery(delivery_id: str) -> None:
             failed = session.get(WebhookDelivery, delivery_id)
             if failed is not None:
                 failed.attempts += 1
-                failed.last_error = f"{type(error).__name__}: {error}"[:2000]
+                failed.last_error = error_text(error)
         raise
 
 

@@ -3,19 +3,43 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import threading
+import uuid
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
-from sqlalchemy import JSON, String, Text, select
+from sqlalchemy import JSON, String, Text, func, select, update
 from sqlalchemy.orm import Session
 
+from shopify_app.clock import utcnow
 from shopify_app.db import Base, sessionmaker_for
+from shopify_app.loyalty.adjustments import adjust_points
+from shopify_app.loyalty.deliveries import record_delivery
+from shopify_app.loyalty.members import customer_updated
+from shopify_app.loyalty.privacy import PERSONAL_DATA, redact_customer
+from shopify_app.loyalty.reconciliation import reconcile_shop
 from shopify_app.loyalty.shop_tokens import has_valid_token
-from shopify_app.models import Customer, CustomerDataExport, EarningEntry, EarningRule, OutboxMessage, Shop
+from shopify_app.models import (
+    ActivityLogEntry,
+    Customer,
+    CustomerDataExport,
+    EarningEntry,
+    EarningRule,
+    OutboxMessage,
+    RedactedCustomer,
+    Shop,
+    ShopifyOrder,
+    WebhookDelivery,
+)
+from shopify_app.webhooks.jobs import MAX_ATTEMPTS
+from tests.jobs.conftest import work
+from tests.loyalty.test_reconciliation import FakeAdminApi, node
 from tests.shopify_signing import SHOP
-from tests.webhooks.test_orders import deliver, member, order, refund
+from tests.webhooks.test_orders import GOLD, deliver, member, order, refund
 
 ANN = {"id": 501, "email": "ann.private@example.com", "first_name": "Annabelle", "last_name": "Privatewoman",
        "phone": "+15550001111", "created_at": "2024-03-01T10:00:00-05:00"}
@@ -75,10 +99,10 @@ def test_data_request_stores_an_export_for_the_merchant(client: FlaskClient, app
 
 
 def personal_values(session: Session, values: set[str]) -> list[str]:
-    """Every text or JSON cell, in every table of the schema, that contains one of ``values``."""
+    """Every cell, in every table of the schema, that contains one of ``values`` (as text)."""
     found = []
     for table in Base.metadata.sorted_tables:
-        columns = [c for c in table.columns if isinstance(c.type, (String, Text, JSON))]
+        columns = list(table.columns)
         for row in session.execute(select(*columns)).all():
             for column, cell in zip(columns, row, strict=True):
                 text = str(cell).lower()
@@ -86,28 +110,102 @@ def personal_values(session: Session, values: set[str]) -> list[str]:
     return found
 
 
-def test_customer_redact_leaves_no_personal_data_in_any_table(client: FlaskClient, app: Flask, redis: Redis,
-                                                              demo_shop: dict[str, Any], session: Session) -> None:
+def test_every_text_column_is_classified_for_redaction() -> None:
+    text_columns = {f"{table.name}.{column.name}" for table in Base.metadata.sorted_tables
+                    for column in table.columns if isinstance(column.type, (String, Text, JSON))}
+    classified = {f"{table}.{column}" for table, columns in PERSONAL_DATA.items() for column in columns}
+    assert text_columns - classified == set(), "classify these in shopify_app.loyalty.privacy.PERSONAL_DATA"
+    every_column = {f"{table.name}.{column.name}" for table in Base.metadata.sorted_tables for column in table.columns}
+    assert classified - every_column == set(), "PERSONAL_DATA names columns the schema does not have"
+
+
+def _personal_columns() -> set[str]:
+    return {f"{table}.{column}" for table, columns in PERSONAL_DATA.items()
+            for column, eraser in columns.items() if eraser is not None}
+
+
+def _unapplied_delivery(session: Session, topic: str, payload: dict[str, Any], error: str) -> str:
+    """A delivery that failed for good (the sweep no longer retries it), as the intake records one."""
+    delivery_id = record_delivery(session, shop=SHOP, topic=topic, webhook_id=f"failed-{uuid.uuid4()}",
+                                  payload=payload, headers={})
+    assert delivery_id is not None
+    session.execute(update(WebhookDelivery).where(WebhookDelivery.id == delivery_id)
+                    .values(attempts=MAX_ATTEMPTS, last_error=error))
+    return delivery_id
+
+
+def test_redact_erases_every_classified_personal_column(client: FlaskClient, app: Flask, redis: Redis,
+                                                        demo_shop: dict[str, Any], session: Session) -> None:
     ann = {**ANN, "id": 7777777701}
     deliver(client, app, redis, ("customers/update", ann), ("orders/paid", order(8002, customer=ann)),
             ("refunds/create", refund(82, 8002, "10.00")))
     with sessionmaker_for(app).begin() as write:
         row = write.scalars(select(Customer).where(Customer.shopify_customer_id == "7777777701")).one()
         row.date_of_birth = dt.date(1990, 5, 17)
-        write.add(OutboxMessage(shop_id=row.shop_id, topic="klaviyo", customer_id=row.id, payload={}))
+        adjust_points(write, write.get_one(Shop, row.shop_id), row, 25, "Parcel for Annabelle lost")
+        write.add(OutboxMessage(shop_id=row.shop_id, topic="klaviyo", customer_id=row.id, payload={}, status="failed",
+                                last_error=f"Permanent: POST /api/profile-import: 400 invalid email {ANN['email']}"))
+        failed_order = _unapplied_delivery(write, "orders/paid", order(8009, customer=ann),
+                                           f"ValueError: not a Shopify id: {ANN['email']!r}")
+        failed_refund = _unapplied_delivery(write, "refunds/create", refund(83, 8002, "5.00"), "KeyError: 'id'")
+        someone_else = _unapplied_delivery(write, "orders/paid", order(8010), "KeyError: 'id'")
     redact = {"shop_id": 1, "shop_domain": SHOP, "orders_to_redact": [8002],
               "customer": {"id": 7777777701, "email": ANN["email"], "phone": ANN["phone"]}}
-    export = {**redact, "data_request": {"id": 78}}
-    deliver(client, app, redis, ("customers/data_request", export))
-    values = {ANN["email"], "Annabelle", "Privatewoman", "7777777701", ANN["phone"], "1990-05-17"}
-    assert personal_values(session, values)  # the check can see them before the erasure
+    deliver(client, app, redis, ("customers/data_request", {**redact, "data_request": {"id": 78}}))
+    values = {ANN["email"], "Annabelle", "Privatewoman", "7777777701", ANN["phone"], "1990-05-17", "2024-03-01 15:00"}
+    # The check sees the customer in every column classified as personal before the erasure.
+    assert {hit.split(": ")[0] for hit in personal_values(session, values)} >= _personal_columns()
+
     deliver(client, app, redis, ("customers/redact", redact))
     session.expire_all()
     assert personal_values(session, values) == []
-    # The ledger stays for the shop's totals, tied to the anonymised member.
+    # The ledger stays for the shop's totals, tied to the anonymised member; the activity says what happened.
     points = session.scalars(select(EarningEntry.points).where(EarningEntry.order_id == "8002")).all()
     assert sorted(points) == [-10, 100]  # Bronze x1: 100 earned, 10.00 of 100.99 refunded
+    assert "+25 points adjusted by the merchant" in session.scalars(select(ActivityLogEntry.message)).all()
+    # Deliveries about the customer or their orders are closed unapplied; another customer's stays.
+    closed = [session.get_one(WebhookDelivery, d) for d in (failed_order, failed_refund)]
+    assert [(d.payload, d.last_error, d.processed_at is not None) for d in closed] == [(None, None, True)] * 2
+    assert session.get_one(WebhookDelivery, someone_else).payload == order(8010)
+    # Known from now on only by a hash of the shop and the Shopify id.
+    digest = hashlib.sha256(f"{demo_shop['shop_id']}:7777777701".encode()).hexdigest()
+    assert session.scalars(select(RedactedCustomer.shopify_customer_id_hash)).all() == [digest]
     assert personal_values(session, {"gold@example.com"})  # other customers keep their data
+
+
+REDACT_GOLDIE = {"shop_id": 1, "shop_domain": SHOP, "orders_to_redact": [8101],
+                 "customer": {"id": 1001, "email": GOLD["email"], "phone": None}}
+
+
+@pytest.mark.parametrize("event", ["customers/update", "customers/create", "orders/paid", "reconciliation"])
+def test_a_webhook_after_redact_does_not_re_enrol_the_customer(event: str, client: FlaskClient, app: Flask,
+                                                               redis: Redis, demo_shop: dict[str, Any],
+                                                               session: Session) -> None:
+    deliver(client, app, redis, ("orders/paid", order(8101)), ("customers/redact", REDACT_GOLDIE))
+    count = lambda model: session.scalar(select(func.count()).select_from(model))  # noqa: E731
+    members, entries_before = count(Customer), count(EarningEntry)
+    if event == "reconciliation":
+        assert reconcile_shop(sessionmaker_for(app), demo_shop["shop_id"], FakeAdminApi([node(8102)])) == 1
+    elif event == "orders/paid":
+        deliver(client, app, redis, ("orders/paid", order(8102)))
+    else:
+        deliver(client, app, redis, (event, {**GOLD, "updated_at": "2030-01-01T00:00:00Z"}))
+    session.expire_all()
+    assert personal_values(session, {GOLD["email"], GOLD["first_name"]}) == []
+    assert (count(Customer), count(EarningEntry)) == (members, entries_before)  # no member, no points
+    assert session.scalars(select(ShopifyOrder.shopify_customer_id)).all() == [None] * count(ShopifyOrder)
+
+
+def test_data_request_export_includes_the_date_of_birth(client: FlaskClient, app: Flask, redis: Redis,
+                                                        demo_shop: dict[str, Any], session: Session) -> None:
+    with sessionmaker_for(app).begin() as write:
+        write.execute(update(Customer).where(Customer.shopify_customer_id == "1001")
+                      .values(date_of_birth=dt.date(1985, 2, 3)))
+    request = {"shop_id": 1, "shop_domain": SHOP, "orders_requested": [], "customer": {"id": 1001},
+               "data_request": {"id": 79}}
+    deliver(client, app, redis, ("customers/data_request", request))
+    [export] = session.scalars(select(CustomerDataExport)).all()
+    assert export.data["customer"]["date_of_birth"] == "1985-02-03"
 
 
 def test_shop_redact_deletes_every_row_of_that_shop_only(client: FlaskClient, app: Flask, redis: Redis,
@@ -115,8 +213,10 @@ def test_shop_redact_deletes_every_row_of_that_shop_only(client: FlaskClient, ap
     other = "other-shop.myshopify.com"
     with sessionmaker_for(app).begin() as write:
         write.add(Shop(domain=other, name="other"))
-    deliver(client, app, redis, ("orders/paid", order(8003)), ("customers/create", ANN))
+    deliver(client, app, redis, ("orders/paid", order(8003)), ("customers/create", ANN),
+            ("customers/redact", {"shop_id": 1, "shop_domain": SHOP, "customer": {"id": ANN["id"]}}))
     deliver(client, app, redis, ("customers/create", ANN), shop=other)
+    assert session.scalar(select(func.count()).select_from(RedactedCustomer)) == 1  # the tombstone goes too
     deliver(client, app, redis, ("shop/redact", {"shop_id": 1, "shop_domain": SHOP}))
     for table in Base.metadata.sorted_tables:
         for column in ("shop_id", "shop_domain", "domain"):
@@ -150,3 +250,41 @@ def test_uninstall_deletes_tokens_stops_points_and_a_reinstall_restores(
             triggered_at="2020-01-01T00:00:00Z")
     deliver(client, app, redis, ("orders/paid", order(8005)))
     assert member(app).current_points == 1350
+
+
+def test_failed_delivery_payloads_are_deleted_after_7_days(app: Flask, session: Session) -> None:
+    with sessionmaker_for(app).begin() as write:
+        old, recent = (_unapplied_delivery(write, "orders/paid", order(order_id), "KeyError: 'id'")
+                       for order_id in (8201, 8202))
+        for delivery_id, age in ((old, dt.timedelta(days=7, minutes=1)), (recent, dt.timedelta(days=6, hours=23))):
+            write.execute(update(WebhookDelivery).where(WebhookDelivery.id == delivery_id)
+                          .values(received_at=utcnow() - age))
+    work(app)  # the worker's periodic jobs
+    session.expire_all()
+    expired, kept = session.get_one(WebhookDelivery, old), session.get_one(WebhookDelivery, recent)
+    assert (expired.payload, expired.processed_at is not None, expired.last_error) == (None, True, "KeyError: 'id'")
+    assert (kept.payload, kept.processed_at) == (order(8202), None)
+
+
+NEW_PROFILE = {**GOLD, "email": "goldie.new@example.com", "first_name": "Goldilocks"}
+
+
+def test_a_customer_update_racing_the_redact_does_not_write_the_profile_back(
+        app: Flask, demo_shop: dict[str, Any], session: Session, is_postgres: bool) -> None:
+    if not is_postgres:
+        pytest.skip("SQLite runs one writer at a time: the update cannot start until the redaction commits")
+    sessions = sessionmaker_for(app)
+    with sessions.begin() as redaction:
+        redact_customer(redaction, redaction.get_one(Shop, demo_shop["shop_id"]), REDACT_GOLDIE)
+        update = threading.Thread(target=lambda: _apply(sessions, demo_shop["shop_id"], customer_updated, NEW_PROFILE))
+        update.start()
+        update.join(0.5)
+        assert update.is_alive()  # waiting on the erasure's lock on the member
+    update.join(10)
+    assert not update.is_alive()
+    assert personal_values(session, {GOLD["email"], NEW_PROFILE["email"], NEW_PROFILE["first_name"]}) == []
+
+
+def _apply(sessions: Any, shop_id: str, handler: Any, payload: dict[str, Any]) -> None:
+    with sessions.begin() as write:
+        handler(write, write.get_one(Shop, shop_id), payload)
