@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from shopify_app.clock import utcnow
+from shopify_app.db import hold_write_lock
 from shopify_app.errors import Conflict
 from shopify_app.loyalty import side_effects
 from shopify_app.loyalty.tiers import multiplier_of, multiply, tier_for_lifetime
@@ -118,7 +119,7 @@ def lock(session: Session, customer: Customer) -> None:
     Whatever changes a customer's entries (adjustments, approvals, refunds, expiry) takes this
     lock first and the entries' rows after it: one lock order, so two of them never wait on
     each other, and the second reads what the first committed."""
-    _hold_on_sqlite(session, [customer.id])
+    hold_write_lock(session)
     session.refresh(customer, with_for_update=True)
 
 
@@ -128,19 +129,11 @@ def lock_free(session: Session, customer_ids: Iterable[str]) -> list[Customer]:
     ids = set(customer_ids)
     if not ids:
         return []
-    _hold_on_sqlite(session, ids)
+    hold_write_lock(session)
     return list(session.scalars(
         select(Customer).where(Customer.id.in_(ids)).order_by(Customer.id)
         .with_for_update(skip_locked=True).execution_options(populate_existing=True)
     ))
-
-
-def _hold_on_sqlite(session: Session, customer_ids: Iterable[str]) -> None:
-    """SQLite has no row locks (it leaves FOR UPDATE out): writing the rows takes the database's
-    write lock instead, so what follows reads what others committed and no one writes until commit."""
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(update(Customer).where(Customer.id.in_(customer_ids)).values(updated_at=Customer.updated_at)
-                        .execution_options(synchronize_session=False))
 
 
 def approve(session: Session, shop: Shop, entry: EarningEntry, customer: Customer, *,
