@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from shopify_app.clock import utcnow
 from shopify_app.jobs import queues, runtime
 from shopify_app.jobs.destinations import shopify_client
+from shopify_app.loyalty.bulk_jobs import enqueue_waiting
 from shopify_app.loyalty.celebrations import run_daily
 from shopify_app.loyalty.maturing import BATCH, approve_due, expire_points
 from shopify_app.loyalty.reconciliation import PAGE_COST, installed_shop_ids, reconcile_shop
@@ -49,6 +50,13 @@ def sweep_webhook_deliveries() -> int:
         return enqueue_unprocessed_deliveries(session, ctx.redis)
 
 
+def sweep_bulk_jobs() -> int:
+    """Admin bulk jobs that could not be enqueued (Redis was down) or whose job was lost."""
+    ctx = runtime.context()
+    with ctx.sessions() as session:
+        return enqueue_waiting(session, ctx.redis)
+
+
 def reconcile_all_shops() -> int:
     """One reconciliation job per installed shop, so one shop's throttling never delays another."""
     ctx = runtime.context()
@@ -82,6 +90,7 @@ PERIODIC = {
     "approve-due": ("shopify_app.jobs.scheduled.approve_due_entries", PERIOD_SECONDS),
     "expire-points": ("shopify_app.jobs.scheduled.expire_due_points", PERIOD_SECONDS),
     "sweep-webhooks": ("shopify_app.jobs.scheduled.sweep_webhook_deliveries", PERIOD_SECONDS),
+    "sweep-bulk-jobs": ("shopify_app.jobs.scheduled.sweep_bulk_jobs", PERIOD_SECONDS),
     "reconcile-orders": ("shopify_app.jobs.scheduled.reconcile_all_shops", 15 * PERIOD_SECONDS),
     "celebrations": ("shopify_app.jobs.scheduled.award_birthdays_and_anniversaries", 24 * 60 * PERIOD_SECONDS),
 }
