@@ -85,6 +85,17 @@ def _ping_idle_connections(engine: Engine) -> None:
             raise exc.DisconnectionError() from error
 
 
+def hold_write_lock(session: Session) -> None:
+    """On SQLite, take the database's write lock now rather than at the transaction's first write.
+
+    SQLite has no row locks (it leaves out FOR UPDATE) and the driver opens a transaction only at
+    the first write, so what a transaction reads before it may be stale by then, and a SAVEPOINT
+    before it would open (and its RELEASE commit) a transaction of its own. Nothing on PostgreSQL."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")

@@ -74,8 +74,11 @@ def _recompute_and_finish(moved: bool, toast: str) -> ResponseReturnValue:
     job = bulk_jobs.start(session, current_shop(), BulkJobKind.RECOMPUTE_TIERS) if moved else None
     session.commit()
     if job is not None:
-        bulk_jobs.enqueue(get_redis(current_app), job)
-        toast += "; members' tiers are being recomputed"
+        if bulk_jobs.enqueue(get_redis(current_app), job):
+            toast += "; members' tiers are being recomputed"
+        else:
+            toast += (". The job queue cannot be reached right now; members' tiers are recomputed as soon as "
+                      "it is back")
     return done("admin.tiers", toast)
 
 

@@ -62,8 +62,10 @@ def sync_all() -> ResponseReturnValue:
     session = get_session()
     job = bulk_jobs.start(session, current_shop(), BulkJobKind.SYNC_ALL_MEMBERS)
     session.commit()
-    bulk_jobs.enqueue(get_redis(current_app), job)
-    return done("admin.settings", "Sync of all members started", _anchor="integrations")
+    if bulk_jobs.enqueue(get_redis(current_app), job):
+        return done("admin.settings", "Sync of all members started", _anchor="integrations")
+    return done("admin.settings", "Sync of all members saved. The job queue cannot be reached right now; "
+                "the sync starts as soon as it is back", _anchor="integrations")
 
 
 def create_key() -> ResponseReturnValue:

@@ -1,6 +1,6 @@
 """Scheduled work, enqueued once per period by whichever worker gets there first: approving due
-entries, expiring points, sweeping webhook deliveries, deleting stale webhook payloads, reconciling
-orders, birthdays."""
+entries, expiring points, sweeping webhook deliveries and admin bulk jobs, deleting stale webhook payloads,
+reconciling orders, birthdays."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from shopify_app.clock import utcnow
 from shopify_app.jobs import queues, runtime
 from shopify_app.jobs.destinations import shopify_client
+from shopify_app.loyalty.bulk_jobs import enqueue_waiting
 from shopify_app.loyalty.celebrations import run_daily
 from shopify_app.loyalty.maturing import BATCH, approve_due, expire_points
 from shopify_app.loyalty.privacy import delete_stale_payloads
@@ -57,6 +58,13 @@ def delete_stale_webhook_payloads() -> int:
         return delete_stale_payloads(session)
 
 
+def sweep_bulk_jobs() -> int:
+    """Admin bulk jobs that could not be enqueued (Redis was down) or whose job was lost."""
+    ctx = runtime.context()
+    with ctx.sessions() as session:
+        return enqueue_waiting(session, ctx.redis)
+
+
 def reconcile_all_shops() -> int:
     """One reconciliation job per installed shop, so one shop's throttling never delays another."""
     ctx = runtime.context()
@@ -91,6 +99,7 @@ PERIODIC = {
     "expire-points": ("shopify_app.jobs.scheduled.expire_due_points", PERIOD_SECONDS),
     "sweep-webhooks": ("shopify_app.jobs.scheduled.sweep_webhook_deliveries", PERIOD_SECONDS),
     "webhook-payload-retention": ("shopify_app.jobs.scheduled.delete_stale_webhook_payloads", 60 * PERIOD_SECONDS),
+    "sweep-bulk-jobs": ("shopify_app.jobs.scheduled.sweep_bulk_jobs", PERIOD_SECONDS),
     "reconcile-orders": ("shopify_app.jobs.scheduled.reconcile_all_shops", 15 * PERIOD_SECONDS),
     "celebrations": ("shopify_app.jobs.scheduled.award_birthdays_and_anniversaries", 24 * 60 * PERIOD_SECONDS),
 }

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
 from shopify_app.errors import Conflict, NotFound
-from shopify_app.loyalty.ledger import credit, expiry_for
+from shopify_app.loyalty import ledger
 from shopify_app.loyalty.shops import get_owned
 from shopify_app.loyalty.side_effects import enqueue_customer_sync, record_activity
 from shopify_app.models import Customer, EarningEntry, EntryStatus, Shop
@@ -29,20 +29,19 @@ def adjust_points(
 ) -> EarningEntry:
     """Add or remove points by hand; a removal takes at most the balance, so it floors at 0."""
     now = now or utcnow()
-    # Locked so that two removals at once cannot both pass the floor.
-    session.refresh(customer, with_for_update=True)
+    ledger.lock(session, customer)  # so that two removals at once cannot both pass the floor
     applied = delta if delta > 0 else -min(-delta, customer.current_points)
     entry = EarningEntry(
         shop_id=shop.id, customer_id=customer.id, action=MANUAL_ADJUSTMENT, base_points=applied,
         points_multiplier=Decimal("1"), points=applied, points_remaining=max(applied, 0),
         status=EntryStatus.APPROVED.value, points_given_at=now,
-        points_expiry_at=expiry_for(shop, now) if applied > 0 else None,
+        points_expiry_at=ledger.expiry_for(shop, now) if applied > 0 else None,
         manual_intervention=True, note=note, created_at=now, updated_at=now,
     )
     session.add(entry)
     session.flush()
     if applied > 0:
-        credit(session, customer, applied, now=now)
+        ledger.credit(session, customer, applied, now=now)
     elif applied < 0:
         _spend_oldest_lots(session, customer, -applied)
         customer.current_points += applied
@@ -80,26 +79,23 @@ def _spend_oldest_lots(session: Session, customer: Customer, points: int) -> Non
 def decide_pending(
     session: Session, shop: Shop, customer: Customer, entry_id: str, *, approve: bool, now: dt.datetime | None = None
 ) -> EarningEntry:
-    """Approve (credit now) or reject a pending entry of this customer."""
+    """Approve (credit now) or reject a pending entry of this customer; Conflict when it was decided
+    already (a refund, the scheduler or another click got there first)."""
     now = now or utcnow()
+    ledger.lock(session, customer)
     entry = session.scalar(
         select(EarningEntry).where(EarningEntry.customer_id == customer.id, EarningEntry.id == entry_id)
-        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     if entry is None:
         raise NotFound(f"Entry '{entry_id}' not found")
-    if entry.status != EntryStatus.PENDING.value:
+    if approve:
+        decided = ledger.approve(session, shop, entry, customer, now=now)
+    else:
+        decided = ledger.reject(session, entry, now=now)
+    if not decided:
         raise Conflict(f"Entry '{entry_id}' is already {entry.status}")
     entry.manual_intervention = True
-    entry.updated_at = now
-    if approve:
-        entry.status = EntryStatus.APPROVED.value
-        entry.points_given_at = now
-        entry.points_remaining = entry.points
-        entry.points_expiry_at = expiry_for(shop, now)
-        credit(session, customer, entry.points, now=now)
-    else:
-        entry.status = EntryStatus.REJECTED.value
     verb = "approved" if approve else "rejected"
     record_activity(
         session, customer, kind=f"points_{verb}", entry_id=entry.id,

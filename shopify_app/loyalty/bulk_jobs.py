@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue
+from rq.job import Job
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -17,6 +22,10 @@ from shopify_app.models import BulkJob, BulkJobKind, BulkJobStatus, Customer, Sh
 
 BATCH_SIZE = 500
 ACTIVE = (BulkJobStatus.QUEUED.value, BulkJobStatus.RUNNING.value)
+# A job younger than this may still be on its way to the queue from the page that started it.
+SWEEP_GRACE = dt.timedelta(seconds=60)
+
+logger = logging.getLogger(__name__)
 
 
 def admin_queue(redis: Redis) -> Queue:
@@ -42,12 +51,38 @@ def start(session: Session, shop: Shop, kind: BulkJobKind) -> BulkJob:
     return job
 
 
-def enqueue(redis: Redis, job: BulkJob) -> None:
-    """Called after the job's row is committed, so the worker always finds it."""
+def enqueue(redis: Redis, job: BulkJob) -> bool:
+    """Called after the job's row is committed, so the worker always finds it. False when Redis
+    cannot be reached: the row stays queued and ``enqueue_waiting`` enqueues it once Redis is back."""
+    try:
+        _put(redis, job)
+    except RedisError as error:
+        logger.warning("bulk job %s waits for Redis: %s", job.id, error)
+        return False
+    return True
+
+
+def enqueue_waiting(session: Session, redis: Redis, *, now: dt.datetime | None = None) -> int:
+    """Enqueue the queued jobs that have no RQ job (Redis was down when they were started, or lost
+    them); for the scheduler. Returns how many it enqueued."""
+    cutoff = (now or utcnow()) - SWEEP_GRACE
+    waiting = session.scalars(
+        select(BulkJob).where(BulkJob.status == BulkJobStatus.QUEUED.value, BulkJob.created_at < cutoff)
+        .order_by(BulkJob.created_at)
+    )
+    return sum(_put(redis, job) for job in waiting)
+
+
+def _put(redis: Redis, job: BulkJob) -> bool:
+    """Enqueue the job unless its RQ job (deterministic id) exists; True when it enqueued."""
+    job_id = f"bulk_{job.id}"
+    if Job.exists(job_id, connection=redis):
+        return False
     admin_queue(redis).enqueue(
-        "shopify_app.loyalty.bulk_jobs.run_bulk_job", job.id, job_id=f"bulk_{job.id}",
+        "shopify_app.loyalty.bulk_jobs.run_bulk_job", job.id, job_id=job_id,
         job_timeout=3600, failure_ttl=queues.FAILURE_TTL,
     )
+    return True
 
 
 def latest(session: Session, shop_id: str, kind: BulkJobKind) -> BulkJob | None:

@@ -12,7 +12,7 @@ from shopify_app.crypto import decrypt
 from shopify_app.errors import NotFound
 from shopify_app.integrations import klaviyo, omnisend, postscript
 from shopify_app.integrations.settings import set_api_key
-from shopify_app.loyalty.validation import FormErrors
+from shopify_app.loyalty.validation import FormErrors, unique_or_field_error
 from shopify_app.models import IntegrationSetting, Service, Shop
 
 SERVICES = tuple(service.value for service in Service)
@@ -40,8 +40,8 @@ def save_key(session: Session, shop: Shop, service: str, api_key: str, config: C
         raise NotFound(f"Unknown integration '{service}'")
     if not 8 <= len(api_key.strip()) <= 512:
         raise FormErrors({"api_key": "Paste the whole API key"})
-    row = set_api_key(session, shop, service, api_key, config)
-    session.flush()
+    with unique_or_field_error(session, "api_key", "Another save of this key came at the same moment; save it again"):
+        row = set_api_key(session, shop, service, api_key, config)
     return row
 
 

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Row, Update, bindparam, case, update
+from sqlalchemy import ColumnElement, Integer, Row, Update, bindparam, case, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from shopify_app.clock import utcnow
+from shopify_app.db import hold_write_lock
 from shopify_app.errors import Conflict
 from shopify_app.loyalty import side_effects
 from shopify_app.loyalty.tiers import multiplier_of, multiply, tier_for_lifetime
 from shopify_app.loyalty.upserts import insert_new
 from shopify_app.models import Customer, EarningEntry, EarningRule, EntryStatus, Shop
+
+# The action of the negative entry that expiry writes for the points it takes.
+POINTS_EXPIRED = "points_expired"
 
 
 def earn(
@@ -108,13 +113,61 @@ def reverse(
     return reversal
 
 
-def reject(session: Session, entry: EarningEntry, customer: Customer, *, reason: str) -> None:
-    """A pending entry that will never be approved (its order was refunded or cancelled)."""
-    entry.status = EntryStatus.REJECTED.value
-    entry.points_remaining = 0
-    entry.points_due_at = None
-    side_effects.points_changed(session, entry, customer, kind="points_rejected",
-                                message=f"{entry.points} pending points rejected: {reason.replace('_', ' ')}")
+def lock(session: Session, customer: Customer) -> None:
+    """Lock the customer's row until commit and take its current balances.
+
+    Whatever changes a customer's entries (adjustments, approvals, refunds, expiry) takes this
+    lock first and the entries' rows after it: one lock order, so two of them never wait on
+    each other, and the second reads what the first committed."""
+    hold_write_lock(session)
+    session.refresh(customer, with_for_update=True)
+
+
+def lock_free(session: Session, customer_ids: Iterable[str]) -> list[Customer]:
+    """``lock`` for the scheduled jobs: the customers no one else holds, locked in id order, with
+    their current balances; the others wait for the next run rather than hold up a worker."""
+    ids = set(customer_ids)
+    if not ids:
+        return []
+    hold_write_lock(session)
+    return list(session.scalars(
+        select(Customer).where(Customer.id.in_(ids)).order_by(Customer.id)
+        .with_for_update(skip_locked=True).execution_options(populate_existing=True)
+    ))
+
+
+def approve(session: Session, shop: Shop, entry: EarningEntry, customer: Customer, *,
+            now: dt.datetime | None = None) -> bool:
+    """Credit a pending entry now; False, and nothing changed, when it is no longer pending (``_decide``)."""
+    now = now or utcnow()
+    if not _decide(session, entry, now, status=EntryStatus.APPROVED.value, points_given_at=now,
+                   points_remaining=entry.points, points_expiry_at=expiry_for(shop, now)):
+        return False
+    credit(session, customer, entry.points, now=now)
+    return True
+
+
+def reject(session: Session, entry: EarningEntry, *, now: dt.datetime | None = None) -> bool:
+    """A pending entry that will never be credited; False when it is no longer pending (``_decide``)."""
+    return _decide(session, entry, now or utcnow(), status=EntryStatus.REJECTED.value, points_remaining=0,
+                   points_due_at=None)
+
+
+def _decide(session: Session, entry: EarningEntry, now: dt.datetime, **values: Any) -> bool:
+    """Move a pending entry on in one UPDATE that checks it is still pending, so of two deciders
+    only one wins whatever locks they took. The loser's ``entry`` is read again and shows what
+    was decided, for the caller to act on."""
+    values["updated_at"] = now
+    decided = session.execute(
+        update(EarningEntry).where(EarningEntry.id == entry.id, EarningEntry.status == EntryStatus.PENDING.value)
+        .values(values).execution_options(synchronize_session=False)
+    ).rowcount
+    if not decided:
+        session.refresh(entry)
+        return False
+    for name, value in values.items():
+        set_committed_value(entry, name, value)
+    return True
 
 
 def _move_balances(

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from shopify_app.clock import utcnow
 from shopify_app.errors import Conflict
 from shopify_app.ids import new_id
-from shopify_app.loyalty import ledger
+from shopify_app.loyalty import ledger, side_effects
 from shopify_app.loyalty.members import enrol, parse_time, shopify_id
 from shopify_app.loyalty.upserts import insert_new
 from shopify_app.models import Customer, EarningEntry, EarningRule, EntryStatus, OrderRefund, Shop, ShopifyOrder
@@ -130,14 +130,18 @@ def _settle(session: Session, order: ShopifyOrder, now: dt.datetime) -> None:
     ))
     if customer is None or (order.cancelled_at is None and not refunds):
         return
+    ledger.lock(session, customer)  # before its entries: an approval may be deciding them right now
     entries = list(session.scalars(select(EarningEntry).where(
         EarningEntry.customer_id == customer.id, EarningEntry.order_id == order.shopify_order_id,
         EarningEntry.dedupe_key.startswith(f"order:{order.shopify_order_id}:rule:", autoescape=True), EarningEntry.points > 0,
-    ).order_by(EarningEntry.id)))
+    ).order_by(EarningEntry.id).execution_options(populate_existing=True)))
     reason = "order_cancelled" if order.cancelled_at else "order_refunded"
     for entry in entries:
-        if entry.status == EntryStatus.PENDING.value:
-            ledger.reject(session, entry, customer, reason=reason)
+        # An entry approved meanwhile is left approved, and the refunds below reverse it.
+        if entry.status == EntryStatus.PENDING.value and ledger.reject(session, entry, now=now):
+            side_effects.points_changed(
+                session, entry, customer, kind="points_rejected",
+                message=f"{entry.points} pending points rejected: {reason.replace('_', ' ')}")
     refunded = Decimal(0)
     for refund in refunds:
         refunded += refund.amount

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from shopify_app.loyalty.shops import get_owned
 from shopify_app.loyalty.side_effects import program_changed
-from shopify_app.loyalty.validation import Fields
+from shopify_app.loyalty.validation import Fields, unique_or_field_error
 from shopify_app.models import EarningRule, RuleCategory, Shop, VipTier
 
 
@@ -40,6 +40,7 @@ CATALOGUE: tuple[CatalogueAction, ...] = (
     CatalogueAction("custom", RuleCategory.ENGAGEMENT.value, "Custom action", needs_url=True),
 )
 BY_ACTION = {item.action: item for item in CATALOGUE}
+THRESHOLD_TAKEN = "Another tier already starts at this many points"
 
 
 def rules(session: Session, shop_id: str) -> list[EarningRule]:
@@ -107,14 +108,14 @@ def save_tier(session: Session, shop: Shop, form: dict[str, str], tier: VipTier 
         select(VipTier.id).where(VipTier.shop_id == shop.id, VipTier.points_required == required)
     )
     if "points_required" not in fields.errors and taken and (tier is None or taken != tier.id):
-        fields.errors["points_required"] = "Another tier already starts at this many points"
+        fields.errors["points_required"] = THRESHOLD_TAKEN
     fields.check()
     moved = tier is None or tier.points_required != required
-    if tier is None:
-        tier = VipTier(shop_id=shop.id)
-        session.add(tier)
-    tier.name, tier.points_required, tier.points_multiplier, tier.badge_color = name, required, multiplier, colour
-    session.flush()
+    with unique_or_field_error(session, "points_required", THRESHOLD_TAKEN):  # taken since the check above
+        if tier is None:
+            tier = VipTier(shop_id=shop.id)
+            session.add(tier)
+        tier.name, tier.points_required, tier.points_multiplier, tier.badge_color = name, required, multiplier, colour
     program_changed(session, shop.id)
     return moved
 

@@ -10,10 +10,11 @@ from typing import Any
 
 from redis import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
+from shopify_app.loyalty.ledger import POINTS_EXPIRED
 from shopify_app.models import Customer, EarningEntry, EarningRule, EntryStatus, OutboxMessage, OutboxStatus
 from shopify_app.models.outbox import CUSTOMER_SYNC_TOPICS
 
@@ -97,18 +98,16 @@ def points_by_day(session: Session, shop_id: str, since: dt.datetime, now: dt.da
     e = EarningEntry
     approved = e.status == EntryStatus.APPROVED.value
     day_list = [(since + dt.timedelta(days=i)).date() for i in range((now.date() - since.date()).days + 1)]
-    issued, redeemed = _sums_by_day(
+    expiry = e.action == POINTS_EXPIRED
+    issued, redeemed, expired = _sums_by_day(
         session, e.points_given_at, since, [e.shop_id == shop_id, approved],
-        func.sum(case((e.points > 0, e.points), else_=0)), func.sum(case((e.points < 0, -e.points), else_=0)),
+        func.sum(case((e.points > 0, e.points), else_=0)),
+        func.sum(case((and_(e.points < 0, ~expiry), -e.points), else_=0)),
+        func.sum(case((expiry, -e.points), else_=0)),
     )
     (pending,) = _sums_by_day(
         session, e.created_at, since, [e.shop_id == shop_id, e.status == EntryStatus.PENDING.value],
         func.sum(e.points),
-    )
-    # Lots whose expiry date has passed, counted by what was still unspent in them.
-    (expired,) = _sums_by_day(
-        session, e.points_expiry_at, since, [e.shop_id == shop_id, approved, e.points_expiry_at <= now],
-        func.sum(e.points_remaining),
     )
     series = {"issued": issued, "redeemed": redeemed, "pending": pending, "expired": expired}
     return PointsByDay(

@@ -38,7 +38,7 @@ class EarningEntry(Timestamps, Base):
         Index("ix_earning_entries_shop_id_status_created_at", "shop_id", "status", "created_at",
               postgresql_include=["earning_rule_id", "points"]),
         Index("ix_earning_entries_shop_id_points_given_at", "shop_id", "points_given_at",
-              postgresql_include=["status", "points"]),
+              postgresql_include=["status", "points", "action"]),
         Index("ix_earning_entries_shop_id_points_expiry_at", "shop_id", "points_expiry_at",
               postgresql_include=["status", "points_remaining"]),
     )

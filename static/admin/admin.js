@@ -55,6 +55,8 @@
         block.querySelector(".progress-bar").style.width = job.percent + "%";
         block.querySelector(".progress").setAttribute("aria-valuenow", job.percent);
         block.querySelector(".progress-text").textContent = job.percent + "% · " + job.done + " of " + job.total + " · " + job.status;
+        var waiting = block.querySelector(".progress-waiting");
+        if (waiting) waiting.hidden = job.status !== "queued";
         if (job.status === "done") { showToast("Job finished"); return; }
         if (job.status === "failed") { showToast("Job failed: " + job.error); return; }
         setTimeout(function () { poll(block); }, 700);

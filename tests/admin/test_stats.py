@@ -9,16 +9,18 @@ from redis import Redis
 from sqlalchemy.orm import Session
 
 from shopify_app.loyalty import stats
+from shopify_app.loyalty.ledger import POINTS_EXPIRED
 from shopify_app.models import EarningEntry, OutboxMessage
 from tests import factories
 
 NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.timezone.utc)
 
 
-def _entry(session: Session, customer, rule, points: int, status: str, created: dt.datetime, **fields) -> None:
+def _entry(session: Session, customer, rule, points: int, status: str, created: dt.datetime, action: str = "x",
+           **fields) -> None:
     session.add(EarningEntry(
         shop_id=customer.shop_id, customer_id=customer.id, earning_rule_id=rule.id if rule else None,
-        action="x", base_points=points, points_multiplier=Decimal(1), points=points, status=status,
+        action=action, base_points=points, points_multiplier=Decimal(1), points=points, status=status,
         created_at=created, updated_at=created, **fields))
 
 
@@ -35,7 +37,9 @@ def test_points_are_counted_by_day_and_status(session: Session) -> None:
     _entry(session, customer, rule, 70, "pending", NOW)
     _entry(session, customer, rule, 9, "rejected", NOW)
     _entry(session, customer, rule, 60, "approved", NOW - 200 * day, points_given_at=NOW - 200 * day,
-           points_remaining=25, points_expiry_at=NOW - 3 * day)
+           points_expiry_at=NOW - 3 * day)
+    _entry(session, customer, None, -25, "approved", NOW - 3 * day, points_given_at=NOW - 3 * day,
+           action=POINTS_EXPIRED)  # what expiry wrote for that lot's unspent points
     _entry(session, stranger, None, 1000, "approved", NOW, points_given_at=NOW)
     session.flush()
     figures = stats.overview(session, shop.id, 30, now=NOW)

@@ -1,4 +1,5 @@
-"""hardening: 64-bit points, the shop's Shopify id, refused deliveries, redaction tombstones
+"""hardening: 64-bit points, the shop's Shopify id, refused deliveries, redaction tombstones, expiry in the
+overview's index
 
 Revision ID: 0006
 Revises: 0005
@@ -21,6 +22,8 @@ POINTS_COLUMNS = [
     ("earning_rules", ["points_to_give"]),
     ("vip_tiers", ["points_required"]),
 ]
+# The overview tells expiry's entries from other negative ones by their action, from this index alone.
+GIVEN_AT_INDEX = ("ix_earning_entries_shop_id_points_given_at", "earning_entries", ["shop_id", "points_given_at"])
 
 
 def upgrade() -> None:
@@ -43,9 +46,17 @@ def upgrade() -> None:
                                 ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("shop_id", "shopify_customer_id_hash", name=op.f("pk_redacted_customers")),
     )
+    _given_at_index(["status", "points", "action"])
+
+
+def _given_at_index(included: list[str]) -> None:
+    name, table, columns = GIVEN_AT_INDEX
+    op.drop_index(name, table_name=table)
+    op.create_index(name, table, columns, postgresql_include=included)
 
 
 def downgrade() -> None:
+    _given_at_index(["status", "points"])
     op.drop_table("redacted_customers")
     with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
         batch_op.drop_column("refused_reason")
