@@ -4,9 +4,10 @@ gunicorn 23's gthread worker hands a connection to a thread at its first byte; t
 reads the rest of the head and the body with blocking calls and no timeout, and gunicorn has no
 setting for one (its documentation puts a buffering proxy in front instead). A few clients
 sending a body slowly hold every thread, and nothing else is served. Here the worker's event loop
-reads each request as it arrives, without blocking, until gunicorn's own parser finds its head
-and body complete; only then does a thread take it, and the thread parses it from memory. No
-thread waits on a client's request, so slow clients cost a socket and a buffer, never a thread.
+reads each request as it arrives, without blocking, until it is complete as gunicorn's own parser
+frames it (its head, then the Content-Length or the chunks it announces); only then does a thread
+take it, and the thread parses it from memory. No thread waits on a client's request, so slow
+clients cost a socket and a buffer, never a thread.
 
 A request must arrive within ``REQUEST_SECONDS`` of its connection's accept (or, on a kept-alive
 connection, of its first byte); a client that stops sending is dropped then. A response's write
@@ -34,7 +35,9 @@ from shopify_app import MAX_REQUEST_BYTES
 REQUEST_SECONDS = 5.0
 WRITE_SECONDS = 30.0
 RECV_BYTES = 64 * 1024
-HEAD_BYTES = 64 * 1024  # no client of the app sends a longer head; gunicorn's parser refuses what is cut off
+# No client of the app sends a longer head; one that does goes to a thread cut off, and the parser,
+# meeting the end of what arrived, closes the connection.
+HEAD_BYTES = 64 * 1024
 _CHUNKED = -1
 
 
