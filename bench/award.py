@@ -63,7 +63,8 @@ def main() -> None:
         port = free_port()
         server = subprocess.Popen(
             [str(VENV_BIN / "gunicorn"), "wsgi:app", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
-             "--threads", str(args.threads), "--log-level", "warning"],
+             "--threads", str(args.threads), "--worker-class", "sync" if args.threads == 1 else "gthread",
+             "--log-level", "warning"],
             cwd=ROOT, env=env,
         )
         try:

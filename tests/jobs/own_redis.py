@@ -1,8 +1,9 @@
-"""A redis-server of the test's own, to stop and start (the shared one is never touched)."""
+"""A redis-server of the test's own, to stop, start or hang (the shared one is never touched)."""
 
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -35,6 +36,15 @@ class OwnRedis:
                 time.sleep(0.05)
         raise RuntimeError("redis-server did not start")
 
+    def hang(self) -> None:
+        """SIGSTOP: the server keeps its socket and accepts connections but answers nothing."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
         if self.process is not None:
             self.process.terminate()
@@ -42,5 +52,13 @@ class OwnRedis:
             self.process = None
 
     def close(self) -> None:
+        if self.process is not None:
+            self.resume()  # a hung server would not act on SIGTERM
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self) -> "OwnRedis":
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.close()

@@ -1,4 +1,5 @@
-"""Real faults: Redis stopped during an award, a worker process killed mid-job, the worker command end to end."""
+"""Real faults: Redis stopped during an award, a worker process killed mid-job, Redis restarted under a running
+worker, the worker command end to end."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -44,9 +46,8 @@ def worker_env(config: Config, fakes: SimpleNamespace, redis_url: str) -> dict[s
 
 @pytest.fixture
 def own_redis() -> Iterator[OwnRedis]:
-    server = OwnRedis().start()
-    yield server
-    server.close()
+    with OwnRedis() as server:
+        yield server
 
 
 def test_award_while_redis_is_down_is_synced_once_redis_returns(
@@ -111,3 +112,57 @@ def test_worker_burst_command_delivers_and_exits(sync_client: FlaskClient, shop:
     assert list(fakes.klaviyo.events) == [entry["id"]]
     assert list(fakes.omnisend.contacts) == ["gold@example.com"]
     assert len(fakes.shopify.writes) == 1
+
+
+def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def test_a_worker_survives_a_redis_restart_mid_job(
+        app_config: Config, fakes: SimpleNamespace, demo_shop: dict[str, Any], own_redis: OwnRedis,
+        session: Session, tmp_path: Path) -> None:
+    """About 12 s: a real worker process rides out three Redis restarts, each in the middle of a job."""
+    app = create_app(pointed_at(app_config, fakes, redis_url=own_redis.url))
+    log_path = tmp_path / "worker.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"], cwd=PROJECT_ROOT,
+                                   env=worker_env(app_config, fakes, own_redis.url), start_new_session=True,
+                                   stdout=log, stderr=subprocess.STDOUT)
+    client = app.test_client()
+
+    def klaviyo_rows_done() -> bool:
+        session.expire_all()
+        return set(session.scalars(select(OutboxMessage.status).where(OutboxMessage.topic == "klaviyo"))) == {"done"}
+
+    try:
+        connect_shop(app, demo_shop["shop_id"])
+        entries = []
+        for action, restart_while_job_runs in (("follow_on_instagram", False), ("follow_on_tiktok", True),
+                                               ("join_newsletter", False)):
+            fakes.klaviyo.hang_started.clear()
+            fakes.klaviyo.release.clear()
+            fakes.klaviyo.hang("/api/events")
+            entries.append(award(client, demo_shop, action)["id"])
+            assert fakes.klaviyo.hang_started.wait(30), log_path.read_text()[-3000:]
+            own_redis.stop()  # the job is half done: its profile sent, its event on the way
+            if restart_while_job_runs:
+                own_redis.start()  # back, empty, before the job ends
+            fakes.klaviyo.release.set()
+            wait_for(klaviyo_rows_done, 30, "the running job to finish")
+            if not restart_while_job_runs:
+                time.sleep(0.5)  # RQ records the job's end while Redis is away
+                own_redis.start()
+            assert process.poll() is None, log_path.read_text()[-3000:]
+
+        entries.append(award(client, demo_shop, "follow_on_instagram", customer="new@example.com")["id"])
+        wait_for(klaviyo_rows_done, 30, "a job queued after the restarts")
+        assert process.poll() is None, log_path.read_text()[-3000:]
+        assert sorted(fakes.klaviyo.events) == sorted(entries)  # the jobs cut off by the restarts were completed
+        assert log_path.read_text().count("a new worker loop starts") >= 2  # Redis did end RQ's loop
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)
+        engine_for(app).dispose()
