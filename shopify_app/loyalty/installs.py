@@ -149,12 +149,15 @@ def set_up_default_program(session: Session, shop_id: str, *, now: dt.datetime |
     return True
 
 
-def uninstalled(session: Session, shop: Shop, *, triggered_at: dt.datetime | None = None) -> None:
-    """app/uninstalled: tokens deleted (they no longer work); data kept until shop/redact.
-    A late delivery triggered before the latest install is ignored."""
+def uninstalled(session: Session, shop: Shop, *, triggered_at: dt.datetime | None = None,
+                now: dt.datetime | None = None) -> None:
+    """app/uninstalled: tokens deleted (they no longer work); data kept until shop/redact, which is
+    honoured 48 hours after ``uninstalled_at``. A late delivery triggered before the latest install
+    is ignored; a trigger time ahead of our clock counts as now."""
+    now = now or utcnow()
     if triggered_at and shop.installed_at and triggered_at < shop.installed_at:
         return
-    shop.uninstalled_at = shop.uninstalled_at or triggered_at or utcnow()
+    shop.uninstalled_at = shop.uninstalled_at or min(triggered_at or now, now)
     forget_tokens(shop)
 
 

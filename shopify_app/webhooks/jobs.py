@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
 from shopify_app.jobs import queues, runtime
+from shopify_app.loyalty.deliveries import refuse
 from shopify_app.loyalty.installs import needs_program, set_up_default_program
 from shopify_app.models import Shop, WebhookDelivery
 from shopify_app.webhooks.handlers import handle
@@ -62,7 +63,10 @@ def process_delivery(delivery_id: str) -> None:
             delivery = session.get(WebhookDelivery, delivery_id, with_for_update=True)
             if delivery is None or delivery.processed_at is not None:
                 return
-            handle(session, delivery)
+            refused = handle(session, delivery, utcnow())
+            if refused:
+                refuse(delivery, refused)
+                return
             delivery.processed_at = utcnow()
             delivery.payload = None
     except Exception as error:
