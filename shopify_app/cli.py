@@ -1,4 +1,4 @@
-"""Flask commands: db, demo, api-keys, shops; worker, jobs and integrations come from shopify_app.jobs."""
+"""Flask commands: db, demo, api-keys, shops, webhooks; worker, jobs and integrations come from shopify_app.jobs."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from shopify_app import migrations
+from shopify_app.clock import isoformat_z
 from shopify_app.config import Config
 from shopify_app.db import engine_for, sessionmaker_for
 from shopify_app.errors import DomainError
 from shopify_app.integrations.http import DeliveryError
 from shopify_app.integrations.shopify_graphql import GraphQLClient, graphql_url, shopify_shop_id
-from shopify_app.loyalty import api_keys, demo, installs
+from shopify_app.loyalty import api_keys, deliveries, demo, installs
 from shopify_app.loyalty.shops import get_shop
 from shopify_app.models import Customer, EarningRule, VipTier
 
@@ -25,6 +26,7 @@ db_cli = AppGroup("db", help="Database schema.")
 demo_cli = AppGroup("demo", help="The demo shop.")
 keys_cli = AppGroup("api-keys", help="REST API keys.")
 shops_cli = AppGroup("shops", help="Shops that installed the app.")
+webhooks_cli = AppGroup("webhooks", help="Webhook deliveries.")
 
 
 def _config() -> Config:
@@ -145,8 +147,21 @@ def _read_shop_id(install: installs.ManualInstall) -> str:
                 "give it with --shop-id") from None
 
 
+@webhooks_cli.command("refused")
+@click.option("--shop", "shop_domain", default=None, help="Only this shop's deliveries.")
+def webhooks_refused(shop_domain: str | None) -> None:
+    """List refused deliveries, newest first: received time, shop, topic, webhook id, reason."""
+    with sessionmaker_for(current_app)() as session:
+        rows = deliveries.refused_deliveries(session, shop_domain)
+    if not rows:
+        click.echo("No refused deliveries")
+    for row in rows:
+        click.echo(f"{isoformat_z(row.received_at)}\t{row.shop_domain}\t{row.topic}\t{row.webhook_id}\t"
+                   f"{row.refused_reason}")
+
+
 def register(app: Flask) -> None:
     from shopify_app.jobs.commands import COMMANDS
 
-    for group in (db_cli, demo_cli, keys_cli, shops_cli, *COMMANDS):
+    for group in (db_cli, demo_cli, keys_cli, shops_cli, webhooks_cli, *COMMANDS):
         app.cli.add_command(group)

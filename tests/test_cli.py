@@ -1,11 +1,13 @@
-"""The command-line interface: demo seed, API keys, schema, shops."""
+"""The command-line interface: demo seed, API keys, schema, shops, refused webhooks."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+from typing import Any
 
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from shopify_app import create_app
@@ -14,6 +16,7 @@ from shopify_app.db import engine_for, sessionmaker_for
 from shopify_app.loyalty import demo
 from shopify_app.models import ApiKey, Customer, EarningRule, Shop, VipTier
 from tests.fakes.shopify import FakeShopify
+from tests.shopify_signing import post_webhook
 
 
 def seed(app: Flask, *args: str) -> dict:  # type: ignore[type-arg]
@@ -115,3 +118,21 @@ def test_shops_install_reads_the_shop_id_through_the_admin_api_or_asks_for_it(ap
     with sessionmaker_for(app)() as session:
         assert session.scalars(select(Shop.domain)).all() == ["read-id.myshopify.com"]  # nothing half-written
     engine_for(app).dispose()
+
+
+def test_webhooks_refused_lists_refused_deliveries(app: Flask, client: FlaskClient, demo_shop: dict[str, Any]) -> None:
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["webhooks", "refused"]).output.strip() == "No refused deliveries"
+    assert post_webhook(client, "orders/paid", {"id": 1}, webhook_id="wh-shape").status_code == 200
+    assert post_webhook(client, "shop/redact", {"shop_id": 1, "shop_domain": demo.DEMO_SHOP}, webhook_id="wh-other",
+                        shop="other-shop.myshopify.com").status_code == 200
+    listed = runner.invoke(args=["webhooks", "refused"])
+    assert listed.exit_code == 0, listed.output
+    lines = [line.split("\t") for line in listed.output.strip().splitlines()]
+    assert [line[1:4] for line in lines] == [["other-shop.myshopify.com", "shop/redact", "wh-other"],
+                                             [demo.DEMO_SHOP, "orders/paid", "wh-shape"]]
+    assert lines[0][4] == f"the payload names the shop {demo.DEMO_SHOP}, the header other-shop.myshopify.com"
+    assert lines[1][4].startswith("not the shape of orders/paid: subtotal_price: Field required")
+    assert lines[0][0].endswith("Z")
+    only = runner.invoke(args=["webhooks", "refused", "--shop", "Other-Shop.myshopify.com"]).output
+    assert only.count("\n") == 1 and "wh-other" in only
