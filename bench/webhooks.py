@@ -52,7 +52,8 @@ def signed(order_id: int) -> tuple[bytes, dict[str, str]]:
     digest = base64.b64encode(hmac.new(DEV_API_SECRET.encode(), body, hashlib.sha256).digest()).decode()
     return body, {"Content-Type": "application/json", "X-Shopify-Topic": "orders/paid", "X-Shopify-Hmac-Sha256": digest,
                   "X-Shopify-Shop-Domain": SHOP, "X-Shopify-Webhook-Id": str(uuid.uuid4()),
-                  "X-Shopify-API-Version": "2026-10"}
+                  "X-Shopify-API-Version": "2026-10",
+                  "X-Shopify-Triggered-At": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 
 
 def percentile(values: list[float], share: float) -> float:

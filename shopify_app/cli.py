@@ -1,19 +1,24 @@
-"""Flask commands: db, demo, api-keys, shops; worker, jobs and integrations come from shopify_app.jobs."""
+"""Flask commands: db, demo, api-keys, shops, webhooks; worker, jobs and integrations come from shopify_app.jobs."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import click
+import httpx
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
 from shopify_app import migrations
+from shopify_app.clock import isoformat_z
 from shopify_app.config import Config
 from shopify_app.db import engine_for, sessionmaker_for
 from shopify_app.errors import DomainError
-from shopify_app.loyalty import api_keys, demo, installs
+from shopify_app.integrations.http import DeliveryError
+from shopify_app.integrations.shopify_graphql import GraphQLClient, graphql_url, shopify_shop_id
+from shopify_app.loyalty import api_keys, deliveries, demo, installs
 from shopify_app.loyalty.shops import get_shop
 from shopify_app.models import Customer, EarningRule, VipTier
 
@@ -21,6 +26,7 @@ db_cli = AppGroup("db", help="Database schema.")
 demo_cli = AppGroup("demo", help="The demo shop.")
 keys_cli = AppGroup("api-keys", help="REST API keys.")
 shops_cli = AppGroup("shops", help="Shops that installed the app.")
+webhooks_cli = AppGroup("webhooks", help="Webhook deliveries.")
 
 
 def _config() -> Config:
@@ -114,18 +120,48 @@ def keys_revoke(key_prefix: str) -> None:
 @shops_cli.command("install")
 @click.argument("shop_domain")
 @click.option("--access-token", required=True, help="The Admin API access token of a custom app.")
-def shops_install(shop_domain: str, access_token: str) -> None:
+@click.option("--shop-id", default=None,
+              help="The shop's Shopify id (the N of gid://shopify/Shop/N); read through the Admin API when omitted.")
+def shops_install(shop_domain: str, access_token: str, shop_id: str | None) -> None:
     """Register SHOP_DOMAIN by hand, with its default program if it has none."""
     try:
+        install = installs.manual_install(shop_domain, access_token, shop_id)
+        if install.shopify_shop_id is None:
+            install = dataclasses.replace(install, shopify_shop_id=_read_shop_id(install))
         with sessionmaker_for(current_app).begin() as session:
-            shop = installs.install_with_access_token(session, shop_domain, access_token, _config())
-            click.echo(f"installed {shop.domain}")
+            shop = installs.install_with_access_token(session, install, _config())
+            click.echo(f"installed {shop.domain} (Shopify shop {shop.shopify_shop_id})")
     except DomainError as error:
         raise click.ClickException(error.detail) from None
+
+
+def _read_shop_id(install: installs.ManualInstall) -> str:
+    """The shop's id through the Admin API with the given token, before anything is written."""
+    with httpx.Client() as http:
+        client = GraphQLClient(http, graphql_url(_config(), install.domain), lambda: install.access_token, None)
+        try:
+            return shopify_shop_id(client)
+        except (DeliveryError, httpx.HTTPError, LookupError, TypeError, ValueError) as error:
+            raise click.ClickException(
+                f"Could not read the id of {install.domain} through the Admin API ({error}); "
+                "give it with --shop-id") from None
+
+
+@webhooks_cli.command("refused")
+@click.option("--shop", "shop_domain", default=None, help="Only this shop's deliveries.")
+def webhooks_refused(shop_domain: str | None) -> None:
+    """List refused deliveries, newest first: received time, shop, topic, webhook id, reason."""
+    with sessionmaker_for(current_app)() as session:
+        rows = deliveries.refused_deliveries(session, shop_domain)
+    if not rows:
+        click.echo("No refused deliveries")
+    for row in rows:
+        click.echo(f"{isoformat_z(row.received_at)}\t{row.shop_domain}\t{row.topic}\t{row.webhook_id}\t"
+                   f"{row.refused_reason}")
 
 
 def register(app: Flask) -> None:
     from shopify_app.jobs.commands import COMMANDS
 
-    for group in (db_cli, demo_cli, keys_cli, shops_cli, *COMMANDS):
+    for group in (db_cli, demo_cli, keys_cli, shops_cli, webhooks_cli, *COMMANDS):
         app.cli.add_command(group)

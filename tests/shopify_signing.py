@@ -6,6 +6,7 @@ fails when the app's verification is wrong."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
 import itertools
@@ -17,10 +18,11 @@ import jwt
 from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
-from rq import SimpleWorker
+from rq import Queue, SimpleWorker
 from rq.serializers import JSONSerializer
 
 from shopify_app.config import DEV_API_KEY, DEV_API_SECRET
+from shopify_app.jobs import runtime
 from shopify_app.webhooks.jobs import webhooks_queue
 
 SHOP = "demo-loyalty.myshopify.com"
@@ -41,8 +43,13 @@ def webhook_headers(body: bytes, topic: str, *, shop: str = SHOP, secret: str = 
         "X-Shopify-Webhook-Id": webhook_id or f"wh-{next(_ids)}-{time.time_ns()}",
         "X-Shopify-API-Version": "2026-10",
         "X-Shopify-Event-Id": f"ev-{next(_ids)}",
-        "X-Shopify-Triggered-At": triggered_at or "2026-11-29T12:00:00.000Z",
+        "X-Shopify-Triggered-At": triggered_at or triggered_now(),
     }
+
+
+def triggered_now(ago: dt.timedelta = dt.timedelta(0)) -> str:
+    """An ``X-Shopify-Triggered-At`` as Shopify writes it (UTC, nanoseconds, Z), ``ago`` before now."""
+    return (dt.datetime.now(dt.timezone.utc) - ago).strftime("%Y-%m-%dT%H:%M:%S.%f000Z")
 
 
 def post_webhook(client: FlaskClient, topic: str, payload: dict[str, Any], **options: Any) -> Any:
@@ -50,11 +57,18 @@ def post_webhook(client: FlaskClient, topic: str, payload: dict[str, Any], **opt
     return client.post("/webhooks", data=body, headers=webhook_headers(body, topic, **options))
 
 
-def run_jobs(app: Flask, redis: Redis) -> None:
-    """Everything queued on the webhooks queue, run in this process as a worker would; no job may fail."""
+def work(app: Flask, redis: Redis) -> Queue:
+    """Everything queued on the webhooks queue, run in this process as a worker of ``app`` would."""
     queue = webhooks_queue(redis)
+    runtime.bind(app)
     with app.app_context():
         SimpleWorker([queue], connection=redis, serializer=JSONSerializer).work(burst=True)
+    return queue
+
+
+def run_jobs(app: Flask, redis: Redis) -> None:
+    """``work``, and no job may fail."""
+    queue = work(app, redis)
     assert queue.failed_job_registry.count == 0 and queue.scheduled_job_registry.count == 0, "a job failed"
 
 

@@ -1,14 +1,22 @@
-"""The command-line interface: demo seed, API keys, schema."""
+"""The command-line interface: demo seed, API keys, schema, shops, refused webhooks."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from typing import Any
 
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from shopify_app.db import sessionmaker_for
+from shopify_app import create_app
+from shopify_app.config import Config
+from shopify_app.db import engine_for, sessionmaker_for
+from shopify_app.loyalty import demo
 from shopify_app.models import ApiKey, Customer, EarningRule, Shop, VipTier
+from tests.fakes.shopify import FakeShopify
+from tests.shopify_signing import post_webhook
 
 
 def seed(app: Flask, *args: str) -> dict:  # type: ignore[type-arg]
@@ -87,3 +95,44 @@ def test_api_keys_create_and_revoke(app: Flask) -> None:
     assert status() == 401
     assert runner.invoke(args=["api-keys", "revoke", key[:10]]).exit_code != 0  # nothing live left
     assert runner.invoke(args=["api-keys", "create", "nobody.myshopify.com"]).exit_code != 0
+
+
+def test_demo_seed_gives_the_demo_shop_its_fixed_shopify_id(app: Flask) -> None:
+    seed(app)
+    with sessionmaker_for(app)() as session:
+        assert session.scalars(select(Shop.shopify_shop_id)).one() == demo.DEMO_SHOPIFY_SHOP_ID == "1"
+
+
+def test_shops_install_reads_the_shop_id_through_the_admin_api_or_asks_for_it(app_config: Config) -> None:
+    with FakeShopify(access_token="shpat_custom", shop_id="68000000042") as shopify:
+        app = create_app(dataclasses.replace(app_config, shopify_admin_origin=shopify.url))
+        runner = app.test_cli_runner()
+        installed = runner.invoke(args=["shops", "install", "read-id.myshopify.com", "--access-token", "shpat_custom"])
+        refused = runner.invoke(args=["shops", "install", "no-id.myshopify.com", "--access-token", "shpat_revoked"])
+        bad_id = runner.invoke(args=["shops", "install", "no-id.myshopify.com", "--access-token", "shpat_custom",
+                                     "--shop-id", "gid://shopify/Shop/x"])
+    assert installed.exit_code == 0, installed.output
+    assert installed.stdout.strip() == "installed read-id.myshopify.com (Shopify shop 68000000042)"
+    assert refused.exit_code != 0 and "give it with --shop-id" in refused.output
+    assert bad_id.exit_code != 0 and "is not a shop id" in bad_id.output
+    with sessionmaker_for(app)() as session:
+        assert session.scalars(select(Shop.domain)).all() == ["read-id.myshopify.com"]  # nothing half-written
+    engine_for(app).dispose()
+
+
+def test_webhooks_refused_lists_refused_deliveries(app: Flask, client: FlaskClient, demo_shop: dict[str, Any]) -> None:
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["webhooks", "refused"]).output.strip() == "No refused deliveries"
+    assert post_webhook(client, "orders/paid", {"id": 1}, webhook_id="wh-shape").status_code == 200
+    assert post_webhook(client, "shop/redact", {"shop_id": 1, "shop_domain": demo.DEMO_SHOP}, webhook_id="wh-other",
+                        shop="other-shop.myshopify.com").status_code == 200
+    listed = runner.invoke(args=["webhooks", "refused"])
+    assert listed.exit_code == 0, listed.output
+    lines = [line.split("\t") for line in listed.output.strip().splitlines()]
+    assert [line[1:4] for line in lines] == [["other-shop.myshopify.com", "shop/redact", "wh-other"],
+                                             [demo.DEMO_SHOP, "orders/paid", "wh-shape"]]
+    assert lines[0][4] == f"the payload names the shop {demo.DEMO_SHOP}, the header other-shop.myshopify.com"
+    assert lines[1][4].startswith("not the shape of orders/paid: subtotal_price: Field required")
+    assert lines[0][0].endswith("Z")
+    only = runner.invoke(args=["webhooks", "refused", "--shop", "Other-Shop.myshopify.com"]).output
+    assert only.count("\n") == 1 and "wh-other" in only

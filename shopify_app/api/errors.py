@@ -14,8 +14,8 @@ from shopify_app.errors import DomainError
 logger = logging.getLogger(__name__)
 
 
-# The storefront's app-proxy endpoints answer with the same JSON error documents.
-JSON_PREFIXES = ("/v1", "/proxy")
+# The storefront's app-proxy endpoints and the webhook intake answer with the same JSON error documents.
+JSON_PREFIXES = ("/v1", "/proxy", "/webhooks")
 
 
 def _is_api_request() -> bool:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shopify_app.integrations.profile import LoyaltyState
-from shopify_app.integrations.shopify_graphql import GraphQLClient, user_errors
+from shopify_app.integrations.shopify_graphql import GraphQLClient, shop_gid, user_errors
 from shopify_app.models import EarningRule, VipTier
 
 NAMESPACE = "$app"
@@ -24,7 +24,6 @@ mutation LoyaltyMetafieldsSet($metafields: [MetafieldsSetInput!]!) {
   }
 }
 """.strip()
-SHOP_ID = "query LoyaltyShopId { shop { id } }"
 
 
 def _set(client: GraphQLClient, owner_id: str, key: str, value: dict[str, Any]) -> None:
@@ -59,5 +58,4 @@ def program(session: Session, shop_id: str) -> dict[str, Any]:
 
 
 def write_program(client: GraphQLClient, value: dict[str, Any]) -> None:
-    shop_gid = client.execute(SHOP_ID, cost=1)["shop"]["id"]
-    _set(client, shop_gid, PROGRAM_KEY, value)
+    _set(client, shop_gid(client), PROGRAM_KEY, value)

@@ -8,16 +8,27 @@ from typing import Any
 
 import httpx
 
+from shopify_app.config import Config
 from shopify_app.integrations.http import MAX_IN_JOB_WAIT, TIMEOUT, Permanent, RetryLater, backoff
 from shopify_app.integrations.limits import CostBucket
+from shopify_app.shopify.oauth import admin_origin
+from shopify_app.shopify.webhook_payloads import as_shopify_id
 
 ATTEMPTS = 6
+SHOP_ID_QUERY = "query LoyaltyShopId { shop { id } }"
+
+
+def graphql_url(config: Config, shop_domain: str) -> str:
+    return f"{admin_origin(config, shop_domain)}/admin/api/{config.shopify_api_version}/graphql.json"
 
 
 class GraphQLClient:
-    """One shop's Admin API; ``token`` is asked for before each request so a refresh is picked up."""
+    """One shop's Admin API; ``token`` is asked for before each request so a refresh is picked up.
 
-    def __init__(self, http: httpx.Client, url: str, token: Callable[[], str], bucket: CostBucket) -> None:
+    ``bucket`` None is for a one-off query outside the workers (``shops install`` reading the shop's
+    id): Shopify's own THROTTLED answers are still waited out."""
+
+    def __init__(self, http: httpx.Client, url: str, token: Callable[[], str], bucket: CostBucket | None) -> None:
         self.http = http
         self.url = url
         self.token = token
@@ -45,7 +56,7 @@ class GraphQLClient:
         raise RetryLater(last)
 
     def _wait_for_bucket(self, cost: int) -> None:
-        while (wait := self.bucket.wait_for(cost)) > 0:
+        while self.bucket is not None and (wait := self.bucket.wait_for(cost)) > 0:
             if wait > MAX_IN_JOB_WAIT:
                 raise RetryLater("Shopify cost bucket empty", wait)
             time.sleep(wait)
@@ -61,7 +72,7 @@ class GraphQLClient:
             raise Permanent(f"Shopify GraphQL: HTTP {status} {response.text[:300]}")
         body = response.json()
         cost = (body.get("extensions") or {}).get("cost") or {}
-        if "throttleStatus" in cost:
+        if "throttleStatus" in cost and self.bucket is not None:
             self.bucket.observe(cost["throttleStatus"])
         errors = body.get("errors") or []
         if any((error.get("extensions") or {}).get("code") == "THROTTLED" for error in errors):
@@ -69,6 +80,16 @@ class GraphQLClient:
         if errors:
             raise Permanent(f"Shopify GraphQL errors: {[error.get('message') for error in errors]}")
         return body.get("data") or {}, "", 0.0
+
+
+def shop_gid(client: GraphQLClient) -> str:
+    """The shop's global id, ``gid://shopify/Shop/N``."""
+    return str(client.execute(SHOP_ID_QUERY, cost=1)["shop"]["id"])
+
+
+def shopify_shop_id(client: GraphQLClient) -> str:
+    """The shop's numeric id: the N of its global id (ValueError when Shopify answers anything else)."""
+    return as_shopify_id(shop_gid(client).rsplit("/", 1)[-1])
 
 
 def _retry_after(response: httpx.Response) -> float:

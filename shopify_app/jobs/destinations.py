@@ -15,11 +15,10 @@ from shopify_app.integrations.omnisend import Omnisend
 from shopify_app.integrations.postscript import Postscript
 from shopify_app.integrations.profile import LoyaltyState, PointsEvent
 from shopify_app.integrations.settings import api_key_for
-from shopify_app.integrations.shopify_graphql import GraphQLClient
+from shopify_app.integrations.shopify_graphql import GraphQLClient, graphql_url
 from shopify_app.jobs.runtime import Context
 from shopify_app.loyalty.shop_tokens import ShopNotConnected, fresh_access_token
 from shopify_app.models import EarningEntry, OutboxMessage, OutboxTopic, Service, Shop
-from shopify_app.shopify.oauth import admin_origin
 
 
 @dataclass(frozen=True)
@@ -42,8 +41,7 @@ def shopify_client(ctx: Context, shop: Shop) -> GraphQLClient:
         except ShopNotConnected as error:
             raise Permanent(str(error)) from None
 
-    url = f"{admin_origin(ctx.config, shop.domain)}/admin/api/{ctx.config.shopify_api_version}/graphql.json"
-    return GraphQLClient(ctx.http, url, token, CostBucket(ctx.redis, shop.id))
+    return GraphQLClient(ctx.http, graphql_url(ctx.config, shop.domain), token, CostBucket(ctx.redis, shop.id))
 
 
 def events(session: Session, rows: list[OutboxMessage]) -> list[PointsEvent]:

@@ -17,6 +17,8 @@ from shopify_app.loyalty.tiers import tier_for_lifetime
 from shopify_app.models import Customer, EarningRule, Shop, VipTier
 
 DEMO_SHOP = "demo-loyalty.myshopify.com"
+# Its Shopify id, as webhook payloads for it name it (shop_id; app/uninstalled's id).
+DEMO_SHOPIFY_SHOP_ID = "1"
 MEMBER_ID_BASE = 2_000_000
 
 TIERS = [("Bronze", 0, "1.0", "#cd7f32"), ("Silver", 500, "1.25", "#c0c0c0"), ("Gold", 1000, "1.5", "#d4af37")]
@@ -54,6 +56,7 @@ class DemoShop:
 
 def seed(session: Session, secret: str, *, members: int = 0) -> DemoShop:
     shop = get_or_create_shop(session, DEMO_SHOP, name="Demo Loyalty")
+    shop.shopify_shop_id = shop.shopify_shop_id or DEMO_SHOPIFY_SHOP_ID
     _seed_tiers(session, shop)
     _seed_rules(session, shop)
     _seed_customers(session, shop, CUSTOMERS)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
 from shopify_app.config import Config
-from shopify_app.errors import BadRequest, DomainError, Forbidden, Unauthorized
+from shopify_app.errors import BadRequest, Conflict, DomainError, Forbidden, Unauthorized
 from shopify_app.ids import new_id
 from shopify_app.loyalty.shop_tokens import forget_tokens, has_valid_token, store_grant
 from shopify_app.loyalty.shops import get_or_create_shop
@@ -23,6 +23,7 @@ from shopify_app.models import EarningRule, ProgramSettings, Shop, ShopSyncState
 from shopify_app.shopify.domains import valid_shop_domain
 from shopify_app.shopify.oauth import TokenGrant, TokenRequestError, exchange_session_token
 from shopify_app.shopify.session_tokens import InvalidSessionToken, decode_session_token
+from shopify_app.shopify.webhook_payloads import as_shopify_id
 
 DEFAULT_TIERS = [("Bronze", 0, "1", "#cd7f32"), ("Silver", 500, "1.25", "#a8a9ad"), ("Gold", 1000, "1.5", "#d4af37")]
 DEFAULT_RULES: list[dict[str, Any]] = [
@@ -60,19 +61,53 @@ def record_install(session: Session, domain: str, grant: TokenGrant, config: Con
     return shop
 
 
-def install_with_access_token(session: Session, domain: str, access_token: str, config: Config) -> Shop:
-    """A shop registered by hand with a custom app's (non-expiring) Admin API token, its default
-    program set up in the same transaction."""
+@dataclass(frozen=True)
+class ManualInstall:
+    """``shops install``: a shop registered by hand with a custom app's (non-expiring) Admin API token."""
+
+    domain: str
+    access_token: str
+    shopify_shop_id: str | None  # None: to be read through the Admin API with the token
+
+
+def manual_install(domain: str, access_token: str, shopify_shop_id: str | None = None) -> ManualInstall:
+    """The command's input, checked before anything is read or written (400 otherwise)."""
     shop_domain = valid_shop_domain(domain)
     if shop_domain is None:
         raise BadRequest(f"'{domain}' is not a *.myshopify.com domain")
     if not access_token.strip():
         raise BadRequest("The access token is empty")
-    grant = TokenGrant(access_token.strip(), config.shopify_scopes, None, None, None)
-    shop = record_install(session, shop_domain, grant, config)
+    if shopify_shop_id is not None:
+        try:
+            shopify_shop_id = as_shopify_id(shopify_shop_id.strip())
+        except ValueError:
+            raise BadRequest(f"'{shopify_shop_id}' is not a shop id (the N of gid://shopify/Shop/N)") from None
+    return ManualInstall(shop_domain, access_token.strip(), shopify_shop_id)
+
+
+def install_with_access_token(session: Session, install: ManualInstall, config: Config) -> Shop:
+    """The shop registered with its token and Shopify id, its default program set up in the same transaction."""
+    grant = TokenGrant(install.access_token, config.shopify_scopes, None, None, None)
+    shop = record_install(session, install.domain, grant, config)
+    if install.shopify_shop_id is not None:
+        keep_shopify_shop_id(session, shop, install.shopify_shop_id)
     session.flush()
     set_up_default_program(session, shop.id)
     return shop
+
+
+def lacks_shopify_shop_id(shop: Shop) -> bool:
+    """The shop's id is not known yet and its token can still read it."""
+    return shop.shopify_shop_id is None and shop.access_token_ciphertext is not None
+
+
+def keep_shopify_shop_id(session: Session, shop: Shop, shopify_shop_id: str) -> None:
+    """Store the id Shopify gave; webhook payloads naming another shop id are refused from then on."""
+    holder = session.scalar(select(Shop.domain).where(Shop.shopify_shop_id == shopify_shop_id, Shop.id != shop.id))
+    if holder is not None:
+        # One Shopify shop held under two domains: for a person to sort out, not for a guess.
+        raise Conflict(f"Shopify shop {shopify_shop_id} is already held as {holder}")
+    shop.shopify_shop_id = shopify_shop_id
 
 
 @dataclass(frozen=True)
@@ -123,6 +158,11 @@ def obtain_grant(request: Callable[[], TokenGrant], *, refused: type[DomainError
         raise ShopifyUnavailable(f"Shopify's token endpoint is unreachable: {type(error).__name__}") from None
 
 
+def awaits_set_up(session: Session, shop: Shop) -> bool:
+    """The set-up job has work left: the default program, or the shop's Shopify id."""
+    return needs_program(session, shop.id) or lacks_shopify_shop_id(shop)
+
+
 def needs_program(session: Session, shop_id: str) -> bool:
     state = session.get(ShopSyncState, shop_id)
     return state is None or state.program_set_up_at is None
@@ -149,12 +189,15 @@ def set_up_default_program(session: Session, shop_id: str, *, now: dt.datetime |
     return True
 
 
-def uninstalled(session: Session, shop: Shop, *, triggered_at: dt.datetime | None = None) -> None:
-    """app/uninstalled: tokens deleted (they no longer work); data kept until shop/redact.
-    A late delivery triggered before the latest install is ignored."""
+def uninstalled(session: Session, shop: Shop, *, triggered_at: dt.datetime | None = None,
+                now: dt.datetime | None = None) -> None:
+    """app/uninstalled: tokens deleted (they no longer work); data kept until shop/redact, which is
+    honoured 48 hours after ``uninstalled_at``. A late delivery triggered before the latest install
+    is ignored; a trigger time ahead of our clock counts as now."""
+    now = now or utcnow()
     if triggered_at and shop.installed_at and triggered_at < shop.installed_at:
         return
-    shop.uninstalled_at = shop.uninstalled_at or triggered_at or utcnow()
+    shop.uninstalled_at = shop.uninstalled_at or min(triggered_at or now, now)
     forget_tokens(shop)
 
 

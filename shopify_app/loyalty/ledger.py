@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Row, Update, bindparam, case, select, update
+from sqlalchemy import ColumnElement, Row, Update, bindparam, case, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -203,7 +203,7 @@ def _floored(column: ColumnElement[int]) -> ColumnElement[int]:
 # Built once, at import: on the award's hot path, building a statement costs more CPU than
 # running it (docs/architecture.md, "Hot-path statements").
 _customers = Customer.__table__
-_points = bindparam("points", type_=Integer)
+_points = bindparam("points", type_=_customers.c.current_points.type)
 _CREDIT = _balance_update(_customers.c.current_points + _points, _customers.c.lifetime_points + _points)
 _DEBIT = _balance_update(_floored(_customers.c.current_points), _floored(_customers.c.lifetime_points))
 

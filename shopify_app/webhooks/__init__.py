@@ -1,20 +1,21 @@
-"""POST /webhooks: verify the HMAC, record the delivery, enqueue its processing, answer 200."""
+"""POST /webhooks: verify the HMAC, check the payload, record the delivery, enqueue its processing, answer 200."""
 
 from __future__ import annotations
 
-import json
 import logging
 
 from flask import Blueprint, Flask, current_app, request
 from flask.typing import ResponseReturnValue
 from redis.exceptions import RedisError
 
+from shopify_app.clock import utcnow
 from shopify_app.db import get_session
 from shopify_app.errors import BadRequest, Unauthorized
 from shopify_app.loyalty.deliveries import record_delivery
 from shopify_app.redis_conn import get_redis
 from shopify_app.shopify.domains import valid_shop_domain
 from shopify_app.shopify.signatures import valid_body_hmac
+from shopify_app.webhooks import intake
 from shopify_app.webhooks.handlers import TOPICS
 from shopify_app.webhooks.jobs import enqueue_delivery
 
@@ -30,6 +31,9 @@ def receive() -> ResponseReturnValue:
     missing = [name for name, value in headers.items() if not value]
     if missing:
         raise BadRequest(f"Missing webhook headers: {', '.join(missing)}")
+    webhook_id = headers["X-Shopify-Webhook-Id"]
+    if len(webhook_id) > 255 or not (webhook_id.isascii() and webhook_id.isprintable()):
+        raise BadRequest("X-Shopify-Webhook-Id is not an id Shopify sends")
     if not valid_body_hmac(body, headers["X-Shopify-Hmac-Sha256"], current_app.config["LOYALTY"].signing_secrets):
         raise Unauthorized("Webhook HMAC does not match")
     shop = valid_shop_domain(headers["X-Shopify-Shop-Domain"])
@@ -38,17 +42,14 @@ def receive() -> ResponseReturnValue:
     topic = headers["X-Shopify-Topic"]
     if topic not in TOPICS:
         return "", 200  # signed by Shopify but not subscribed: acknowledged, nothing to do
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        payload = None
-    if not isinstance(payload, dict):
-        raise BadRequest("The webhook body is not a JSON object")
+    checked = intake.check(topic, shop, intake.json_object(body), request.headers.get("X-Shopify-Triggered-At"),
+                           utcnow())
     session = get_session()
-    delivery_id = record_delivery(session, shop=shop, topic=topic, webhook_id=headers["X-Shopify-Webhook-Id"],
-                                  payload=payload, headers=request.headers)
+    delivery_id = record_delivery(session, shop=shop, topic=topic, webhook_id=webhook_id, payload=checked.payload,
+                                  headers=request.headers, refused_reason=checked.refused_reason)
     session.commit()
-    if delivery_id is not None:
+    # A refused delivery is answered 200 too: Shopify would only retry a replay or a forgery.
+    if delivery_id is not None and checked.refused_reason is None:
         try:
             enqueue_delivery(get_redis(current_app), delivery_id)
         except RedisError:

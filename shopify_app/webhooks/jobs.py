@@ -13,8 +13,16 @@ from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
 from shopify_app.error_text import error_text
+from shopify_app.integrations.shopify_graphql import shopify_shop_id
 from shopify_app.jobs import queues, runtime
-from shopify_app.loyalty.installs import needs_program, set_up_default_program
+from shopify_app.jobs.destinations import shopify_client
+from shopify_app.loyalty.deliveries import refuse
+from shopify_app.loyalty.installs import (
+    awaits_set_up,
+    keep_shopify_shop_id,
+    lacks_shopify_shop_id,
+    set_up_default_program,
+)
 from shopify_app.models import Shop, WebhookDelivery
 from shopify_app.webhooks.handlers import handle
 
@@ -63,7 +71,10 @@ def process_delivery(delivery_id: str) -> None:
             delivery = session.get(WebhookDelivery, delivery_id, with_for_update=True)
             if delivery is None or delivery.processed_at is not None:
                 return
-            handle(session, delivery)
+            refused = handle(session, delivery, utcnow())
+            if refused:
+                refuse(delivery, refused)
+                return
             delivery.processed_at = utcnow()
             delivery.payload = None
     except Exception as error:
@@ -76,8 +87,22 @@ def process_delivery(delivery_id: str) -> None:
 
 
 def set_up_program(shop_id: str) -> None:
-    with runtime.context().sessions.begin() as session:
+    """After an install: the default program, then the shop's Shopify id if it is still missing.
+
+    The id is read here rather than in the install request, which holds the shop's row lock for
+    the token exchange: the token is still fresh, and a failed read is retried (then swept)."""
+    ctx = runtime.context()
+    with ctx.sessions.begin() as session:
         set_up_default_program(session, shop_id)
+        shop = session.get(Shop, shop_id)
+        client = shopify_client(ctx, shop) if shop is not None and lacks_shopify_shop_id(shop) else None
+    if client is None:
+        return
+    shop_id_at_shopify = shopify_shop_id(client)  # outside any transaction: no lock waits on Shopify
+    with ctx.sessions.begin() as session:
+        shop = session.scalar(select(Shop).where(Shop.id == shop_id).with_for_update(of=Shop))
+        if shop is not None and shop.shopify_shop_id is None:
+            keep_shopify_shop_id(session, shop, shop_id_at_shopify)
 
 
 def _live(queue: Queue, job_id: str) -> bool:
@@ -89,8 +114,8 @@ def enqueue_unprocessed_deliveries(session: Session, redis: Redis, *, now: dt.da
                                    limit: int = 1000) -> int:
     """Enqueue deliveries the intake could not (Redis was down) or whose job was lost; for the scheduler.
 
-    Also enqueues the program set-up of installed shops that still wait for it. Returns how many
-    jobs it enqueued."""
+    Also enqueues the set-up job of installed shops that still wait for their program or their
+    Shopify id. Returns how many jobs it enqueued."""
     queue = webhooks_queue(redis)
     cutoff = (now or utcnow()) - SWEEP_GRACE
     delivery_ids = session.scalars(
@@ -104,10 +129,10 @@ def enqueue_unprocessed_deliveries(session: Session, redis: Redis, *, now: dt.da
         if not _live(queue, delivery_job_id(delivery_id)):
             enqueue_delivery(redis, delivery_id)
             count += 1
-    shop_ids = session.scalars(select(Shop.id).where(
+    shops = session.scalars(select(Shop).where(
         Shop.installed_at.is_not(None), Shop.installed_at < cutoff, Shop.uninstalled_at.is_(None))).all()
-    for shop_id in shop_ids:
-        if needs_program(session, shop_id) and not _live(queue, f"program-setup-{shop_id}"):
-            enqueue_program_setup(redis, shop_id)
+    for shop in shops:
+        if awaits_set_up(session, shop) and not _live(queue, f"program-setup-{shop.id}"):
+            enqueue_program_setup(redis, shop.id)
             count += 1
     return count

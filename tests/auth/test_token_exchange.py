@@ -136,18 +136,21 @@ def test_default_program_is_set_up_once_and_never_over_a_merchants_own(app: Flas
 
 def test_shops_install_cli_registers_a_shop_by_hand(app: Flask, session: Session) -> None:
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["shops", "install", "Custom-Shop.myshopify.com", "--access-token", "shpat_custom"])
+    result = runner.invoke(args=["shops", "install", "Custom-Shop.myshopify.com", "--access-token", "shpat_custom",
+                                 "--shop-id", "68000000001"])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "installed custom-shop.myshopify.com"
+    assert result.output.strip() == "installed custom-shop.myshopify.com (Shopify shop 68000000001)"
     shop = session.scalars(select(Shop)).one()
     assert shop.installed_at is not None and shop.access_token_expires_at is None
+    assert shop.shopify_shop_id == "68000000001"
     assert "shpat_custom" not in (shop.access_token_ciphertext or "")
     assert len(session.scalars(select(EarningRule).where(EarningRule.shop_id == shop.id)).all()) == 2
-    again = runner.invoke(args=["shops", "install", "custom-shop.myshopify.com", "--access-token", "shpat_new"])
+    again = runner.invoke(args=["shops", "install", "custom-shop.myshopify.com", "--access-token", "shpat_new",
+                                "--shop-id", "68000000001"])
     assert again.exit_code == 0
     assert len(session.scalars(select(EarningRule)).all()) == 2
     for bad in ("evil.com/x.myshopify.com", "x.myshopify.com.evil.test"):
-        result = runner.invoke(args=["shops", "install", bad, "--access-token", "t"])
+        result = runner.invoke(args=["shops", "install", bad, "--access-token", "t", "--shop-id", "1"])
         assert result.exit_code != 0 and "myshopify.com" in result.output
     session.expire_all()
     assert len(session.scalars(select(Shop)).all()) == 1

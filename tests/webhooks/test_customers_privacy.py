@@ -38,7 +38,7 @@ from shopify_app.models import (
 from shopify_app.webhooks.jobs import MAX_ATTEMPTS
 from tests.jobs.conftest import work
 from tests.loyalty.test_reconciliation import FakeAdminApi, node
-from tests.shopify_signing import SHOP
+from tests.shopify_signing import SHOP, triggered_now
 from tests.webhooks.test_orders import GOLD, deliver, member, order, refund
 
 ANN = {"id": 501, "email": "ann.private@example.com", "first_name": "Annabelle", "last_name": "Privatewoman",
@@ -208,15 +208,24 @@ def test_data_request_export_includes_the_date_of_birth(client: FlaskClient, app
     assert export.data["customer"]["date_of_birth"] == "1985-02-03"
 
 
+def uninstalled(app: Flask, shop: str = SHOP, *, ago: dt.timedelta) -> None:
+    """The shop uninstalled the app ``ago``, as app/uninstalled leaves it."""
+    with sessionmaker_for(app).begin() as session:
+        session.scalars(select(Shop).where(Shop.domain == shop)).one().uninstalled_at = (
+            dt.datetime.now(dt.timezone.utc) - ago)
+
+
 def test_shop_redact_deletes_every_row_of_that_shop_only(client: FlaskClient, app: Flask, redis: Redis,
                                                          demo_shop: dict[str, Any], session: Session) -> None:
     other = "other-shop.myshopify.com"
     with sessionmaker_for(app).begin() as write:
         write.add(Shop(domain=other, name="other"))
     deliver(client, app, redis, ("orders/paid", order(8003)), ("customers/create", ANN),
-            ("customers/redact", {"shop_id": 1, "shop_domain": SHOP, "customer": {"id": ANN["id"]}}))
+            ("customers/redact", {"shop_id": 1, "shop_domain": SHOP, "orders_to_redact": [],
+                                  "customer": {"id": ANN["id"]}}))
     deliver(client, app, redis, ("customers/create", ANN), shop=other)
     assert session.scalar(select(func.count()).select_from(RedactedCustomer)) == 1  # the tombstone goes too
+    uninstalled(app, ago=dt.timedelta(hours=49))
     deliver(client, app, redis, ("shop/redact", {"shop_id": 1, "shop_domain": SHOP}))
     for table in Base.metadata.sorted_tables:
         for column in ("shop_id", "shop_domain", "domain"):
@@ -235,7 +244,7 @@ def test_uninstall_deletes_tokens_stops_points_and_a_reinstall_restores(
     grant = TokenGrant("shpat_1", config.shopify_scopes, None, None, None)
     with sessionmaker_for(app).begin() as write:
         record_install(write, SHOP, grant, config)
-    deliver(client, app, redis, ("app/uninstalled", {"id": 1, "domain": SHOP}),
+    deliver(client, app, redis, ("app/uninstalled", {"id": 1, "myshopify_domain": SHOP}),
             triggered_at=(dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=1)).isoformat())
     with sessionmaker_for(app)() as session:
         shop = session.scalars(select(Shop).where(Shop.domain == SHOP)).one()
@@ -246,8 +255,8 @@ def test_uninstall_deletes_tokens_stops_points_and_a_reinstall_restores(
     with sessionmaker_for(app).begin() as write:
         record_install(write, SHOP, grant, config)
     # A late uninstall delivery, triggered before the reinstall, changes nothing.
-    deliver(client, app, redis, ("app/uninstalled", {"id": 1, "domain": SHOP}),
-            triggered_at="2020-01-01T00:00:00Z")
+    deliver(client, app, redis, ("app/uninstalled", {"id": 1, "myshopify_domain": SHOP}),
+            triggered_at=triggered_now(ago=dt.timedelta(minutes=5)))
     deliver(client, app, redis, ("orders/paid", order(8005)))
     assert member(app).current_points == 1350
 

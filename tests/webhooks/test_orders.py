@@ -155,7 +155,7 @@ def test_cancellation_rejects_pending_and_reverses_its_refunds_once(
     assert member(app).current_points == 1200
 
     set_rule(app, demo_shop["shop_id"], "place_order", approval_time=3)
-    deliver(client, app, redis, ("orders/cancelled", {**order(7012), "refunds": []}), ("orders/paid", order(7012)))
+    deliver(client, app, redis, ("orders/cancelled", {**order(7012), "cancelled_at": "2026-11-29T12:00:00Z", "refunds": []}), ("orders/paid", order(7012)))
     assert [(e.points, e.status) for e in entries(app, "7012")] == [(150, "rejected")]
 
 
