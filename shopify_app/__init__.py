@@ -19,6 +19,9 @@ def create_app(config: Config | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
+    # Paths are matched as written: merging "//" into "/" answers with a redirect whose Location
+    # repeats the query, which under /proxy is Shopify's signature.
+    app.url_map.merge_slashes = False
     app.config["LOYALTY"] = config
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     config.instance_path.mkdir(parents=True, exist_ok=True)

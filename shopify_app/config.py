@@ -33,6 +33,9 @@ class Config:
     shopify_api_version: str = SHOPIFY_API_VERSION
     shopify_scopes: str = SHOPIFY_SCOPES
     app_url: str = "http://127.0.0.1:8000"
+    # The storefront path Shopify forwards to /proxy ([app_proxy] prefix and subpath in shopify.app.toml);
+    # Shopify signs it as path_prefix, and a request signed for another path is refused.
+    app_proxy_path_prefix: str = "/apps/loyalty"
     shopify_admin_origin: str = ""
     klaviyo_api_url: str = "https://a.klaviyo.com"
     omnisend_api_url: str = "https://api.omnisend.com"
@@ -75,6 +78,7 @@ class Config:
             "secret_key": env.get("SECRET_KEY", DEV_SECRET_KEY),
             "shopify_scopes": env.get("SCOPES") or env.get("SHOPIFY_SCOPES") or SHOPIFY_SCOPES,
             "app_url": env.get("APP_URL", "http://127.0.0.1:8000").rstrip("/"),
+            "app_proxy_path_prefix": env.get("APP_PROXY_PATH_PREFIX", "/apps/loyalty"),
             "shopify_admin_origin": env.get("SHOPIFY_ADMIN_ORIGIN", "").rstrip("/"),
             "klaviyo_api_url": env.get("KLAVIYO_API_URL", "https://a.klaviyo.com").rstrip("/"),
             "omnisend_api_url": env.get("OMNISEND_API_URL", "https://api.omnisend.com").rstrip("/"),

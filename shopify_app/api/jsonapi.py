@@ -55,4 +55,19 @@ def required_string(body: dict[str, Any], name: str) -> str:
         raise BadRequest(f"'{name}' must be a string")
     if not value.strip():
         raise BadRequest(f"'{name}' must not be empty")
+    if not storable_text(value):
+        raise BadRequest(f"'{name}' must not contain NUL characters or unpaired surrogates")
     return value
+
+
+def storable_text(value: str) -> bool:
+    """Whether the database can hold the string. JSON carries NUL (``\\u0000``) and unpaired
+    surrogates (``\\ud800``); PostgreSQL text refuses NUL, and no driver can encode a lone
+    surrogate as UTF-8."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True

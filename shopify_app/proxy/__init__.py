@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response
+from flask import Blueprint, Flask, Response, request
 from flask.typing import ResponseReturnValue
 from redis.exceptions import RedisError
 
@@ -15,8 +15,14 @@ bp.before_request(require_proxy_signature)
 views.register(bp)
 
 
-@bp.after_request
-def _never_cache(response: Response) -> Response:
+@bp.after_app_request
+def _private_and_never_redirected(response: Response) -> Response:
+    """Every answer under /proxy, routed or not: uncached, and never a redirect, whose Location
+    would carry the signed query (the routing merges no slashes; this keeps it so)."""
+    if not (request.path == bp.url_prefix or request.path.startswith(f"{bp.url_prefix}/")):
+        return response
+    if 300 <= response.status_code < 400:
+        response = error_document(404, "Not Found", "No such storefront endpoint")
     # Answers carry one shopper's data; no shared cache between Shopify and the shopper may keep them.
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -26,7 +26,8 @@ def require_proxy_signature() -> None:
     try:
         proxy = verify_proxy_request(
             request.args.items(multi=True),
-            secrets=[config.shopify_api_secret, config.shopify_api_secret_previous],
+            secrets=config.signing_secrets,
+            path_prefix=config.app_proxy_path_prefix,
             now=now,
         )
     except InvalidProxySignature as error:

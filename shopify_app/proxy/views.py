@@ -62,8 +62,10 @@ def _int_arg(name: str, default: int) -> int:
     value = request.args.get(name)
     if value is None:
         return default
-    # Bounded so a huge page cannot overflow the database's OFFSET.
-    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_PAGE_NUMBER:
+    # Bounded so a huge page cannot overflow the database's OFFSET; the length check first,
+    # as int() refuses numbers of thousands of digits.
+    digits = value.isascii() and value.isdigit() and len(value) <= len(str(MAX_PAGE_NUMBER))
+    if not digits or not 1 <= int(value) <= MAX_PAGE_NUMBER:
         raise BadRequest(f"'{name}' must be an integer from 1 to {MAX_PAGE_NUMBER}")
     return int(value)
 

@@ -191,6 +191,20 @@ def test_bad_body_is_400_before_rule_lookup(client: FlaskClient, demo_shop: dict
     error_of(response)
 
 
+@pytest.mark.parametrize("identifier", [
+    "\u0000", "gold\u0000@example.com", "10\u000001", "\ud800", "gold\udfff@example.com", "\udbff1001",
+])
+def test_award_with_nul_or_lone_surrogate_is_a_400(
+    client: FlaskClient, app: Flask, demo_shop: dict[str, Any], identifier: str
+) -> None:
+    # JSON carries both ("\u0000", "\ud800"); PostgreSQL refuses NUL and no driver encodes a surrogate.
+    response = award(client, demo_shop["rules"]["follow_on_instagram"], demo_shop["api_key"],
+                     {"customer_identifier": identifier})
+    assert response.status_code == 400
+    assert "NUL characters or unpaired surrogates" in error_of(response)["detail"]
+    assert count(app, EarningEntry) == 0
+
+
 def test_oversized_body_is_413(client: FlaskClient, demo_shop: dict[str, Any]) -> None:
     body = b'{"customer_identifier": "' + b"x" * (5 * 1024 * 1024) + b'"}'
     response = award(client, demo_shop["rules"]["follow_on_instagram"], demo_shop["api_key"], raw=body)

@@ -246,6 +246,7 @@ def test_history_is_this_customers_ledger_paginated(client: FlaskClient, demo_sh
 
 @pytest.mark.parametrize("params", [
     [("page", "0")], [("per_page", "x")], [("page", "-1")], [("page", "²")], [("page", "9" * 30)],
+    [("page", "9" * 5000)],
 ])
 def test_bad_pagination_is_a_400(client: FlaskClient, demo_shop: dict[str, Any], params: list[tuple[str, str]]) -> None:
     response = call(client, "/history", "1002", params=params)
