@@ -25,7 +25,8 @@ from shopify_app import create_app, migrations  # noqa: E402
 from shopify_app.config import Config  # noqa: E402
 from shopify_app.db import engine_for, sessionmaker_for  # noqa: E402
 from shopify_app.ids import new_id  # noqa: E402
-from shopify_app.loyalty import audit, demo  # noqa: E402
+from shopify_app.loyalty import demo  # noqa: E402
+from shopify_app.loyalty.ledger import audit  # noqa: E402
 from shopify_app.models import Customer, EarningEntry  # noqa: E402
 
 CUSTOMERS, LOTS_PER_CUSTOMER, DRIFTED, RUNS = 100_000, 3, 7, 5

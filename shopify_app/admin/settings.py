@@ -11,8 +11,10 @@ from shopify_app import loyalty_config
 from shopify_app.admin.auth import current_shop
 from shopify_app.admin.pages import done, form_data, render
 from shopify_app.db import get_session
-from shopify_app.loyalty import api_keys, bulk_jobs, integrations_admin, program, stats
-from shopify_app.loyalty.validation import Fields, FormErrors
+from shopify_app.errors import FormErrors
+from shopify_app.loyalty import api_keys, bulk_jobs, integrations_admin, stats
+from shopify_app.loyalty.program import settings as program_settings
+from shopify_app.loyalty.program.inputs import Fields
 from shopify_app.models import BulkJobKind
 from shopify_app.redis_conn import get_redis
 
@@ -30,7 +32,7 @@ def settings(*, status: int = 200, errors: dict[str, str] | None = None, **extra
 
 def save_program() -> ResponseReturnValue:
     try:
-        program.update_settings(current_shop(), form_data())
+        program_settings.update_settings(current_shop(), form_data())
     except FormErrors as error:
         return settings(status=422, errors=error.fields)
     get_session().commit()

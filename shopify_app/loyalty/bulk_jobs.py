@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from shopify_app.clock import utcnow
 from shopify_app.error_text import error_text
 from shopify_app.jobs import queues, runtime
+from shopify_app.loyalty.ledger.effects import enqueue_customer_sync, tier_changed
+from shopify_app.loyalty.ledger.tiers import tier_for_lifetime
 from shopify_app.loyalty.shops import get_owned
-from shopify_app.loyalty.side_effects import enqueue_customer_sync, tier_changed
-from shopify_app.loyalty.tiers import tier_for_lifetime
 from shopify_app.models import BulkJob, BulkJobKind, BulkJobStatus, Customer, Shop
 
 BATCH_SIZE = 500

@@ -5,33 +5,25 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 import httpx
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
 from shopify_app.config import Config
 from shopify_app.errors import BadRequest, Conflict, DomainError, Forbidden, Unauthorized
 from shopify_app.ids import new_id
+from shopify_app.loyalty.program.defaults import needs_program, set_up_default_program
 from shopify_app.loyalty.shop_tokens import forget_tokens, has_valid_token, store_grant
 from shopify_app.loyalty.shops import get_or_create_shop
 from shopify_app.loyalty.upserts import insert_new
-from shopify_app.models import EarningRule, ProgramSettings, Shop, ShopSyncState, VipTier
+from shopify_app.models import ProgramSettings, Shop
 from shopify_app.shopify.domains import valid_shop_domain
 from shopify_app.shopify.oauth import TokenGrant, TokenRequestError, exchange_session_token
 from shopify_app.shopify.session_tokens import InvalidSessionToken, decode_session_token
 from shopify_app.shopify.webhook_payloads import as_shopify_id
-
-DEFAULT_TIERS = [("Bronze", 0, "1", "#cd7f32"), ("Silver", 500, "1.25", "#a8a9ad"), ("Gold", 1000, "1.5", "#d4af37")]
-DEFAULT_RULES: list[dict[str, Any]] = [
-    dict(name="Place an order", action="place_order", category="purchase", points_to_give=1,
-         customer_facing_label="1 point for every 1 spent"),
-    dict(name="Create an account", action="signup", category="signup", points_to_give=100,
-         customer_facing_label="100 points for creating an account"),
-]
 
 
 class ShopifyUnavailable(DomainError):
@@ -161,32 +153,6 @@ def obtain_grant(request: Callable[[], TokenGrant], *, refused: type[DomainError
 def awaits_set_up(session: Session, shop: Shop) -> bool:
     """The set-up job has work left: the default program, or the shop's Shopify id."""
     return needs_program(session, shop.id) or lacks_shopify_shop_id(shop)
-
-
-def needs_program(session: Session, shop_id: str) -> bool:
-    state = session.get(ShopSyncState, shop_id)
-    return state is None or state.program_set_up_at is None
-
-
-def set_up_default_program(session: Session, shop_id: str, *, now: dt.datetime | None = None) -> bool:
-    """Tiers, a purchase rule and a sign-up rule, once, and only for a shop with no program
-    of its own; True when it created them."""
-    # The shop's row is locked so two set-up jobs of one shop cannot both create a program.
-    locked = session.scalar(select(Shop.id).where(Shop.id == shop_id).with_for_update())
-    if locked is None or not needs_program(session, shop_id):
-        return False
-    state = session.get(ShopSyncState, shop_id) or ShopSyncState(shop_id=shop_id)
-    state.program_set_up_at = now or utcnow()
-    session.add(state)
-    has_program = session.scalar(select(
-        exists().where(EarningRule.shop_id == shop_id) | exists().where(VipTier.shop_id == shop_id)))
-    if has_program:
-        return False
-    for name, required, multiplier, colour in DEFAULT_TIERS:
-        session.add(VipTier(shop_id=shop_id, name=name, points_required=required,
-                            points_multiplier=Decimal(multiplier), badge_color=colour))
-    session.add_all(EarningRule(shop_id=shop_id, **rule) for rule in DEFAULT_RULES)
-    return True
 
 
 def uninstalled(session: Session, shop: Shop, *, triggered_at: dt.datetime | None = None,

@@ -9,10 +9,10 @@ from sqlalchemy.orm import Session
 from shopify_app.clock import utcnow
 from shopify_app.config import Config
 from shopify_app.crypto import decrypt
-from shopify_app.errors import NotFound
+from shopify_app.errors import FormErrors, NotFound
 from shopify_app.integrations import klaviyo, omnisend, postscript
 from shopify_app.integrations.settings import set_api_key
-from shopify_app.loyalty.validation import FormErrors, unique_or_field_error
+from shopify_app.loyalty.upserts import unique_or_field_error
 from shopify_app.models import IntegrationSetting, Service, Shop
 
 SERVICES = tuple(service.value for service in Service)

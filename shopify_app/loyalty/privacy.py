@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from shopify_app.clock import isoformat_z, utcnow
 from shopify_app.ids import new_id
-from shopify_app.loyalty.adjustments import POINTS_ADJUSTED, adjustment_message
-from shopify_app.loyalty.members import find_member, redaction_key, shopify_id
+from shopify_app.loyalty.ledger.adjustments import POINTS_ADJUSTED, adjustment_message
+from shopify_app.loyalty.members.enrolment import find_member, redaction_key
 from shopify_app.loyalty.shops import get_owned
 from shopify_app.loyalty.upserts import insert_new
 from shopify_app.models import (
@@ -28,6 +28,7 @@ from shopify_app.models import (
     ShopifyOrder,
     WebhookDelivery,
 )
+from shopify_app.shopify.payloads import shopify_id
 
 
 def export_customer(session: Session, shop: Shop, payload: dict[str, Any], *, now: dt.datetime | None = None) -> None:
@@ -200,7 +201,7 @@ PERSONAL_DATA: dict[str, dict[str, Eraser | None]] = {
                     "refused_reason"),
     # A bulk job's error is stored through error_text: a type and a first line, never a value.
     "bulk_jobs": _not_personal("id", "shop_id", "kind", "status", "error"),
-    # Only a hash of the Shopify id, to recognise it when it comes back (members.redaction_key).
+    # Only a hash of the Shopify id, to recognise it when it comes back (enrolment.redaction_key).
     "redacted_customers": _not_personal("shop_id", "shopify_customer_id_hash"),
     "customer_profile_versions": _not_personal("customer_id"),
     "customer_sync_states": _not_personal("customer_id", "topic"),

@@ -33,3 +33,9 @@ def get_owned(session: Session, model: type[T], shop_id: str, row_id: str, what:
     if row is None:
         raise NotFound(f"{what} '{row_id}' not found")
     return row
+
+
+def installed_shop_ids(session: Session) -> list[str]:
+    """The shops whose orders the scheduler reconciles."""
+    return list(session.scalars(select(Shop.id).where(Shop.uninstalled_at.is_(None),
+                                                      Shop.access_token_ciphertext.is_not(None))))

@@ -14,7 +14,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
-from shopify_app.loyalty.ledger import POINTS_EXPIRED
+from shopify_app.loyalty.ledger.postings import POINTS_EXPIRED
 from shopify_app.models import Customer, EarningEntry, EarningRule, EntryStatus, OutboxMessage, OutboxStatus
 from shopify_app.models.outbox import CUSTOMER_SYNC_TOPICS
 

@@ -1,15 +1,18 @@
-"""INSERT … ON CONFLICT DO NOTHING on PostgreSQL and SQLite: the database decides what is new."""
+"""Unique constraints decide: INSERT … ON CONFLICT DO NOTHING, and savepoints that turn a violation into a 422."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnDefault, Table, TextualSelect, bindparam, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
-from shopify_app.db import Base
+from shopify_app.db import Base, hold_write_lock
+from shopify_app.errors import FormErrors
 
 M = TypeVar("M", bound=Base)
 
@@ -65,3 +68,24 @@ def _with_python_defaults(table: Table, values: dict[str, Any]) -> dict[str, Any
         # A callable default is stored wrapped to take the execution context, which it ignores.
         row[column.key] = default.arg(None) if default.is_callable else default.arg
     return row
+
+
+@contextmanager
+def unique_or_field_error(session: Session, field: str, message: str) -> Iterator[None]:
+    """Writes in a savepoint: when they break a unique constraint (a request at the same moment
+    wrote the same first), ``field`` gets ``message`` as its error (422), and the request's
+    transaction stays usable for the page that shows it."""
+    hold_write_lock(session)
+    try:
+        with session.begin_nested():
+            yield
+    except IntegrityError as error:
+        if not _unique_violation(error):
+            raise
+        raise FormErrors({field: message}) from None
+
+
+def _unique_violation(error: IntegrityError) -> bool:
+    cause = error.orig
+    return getattr(cause, "sqlstate", None) == "23505" or (  # PostgreSQL
+        getattr(cause, "sqlite_errorname", None) == "SQLITE_CONSTRAINT_UNIQUE")

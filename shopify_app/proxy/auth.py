@@ -9,7 +9,7 @@ from flask import current_app, g, request
 from shopify_app import loyalty_config
 from shopify_app.db import get_session
 from shopify_app.errors import NotFound, Unauthorized
-from shopify_app.loyalty.customers import find_customer
+from shopify_app.loyalty.members.lookup import find_customer
 from shopify_app.loyalty.shops import get_shop
 from shopify_app.models import Customer, Shop
 from shopify_app.redis_conn import get_redis

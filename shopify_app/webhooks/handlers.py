@@ -10,9 +10,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shopify_app.loyalty import installs, members, orders, privacy
-from shopify_app.loyalty.members import parse_time
+from shopify_app.loyalty import installs, privacy
+from shopify_app.loyalty.earning import orders, signup
+from shopify_app.loyalty.members import enrolment
 from shopify_app.models import Shop, WebhookDelivery
+from shopify_app.shopify.payloads import parse_time
 from shopify_app.shopify.webhook_payloads import Payload, PayloadRefused, parse_payload
 
 ShopHandler = Callable[[Session, Shop, dict[str, Any]], None]
@@ -22,8 +24,8 @@ INSTALLED_SHOP_TOPICS: dict[str, ShopHandler] = {
     "orders/paid": orders.order_paid,
     "orders/cancelled": orders.order_cancelled,
     "refunds/create": orders.refund_created,
-    "customers/create": members.customer_created,
-    "customers/update": members.customer_updated,
+    "customers/create": signup.customer_created,
+    "customers/update": enrolment.customer_updated,
 }
 # Lifecycle and privacy: for any shop we hold, installed or not.
 KNOWN_SHOP_TOPICS: dict[str, ShopHandler] = {

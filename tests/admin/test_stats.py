@@ -9,7 +9,7 @@ from redis import Redis
 from sqlalchemy.orm import Session
 
 from shopify_app.loyalty import stats
-from shopify_app.loyalty.ledger import POINTS_EXPIRED
+from shopify_app.loyalty.ledger.postings import POINTS_EXPIRED
 from shopify_app.models import EarningEntry, OutboxMessage
 from tests import factories
 

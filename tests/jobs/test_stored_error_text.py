@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from shopify_app.db import engine_for, sessionmaker_for
 from shopify_app.jobs.destinations import DESTINATIONS
 from shopify_app.loyalty import bulk_jobs
-from shopify_app.loyalty.members import enrol
+from shopify_app.loyalty.members.enrolment import enrol
 from shopify_app.models import BulkJob, BulkJobKind, OutboxMessage, Shop, WebhookDelivery
 from shopify_app.redis_conn import get_redis
 from tests.jobs.conftest import award, work

@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
 from shopify_app.db import Base, sessionmaker_for
-from shopify_app.loyalty.adjustments import adjust_points
+from shopify_app.jobs.scheduled import reconcile_shop
 from shopify_app.loyalty.deliveries import record_delivery
-from shopify_app.loyalty.members import customer_updated
+from shopify_app.loyalty.ledger.adjustments import adjust_points
+from shopify_app.loyalty.members.enrolment import customer_updated
 from shopify_app.loyalty.privacy import PERSONAL_DATA, redact_customer
-from shopify_app.loyalty.reconciliation import reconcile_shop
 from shopify_app.loyalty.shop_tokens import has_valid_token
 from shopify_app.models import (
     ActivityLogEntry,

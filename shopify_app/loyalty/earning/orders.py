@@ -18,11 +18,12 @@ from sqlalchemy.orm import Session
 from shopify_app.clock import utcnow
 from shopify_app.errors import Conflict
 from shopify_app.ids import new_id
-from shopify_app.loyalty import ledger, side_effects
-from shopify_app.loyalty.members import enrol, parse_time, shopify_id
+from shopify_app.loyalty.ledger import effects, postings
+from shopify_app.loyalty.members.enrolment import enrol
 from shopify_app.loyalty.upserts import insert_new
 from shopify_app.models import Customer, EarningEntry, EarningRule, EntryStatus, OrderRefund, Shop, ShopifyOrder
 from shopify_app.models.earning_rule import RuleCategory
+from shopify_app.shopify.payloads import parse_time, shopify_id
 
 
 def points_basis(order: dict[str, Any]) -> Decimal:
@@ -112,9 +113,9 @@ def _earn_purchase_points(session: Session, shop: Shop, customer: Customer, orde
         if units * rule.points_to_give <= 0:
             continue
         try:
-            ledger.earn(session, shop=shop, customer=customer, rule=rule, base_points=units * rule.points_to_give,
-                        dedupe_key=f"order:{order.shopify_order_id}:rule:{rule.id}", now=now,
-                        order_id=order.shopify_order_id, order_number=order.order_number)
+            postings.earn(session, shop=shop, customer=customer, rule=rule, base_points=units * rule.points_to_give,
+                          dedupe_key=f"order:{order.shopify_order_id}:rule:{rule.id}", now=now,
+                          order_id=order.shopify_order_id, order_number=order.order_number)
         except Conflict:
             pass  # reconciliation or another subscription got here first
 
@@ -130,7 +131,7 @@ def _settle(session: Session, order: ShopifyOrder, now: dt.datetime) -> None:
     ))
     if customer is None or (order.cancelled_at is None and not refunds):
         return
-    ledger.lock(session, customer)  # before its entries: an approval may be deciding them right now
+    postings.lock(session, customer)  # before its entries: an approval may be deciding them right now
     entries = list(session.scalars(select(EarningEntry).where(
         EarningEntry.customer_id == customer.id, EarningEntry.order_id == order.shopify_order_id,
         EarningEntry.dedupe_key.startswith(f"order:{order.shopify_order_id}:rule:", autoescape=True), EarningEntry.points > 0,
@@ -138,8 +139,8 @@ def _settle(session: Session, order: ShopifyOrder, now: dt.datetime) -> None:
     reason = "order_cancelled" if order.cancelled_at else "order_refunded"
     for entry in entries:
         # An entry approved meanwhile is left approved, and the refunds below reverse it.
-        if entry.status == EntryStatus.PENDING.value and ledger.reject(session, entry, now=now):
-            side_effects.points_changed(
+        if entry.status == EntryStatus.PENDING.value and postings.reject(session, entry, now=now):
+            effects.points_changed(
                 session, entry, customer, kind="points_rejected",
                 message=f"{entry.points} pending points rejected: {reason.replace('_', ' ')}")
     refunded = Decimal(0)
@@ -166,6 +167,6 @@ def _reverse_share(session: Session, customer: Customer, entry: EarningEntry, re
         EarningEntry.customer_id == customer.id, EarningEntry.dedupe_key.startswith(f"{entry.dedupe_key}:refund:", autoescape=True),
     )) or 0)
     if target > reversed_so_far:
-        ledger.reverse(session, customer=customer, entry=entry, points=target - reversed_so_far,
-                       dedupe_key=f"{entry.dedupe_key}:refund:{refund.shopify_refund_id}",
-                       reason="order_refunded", now=now)
+        postings.reverse(session, customer=customer, entry=entry, points=target - reversed_so_far,
+                         dedupe_key=f"{entry.dedupe_key}:refund:{refund.shopify_refund_id}",
+                         reason="order_refunded", now=now)

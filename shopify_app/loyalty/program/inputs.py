@@ -1,27 +1,13 @@
-"""Form validation for the admin: field errors collected and raised together."""
+"""The admin's form input: typed values read from a submitted form, field errors collected and raised together."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from urllib.parse import urlparse
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
-
-from shopify_app.db import hold_write_lock
-from shopify_app.errors import Unprocessable
+from shopify_app.errors import FormErrors
 
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
-
-
-class FormErrors(Unprocessable):
-    """422 with one message per field, shown inline next to each field."""
-
-    def __init__(self, fields: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{name}: {message}" for name, message in fields.items()))
-        self.fields = fields
 
 
 class Fields:
@@ -72,24 +58,3 @@ class Fields:
     def check(self) -> None:
         if self.errors:
             raise FormErrors(self.errors)
-
-
-@contextmanager
-def unique_or_field_error(session: Session, field: str, message: str) -> Iterator[None]:
-    """Writes in a savepoint: when they break a unique constraint (a request at the same moment
-    wrote the same first), ``field`` gets ``message`` as its error (422), and the request's
-    transaction stays usable for the page that shows it."""
-    hold_write_lock(session)
-    try:
-        with session.begin_nested():
-            yield
-    except IntegrityError as error:
-        if not _unique_violation(error):
-            raise
-        raise FormErrors({field: message}) from None
-
-
-def _unique_violation(error: IntegrityError) -> bool:
-    cause = error.orig
-    return getattr(cause, "sqlstate", None) == "23505" or (  # PostgreSQL
-        getattr(cause, "sqlite_errorname", None) == "SQLITE_CONSTRAINT_UNIQUE")

@@ -1,4 +1,4 @@
-"""Members from Shopify customers: enrolment, sign-up points, profile kept in step."""
+"""Members from Shopify customers: enrolment on first sight, redaction tombstones, profile kept in step."""
 
 from __future__ import annotations
 
@@ -10,29 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
-from shopify_app.errors import Conflict
 from shopify_app.ids import new_id
-from shopify_app.loyalty.customers import normalize_email
-from shopify_app.loyalty.ledger import earn
+from shopify_app.loyalty.members.lookup import normalize_email
 from shopify_app.loyalty.upserts import insert_new
-from shopify_app.models import Customer, CustomerProfileVersion, EarningRule, RedactedCustomer, Shop, VipTier
-from shopify_app.models.earning_rule import RuleCategory
-
-
-def shopify_id(value: Any) -> str:
-    """A Shopify id from a webhook (integer) or GraphQL (``gid://shopify/Customer/1``) as digits."""
-    text = str(value).rsplit("/", 1)[-1]
-    if not text.isdigit():
-        raise ValueError(f"not a Shopify id: {value!r}")
-    return text
-
-
-def parse_time(value: Any) -> dt.datetime | None:
-    """Shopify's ISO 8601 timestamps (with an offset or a Z) as aware datetimes."""
-    if not value:
-        return None
-    parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+from shopify_app.models import Customer, CustomerProfileVersion, RedactedCustomer, Shop, VipTier
+from shopify_app.shopify.payloads import parse_time, shopify_id
 
 
 def _profile(data: dict[str, Any]) -> dict[str, Any]:
@@ -95,27 +77,6 @@ def _entry_tier(session: Session, shop: Shop) -> str | None:
         select(VipTier.id).where(VipTier.shop_id == shop.id, VipTier.points_required <= 0)
         .order_by(VipTier.points_required.desc()).limit(1)
     )
-
-
-def customer_created(session: Session, shop: Shop, payload: dict[str, Any], *, now: dt.datetime | None = None) -> None:
-    """customers/create: enrol, then each active sign-up rule's points, once per customer."""
-    customer = enrol(session, shop, payload, now=now)
-    if customer is None:
-        return
-    customer.shopify_created_at = customer.shopify_created_at or parse_time(payload.get("created_at"))
-    if customer.is_excluded:
-        return
-    rules = session.scalars(
-        select(EarningRule).where(
-            EarningRule.shop_id == shop.id, EarningRule.category == RuleCategory.SIGNUP.value, EarningRule.is_active
-        )
-    )
-    for rule in rules:
-        try:
-            earn(session, shop=shop, customer=customer, rule=rule, base_points=rule.points_to_give,
-                 dedupe_key=f"signup:{rule.id}", now=now)
-        except Conflict:
-            pass  # the sign-up was rewarded by an earlier delivery of this event
 
 
 def customer_updated(session: Session, shop: Shop, payload: dict[str, Any], *, now: dt.datetime | None = None) -> None:

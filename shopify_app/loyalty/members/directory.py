@@ -1,4 +1,4 @@
-"""The admin's customer directory: search with pagination, and one customer's history."""
+"""The directory of members: the admin's search, one customer's ledger and activity, a shopper's history pages."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from shopify_app.loyalty.customers import GID_PREFIX, normalize_email
+from shopify_app.loyalty.members.lookup import GID_PREFIX, normalize_email
 from shopify_app.models import ActivityLogEntry, Customer, EarningEntry, EntryStatus
 
 PAGE_SIZE = 25
 LEDGER_LIMIT = 100
 ACTIVITY_LIMIT = 30
 STATUSES = tuple(s.value for s in EntryStatus)
+MAX_PAGE_SIZE = 50
 
 
 @dataclass
@@ -21,6 +22,14 @@ class Page:
     customers: list[Customer]
     page: int
     has_next: bool
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    entries: list[EarningEntry]
+    total: int
+    page: int
+    per_page: int
 
 
 def search(session: Session, shop_id: str, query: str, page: int = 1) -> Page:
@@ -88,3 +97,18 @@ def activity(session: Session, customer: Customer) -> list[ActivityLogEntry]:
             .limit(ACTIVITY_LIMIT)
         )
     )
+
+
+def history(session: Session, customer: Customer, *, page: int, per_page: int) -> HistoryPage:
+    """One page of the customer's ledger, newest first."""
+    per_page = min(max(per_page, 1), MAX_PAGE_SIZE)
+    page = max(page, 1)
+    total = session.scalar(select(func.count()).where(EarningEntry.customer_id == customer.id)) or 0
+    entries = session.scalars(
+        select(EarningEntry)
+        .where(EarningEntry.customer_id == customer.id)
+        .order_by(EarningEntry.created_at.desc(), EarningEntry.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return HistoryPage(entries=list(entries), total=total, page=page, per_page=per_page)

@@ -1,17 +1,16 @@
-"""The merchant's program: earning rules from a catalogue, VIP tiers and program settings."""
+"""Earning rules: the catalogue of actions a rule can reward, and the shop's rules as the admin edits them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shopify_app.loyalty.ledger.effects import program_changed
+from shopify_app.loyalty.program.inputs import Fields
 from shopify_app.loyalty.shops import get_owned
-from shopify_app.loyalty.side_effects import program_changed
-from shopify_app.loyalty.validation import Fields, unique_or_field_error
-from shopify_app.models import EarningRule, RuleCategory, Shop, VipTier
+from shopify_app.models import EarningRule, RuleCategory, Shop
 
 
 @dataclass(frozen=True)
@@ -40,7 +39,6 @@ CATALOGUE: tuple[CatalogueAction, ...] = (
     CatalogueAction("custom", RuleCategory.ENGAGEMENT.value, "Custom action", needs_url=True),
 )
 BY_ACTION = {item.action: item for item in CATALOGUE}
-THRESHOLD_TAKEN = "Another tier already starts at this many points"
 
 
 def rules(session: Session, shop_id: str) -> list[EarningRule]:
@@ -82,53 +80,3 @@ def save_rule(session: Session, shop: Shop, form: dict[str, str], rule: EarningR
 def set_rule_active(session: Session, shop: Shop, rule: EarningRule, active: bool) -> None:
     rule.is_active = active
     program_changed(session, shop.id)
-
-
-def tiers(session: Session, shop_id: str) -> list[VipTier]:
-    return list(session.scalars(select(VipTier).where(VipTier.shop_id == shop_id).order_by(VipTier.points_required)))
-
-
-def get_tier(session: Session, shop_id: str, tier_id: str) -> VipTier:
-    return get_owned(session, VipTier, shop_id, tier_id, "VIP tier")
-
-
-def save_tier(session: Session, shop: Shop, form: dict[str, str], tier: VipTier | None = None) -> bool:
-    """Create or update a tier; True when members' tiers must be recomputed (a threshold moved)."""
-    fields = Fields(form)
-    name = fields.text("name")
-    required = fields.integer("points_required", maximum=100_000_000)
-    colour = fields.colour("badge_color")
-    try:
-        multiplier = Decimal((form.get("points_multiplier") or "").strip())
-        if not Decimal("0.1") <= multiplier <= Decimal("10"):
-            fields.errors["points_multiplier"] = "Enter a multiplier from 0.1 to 10"
-    except InvalidOperation:
-        fields.errors["points_multiplier"] = "Enter a number such as 1.25"
-    taken = session.scalar(
-        select(VipTier.id).where(VipTier.shop_id == shop.id, VipTier.points_required == required)
-    )
-    if "points_required" not in fields.errors and taken and (tier is None or taken != tier.id):
-        fields.errors["points_required"] = THRESHOLD_TAKEN
-    fields.check()
-    moved = tier is None or tier.points_required != required
-    with unique_or_field_error(session, "points_required", THRESHOLD_TAKEN):  # taken since the check above
-        if tier is None:
-            tier = VipTier(shop_id=shop.id)
-            session.add(tier)
-        tier.name, tier.points_required, tier.points_multiplier, tier.badge_color = name, required, multiplier, colour
-    program_changed(session, shop.id)
-    return moved
-
-
-def delete_tier(session: Session, shop: Shop, tier: VipTier) -> None:
-    session.delete(tier)
-    session.flush()
-    program_changed(session, shop.id)
-
-
-def update_settings(shop: Shop, form: dict[str, str]) -> None:
-    fields = Fields(form)
-    days = fields.integer("points_expiry_days", maximum=3650)
-    name = fields.text("points_name", max_length=64)
-    fields.check()
-    shop.settings.points_expiry_days, shop.settings.points_name = days, name

@@ -1,4 +1,4 @@
-"""Birthday and anniversary points: a daily job awards each once a year per member."""
+"""Birthday and anniversary points, each once a year per member (the daily job runs it per shop)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, extract, func, or_, select
-from sqlalchemy.orm import Session, joinedload, sessionmaker
+from sqlalchemy.orm import Session, joinedload
 
 from shopify_app.errors import Conflict
-from shopify_app.loyalty.ledger import earn
+from shopify_app.loyalty.ledger.postings import earn
 from shopify_app.models import Customer, EarningRule, Shop
 from shopify_app.models.earning_rule import RuleCategory
 
@@ -61,17 +61,4 @@ def award_celebrations(session: Session, shop: Shop, today: dt.date) -> int:
                     written += 1
                 except Conflict:
                     pass  # this year's was given already
-    return written
-
-
-def run_daily(sessions: sessionmaker[Session], today: dt.date) -> int:
-    """The scheduled job: every installed shop, one transaction per shop."""
-    with sessions() as session:
-        shop_ids = session.scalars(select(Shop.id).where(Shop.uninstalled_at.is_(None))).all()
-    written = 0
-    for shop_id in shop_ids:
-        with sessions.begin() as session:
-            shop = session.get(Shop, shop_id)
-            if shop is not None and shop.uninstalled_at is None:
-                written += award_celebrations(session, shop, today)
     return written

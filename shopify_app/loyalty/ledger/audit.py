@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from shopify_app.loyalty.adjustments import MANUAL_ADJUSTMENT
-from shopify_app.loyalty.ledger import POINTS_EXPIRED
+from shopify_app.loyalty.ledger.adjustments import MANUAL_ADJUSTMENT
+from shopify_app.loyalty.ledger.postings import POINTS_EXPIRED
 from shopify_app.models import Customer, EarningEntry, EntryStatus
 
 # Negative entries that spend points rather than take earned ones back: they leave lifetime
-# points alone. Reversals are the other negative entries; ledger.debit takes them off lifetime.
+# points alone. Reversals are the other negative entries; postings.debit takes them off lifetime.
 SPENDING = (MANUAL_ADJUSTMENT, POINTS_EXPIRED)
 
 

@@ -7,11 +7,10 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
-from shopify_app.loyalty import orders
+from shopify_app.loyalty.earning import orders
 from shopify_app.models import Shop, ShopSyncState
 
 # execute(shop, query, variables) -> the response's ``data``; raises on errors (the GraphQL
@@ -108,18 +107,3 @@ def reconcile_orders(session: Session, shop: Shop, execute: Execute, *, now: dt.
 
 def _updated_at(node: dict[str, Any]) -> dt.datetime:
     return dt.datetime.fromisoformat(str(node["updatedAt"]).replace("Z", "+00:00"))
-
-
-def reconcile_shop(sessions: sessionmaker[Session], shop_id: str, execute: Execute) -> int:
-    """The scheduled job's body for one shop, in one transaction; an uninstalled shop is skipped."""
-    with sessions.begin() as session:
-        shop = session.get(Shop, shop_id)
-        if shop is None or shop.uninstalled_at is not None:
-            return 0
-        return reconcile_orders(session, shop, execute)
-
-
-def installed_shop_ids(session: Session) -> list[str]:
-    """The shops whose orders the scheduler reconciles."""
-    return list(session.scalars(select(Shop.id).where(Shop.uninstalled_at.is_(None),
-                                                      Shop.access_token_ciphertext.is_not(None))))

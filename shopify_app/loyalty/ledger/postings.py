@@ -13,8 +13,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from shopify_app.clock import utcnow
 from shopify_app.db import hold_write_lock
 from shopify_app.errors import Conflict
-from shopify_app.loyalty import side_effects
-from shopify_app.loyalty.tiers import multiplier_of, multiply, tier_for_lifetime
+from shopify_app.loyalty.ledger import effects
+from shopify_app.loyalty.ledger.tiers import multiplier_of, multiply, tier_for_lifetime
 from shopify_app.loyalty.upserts import insert_new
 from shopify_app.models import Customer, EarningEntry, EarningRule, EntryStatus, Shop
 
@@ -69,7 +69,7 @@ def earn(
     approved = entry.status == EntryStatus.APPROVED.value
     if approved:
         credit(session, customer, entry.points, now=now)
-    side_effects.points_awarded(session, entry, customer, rule_name=rule.name, version_bumped=approved)
+    effects.points_awarded(session, entry, customer, rule_name=rule.name, version_bumped=approved)
     return entry
 
 
@@ -108,7 +108,7 @@ def reverse(
         return None
     entry.points_remaining = max(0, entry.points_remaining - points)
     debit(session, customer, points, now=now)
-    side_effects.points_changed(session, reversal, customer, kind="points_reversed", version_bumped=True,
+    effects.points_changed(session, reversal, customer, kind="points_reversed", version_bumped=True,
                                 message=f"{points} points reversed: {reason.replace('_', ' ')}")
     return reversal
 
@@ -177,7 +177,7 @@ def _move_balances(
     row = session.execute(statement, {"customer": customer.id, "points": points, "now": now or utcnow()}).one()
     _refresh_balances(session, customer, row)
     if customer.vip_tier_id != previous_tier_id:
-        side_effects.tier_changed(session, customer, previous_tier_id=previous_tier_id)
+        effects.tier_changed(session, customer, previous_tier_id=previous_tier_id)
 
 
 def _balance_update(current: ColumnElement[int], lifetime: ColumnElement[int]) -> Update:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
-from shopify_app.loyalty import ledger, side_effects
+from shopify_app.loyalty.ledger import effects, postings
 from shopify_app.models import EarningEntry, EntryStatus, Shop
 
 BATCH = 500
@@ -17,7 +17,7 @@ BATCH = 500
 def approve_due(session: Session, *, now: dt.datetime | None = None, limit: int = BATCH) -> int:
     """Approve up to ``limit`` pending entries whose ``points_due_at`` has passed; returns how many.
 
-    Their customers are locked first (``ledger.lock_free``: one held by a request or another
+    Their customers are locked first (``postings.lock_free``: one held by a request or another
     scheduler waits for the next run) and each approval checks the entry is still pending, so
     nothing is credited twice and an entry a refund rejected stays rejected."""
     now = now or utcnow()
@@ -31,17 +31,17 @@ def approve_due(session: Session, *, now: dt.datetime | None = None, limit: int 
     for entry in due:
         by_customer.setdefault(entry.customer_id, []).append(entry)
     approved = 0
-    for customer in ledger.lock_free(session, by_customer):
+    for customer in postings.lock_free(session, by_customer):
         for entry in by_customer[customer.id]:
-            if not ledger.approve(session, session.get_one(Shop, entry.shop_id), entry, customer, now=now):
+            if not postings.approve(session, session.get_one(Shop, entry.shop_id), entry, customer, now=now):
                 continue
             rule_name = entry.earning_rule.name if entry.earning_rule else entry.action
-            side_effects.record_activity(
+            effects.record_activity(
                 session, customer, kind="points_approved", entry_id=entry.id,
                 message=f"{entry.points} points approved for {rule_name}",
                 data={"points": entry.points, "status": EntryStatus.APPROVED.value, "earning_rule": rule_name},
             )
-            side_effects.enqueue_customer_sync(session, customer, reason="points_approved", entry_id=entry.id,
+            effects.enqueue_customer_sync(session, customer, reason="points_approved", entry_id=entry.id,
                                                event_status=EntryStatus.APPROVED.value, version_bumped=True)
             approved += 1
     return approved
@@ -60,7 +60,7 @@ def expire_points(session: Session, *, now: dt.datetime | None = None, limit: in
         select(EarningEntry.customer_id).where(*expiring).group_by(EarningEntry.customer_id)
         .order_by(EarningEntry.customer_id).limit(limit)
     ).all()
-    customers = ledger.lock_free(session, customer_ids)
+    customers = postings.lock_free(session, customer_ids)
     lots_of: dict[str, list[EarningEntry]] = {}
     for lot in session.scalars(
         select(EarningEntry).where(EarningEntry.customer_id.in_([c.id for c in customers]), *expiring)
@@ -82,16 +82,16 @@ def expire_points(session: Session, *, now: dt.datetime | None = None, limit: in
             lot.updated_at = now
         if expired:
             session.add(EarningEntry(
-                shop_id=customer.shop_id, customer_id=customer.id, action=ledger.POINTS_EXPIRED,
+                shop_id=customer.shop_id, customer_id=customer.id, action=postings.POINTS_EXPIRED,
                 base_points=-expired, points_multiplier=1, points=-expired, points_remaining=0,
                 status=EntryStatus.APPROVED.value, points_given_at=now, created_at=now, updated_at=now,
             ))
         customer.current_points = balance - expired  # the row is locked: no lost update
         customer.updated_at = now
-        side_effects.record_activity(
+        effects.record_activity(
             session, customer, kind="points_expired", message=f"{expired} points expired",
             data={"points": expired, "entries": [lot.id for lot in lots]},
         )
-        side_effects.enqueue_customer_sync(session, customer, reason="points_expired")
+        effects.enqueue_customer_sync(session, customer, reason="points_expired")
         expired_total += expired
     return expired_total

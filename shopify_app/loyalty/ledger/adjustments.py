@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
 from shopify_app.errors import Conflict, NotFound
-from shopify_app.loyalty import ledger
+from shopify_app.loyalty.ledger import postings
+from shopify_app.loyalty.ledger.effects import enqueue_customer_sync, record_activity
 from shopify_app.loyalty.shops import get_owned
-from shopify_app.loyalty.side_effects import enqueue_customer_sync, record_activity
 from shopify_app.models import Customer, EarningEntry, EntryStatus, Shop
 
 MANUAL_ADJUSTMENT = "manual_adjustment"
@@ -29,19 +29,19 @@ def adjust_points(
 ) -> EarningEntry:
     """Add or remove points by hand; a removal takes at most the balance, so it floors at 0."""
     now = now or utcnow()
-    ledger.lock(session, customer)  # so that two removals at once cannot both pass the floor
+    postings.lock(session, customer)  # so that two removals at once cannot both pass the floor
     applied = delta if delta > 0 else -min(-delta, customer.current_points)
     entry = EarningEntry(
         shop_id=shop.id, customer_id=customer.id, action=MANUAL_ADJUSTMENT, base_points=applied,
         points_multiplier=Decimal("1"), points=applied, points_remaining=max(applied, 0),
         status=EntryStatus.APPROVED.value, points_given_at=now,
-        points_expiry_at=ledger.expiry_for(shop, now) if applied > 0 else None,
+        points_expiry_at=postings.expiry_for(shop, now) if applied > 0 else None,
         manual_intervention=True, note=note, created_at=now, updated_at=now,
     )
     session.add(entry)
     session.flush()
     if applied > 0:
-        ledger.credit(session, customer, applied, now=now)
+        postings.credit(session, customer, applied, now=now)
     elif applied < 0:
         _spend_oldest_lots(session, customer, -applied)
         customer.current_points += applied
@@ -82,7 +82,7 @@ def decide_pending(
     """Approve (credit now) or reject a pending entry of this customer; Conflict when it was decided
     already (a refund, the scheduler or another click got there first)."""
     now = now or utcnow()
-    ledger.lock(session, customer)
+    postings.lock(session, customer)
     entry = session.scalar(
         select(EarningEntry).where(EarningEntry.customer_id == customer.id, EarningEntry.id == entry_id)
         .execution_options(populate_existing=True)
@@ -90,9 +90,9 @@ def decide_pending(
     if entry is None:
         raise NotFound(f"Entry '{entry_id}' not found")
     if approve:
-        decided = ledger.approve(session, shop, entry, customer, now=now)
+        decided = postings.approve(session, shop, entry, customer, now=now)
     else:
-        decided = ledger.reject(session, entry, now=now)
+        decided = postings.reject(session, entry, now=now)
     if not decided:
         raise Conflict(f"Entry '{entry_id}' is already {entry.status}")
     entry.manual_intervention = True
