@@ -9,7 +9,7 @@ from shopify_app.admin.auth import current_shop
 from shopify_app.admin.pages import done, form_data, render
 from shopify_app.db import get_session
 from shopify_app.errors import FormErrors
-from shopify_app.loyalty import bulk_jobs
+from shopify_app.jobs import bulk
 from shopify_app.loyalty.program import rules as program_rules
 from shopify_app.loyalty.program import tiers as program_tiers
 from shopify_app.models import BulkJobKind
@@ -50,7 +50,7 @@ def rule_active(rule_id: str) -> ResponseReturnValue:
 def tiers() -> ResponseReturnValue:
     session, shop = get_session(), current_shop()
     return render("admin/tiers.html", tiers=program_tiers.tiers(session, shop.id),
-                  job=bulk_jobs.latest(session, shop.id, BulkJobKind.RECOMPUTE_TIERS))
+                  job=bulk.latest(session, shop.id, BulkJobKind.RECOMPUTE_TIERS))
 
 
 def tier_form(tier_id: str | None = None) -> ResponseReturnValue:
@@ -73,10 +73,10 @@ def tier_delete(tier_id: str) -> ResponseReturnValue:
 
 def _recompute_and_finish(moved: bool, toast: str) -> ResponseReturnValue:
     session = get_session()
-    job = bulk_jobs.start(session, current_shop(), BulkJobKind.RECOMPUTE_TIERS) if moved else None
+    job = bulk.start(session, current_shop(), BulkJobKind.RECOMPUTE_TIERS) if moved else None
     session.commit()
     if job is not None:
-        if bulk_jobs.enqueue(get_redis(current_app), job):
+        if bulk.enqueue(get_redis(current_app), job):
             toast += "; members' tiers are being recomputed"
         else:
             toast += (". The job queue cannot be reached right now; members' tiers are recomputed as soon as "

@@ -15,15 +15,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shopify_app.clock import utcnow
 from shopify_app.jobs import queues, runtime
+from shopify_app.jobs.bulk import enqueue_waiting
 from shopify_app.jobs.destinations import shopify_client
-from shopify_app.loyalty.bulk_jobs import enqueue_waiting
+from shopify_app.jobs.webhooks import enqueue_unprocessed_deliveries
 from shopify_app.loyalty.earning.celebrations import award_celebrations
 from shopify_app.loyalty.earning.reconciliation import PAGE_COST, Execute, reconcile_orders
 from shopify_app.loyalty.ledger.maturing import BATCH, approve_due, expire_points
-from shopify_app.loyalty.privacy import delete_stale_payloads
-from shopify_app.loyalty.shops import installed_shop_ids
 from shopify_app.models import Shop
-from shopify_app.webhooks.jobs import enqueue_unprocessed_deliveries
+from shopify_app.privacy.erasure import delete_stale_payloads
+from shopify_app.shops.lookup import installed_shop_ids
 
 PERIOD_SECONDS = 60
 
@@ -56,7 +56,7 @@ def sweep_webhook_deliveries() -> int:
 
 
 def delete_stale_webhook_payloads() -> int:
-    """Payloads of deliveries never applied, once past their retention (loyalty.privacy.PAYLOAD_RETENTION)."""
+    """Payloads of deliveries never applied, once past their retention (privacy.erasure.PAYLOAD_RETENTION)."""
     with runtime.context().sessions.begin() as session:
         return delete_stale_payloads(session)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
-from shopify_app.api import jsonapi, serializers
 from shopify_app.db import get_session
 from shopify_app.errors import BadRequest
 from shopify_app.loyalty.earning.awards import award_rule, ways_to_earn
@@ -20,6 +19,7 @@ from shopify_app.proxy.auth import (
     logged_in_customer_id,
     optional_customer,
 )
+from shopify_app.web import jsonapi, serializers
 
 MAX_PAGE_NUMBER = 1_000_000
 

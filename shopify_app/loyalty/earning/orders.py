@@ -20,10 +20,10 @@ from shopify_app.errors import Conflict
 from shopify_app.ids import new_id
 from shopify_app.loyalty.ledger import effects, postings
 from shopify_app.loyalty.members.enrolment import enrol
-from shopify_app.loyalty.upserts import insert_new
 from shopify_app.models import Customer, EarningEntry, EarningRule, EntryStatus, OrderRefund, Shop, ShopifyOrder
 from shopify_app.models.earning_rule import RuleCategory
 from shopify_app.shopify.payloads import parse_time, shopify_id
+from shopify_app.upserts import insert_new
 
 
 def points_basis(order: dict[str, Any]) -> Decimal:

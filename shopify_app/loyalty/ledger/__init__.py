@@ -1,1 +1,1 @@
-"""The points ledger: postings and the balances they move, what they set in motion, expiry and the audit."""
+"""The points ledger: postings, what they set in motion, tiers, maturing points, manual adjustments, the audit."""

@@ -12,8 +12,8 @@ from shopify_app.clock import utcnow
 from shopify_app.errors import Conflict, NotFound
 from shopify_app.loyalty.ledger import postings
 from shopify_app.loyalty.ledger.effects import enqueue_customer_sync, record_activity
-from shopify_app.loyalty.shops import get_owned
 from shopify_app.models import Customer, EarningEntry, EntryStatus, Shop
+from shopify_app.shops.lookup import get_owned
 
 MANUAL_ADJUSTMENT = "manual_adjustment"
 POINTS_ADJUSTED = "points_adjusted"  # the activity-log kind of an adjustment

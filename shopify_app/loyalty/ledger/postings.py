@@ -15,8 +15,8 @@ from shopify_app.db import hold_write_lock
 from shopify_app.errors import Conflict
 from shopify_app.loyalty.ledger import effects
 from shopify_app.loyalty.ledger.tiers import multiplier_of, multiply, tier_for_lifetime
-from shopify_app.loyalty.upserts import insert_new
 from shopify_app.models import Customer, EarningEntry, EarningRule, EntryStatus, Shop
+from shopify_app.upserts import insert_new
 
 # The action of the negative entry that expiry writes for the points it takes.
 POINTS_EXPIRED = "points_expired"

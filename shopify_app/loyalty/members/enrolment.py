@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from shopify_app.clock import utcnow
 from shopify_app.ids import new_id
 from shopify_app.loyalty.members.lookup import normalize_email
-from shopify_app.loyalty.upserts import insert_new
 from shopify_app.models import Customer, CustomerProfileVersion, RedactedCustomer, Shop, VipTier
 from shopify_app.shopify.payloads import parse_time, shopify_id
+from shopify_app.upserts import insert_new
 
 
 def _profile(data: dict[str, Any]) -> dict[str, Any]:

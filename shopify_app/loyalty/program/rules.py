@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from shopify_app.loyalty.ledger.effects import program_changed
 from shopify_app.loyalty.program.inputs import Fields
-from shopify_app.loyalty.shops import get_owned
 from shopify_app.models import EarningRule, RuleCategory, Shop
+from shopify_app.shops.lookup import get_owned
 
 
 @dataclass(frozen=True)

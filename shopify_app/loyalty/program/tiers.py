@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from shopify_app.loyalty.ledger.effects import program_changed
 from shopify_app.loyalty.program.inputs import Fields
-from shopify_app.loyalty.shops import get_owned
-from shopify_app.loyalty.upserts import unique_or_field_error
 from shopify_app.models import Shop, VipTier
+from shopify_app.shops.lookup import get_owned
+from shopify_app.upserts import unique_or_field_error
 
 THRESHOLD_TAKEN = "Another tier already starts at this many points"
 

@@ -1,4 +1,4 @@
-"""Installing and uninstalling: tokens for a shop, its default program, its removal."""
+"""Installing and uninstalling a shop: its tokens, its Shopify id, its default program, its removal."""
 
 from __future__ import annotations
 
@@ -16,14 +16,14 @@ from shopify_app.config import Config
 from shopify_app.errors import BadRequest, Conflict, DomainError, Forbidden, Unauthorized
 from shopify_app.ids import new_id
 from shopify_app.loyalty.program.defaults import needs_program, set_up_default_program
-from shopify_app.loyalty.shop_tokens import forget_tokens, has_valid_token, store_grant
-from shopify_app.loyalty.shops import get_or_create_shop
-from shopify_app.loyalty.upserts import insert_new
 from shopify_app.models import ProgramSettings, Shop
 from shopify_app.shopify.domains import valid_shop_domain
 from shopify_app.shopify.oauth import TokenGrant, TokenRequestError, exchange_session_token
 from shopify_app.shopify.session_tokens import InvalidSessionToken, decode_session_token
 from shopify_app.shopify.webhook_payloads import as_shopify_id
+from shopify_app.shops.lookup import get_or_create_shop
+from shopify_app.shops.tokens import forget_tokens, has_valid_token, store_grant
+from shopify_app.upserts import insert_new
 
 
 class ShopifyUnavailable(DomainError):
@@ -114,7 +114,7 @@ def install_from_session_token(session: Session, config: Config, http: httpx.Cli
 
     The shop comes from the token's ``dest``. 401 for a bad token or one Shopify refuses,
     502 when Shopify cannot be reached. The caller commits, then calls
-    ``webhooks.jobs.enqueue_program_setup`` when ``exchanged``."""
+    ``jobs.webhooks.enqueue_program_setup`` when ``exchanged``."""
     try:
         token = decode_session_token(id_token, api_key=config.shopify_api_key, secrets=config.signing_secrets)
     except InvalidSessionToken as error:

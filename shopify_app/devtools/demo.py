@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
 from shopify_app.ids import new_id
-from shopify_app.loyalty.api_keys import derived_key, ensure_key
 from shopify_app.loyalty.ledger.tiers import tier_for_lifetime
-from shopify_app.loyalty.shops import get_or_create_shop
 from shopify_app.models import Customer, EarningRule, Shop, VipTier
+from shopify_app.shops.api_keys import derived_key, ensure_key
+from shopify_app.shops.lookup import get_or_create_shop
 
 DEMO_SHOP = "demo-loyalty.myshopify.com"
 # Its Shopify id, as webhook payloads for it name it (shop_id; app/uninstalled's id).

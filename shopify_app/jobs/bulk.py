@@ -17,8 +17,8 @@ from shopify_app.error_text import error_text
 from shopify_app.jobs import queues, runtime
 from shopify_app.loyalty.ledger.effects import enqueue_customer_sync, tier_changed
 from shopify_app.loyalty.ledger.tiers import tier_for_lifetime
-from shopify_app.loyalty.shops import get_owned
 from shopify_app.models import BulkJob, BulkJobKind, BulkJobStatus, Customer, Shop
+from shopify_app.shops.lookup import get_owned
 
 BATCH_SIZE = 500
 ACTIVE = (BulkJobStatus.QUEUED.value, BulkJobStatus.RUNNING.value)
@@ -79,7 +79,7 @@ def _put(redis: Redis, job: BulkJob) -> bool:
     if Job.exists(job_id, connection=redis):
         return False
     admin_queue(redis).enqueue(
-        "shopify_app.loyalty.bulk_jobs.run_bulk_job", job.id, job_id=job_id,
+        "shopify_app.jobs.bulk.run_bulk_job", job.id, job_id=job_id,
         job_timeout=3600, failure_ttl=queues.FAILURE_TTL,
     )
     return True

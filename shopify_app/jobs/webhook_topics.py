@@ -10,12 +10,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shopify_app.loyalty import installs, privacy
 from shopify_app.loyalty.earning import orders, signup
 from shopify_app.loyalty.members import enrolment
 from shopify_app.models import Shop, WebhookDelivery
+from shopify_app.privacy import erasure, exports
 from shopify_app.shopify.payloads import parse_time
 from shopify_app.shopify.webhook_payloads import Payload, PayloadRefused, parse_payload
+from shopify_app.shops import installs
 
 ShopHandler = Callable[[Session, Shop, dict[str, Any]], None]
 
@@ -30,8 +31,8 @@ INSTALLED_SHOP_TOPICS: dict[str, ShopHandler] = {
 # Lifecycle and privacy: for any shop we hold, installed or not.
 KNOWN_SHOP_TOPICS: dict[str, ShopHandler] = {
     "app/scopes_update": installs.scopes_updated,
-    "customers/data_request": privacy.export_customer,
-    "customers/redact": privacy.redact_customer,
+    "customers/data_request": exports.export_customer,
+    "customers/redact": erasure.redact_customer,
 }
 APP_UNINSTALLED = "app/uninstalled"
 SHOP_REDACT = "shop/redact"
@@ -60,7 +61,7 @@ def handle(session: Session, delivery: WebhookDelivery, now: dt.datetime) -> str
         return reason
     data = payload.model_dump(mode="json")
     if delivery.topic == SHOP_REDACT:
-        privacy.redact_shop(session, shop.domain)
+        erasure.redact_shop(session, shop.domain)
     elif delivery.topic == APP_UNINSTALLED:
         installs.uninstalled(session, shop, triggered_at=_triggered_at(delivery), now=now)
     elif delivery.topic in KNOWN_SHOP_TOPICS:

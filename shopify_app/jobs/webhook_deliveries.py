@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
 from shopify_app.ids import new_id
-from shopify_app.loyalty.upserts import insert_new
 from shopify_app.models import WebhookDelivery
+from shopify_app.upserts import insert_new
 
 REFUSED_LISTED = 200
 

@@ -1,4 +1,4 @@
-"""Shops and their program settings."""
+"""Finding shops: by domain (created with their program settings), a row one shop owns, the installed ones."""
 
 from __future__ import annotations
 

@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import Response
 
-from shopify_app.api.jsonapi import document
 from shopify_app.clock import isoformat_z
 from shopify_app.models import EarningEntry
+from shopify_app.web.jsonapi import document
 
 
 def earning_history_entry(entry: EarningEntry, status: int = 200) -> Response:

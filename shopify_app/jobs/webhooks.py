@@ -16,15 +16,11 @@ from shopify_app.error_text import error_text
 from shopify_app.integrations.shopify_graphql import shopify_shop_id
 from shopify_app.jobs import queues, runtime
 from shopify_app.jobs.destinations import shopify_client
-from shopify_app.loyalty.deliveries import refuse
-from shopify_app.loyalty.installs import (
-    awaits_set_up,
-    keep_shopify_shop_id,
-    lacks_shopify_shop_id,
-    set_up_default_program,
-)
+from shopify_app.jobs.webhook_deliveries import refuse
+from shopify_app.jobs.webhook_topics import handle
+from shopify_app.loyalty.program.defaults import set_up_default_program
 from shopify_app.models import Shop, WebhookDelivery
-from shopify_app.webhooks.handlers import handle
+from shopify_app.shops.installs import awaits_set_up, keep_shopify_shop_id, lacks_shopify_shop_id
 
 JOB_TIMEOUT = 60
 RETRY_INTERVALS = [10, 60, 300, 1800, 3600]
@@ -56,11 +52,11 @@ def delivery_job_id(delivery_id: str) -> str:
 
 
 def enqueue_delivery(redis: Redis, delivery_id: str) -> None:
-    _enqueue(redis, "shopify_app.webhooks.jobs.process_delivery", delivery_id, delivery_job_id(delivery_id))
+    _enqueue(redis, "shopify_app.jobs.webhooks.process_delivery", delivery_id, delivery_job_id(delivery_id))
 
 
 def enqueue_program_setup(redis: Redis, shop_id: str) -> None:
-    _enqueue(redis, "shopify_app.webhooks.jobs.set_up_program", shop_id, f"program-setup-{shop_id}")
+    _enqueue(redis, "shopify_app.jobs.webhooks.set_up_program", shop_id, f"program-setup-{shop_id}")
 
 
 def process_delivery(delivery_id: str) -> None:

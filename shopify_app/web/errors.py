@@ -1,4 +1,4 @@
-"""Every error under /v1 is a JSON:API error document, whatever raised it."""
+"""The app's error handlers: domain errors, and every error under /v1, /proxy and /webhooks, as JSON:API documents."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from flask import Flask, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
-from shopify_app.api.jsonapi import error_document
 from shopify_app.errors import DomainError
+from shopify_app.web.jsonapi import error_document
 
 logger = logging.getLogger(__name__)
 
