@@ -29,8 +29,8 @@ sys.path.insert(0, str(ROOT))
 from shopify_app import create_app, migrations  # noqa: E402
 from shopify_app.config import Config, normalize_database_url  # noqa: E402
 from shopify_app.db import engine_for, sessionmaker_for  # noqa: E402
+from shopify_app.devtools import demo  # noqa: E402
 from shopify_app.ids import new_id  # noqa: E402
-from shopify_app.loyalty import demo  # noqa: E402
 from shopify_app.models import Customer, EarningEntry, EarningRule, OutboxMessage  # noqa: E402
 from shopify_app.redis_conn import get_redis  # noqa: E402
 from tests.admin.conftest import log_in_to_the_demo  # noqa: E402

@@ -81,7 +81,7 @@ def instructions(env: dict[str, str], endpoint: str, first_member: int, count: i
 def send(endpoint: str, first_member: int, count: int) -> None:
     """The measured process: ``count`` requests, each award for a member not awarded before."""
     from shopify_app import create_app
-    from shopify_app.loyalty.demo import MEMBER_ID_BASE
+    from shopify_app.devtools.demo import MEMBER_ID_BASE
 
     client = create_app().test_client()
     for member in range(first_member, first_member + count):

@@ -24,8 +24,9 @@ from bench.admin import drop_database, fresh_database  # noqa: E402
 from shopify_app import create_app, migrations  # noqa: E402
 from shopify_app.config import Config  # noqa: E402
 from shopify_app.db import engine_for, sessionmaker_for  # noqa: E402
+from shopify_app.devtools import demo  # noqa: E402
 from shopify_app.ids import new_id  # noqa: E402
-from shopify_app.loyalty import audit, demo  # noqa: E402
+from shopify_app.loyalty.ledger import audit  # noqa: E402
 from shopify_app.models import Customer, EarningEntry  # noqa: E402
 
 CUSTOMERS, LOTS_PER_CUSTOMER, DRIFTED, RUNS = 100_000, 3, 7, 5

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from shopify_app.config import normalize_database_url  # noqa: E402
-from shopify_app.loyalty.demo import DEMO_SHOP, MEMBER_ID_BASE  # noqa: E402
+from shopify_app.devtools.demo import DEMO_SHOP, MEMBER_ID_BASE  # noqa: E402
 from tests.proxy.signing import signed_query  # noqa: E402
 
 WIDGET_ASSETS = ROOT / "extensions" / "loyalty-widget" / "assets"

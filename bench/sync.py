@@ -28,8 +28,8 @@ from sqlalchemy.engine import make_url
 from shopify_app import create_app
 from shopify_app.config import PROJECT_ROOT, Config, normalize_database_url
 from shopify_app.db import engine_for, sessionmaker_for
-from shopify_app.loyalty import demo
-from shopify_app.loyalty.awarding import award_rule
+from shopify_app.devtools import demo
+from shopify_app.loyalty.earning.awards import award_rule
 from shopify_app.models import EarningRule, OutboxMessage, Shop
 from tests.fakes.shopify import FakeShopify
 from tests.fakes.vendors import FakeKlaviyo, FakeOmnisend, FakePostscript

@@ -115,7 +115,7 @@ def run_workers(env: dict[str, str], count: int, jobs: int, worker_class: str, t
     """RQ worker processes, with the app context pushed as the worker command does, draining the
     queued orders/paid jobs: ``Worker`` forks a child per job, ``SimpleWorker`` runs them in-process."""
     code = (f"from rq.worker import {worker_class} as Worker; from rq.serializers import JSONSerializer; from wsgi import app; "
-            "from shopify_app.redis_conn import get_redis; from shopify_app.webhooks.jobs import webhooks_queue; "
+            "from shopify_app.redis_conn import get_redis; from shopify_app.jobs.webhooks import webhooks_queue; "
             "ctx = app.app_context(); ctx.push(); r = get_redis(app); "
             "Worker([webhooks_queue(r)], connection=r, serializer=JSONSerializer).work(burst=True, logging_level='WARNING')")
     started = time.perf_counter()
@@ -180,9 +180,9 @@ def main() -> None:
         from shopify_app import create_app
         from shopify_app.config import Config
         from shopify_app.db import sessionmaker_for
-        from shopify_app.loyalty.deliveries import record_delivery
+        from shopify_app.jobs.webhook_deliveries import record_delivery
+        from shopify_app.jobs.webhooks import enqueue_delivery
         from shopify_app.models import EarningEntry
-        from shopify_app.webhooks.jobs import enqueue_delivery
 
         app = create_app(Config.from_env(env))
         with sessionmaker_for(app).begin() as session:

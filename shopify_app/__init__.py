@@ -6,6 +6,7 @@ from flask import Flask
 
 from shopify_app import db, health, redis_conn, web_security
 from shopify_app.config import PROJECT_ROOT, Config
+from shopify_app.web import errors
 
 # Shopify's largest webhook payloads (orders with many lines) stay well under this.
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
@@ -29,6 +30,7 @@ def create_app(config: Config | None = None) -> Flask:
     db.init_app(app, config.resolved_database_url)
     redis_conn.init_app(app, config)
     web_security.register(app, config)
+    errors.register(app)
 
     from shopify_app import admin, api, auth, cli, proxy, webhooks
 
@@ -40,7 +42,3 @@ def create_app(config: Config | None = None) -> Flask:
     health.register(app)
     cli.register(app)
     return app
-
-
-def loyalty_config(app: Flask) -> Config:
-    return app.config["LOYALTY"]  # type: ignore[no-any-return]

@@ -15,12 +15,14 @@ from shopify_app import migrations
 from shopify_app.clock import isoformat_z
 from shopify_app.config import Config
 from shopify_app.db import engine_for, sessionmaker_for
+from shopify_app.devtools import demo
 from shopify_app.errors import DomainError
 from shopify_app.integrations.http import DeliveryError
 from shopify_app.integrations.shopify_graphql import GraphQLClient, graphql_url, shopify_shop_id
-from shopify_app.loyalty import api_keys, deliveries, demo, installs
-from shopify_app.loyalty.shops import get_shop
+from shopify_app.jobs import webhook_deliveries
 from shopify_app.models import Customer, EarningRule, VipTier
+from shopify_app.shops import api_keys, installs
+from shopify_app.shops.lookup import get_shop
 
 db_cli = AppGroup("db", help="Database schema.")
 demo_cli = AppGroup("demo", help="The demo shop.")
@@ -152,7 +154,7 @@ def _read_shop_id(install: installs.ManualInstall) -> str:
 def webhooks_refused(shop_domain: str | None) -> None:
     """List refused deliveries, newest first: received time, shop, topic, webhook id, reason."""
     with sessionmaker_for(current_app)() as session:
-        rows = deliveries.refused_deliveries(session, shop_domain)
+        rows = webhook_deliveries.refused_deliveries(session, shop_domain)
     if not rows:
         click.echo("No refused deliveries")
     for row in rows:

@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEV_API_KEY = "dev-loyalty-api-key"
@@ -112,6 +116,11 @@ class Config:
             raise ConfigError("SECRET_KEY must be set in production")
         if self.secret_key in self.signing_secrets:
             raise ConfigError("SECRET_KEY must differ from the Shopify secrets")
+
+
+def loyalty_config(app: Flask) -> Config:
+    """The settings ``create_app`` gave ``app``."""
+    return app.config["LOYALTY"]  # type: ignore[no-any-return]
 
 
 def normalize_database_url(url: str) -> str:

@@ -40,3 +40,11 @@ class Conflict(DomainError):
 class Unprocessable(DomainError):
     status = 422
     title = "Unprocessable Entity"
+
+
+class FormErrors(Unprocessable):
+    """422 with one message per field, shown inline next to each field."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{name}: {message}" for name, message in fields.items()))
+        self.fields = fields

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from shopify_app import create_app, migrations
 from shopify_app.config import Config, normalize_database_url
 from shopify_app.db import Base, engine_for, sessionmaker_for
-from shopify_app.loyalty import demo
+from shopify_app.devtools import demo
 from tests import factories
 
 

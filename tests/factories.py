@@ -9,9 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shopify_app.config import Config
-from shopify_app.loyalty import api_keys, demo
-from shopify_app.loyalty.shops import get_or_create_shop
+from shopify_app.devtools import demo
 from shopify_app.models import Customer, EarningRule, Shop, VipTier
+from shopify_app.shops import api_keys
+from shopify_app.shops.lookup import get_or_create_shop
 from tests import shopify_signing
 
 

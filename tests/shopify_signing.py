@@ -23,7 +23,7 @@ from rq.serializers import JSONSerializer
 
 from shopify_app.config import DEV_API_KEY, DEV_API_SECRET
 from shopify_app.jobs import runtime
-from shopify_app.webhooks.jobs import webhooks_queue
+from shopify_app.jobs.webhooks import webhooks_queue
 
 SHOP = "demo-loyalty.myshopify.com"
 _ids = itertools.count(1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tomllib
 
 from shopify_app.config import PROJECT_ROOT, SHOPIFY_API_VERSION, SHOPIFY_SCOPES
-from shopify_app.webhooks.handlers import TOPICS
+from shopify_app.jobs.webhook_topics import TOPICS
 
 COMPLIANCE_TOPICS = {"customers/data_request", "customers/redact", "shop/redact"}
 

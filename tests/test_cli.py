@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from shopify_app import create_app
 from shopify_app.config import Config
 from shopify_app.db import engine_for, sessionmaker_for
-from shopify_app.loyalty import demo
+from shopify_app.devtools import demo
 from shopify_app.models import ApiKey, Customer, EarningRule, Shop, VipTier
 from tests.fakes.shopify import FakeShopify
 from tests.shopify_signing import post_webhook

@@ -25,9 +25,9 @@ from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
 from shopify_app.config import PROJECT_ROOT, Config
+from shopify_app.jobs.webhooks import enqueue_unprocessed_deliveries, webhooks_queue
 from shopify_app.models import WebhookDelivery
 from shopify_app.web_worker import REQUEST_SECONDS
-from shopify_app.webhooks.jobs import enqueue_unprocessed_deliveries, webhooks_queue
 from tests.jobs.own_redis import OwnRedis
 from tests.shopify_signing import webhook_headers
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, Flask, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from shopify_app import loyalty_config
 from shopify_app.admin import auth, customers, overview, privacy, program, public, settings
 from shopify_app.admin.pages import render, when
+from shopify_app.config import loyalty_config
 from shopify_app.errors import DomainError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

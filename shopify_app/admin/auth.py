@@ -12,17 +12,17 @@ from flask import Response, current_app, g, jsonify, redirect, request, session,
 from flask.typing import ResponseReturnValue
 from redis.exceptions import RedisError
 
-from shopify_app import loyalty_config
+from shopify_app.config import loyalty_config
 from shopify_app.db import get_session
+from shopify_app.devtools.demo import DEMO_SHOP
 from shopify_app.errors import Forbidden
-from shopify_app.loyalty.demo import DEMO_SHOP
-from shopify_app.loyalty.installs import install_from_session_token
-from shopify_app.loyalty.shop_tokens import has_valid_token
-from shopify_app.loyalty.shops import get_shop
+from shopify_app.jobs.webhooks import enqueue_program_setup
 from shopify_app.models import Shop
 from shopify_app.redis_conn import get_redis
 from shopify_app.shopify.session_tokens import InvalidSessionToken, SessionToken, decode_session_token
-from shopify_app.webhooks.jobs import enqueue_program_setup
+from shopify_app.shops.installs import install_from_session_token
+from shopify_app.shops.lookup import get_shop
+from shopify_app.shops.tokens import has_valid_token
 
 ADMIN_ORIGIN = "https://admin.shopify.com"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

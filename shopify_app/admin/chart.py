@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shopify_app.loyalty.stats import PointsByDay
+from shopify_app.reporting.overview import PointsByDay
 
 WIDTH, HEIGHT, PAD_LEFT, PAD_BOTTOM, PAD_TOP = 720, 220, 48, 24, 12
 COLOURS = {"issued": "#008060", "redeemed": "#2c6ecb", "pending": "#b98900", "expired": "#d72c0d"}

@@ -8,8 +8,10 @@ from flask.typing import ResponseReturnValue
 from shopify_app.admin.auth import current_shop
 from shopify_app.admin.pages import done, form_data, page_number, render
 from shopify_app.db import get_session
-from shopify_app.loyalty import adjustments, directory
-from shopify_app.loyalty.validation import Fields, FormErrors
+from shopify_app.errors import FormErrors
+from shopify_app.loyalty.ledger import adjustments
+from shopify_app.loyalty.members import directory
+from shopify_app.loyalty.program.inputs import Fields
 
 
 def customers() -> ResponseReturnValue:

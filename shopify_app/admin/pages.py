@@ -8,8 +8,8 @@ from typing import Any
 from flask import Response, current_app, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from shopify_app import loyalty_config
 from shopify_app.admin.auth import AdminIdentity, csrf_token
+from shopify_app.config import loyalty_config
 
 NAV = (
     ("admin.overview", "Overview"),

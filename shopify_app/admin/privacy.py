@@ -10,15 +10,15 @@ from flask.typing import ResponseReturnValue
 from shopify_app.admin.auth import current_shop
 from shopify_app.admin.pages import render
 from shopify_app.db import get_session
-from shopify_app.loyalty import privacy
+from shopify_app.privacy import exports
 
 
 def privacy_page() -> ResponseReturnValue:
-    return render("admin/privacy.html", exports=privacy.exports(get_session(), current_shop().id))
+    return render("admin/privacy.html", exports=exports.exports(get_session(), current_shop().id))
 
 
 def download(export_id: str) -> ResponseReturnValue:
-    row = privacy.get_export(get_session(), current_shop().id, export_id)
+    row = exports.get_export(get_session(), current_shop().id, export_id)
     filename = f"data-request-{row.shopify_customer_id}-{row.created_at:%Y%m%d}.json"
     return Response(
         json.dumps(row.data, indent=2, sort_keys=True), mimetype="application/json",

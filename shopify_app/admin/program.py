@@ -8,29 +8,31 @@ from flask.typing import ResponseReturnValue
 from shopify_app.admin.auth import current_shop
 from shopify_app.admin.pages import done, form_data, render
 from shopify_app.db import get_session
-from shopify_app.loyalty import bulk_jobs, program
-from shopify_app.loyalty.validation import FormErrors
+from shopify_app.errors import FormErrors
+from shopify_app.jobs import bulk
+from shopify_app.loyalty.program import rules as program_rules
+from shopify_app.loyalty.program import tiers as program_tiers
 from shopify_app.models import BulkJobKind
 from shopify_app.redis_conn import get_redis
 
 
 def rules() -> ResponseReturnValue:
-    return render("admin/rules.html", rules=program.rules(get_session(), current_shop().id),
-                  catalogue=program.CATALOGUE)
+    return render("admin/rules.html", rules=program_rules.rules(get_session(), current_shop().id),
+                  catalogue=program_rules.CATALOGUE)
 
 
 def rule_form(rule_id: str | None = None) -> ResponseReturnValue:
     session, shop = get_session(), current_shop()
-    rule = program.get_rule(session, shop.id, rule_id) if rule_id else None
-    item = program.BY_ACTION.get(rule.action if rule else request.args.get("action", ""))
+    rule = program_rules.get_rule(session, shop.id, rule_id) if rule_id else None
+    item = program_rules.BY_ACTION.get(rule.action if rule else request.args.get("action", ""))
     if request.method == "GET":
         form = {"action": item.action, "name": item.name} if item and not rule else {}
-        return render("admin/rule_form.html", rule=rule, item=item, catalogue=program.CATALOGUE, form=form)
+        return render("admin/rule_form.html", rule=rule, item=item, catalogue=program_rules.CATALOGUE, form=form)
     try:
-        saved = program.save_rule(session, shop, form_data(), rule)
+        saved = program_rules.save_rule(session, shop, form_data(), rule)
     except FormErrors as error:
-        item = item or program.BY_ACTION.get(request.form.get("action", ""))
-        return render("admin/rule_form.html", status=422, rule=rule, item=item, catalogue=program.CATALOGUE,
+        item = item or program_rules.BY_ACTION.get(request.form.get("action", ""))
+        return render("admin/rule_form.html", status=422, rule=rule, item=item, catalogue=program_rules.CATALOGUE,
                       form=form_data(), errors=error.fields)
     session.commit()
     return done("admin.rules", f"Saved \u201c{saved.name}\u201d")
@@ -39,25 +41,25 @@ def rule_form(rule_id: str | None = None) -> ResponseReturnValue:
 def rule_active(rule_id: str) -> ResponseReturnValue:
     session = get_session()
     shop = current_shop()
-    rule = program.get_rule(session, shop.id, rule_id)
-    program.set_rule_active(session, shop, rule, request.form.get("active") == "1")
+    rule = program_rules.get_rule(session, shop.id, rule_id)
+    program_rules.set_rule_active(session, shop, rule, request.form.get("active") == "1")
     session.commit()
     return done("admin.rules", f"\u201c{rule.name}\u201d {'activated' if rule.is_active else 'deactivated'}")
 
 
 def tiers() -> ResponseReturnValue:
     session, shop = get_session(), current_shop()
-    return render("admin/tiers.html", tiers=program.tiers(session, shop.id),
-                  job=bulk_jobs.latest(session, shop.id, BulkJobKind.RECOMPUTE_TIERS))
+    return render("admin/tiers.html", tiers=program_tiers.tiers(session, shop.id),
+                  job=bulk.latest(session, shop.id, BulkJobKind.RECOMPUTE_TIERS))
 
 
 def tier_form(tier_id: str | None = None) -> ResponseReturnValue:
     session, shop = get_session(), current_shop()
-    tier = program.get_tier(session, shop.id, tier_id) if tier_id else None
+    tier = program_tiers.get_tier(session, shop.id, tier_id) if tier_id else None
     if request.method == "GET":
         return render("admin/tier_form.html", tier=tier)
     try:
-        moved = program.save_tier(session, shop, form_data(), tier)
+        moved = program_tiers.save_tier(session, shop, form_data(), tier)
     except FormErrors as error:
         return render("admin/tier_form.html", status=422, tier=tier, form=form_data(), errors=error.fields)
     return _recompute_and_finish(moved, "Tier saved")
@@ -65,16 +67,16 @@ def tier_form(tier_id: str | None = None) -> ResponseReturnValue:
 
 def tier_delete(tier_id: str) -> ResponseReturnValue:
     session, shop = get_session(), current_shop()
-    program.delete_tier(session, shop, program.get_tier(session, shop.id, tier_id))
+    program_tiers.delete_tier(session, shop, program_tiers.get_tier(session, shop.id, tier_id))
     return _recompute_and_finish(True, "Tier deleted")
 
 
 def _recompute_and_finish(moved: bool, toast: str) -> ResponseReturnValue:
     session = get_session()
-    job = bulk_jobs.start(session, current_shop(), BulkJobKind.RECOMPUTE_TIERS) if moved else None
+    job = bulk.start(session, current_shop(), BulkJobKind.RECOMPUTE_TIERS) if moved else None
     session.commit()
     if job is not None:
-        if bulk_jobs.enqueue(get_redis(current_app), job):
+        if bulk.enqueue(get_redis(current_app), job):
             toast += "; members' tiers are being recomputed"
         else:
             toast += (". The job queue cannot be reached right now; members' tiers are recomputed as soon as "

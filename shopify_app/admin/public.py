@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
-from shopify_app import loyalty_config
 from shopify_app.admin import auth
+from shopify_app.config import loyalty_config
 from shopify_app.db import get_session
+from shopify_app.devtools.demo import DEMO_SHOP
 from shopify_app.errors import DomainError, NotFound
-from shopify_app.loyalty.demo import DEMO_SHOP
-from shopify_app.loyalty.shops import get_shop
+from shopify_app.shops.lookup import get_shop
 
 
 def bounce() -> ResponseReturnValue:

@@ -7,30 +7,36 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from shopify_app import loyalty_config
 from shopify_app.admin.auth import current_shop
 from shopify_app.admin.pages import done, form_data, render
+from shopify_app.config import loyalty_config
 from shopify_app.db import get_session
-from shopify_app.loyalty import api_keys, bulk_jobs, integrations_admin, program, stats
-from shopify_app.loyalty.validation import Fields, FormErrors
+from shopify_app.errors import FormErrors
+from shopify_app.integrations import check
+from shopify_app.integrations import settings as integration_settings
+from shopify_app.jobs import bulk
+from shopify_app.loyalty.program import settings as program_settings
+from shopify_app.loyalty.program.inputs import Fields
 from shopify_app.models import BulkJobKind
 from shopify_app.redis_conn import get_redis
+from shopify_app.reporting import overview
+from shopify_app.shops import api_keys
 
 
 def settings(*, status: int = 200, errors: dict[str, str] | None = None, **extra: Any) -> ResponseReturnValue:
     session, shop = get_session(), current_shop()
     return render(
         "admin/settings.html", status=status, errors=errors, form=form_data() if errors else {},
-        integrations=integrations_admin.settings_by_service(session, shop.id),
-        sync={item.topic: item for item in stats.sync_health(session, shop.id)},
-        job=bulk_jobs.latest(session, shop.id, BulkJobKind.SYNC_ALL_MEMBERS),
+        integrations=integration_settings.settings_by_service(session, shop.id),
+        sync={item.topic: item for item in overview.sync_health(session, shop.id)},
+        job=bulk.latest(session, shop.id, BulkJobKind.SYNC_ALL_MEMBERS),
         keys=api_keys.shop_keys(session, shop.id), **extra,
     )
 
 
 def save_program() -> ResponseReturnValue:
     try:
-        program.update_settings(current_shop(), form_data())
+        program_settings.update_settings(current_shop(), form_data())
     except FormErrors as error:
         return settings(status=422, errors=error.fields)
     get_session().commit()
@@ -40,7 +46,7 @@ def save_program() -> ResponseReturnValue:
 def save_integration(service: str) -> ResponseReturnValue:
     session = get_session()
     try:
-        integrations_admin.save_key(
+        integration_settings.save_key(
             session, current_shop(), service, request.form.get(f"{service}_api_key", ""), loyalty_config(current_app)
         )
     except FormErrors as error:
@@ -51,8 +57,8 @@ def save_integration(service: str) -> ResponseReturnValue:
 
 def test_integration(service: str) -> ResponseReturnValue:
     session = get_session()
-    row = integrations_admin.get_setting(session, current_shop().id, service)
-    ok = integrations_admin.check_connection(loyalty_config(current_app), row)
+    row = integration_settings.get_setting(session, current_shop().id, service)
+    ok = check.check_connection(loyalty_config(current_app), row)
     session.commit()
     toast = f"{service.title()}: {row.last_check_message}"
     return done("admin.settings", toast if ok else f"{toast} (see Integrations)", _anchor="integrations")
@@ -60,9 +66,9 @@ def test_integration(service: str) -> ResponseReturnValue:
 
 def sync_all() -> ResponseReturnValue:
     session = get_session()
-    job = bulk_jobs.start(session, current_shop(), BulkJobKind.SYNC_ALL_MEMBERS)
+    job = bulk.start(session, current_shop(), BulkJobKind.SYNC_ALL_MEMBERS)
     session.commit()
-    if bulk_jobs.enqueue(get_redis(current_app), job):
+    if bulk.enqueue(get_redis(current_app), job):
         return done("admin.settings", "Sync of all members started", _anchor="integrations")
     return done("admin.settings", "Sync of all members saved. The job queue cannot be reached right now; "
                 "the sync starts as soon as it is back", _anchor="integrations")
@@ -91,7 +97,7 @@ def revoke_key(key_id: str) -> ResponseReturnValue:
 
 
 def job_progress(job_id: str) -> ResponseReturnValue:
-    job = bulk_jobs.get_job(get_session(), current_shop().id, job_id)
+    job = bulk.get_job(get_session(), current_shop().id, job_id)
     return jsonify(id=job.id, kind=job.kind, status=job.status, done=job.done, total=job.total,
                    percent=job.percent, error=job.error)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-from shopify_app.api import earning_rules, errors
+from shopify_app.api import earning_rules
 from shopify_app.api.auth import require_api_key
 
 bp = Blueprint("api", __name__, url_prefix="/v1")
@@ -14,4 +14,3 @@ earning_rules.register(bp)
 
 def register(app: Flask) -> None:
     app.register_blueprint(bp)
-    errors.register(app)

@@ -6,8 +6,8 @@ from flask import g, request
 
 from shopify_app.db import get_session
 from shopify_app.errors import Forbidden
-from shopify_app.loyalty.api_keys import authenticate
 from shopify_app.models import ApiKey, Shop
+from shopify_app.shops.api_keys import authenticate
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
-from shopify_app.api import jsonapi, serializers
 from shopify_app.api.auth import current_shop
 from shopify_app.db import get_session
-from shopify_app.loyalty.awarding import award_rule
+from shopify_app.loyalty.earning.awards import award_rule
+from shopify_app.web import jsonapi, serializers
 
 
 def award(rule_id: str) -> ResponseReturnValue:

@@ -15,13 +15,13 @@ from redis.exceptions import RedisError
 from shopify_app.config import Config
 from shopify_app.db import get_session
 from shopify_app.errors import BadRequest, DomainError, Forbidden, Unauthorized
-from shopify_app.loyalty.installs import obtain_grant, record_install
+from shopify_app.jobs.webhooks import enqueue_program_setup
 from shopify_app.redis_conn import get_redis
 from shopify_app.shopify import authorize
 from shopify_app.shopify.domains import valid_shop_domain
 from shopify_app.shopify.oauth import exchange_authorization_code
 from shopify_app.shopify.signatures import valid_query_hmac
-from shopify_app.webhooks.jobs import enqueue_program_setup
+from shopify_app.shops.installs import obtain_grant, record_install
 
 STATE_COOKIE = "shopify_oauth_state"
 # Long enough to read the grant screen; the nonce is also single-use (see _consume_state).

@@ -1,4 +1,4 @@
-"""Per-shop integration settings: the vendor API key, encrypted at rest, and an enabled flag."""
+"""Per-shop integration settings: the vendor API key (encrypted at rest) and an enabled flag, for the CLI and admin."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ from sqlalchemy.orm import Session
 
 from shopify_app import crypto
 from shopify_app.config import Config
-from shopify_app.errors import BadRequest
+from shopify_app.errors import BadRequest, FormErrors, NotFound
 from shopify_app.models import IntegrationSetting, Service, Shop
+from shopify_app.upserts import unique_or_field_error
+
+SERVICES = tuple(service.value for service in Service)
 
 
 def _service(name: str) -> str:
@@ -51,3 +54,27 @@ def api_key_for(session: Session, shop_id: str, service: str, config: Config) ->
     if setting is None or not setting.enabled or not setting.api_key_ciphertext:
         return None
     return crypto.decrypt(setting.api_key_ciphertext, config.shopify_api_secret, config.shopify_api_secret_previous)
+
+
+def settings_by_service(session: Session, shop_id: str) -> dict[str, IntegrationSetting | None]:
+    rows = session.scalars(select(IntegrationSetting).where(IntegrationSetting.shop_id == shop_id))
+    found = {row.service: row for row in rows}
+    return {service: found.get(service) for service in SERVICES}
+
+
+def get_setting(session: Session, shop_id: str, service: str) -> IntegrationSetting:
+    row = _setting(session, shop_id, service)
+    if row is None or not row.api_key_ciphertext:
+        raise NotFound(f"No {service} key is saved")
+    return row
+
+
+def save_key(session: Session, shop: Shop, service: str, api_key: str, config: Config) -> IntegrationSetting:
+    """Store a new key (encrypted); the key can be replaced but never read back in the admin."""
+    if service not in SERVICES:
+        raise NotFound(f"Unknown integration '{service}'")
+    if not 8 <= len(api_key.strip()) <= 512:
+        raise FormErrors({"api_key": "Paste the whole API key"})
+    with unique_or_field_error(session, "api_key", "Another save of this key came at the same moment; save it again"):
+        row = set_api_key(session, shop, service, api_key, config)
+    return row

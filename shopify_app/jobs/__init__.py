@@ -1,1 +1,1 @@
-"""Background work on RQ: the outbox relay, deliveries to Shopify and vendors, scheduled ledger work."""
+"""Background work on RQ: webhook processing, the outbox relay, deliveries, admin bulk jobs, scheduled work."""

@@ -11,9 +11,9 @@ from shopify_app.db import sessionmaker_for
 from shopify_app.errors import DomainError
 from shopify_app.integrations import settings
 from shopify_app.jobs import failures, worker
-from shopify_app.loyalty.shops import get_shop
 from shopify_app.models import Shop
 from shopify_app.redis_conn import get_redis
+from shopify_app.shops.lookup import get_shop
 
 jobs_cli = AppGroup("jobs", help="Background jobs and failed deliveries.")
 integrations_cli = AppGroup("integrations", help="Per-shop Klaviyo, Omnisend and Postscript settings.")

@@ -17,8 +17,8 @@ from shopify_app.integrations.profile import LoyaltyState, PointsEvent
 from shopify_app.integrations.settings import api_key_for
 from shopify_app.integrations.shopify_graphql import GraphQLClient, graphql_url
 from shopify_app.jobs.runtime import Context
-from shopify_app.loyalty.shop_tokens import ShopNotConnected, fresh_access_token
 from shopify_app.models import EarningEntry, OutboxMessage, OutboxTopic, Service, Shop
+from shopify_app.shops.tokens import ShopNotConnected, fresh_access_token
 
 
 @dataclass(frozen=True)

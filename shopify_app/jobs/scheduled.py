@@ -4,23 +4,26 @@ reconciling orders, birthdays."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable
 from typing import Any
 
 from redis import Redis
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from shopify_app.clock import utcnow
 from shopify_app.jobs import queues, runtime
+from shopify_app.jobs.bulk import enqueue_waiting
 from shopify_app.jobs.destinations import shopify_client
-from shopify_app.loyalty.bulk_jobs import enqueue_waiting
-from shopify_app.loyalty.celebrations import run_daily
-from shopify_app.loyalty.maturing import BATCH, approve_due, expire_points
-from shopify_app.loyalty.privacy import delete_stale_payloads
-from shopify_app.loyalty.reconciliation import PAGE_COST, installed_shop_ids, reconcile_shop
+from shopify_app.jobs.webhooks import enqueue_unprocessed_deliveries
+from shopify_app.loyalty.earning.celebrations import award_celebrations
+from shopify_app.loyalty.earning.reconciliation import PAGE_COST, Execute, reconcile_orders
+from shopify_app.loyalty.ledger.maturing import BATCH, approve_due, expire_points
 from shopify_app.models import Shop
-from shopify_app.webhooks.jobs import enqueue_unprocessed_deliveries
+from shopify_app.privacy.erasure import delete_stale_payloads
+from shopify_app.shops.lookup import installed_shop_ids
 
 PERIOD_SECONDS = 60
 
@@ -53,7 +56,7 @@ def sweep_webhook_deliveries() -> int:
 
 
 def delete_stale_webhook_payloads() -> int:
-    """Payloads of deliveries never applied, once past their retention (loyalty.privacy.PAYLOAD_RETENTION)."""
+    """Payloads of deliveries never applied, once past their retention (privacy.erasure.PAYLOAD_RETENTION)."""
     with runtime.context().sessions.begin() as session:
         return delete_stale_payloads(session)
 
@@ -89,8 +92,30 @@ def reconcile_one_shop(shop_id: str) -> int:
     return reconcile_shop(ctx.sessions, shop_id, execute)
 
 
+def reconcile_shop(sessions: sessionmaker[Session], shop_id: str, execute: Execute) -> int:
+    """The scheduled job's body for one shop, in one transaction; an uninstalled shop is skipped."""
+    with sessions.begin() as session:
+        shop = session.get(Shop, shop_id)
+        if shop is None or shop.uninstalled_at is not None:
+            return 0
+        return reconcile_orders(session, shop, execute)
+
+
 def award_birthdays_and_anniversaries() -> int:
     return run_daily(runtime.context().sessions, utcnow().date())
+
+
+def run_daily(sessions: sessionmaker[Session], today: dt.date) -> int:
+    """The scheduled job: every installed shop, one transaction per shop."""
+    with sessions() as session:
+        shop_ids = session.scalars(select(Shop.id).where(Shop.uninstalled_at.is_(None))).all()
+    written = 0
+    for shop_id in shop_ids:
+        with sessions.begin() as session:
+            shop = session.get(Shop, shop_id)
+            if shop is not None and shop.uninstalled_at is None:
+                written += award_celebrations(session, shop, today)
+    return written
 
 
 # name: (job function, period in seconds)

@@ -6,9 +6,9 @@ from flask import Blueprint, Flask, Response, request
 from flask.typing import ResponseReturnValue
 from redis.exceptions import RedisError
 
-from shopify_app.api.jsonapi import error_document
 from shopify_app.proxy import views
 from shopify_app.proxy.auth import require_proxy_signature
+from shopify_app.web.jsonapi import error_document
 
 bp = Blueprint("proxy", __name__, url_prefix="/proxy")
 bp.before_request(require_proxy_signature)

@@ -6,14 +6,14 @@ import time
 
 from flask import current_app, g, request
 
-from shopify_app import loyalty_config
+from shopify_app.config import loyalty_config
 from shopify_app.db import get_session
 from shopify_app.errors import NotFound, Unauthorized
-from shopify_app.loyalty.customers import find_customer
-from shopify_app.loyalty.shops import get_shop
+from shopify_app.loyalty.members.lookup import find_customer
 from shopify_app.models import Customer, Shop
 from shopify_app.redis_conn import get_redis
 from shopify_app.shopify.app_proxy import MAX_AGE_SECONDS, InvalidProxySignature, ProxyRequest, verify_proxy_request
+from shopify_app.shops.lookup import get_shop
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from shopify_app.api.jsonapi import resource
 from shopify_app.clock import isoformat_z
-from shopify_app.loyalty.storefront import CustomerSummary, WayToEarn
+from shopify_app.loyalty.earning.awards import WayToEarn
+from shopify_app.loyalty.members.summary import CustomerSummary
 from shopify_app.models import VipTier
 from shopify_app.models.earning_rule import AWARDABLE_CATEGORIES
+from shopify_app.web.jsonapi import resource
 
 
 def customer_attributes(summary: CustomerSummary) -> dict[str, Any]:

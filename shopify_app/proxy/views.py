@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
-from shopify_app.api import jsonapi, serializers
 from shopify_app.db import get_session
 from shopify_app.errors import BadRequest
-from shopify_app.loyalty import storefront
-from shopify_app.loyalty.awarding import award_rule
+from shopify_app.loyalty.earning.awards import award_rule, ways_to_earn
+from shopify_app.loyalty.members import directory
+from shopify_app.loyalty.members.summary import summarize
+from shopify_app.loyalty.program import tiers as program_tiers
 from shopify_app.proxy import documents
 from shopify_app.proxy.auth import (
     current_shop,
@@ -18,19 +19,20 @@ from shopify_app.proxy.auth import (
     logged_in_customer_id,
     optional_customer,
 )
+from shopify_app.web import jsonapi, serializers
 
 MAX_PAGE_NUMBER = 1_000_000
 
 
 def customer() -> ResponseReturnValue:
-    summary = storefront.summarize(get_session(), logged_in_customer())
+    summary = summarize(get_session(), logged_in_customer())
     return jsonapi.document(
         "loyalty_customer", summary.customer.shopify_customer_id, documents.customer_attributes(summary)
     )
 
 
 def earning_rules() -> ResponseReturnValue:
-    ways = storefront.ways_to_earn(get_session(), current_shop().id, optional_customer())
+    ways = ways_to_earn(get_session(), current_shop().id, optional_customer())
     return jsonapi.collection([documents.way_to_earn(way, logged_in=is_logged_in()) for way in ways])
 
 
@@ -43,12 +45,12 @@ def claim(rule_id: str) -> ResponseReturnValue:
 
 
 def vip_tiers() -> ResponseReturnValue:
-    tiers = storefront.vip_tiers(get_session(), current_shop().id)
+    tiers = program_tiers.tiers(get_session(), current_shop().id)
     return jsonapi.collection([documents.vip_tier(tier) for tier in tiers])
 
 
 def history() -> ResponseReturnValue:
-    page = storefront.history(
+    page = directory.history(
         get_session(), logged_in_customer(), page=_int_arg("page", 1), per_page=_int_arg("per_page", 20)
     )
     return jsonapi.collection(

@@ -1,1 +1,1 @@
-"""The Shopify protocol, no Flask: shop domains, signatures, session tokens, tokens, GraphQL."""
+"""The Shopify protocol, no Flask: shop domains, signatures, session tokens, tokens, payloads, ids and times."""

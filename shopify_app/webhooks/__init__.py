@@ -11,13 +11,13 @@ from redis.exceptions import RedisError
 from shopify_app.clock import utcnow
 from shopify_app.db import get_session
 from shopify_app.errors import BadRequest, Unauthorized
-from shopify_app.loyalty.deliveries import record_delivery
+from shopify_app.jobs.webhook_deliveries import record_delivery
+from shopify_app.jobs.webhook_topics import TOPICS
+from shopify_app.jobs.webhooks import enqueue_delivery
 from shopify_app.redis_conn import get_redis
 from shopify_app.shopify.domains import valid_shop_domain
 from shopify_app.shopify.signatures import valid_body_hmac
 from shopify_app.webhooks import intake
-from shopify_app.webhooks.handlers import TOPICS
-from shopify_app.webhooks.jobs import enqueue_delivery
 
 REQUIRED_HEADERS = ("X-Shopify-Topic", "X-Shopify-Hmac-Sha256", "X-Shopify-Shop-Domain", "X-Shopify-Webhook-Id")
 

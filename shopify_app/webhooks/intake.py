@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from shopify_app.errors import BadRequest
-from shopify_app.loyalty.members import parse_time
+from shopify_app.shopify.payloads import parse_time
 from shopify_app.shopify.webhook_payloads import PayloadRefused, parse_payload
 
 # Shopify retries a delivery for 4 hours and may be up to a day late; older is a replay.

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from shopify_app import create_app
 from shopify_app.config import DEV_API_SECRET, DEV_SECRET_KEY, Config, ConfigError
 from shopify_app.db import engine_for
-from shopify_app.loyalty import demo
+from shopify_app.devtools import demo
 from tests import factories
 from tests.admin.conftest import csrf_of, log_in_to_the_demo
 

@@ -17,8 +17,8 @@ from werkzeug.wrappers import Request, Response
 
 from shopify_app.config import Config
 from shopify_app.crypto import decrypt
-from shopify_app.loyalty.bulk_jobs import admin_queue
-from shopify_app.loyalty.demo import add_members
+from shopify_app.devtools.demo import add_members
+from shopify_app.jobs.bulk import admin_queue
 from shopify_app.models import BulkJob, Customer, IntegrationSetting, OutboxMessage, Shop, VipTier
 from tests.admin.conftest import TokenClient
 

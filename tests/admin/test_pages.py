@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from shopify_app.loyalty import demo
+from shopify_app.devtools import demo
 from shopify_app.models import (
     ActivityLogEntry,
     Customer,

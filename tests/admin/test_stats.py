@@ -8,9 +8,9 @@ from decimal import Decimal
 from redis import Redis
 from sqlalchemy.orm import Session
 
-from shopify_app.loyalty import stats
-from shopify_app.loyalty.ledger import POINTS_EXPIRED
+from shopify_app.loyalty.ledger.postings import POINTS_EXPIRED
 from shopify_app.models import EarningEntry, OutboxMessage
+from shopify_app.reporting import overview
 from tests import factories
 
 NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.timezone.utc)
@@ -42,13 +42,13 @@ def test_points_are_counted_by_day_and_status(session: Session) -> None:
            action=POINTS_EXPIRED)  # what expiry wrote for that lot's unspent points
     _entry(session, stranger, None, 1000, "approved", NOW, points_given_at=NOW)
     session.flush()
-    figures = stats.overview(session, shop.id, 30, now=NOW)
+    figures = overview.overview(session, shop.id, 30, now=NOW)
     series = figures.points.series
     assert len(figures.points.days) == 30 and figures.points.days[-1] == NOW.date()
     assert figures.points.totals == {"issued": 100, "redeemed": 30, "pending": 70, "expired": 25}
     assert series["issued"][-3] == 100 and series["redeemed"][-2] == 30 and series["expired"][-4] == 25
     assert figures.top_rules == [("Join Newsletter", 100, 1)]
-    assert stats.overview(session, shop.id, 90, now=NOW).points.totals["issued"] == 140
+    assert overview.overview(session, shop.id, 90, now=NOW).points.totals["issued"] == 140
     assert (figures.members, figures.excluded) == (1, 0)
 
 
@@ -59,7 +59,7 @@ def test_sync_health_shows_last_success_failures_and_waiting(session: Session) -
         session.add(OutboxMessage(shop_id=shop.id, topic=topic, status=status, payload={},
                                   processed_at=NOW - dt.timedelta(minutes=minutes) if status == "done" else None))
     session.flush()
-    health = {item.topic: item for item in stats.sync_health(session, shop.id)}
+    health = {item.topic: item for item in overview.sync_health(session, shop.id)}
     assert (health["klaviyo"].last_success_at, health["klaviyo"].failed) == (NOW - dt.timedelta(minutes=1), 1)
     assert (health["omnisend"].waiting, health["omnisend"].last_success_at) == (2, None)
     assert health["postscript"].last_success_at is None and "shopify.customer_metafield" in health
@@ -70,10 +70,10 @@ def test_the_history_is_cached_for_a_minute_and_redis_trouble_is_harmless(sessio
     customer = factories.customer(session, shop, "1")
     _entry(session, customer, None, 10, "approved", NOW, points_given_at=NOW)
     session.flush()
-    assert stats.overview(session, shop.id, 30, cache=redis, now=NOW).points.totals["issued"] == 10
+    assert overview.overview(session, shop.id, 30, cache=redis, now=NOW).points.totals["issued"] == 10
     _entry(session, customer, None, 5, "approved", NOW, points_given_at=NOW)
     session.flush()
-    assert stats.overview(session, shop.id, 30, cache=redis, now=NOW).points.totals["issued"] == 10
+    assert overview.overview(session, shop.id, 30, cache=redis, now=NOW).points.totals["issued"] == 10
     assert 0 < redis.ttl(f"admin:overview:{shop.id}:30:{NOW.date().isoformat()}") <= 60
     down = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
-    assert stats.overview(session, shop.id, 30, cache=down, now=NOW).points.totals["issued"] == 15
+    assert overview.overview(session, shop.id, 30, cache=down, now=NOW).points.totals["issued"] == 15

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from shopify_app.db import sessionmaker_for
-from shopify_app.loyalty import demo
+from shopify_app.devtools import demo
 from tests import factories
 from tests.proxy.signing import signed_params
 

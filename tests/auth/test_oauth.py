@@ -16,9 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shopify_app import crypto
+from shopify_app.jobs.webhooks import webhooks_queue
 from shopify_app.models import Shop
 from shopify_app.shopify.signatures import query_hmac, valid_query_hmac
-from shopify_app.webhooks.jobs import webhooks_queue
 from tests.shopify_signing import query_hmac as reference_hmac
 from tests.shopify_signing import signed_query
 

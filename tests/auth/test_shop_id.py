@@ -14,8 +14,8 @@ from sqlalchemy import select
 from shopify_app import create_app
 from shopify_app.config import Config
 from shopify_app.db import engine_for, sessionmaker_for
+from shopify_app.jobs.webhooks import enqueue_unprocessed_deliveries
 from shopify_app.models import EarningRule, Shop
-from shopify_app.webhooks.jobs import enqueue_unprocessed_deliveries
 from tests import factories
 from tests.fakes.shopify import FakeShopify
 from tests.shopify_signing import run_jobs, work

@@ -19,8 +19,9 @@ from shopify_app.clock import utcnow
 from shopify_app.config import SHOPIFY_SCOPES
 from shopify_app.db import sessionmaker_for
 from shopify_app.errors import Unauthorized
-from shopify_app.loyalty.installs import ShopifyUnavailable, install_from_session_token, set_up_default_program
+from shopify_app.loyalty.program.defaults import set_up_default_program
 from shopify_app.models import EarningRule, Shop, VipTier
+from shopify_app.shops.installs import ShopifyUnavailable, install_from_session_token
 from tests import factories
 from tests.shopify_signing import session_token
 

@@ -9,7 +9,7 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session
 
-from shopify_app.loyalty.demo import add_members
+from shopify_app.devtools.demo import add_members
 from shopify_app.models import Shop
 from tests.admin.test_jobs_and_integrations import run_worker
 from tests.browser.conftest import log_in, screenshot

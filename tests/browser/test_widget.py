@@ -14,8 +14,8 @@ from flask import Flask
 from playwright.sync_api import BrowserContext, Page, Route, expect
 
 from shopify_app.db import sessionmaker_for
-from shopify_app.loyalty import storefront
-from shopify_app.loyalty.customers import find_customer
+from shopify_app.loyalty.members.lookup import find_customer
+from shopify_app.loyalty.members.summary import summarize
 from shopify_app.proxy.documents import customer_attributes
 from tests.api.test_award import customer_row
 from tests.browser.conftest import screenshot
@@ -49,7 +49,7 @@ def open_storefront(context: BrowserContext, app: Flask, live_url: str, shop_id:
     customer = None
     if shopify_customer_id:
         with sessionmaker_for(app)() as session:
-            summary = storefront.summarize(session, find_customer(session, shop_id, shopify_customer_id))
+            summary = summarize(session, find_customer(session, shop_id, shopify_customer_id))
             metafield = customer_attributes(summary)
         customer = {"id": shopify_customer_id, "metafields": {"app": {"loyalty": {"value": metafield}}}}
     html = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Storefront</title>

@@ -18,9 +18,9 @@ from shopify_app.config import Config
 from shopify_app.db import engine_for, sessionmaker_for
 from shopify_app.integrations import settings
 from shopify_app.jobs import worker
-from shopify_app.loyalty.shop_tokens import store_grant
 from shopify_app.models import Shop
 from shopify_app.shopify.oauth import TokenGrant
+from shopify_app.shops.tokens import store_grant
 from tests.fakes.shopify import FakeShopify
 from tests.fakes.vendors import FakeKlaviyo, FakeOmnisend, FakePostscript
 

@@ -9,8 +9,8 @@ from redis import Redis
 from sqlalchemy import select
 
 from shopify_app.db import sessionmaker_for
-from shopify_app.loyalty.shop_tokens import has_valid_token
 from shopify_app.models import EarningRule, Shop, VipTier
+from shopify_app.shops.tokens import has_valid_token
 from tests import factories
 from tests.shopify_signing import run_jobs
 

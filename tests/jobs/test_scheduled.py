@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
-from shopify_app.loyalty.maturing import approve_due, expire_points
+from shopify_app.loyalty.ledger.maturing import approve_due, expire_points
 from shopify_app.models import ActivityLogEntry, Customer, EarningEntry, OutboxMessage
 from tests import factories
 from tests.jobs.conftest import award, work

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from shopify_app.db import sessionmaker_for
 from shopify_app.jobs import runtime
 from shopify_app.jobs.delivery import deliver
-from shopify_app.loyalty import side_effects
+from shopify_app.loyalty.ledger import effects
 from shopify_app.models import OutboxMessage
 from tests import factories
 from tests.jobs.conftest import award, connect_shop, work
@@ -66,7 +66,7 @@ def test_workers_share_the_shops_cost_bucket(app_config: Any, sync_app: Flask, s
 
 def test_program_metafield_is_written_when_the_program_changes(sync_app: Flask, shop: dict[str, Any],
                                                                fakes: SimpleNamespace, session: Session) -> None:
-    side_effects.program_changed(session, shop["shop_id"])
+    effects.program_changed(session, shop["shop_id"])
     session.commit()
     work(sync_app)
     sync_calls = [r for r in fakes.shopify.received("POST") if "ReconcileOrders" not in r.json.get("query", "")]

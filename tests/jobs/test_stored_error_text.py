@@ -12,9 +12,9 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from shopify_app.db import engine_for, sessionmaker_for
+from shopify_app.jobs import bulk
 from shopify_app.jobs.destinations import DESTINATIONS
-from shopify_app.loyalty import bulk_jobs
-from shopify_app.loyalty.members import enrol
+from shopify_app.loyalty.members.enrolment import enrol
 from shopify_app.models import BulkJob, BulkJobKind, OutboxMessage, Shop, WebhookDelivery
 from shopify_app.redis_conn import get_redis
 from tests.jobs.conftest import award, work
@@ -61,10 +61,10 @@ def _outbox_row(app: Flask, client: FlaskClient, shop: dict[str, Any], monkeypat
 
 def _bulk_job(app: Flask, client: FlaskClient, shop: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
               session: Session) -> str | None:
-    monkeypatch.setattr(bulk_jobs, "sync_members", lambda job_session, _ids: _enrol_goldies_email(job_session))
+    monkeypatch.setattr(bulk, "sync_members", lambda job_session, _ids: _enrol_goldies_email(job_session))
     with sessionmaker_for(app).begin() as write:
-        job = bulk_jobs.start(write, write.get_one(Shop, shop["shop_id"]), BulkJobKind.SYNC_ALL_MEMBERS)
-    bulk_jobs.enqueue(get_redis(app), job)
+        job = bulk.start(write, write.get_one(Shop, shop["shop_id"]), BulkJobKind.SYNC_ALL_MEMBERS)
+    bulk.enqueue(get_redis(app), job)
     work(app)
     return session.scalars(select(BulkJob.error)).one()
 

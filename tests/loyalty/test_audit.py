@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
 from shopify_app.db import engine_for
-from shopify_app.loyalty import adjustments, audit, maturing
+from shopify_app.loyalty.ledger import adjustments, audit, maturing
 from shopify_app.models import Customer, EarningEntry
 from tests import factories
 

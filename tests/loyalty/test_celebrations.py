@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shopify_app.db import sessionmaker_for
-from shopify_app.loyalty.celebrations import run_daily
+from shopify_app.jobs.scheduled import run_daily
 from shopify_app.models import Customer, EarningEntry, Shop
 from tests import factories
 

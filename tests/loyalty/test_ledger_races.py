@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 from shopify_app.clock import utcnow
 from shopify_app.db import sessionmaker_for
 from shopify_app.errors import Conflict
-from shopify_app.loyalty import adjustments, audit, ledger, maturing, orders
+from shopify_app.loyalty.earning import orders
+from shopify_app.loyalty.ledger import adjustments, audit, maturing, postings
 from shopify_app.models import Customer, EarningEntry, EntryStatus, Shop
 from tests import factories
 
@@ -129,10 +130,10 @@ def test_a_decision_that_comes_second_leaves_the_first_one_standing(app: Flask, 
     with maker() as loser, maker() as winner:
         stale = loser.scalars(select(EarningEntry)).one()
         entry = winner.get_one(EarningEntry, stale.id)
-        assert ledger.approve(winner, winner.get_one(Shop, shop_id), entry, entry.customer)
+        assert postings.approve(winner, winner.get_one(Shop, shop_id), entry, entry.customer)
         winner.commit()
         assert stale.status == EntryStatus.PENDING.value
-        assert not ledger.reject(loser, stale)
+        assert not postings.reject(loser, stale)
         assert (stale.status, stale.points_remaining) == (EntryStatus.APPROVED.value, 100)
         loser.commit()
     with maker() as session:
@@ -168,6 +169,6 @@ def test_adjustments_and_expiry_at_once_never_deadlock(app: Flask, shop_id: str,
         for _statuses, _points, balance, lifetime in ledgers(session, shop_id).values():
             assert lifetime == rounds * (100 + 50 + 30) and 0 <= balance < lifetime
         assert set(session.scalars(select(EarningEntry.action).where(EarningEntry.points < 0))) == {
-            adjustments.MANUAL_ADJUSTMENT, ledger.POINTS_EXPIRED}  # removals and expiry both took points
+            adjustments.MANUAL_ADJUSTMENT, postings.POINTS_EXPIRED}  # removals and expiry both took points
         assert session.scalar(select(EarningEntry.id).where(
             EarningEntry.points_remaining > 0, EarningEntry.points_expiry_at <= utcnow()).limit(1)) is None

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
 from shopify_app.db import sessionmaker_for
-from shopify_app.loyalty.reconciliation import ORDERS_QUERY, reconcile_shop
+from shopify_app.jobs.scheduled import reconcile_shop
+from shopify_app.loyalty.earning.reconciliation import ORDERS_QUERY
 from shopify_app.models import Shop, ShopSyncState
 from tests.webhooks.test_orders import deliver, entries, member, order, refund
 

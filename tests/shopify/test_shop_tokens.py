@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from shopify_app.clock import utcnow
 from shopify_app.config import Config
 from shopify_app.db import sessionmaker_for
-from shopify_app.loyalty.shop_tokens import ShopNotConnected, fresh_access_token, has_valid_token, store_grant
 from shopify_app.models import Shop
 from shopify_app.shopify.oauth import TokenRequestError, exchange_session_token
+from shopify_app.shops.tokens import ShopNotConnected, fresh_access_token, has_valid_token, store_grant
 from tests import factories
 
 

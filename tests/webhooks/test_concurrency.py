@@ -11,8 +11,8 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from shopify_app.db import sessionmaker_for
+from shopify_app.jobs.webhooks import process_delivery
 from shopify_app.models import WebhookDelivery
-from shopify_app.webhooks.jobs import process_delivery
 from tests.shopify_signing import post_webhook
 from tests.webhooks.test_orders import entries, member, order, refund
 

@@ -17,12 +17,11 @@ from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
 from shopify_app.db import Base, sessionmaker_for
-from shopify_app.loyalty.adjustments import adjust_points
-from shopify_app.loyalty.deliveries import record_delivery
-from shopify_app.loyalty.members import customer_updated
-from shopify_app.loyalty.privacy import PERSONAL_DATA, redact_customer
-from shopify_app.loyalty.reconciliation import reconcile_shop
-from shopify_app.loyalty.shop_tokens import has_valid_token
+from shopify_app.jobs.scheduled import reconcile_shop
+from shopify_app.jobs.webhook_deliveries import record_delivery
+from shopify_app.jobs.webhooks import MAX_ATTEMPTS
+from shopify_app.loyalty.ledger.adjustments import adjust_points
+from shopify_app.loyalty.members.enrolment import customer_updated
 from shopify_app.models import (
     ActivityLogEntry,
     Customer,
@@ -35,7 +34,8 @@ from shopify_app.models import (
     ShopifyOrder,
     WebhookDelivery,
 )
-from shopify_app.webhooks.jobs import MAX_ATTEMPTS
+from shopify_app.privacy.erasure import PERSONAL_DATA, redact_customer
+from shopify_app.shops.tokens import has_valid_token
 from tests.jobs.conftest import work
 from tests.loyalty.test_reconciliation import FakeAdminApi, node
 from tests.shopify_signing import SHOP, triggered_now
@@ -114,7 +114,7 @@ def test_every_text_column_is_classified_for_redaction() -> None:
     text_columns = {f"{table.name}.{column.name}" for table in Base.metadata.sorted_tables
                     for column in table.columns if isinstance(column.type, (String, Text, JSON))}
     classified = {f"{table}.{column}" for table, columns in PERSONAL_DATA.items() for column in columns}
-    assert text_columns - classified == set(), "classify these in shopify_app.loyalty.privacy.PERSONAL_DATA"
+    assert text_columns - classified == set(), "classify these in shopify_app.privacy.erasure.PERSONAL_DATA"
     every_column = {f"{table.name}.{column.name}" for table in Base.metadata.sorted_tables for column in table.columns}
     assert classified - every_column == set(), "PERSONAL_DATA names columns the schema does not have"
 
@@ -237,8 +237,8 @@ def test_shop_redact_deletes_every_row_of_that_shop_only(client: FlaskClient, ap
 
 def test_uninstall_deletes_tokens_stops_points_and_a_reinstall_restores(
         client: FlaskClient, app: Flask, redis: Redis, demo_shop: dict[str, Any]) -> None:
-    from shopify_app.loyalty.installs import record_install
     from shopify_app.shopify.oauth import TokenGrant
+    from shopify_app.shops.installs import record_install
 
     config = app.config["LOYALTY"]
     grant = TokenGrant("shpat_1", config.shopify_scopes, None, None, None)

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from redis import Redis
 
 from shopify_app import MAX_REQUEST_BYTES
-from shopify_app.webhooks.handlers import TOPICS
+from shopify_app.jobs.webhook_topics import TOPICS
 from tests.shopify_signing import SHOP, run_jobs, webhook_headers
 from tests.webhooks.test_orders import GOLD, order, refund
 

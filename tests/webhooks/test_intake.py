@@ -17,9 +17,9 @@ from shopify_app import create_app, migrations
 from shopify_app.clock import utcnow
 from shopify_app.config import Config
 from shopify_app.db import engine_for, sessionmaker_for
+from shopify_app.jobs import webhook_topics
+from shopify_app.jobs.webhooks import enqueue_unprocessed_deliveries, webhooks_queue
 from shopify_app.models import Customer, EarningRule, WebhookDelivery
-from shopify_app.webhooks import handlers
-from shopify_app.webhooks.jobs import enqueue_unprocessed_deliveries, webhooks_queue
 from tests import factories
 from tests.shopify_signing import SHOP, post_webhook, run_jobs, webhook_headers, work
 
@@ -144,7 +144,7 @@ def test_a_failing_delivery_stays_visible_and_is_retried(client: FlaskClient, ap
     def failing(*_: Any) -> None:
         raise KeyError("id")
 
-    monkeypatch.setitem(handlers.INSTALLED_SHOP_TOPICS, "orders/paid", failing)
+    monkeypatch.setitem(webhook_topics.INSTALLED_SHOP_TOPICS, "orders/paid", failing)
     assert post_webhook(client, "orders/paid", {"id": 1, "subtotal_price": "1.00"}).status_code == 200
     work(app, redis)
     [row] = deliveries(app)

@@ -16,13 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shopify_app.db import sessionmaker_for
-from shopify_app.loyalty.installs import record_install
-from shopify_app.loyalty.shop_tokens import has_valid_token
+from shopify_app.jobs.webhook_topics import TOPICS
+from shopify_app.jobs.webhooks import webhooks_queue
 from shopify_app.models import Customer, Shop, WebhookDelivery
 from shopify_app.shopify.oauth import TokenGrant
 from shopify_app.shopify.webhook_payloads import MODELS
-from shopify_app.webhooks.handlers import TOPICS
-from shopify_app.webhooks.jobs import webhooks_queue
+from shopify_app.shops.installs import record_install
+from shopify_app.shops.tokens import has_valid_token
 from tests import factories
 from tests.shopify_signing import SHOP, post_webhook, run_jobs, triggered_now, webhook_headers
 from tests.webhooks.test_customers_privacy import uninstalled
@@ -125,7 +125,7 @@ def test_shop_redact_before_48_hours_after_uninstall_is_refused(
         caplog: pytest.LogCaptureFixture) -> None:
     if ago is not None:
         uninstalled(app, VICTIM, ago=ago)
-    with caplog.at_level(logging.WARNING, logger="shopify_app.loyalty.deliveries"):
+    with caplog.at_level(logging.WARNING, logger="shopify_app.jobs.webhook_deliveries"):
         deliver(client, app, redis, ("shop/redact", {"shop_id": int(VICTIM_ID), "shop_domain": VICTIM}), shop=VICTIM)
     with sessionmaker_for(app)() as session:
         assert (session.scalars(select(Shop).where(Shop.domain == VICTIM)).first() is None) == honoured

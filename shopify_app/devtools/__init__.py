@@ -1,0 +1,1 @@
+"""Development aids: the demo shop and the members load tests use."""

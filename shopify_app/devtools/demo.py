@@ -1,0 +1,128 @@
+"""The demo shop: a program, tiers and customers to try the app with, created idempotently."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from shopify_app.clock import utcnow
+from shopify_app.ids import new_id
+from shopify_app.loyalty.ledger.tiers import tier_for_lifetime
+from shopify_app.models import Customer, EarningRule, Shop, VipTier
+from shopify_app.shops.api_keys import derived_key, ensure_key
+from shopify_app.shops.lookup import get_or_create_shop
+
+DEMO_SHOP = "demo-loyalty.myshopify.com"
+# Its Shopify id, as webhook payloads for it name it (shop_id; app/uninstalled's id).
+DEMO_SHOPIFY_SHOP_ID = "1"
+MEMBER_ID_BASE = 2_000_000
+
+TIERS = [("Bronze", 0, "1.0", "#cd7f32"), ("Silver", 500, "1.25", "#c0c0c0"), ("Gold", 1000, "1.5", "#d4af37")]
+RULES: list[dict[str, Any]] = [
+    dict(name="Follow us on Instagram", action="follow_on_instagram", category="social", points_to_give=100,
+         customer_facing_label="Follow us on Instagram", call_to_action_url="https://instagram.com/demo-loyalty"),
+    dict(name="Follow us on TikTok", action="follow_on_tiktok", category="social", points_to_give=50,
+         approval_time=14, customer_facing_label="Follow us on TikTok",
+         call_to_action_url="https://tiktok.com/@demo-loyalty"),
+    dict(name="Join our newsletter", action="join_newsletter", category="engagement", points_to_give=200,
+         customer_facing_label="Join our newsletter"),
+    dict(name="Share on Facebook", action="share_on_facebook", category="social", points_to_give=15,
+         is_active=False, customer_facing_label="Share us on Facebook",
+         call_to_action_url="https://facebook.com/sharer/sharer.php?u=https://demo-loyalty.myshopify.com"),
+    dict(name="Place an order", action="place_order", category="purchase", points_to_give=1,
+         customer_facing_label="1 point for every $1 spent"),
+    dict(name="Celebrate your birthday", action="birthday", category="birthday", points_to_give=250,
+         customer_facing_label="250 points on your birthday"),
+]
+CUSTOMERS = [
+    dict(shopify_customer_id="1001", email="gold@example.com", first_name="Goldie", last_name="Member",
+         lifetime_points=1200, current_points=1200),
+    dict(shopify_customer_id="1002", email="new@example.com", first_name="Newt", last_name="Member"),
+    dict(shopify_customer_id="1003", email="excluded@example.com", first_name="Ex", last_name="Cluded",
+         is_excluded=True),
+]
+
+
+@dataclass(frozen=True)
+class DemoShop:
+    shop: Shop
+    api_key: str
+    read_only_api_key: str
+
+
+def seed(session: Session, secret: str, *, members: int = 0) -> DemoShop:
+    shop = get_or_create_shop(session, DEMO_SHOP, name="Demo Loyalty")
+    shop.shopify_shop_id = shop.shopify_shop_id or DEMO_SHOPIFY_SHOP_ID
+    _seed_tiers(session, shop)
+    _seed_rules(session, shop)
+    _seed_customers(session, shop, CUSTOMERS)
+    if members:
+        add_members(session, shop, members)
+    full = ensure_key(session, shop, derived_key(secret, shop.domain, "demo-full"), read_only=False, name="Demo")
+    read_only = ensure_key(
+        session, shop, derived_key(secret, shop.domain, "demo-read-only"), read_only=True, name="Demo (read only)"
+    )
+    session.flush()
+    return DemoShop(shop=shop, api_key=full.raw, read_only_api_key=read_only.raw)
+
+
+def _seed_tiers(session: Session, shop: Shop) -> None:
+    existing = set(session.scalars(select(VipTier.name).where(VipTier.shop_id == shop.id)))
+    for name, required, multiplier, colour in TIERS:
+        if name not in existing:
+            session.add(VipTier(shop_id=shop.id, name=name, points_required=required,
+                                points_multiplier=Decimal(multiplier), badge_color=colour))
+    session.flush()
+
+
+def _seed_rules(session: Session, shop: Shop) -> None:
+    existing = set(session.scalars(select(EarningRule.action).where(EarningRule.shop_id == shop.id)))
+    for rule in RULES:
+        if rule["action"] not in existing:
+            session.add(EarningRule(shop_id=shop.id, **rule))
+    session.flush()
+
+
+def _seed_customers(session: Session, shop: Shop, customers: list[dict[str, Any]]) -> None:
+    existing = set(session.scalars(select(Customer.shopify_customer_id).where(Customer.shop_id == shop.id)))
+    for data in customers:
+        if data["shopify_customer_id"] not in existing:
+            session.add(Customer(shop_id=shop.id, email_normalized=data["email"].lower(), **data))
+    session.flush()
+    session.execute(
+        update(Customer)
+        .where(Customer.shop_id == shop.id, Customer.vip_tier_id.is_(None))
+        .values(vip_tier_id=tier_for_lifetime(Customer.lifetime_points))
+    )
+
+
+def add_members(session: Session, shop: Shop, count: int, *, batch_size: int = 5000) -> int:
+    """Members 2000001..2000000+count for load tests, written in a few multi-row INSERTs."""
+    existing = set(
+        session.scalars(
+            select(Customer.shopify_customer_id).where(
+                Customer.shop_id == shop.id, Customer.shopify_customer_id.like("2%")
+            )
+        )
+    )
+    bronze = session.scalar(
+        select(VipTier.id).where(VipTier.shop_id == shop.id).order_by(VipTier.points_required).limit(1)
+    )
+    now = utcnow()
+    rows = []
+    for i in range(1, count + 1):
+        shopify_id = str(MEMBER_ID_BASE + i)
+        if shopify_id in existing:
+            continue
+        email = f"member{i}@example.com"
+        rows.append(dict(id=new_id("cus"), shop_id=shop.id, shopify_customer_id=shopify_id, email=email,
+                         email_normalized=email, first_name="Member", last_name=str(i), is_excluded=False,
+                         current_points=0, lifetime_points=0, redeemed_points=0, vip_tier_id=bronze,
+                         created_at=now, updated_at=now))
+    for start in range(0, len(rows), batch_size):
+        session.execute(insert(Customer), rows[start:start + batch_size])
+    return len(rows)

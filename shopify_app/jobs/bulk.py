@@ -1,0 +1,150 @@
+"""Admin bulk jobs on RQ: sync every member, recompute every member's tier; progress in bulk_jobs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue
+from rq.job import Job
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from shopify_app.clock import utcnow
+from shopify_app.error_text import error_text
+from shopify_app.jobs import queues, runtime
+from shopify_app.loyalty.ledger.effects import enqueue_customer_sync, tier_changed
+from shopify_app.loyalty.ledger.tiers import tier_for_lifetime
+from shopify_app.models import BulkJob, BulkJobKind, BulkJobStatus, Customer, Shop
+from shopify_app.shops.lookup import get_owned
+
+BATCH_SIZE = 500
+ACTIVE = (BulkJobStatus.QUEUED.value, BulkJobStatus.RUNNING.value)
+# A job younger than this may still be on its way to the queue from the page that started it.
+SWEEP_GRACE = dt.timedelta(seconds=60)
+
+logger = logging.getLogger(__name__)
+
+
+def admin_queue(redis: Redis) -> Queue:
+    return queues.queue(redis, queues.ADMIN)
+
+
+def _members(shop_id: str, kind: str):  # type: ignore[no-untyped-def]
+    query = select(Customer.id).where(Customer.shop_id == shop_id)
+    if kind == BulkJobKind.SYNC_ALL_MEMBERS.value:
+        query = query.where(Customer.is_excluded.is_(False))
+    return query
+
+
+def start(session: Session, shop: Shop, kind: BulkJobKind) -> BulkJob:
+    """A new job of this kind, or the one of this shop still queued or running."""
+    running = latest(session, shop.id, kind)
+    if running is not None and running.status in ACTIVE:
+        return running
+    total = session.scalar(select(func.count()).select_from(_members(shop.id, kind.value).subquery())) or 0
+    job = BulkJob(shop_id=shop.id, kind=kind.value, total=total)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def enqueue(redis: Redis, job: BulkJob) -> bool:
+    """Called after the job's row is committed, so the worker always finds it. False when Redis
+    cannot be reached: the row stays queued and ``enqueue_waiting`` enqueues it once Redis is back."""
+    try:
+        _put(redis, job)
+    except RedisError as error:
+        logger.warning("bulk job %s waits for Redis: %s", job.id, error)
+        return False
+    return True
+
+
+def enqueue_waiting(session: Session, redis: Redis, *, now: dt.datetime | None = None) -> int:
+    """Enqueue the queued jobs that have no RQ job (Redis was down when they were started, or lost
+    them); for the scheduler. Returns how many it enqueued."""
+    cutoff = (now or utcnow()) - SWEEP_GRACE
+    waiting = session.scalars(
+        select(BulkJob).where(BulkJob.status == BulkJobStatus.QUEUED.value, BulkJob.created_at < cutoff)
+        .order_by(BulkJob.created_at)
+    )
+    return sum(_put(redis, job) for job in waiting)
+
+
+def _put(redis: Redis, job: BulkJob) -> bool:
+    """Enqueue the job unless its RQ job (deterministic id) exists; True when it enqueued."""
+    job_id = f"bulk_{job.id}"
+    if Job.exists(job_id, connection=redis):
+        return False
+    admin_queue(redis).enqueue(
+        "shopify_app.jobs.bulk.run_bulk_job", job.id, job_id=job_id,
+        job_timeout=3600, failure_ttl=queues.FAILURE_TTL,
+    )
+    return True
+
+
+def latest(session: Session, shop_id: str, kind: BulkJobKind) -> BulkJob | None:
+    return session.scalar(
+        select(BulkJob).where(BulkJob.shop_id == shop_id, BulkJob.kind == kind.value)
+        .order_by(BulkJob.created_at.desc()).limit(1)
+    )
+
+
+def get_job(session: Session, shop_id: str, job_id: str) -> BulkJob:
+    return get_owned(session, BulkJob, shop_id, job_id, "Job")
+
+
+def run_bulk_job(bulk_job_id: str) -> None:
+    """The RQ job: batches of members by id, one transaction each, progress saved with each batch."""
+    maker = runtime.context().sessions
+    with maker.begin() as session:
+        job = session.get(BulkJob, bulk_job_id)
+        if job is None or job.status not in ACTIVE:
+            return
+        job.status = BulkJobStatus.RUNNING.value
+        shop_id, kind, after = job.shop_id, job.kind, ""
+    try:
+        while True:
+            with maker.begin() as session:
+                ids = list(session.scalars(
+                    _members(shop_id, kind).where(Customer.id > after).order_by(Customer.id).limit(BATCH_SIZE)
+                ))
+                if not ids:
+                    break
+                process = sync_members if kind == BulkJobKind.SYNC_ALL_MEMBERS.value else recompute_tiers
+                process(session, ids)
+                session.execute(update(BulkJob).where(BulkJob.id == bulk_job_id).values(done=BulkJob.done + len(ids)))
+                after = ids[-1]
+        _finish(maker(), bulk_job_id, BulkJobStatus.DONE, None)
+    except Exception as error:
+        _finish(maker(), bulk_job_id, BulkJobStatus.FAILED, error_text(error))
+        raise
+
+
+def _finish(session: Session, job_id: str, status: BulkJobStatus, error: str | None) -> None:
+    with session.begin():
+        session.execute(
+            update(BulkJob).where(BulkJob.id == job_id).values(status=status.value, error=error, finished_at=utcnow())
+        )
+
+
+def sync_members(session: Session, customer_ids: list[str]) -> None:
+    for customer in session.scalars(select(Customer).where(Customer.id.in_(customer_ids))):
+        enqueue_customer_sync(session, customer, reason="bulk_sync")
+
+
+def recompute_tiers(session: Session, customer_ids: list[str]) -> None:
+    """Move each customer to the tier their lifetime points reach now; changes are logged and synced."""
+    target = tier_for_lifetime(Customer.lifetime_points)
+    rows = session.execute(
+        select(Customer, target).where(Customer.id.in_(customer_ids))
+    ).tuples()
+    for customer, tier_id in rows:
+        if customer.vip_tier_id == tier_id:
+            continue
+        previous = customer.vip_tier_id
+        customer.vip_tier_id = tier_id
+        tier_changed(session, customer, previous_tier_id=previous)
+        enqueue_customer_sync(session, customer, reason="vip_tier_changed")

@@ -1,0 +1,94 @@
+"""Which domain function handles each webhook topic, for which shops it runs, and what the shop we
+hold refuses."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shopify_app.loyalty.earning import orders, signup
+from shopify_app.loyalty.members import enrolment
+from shopify_app.models import Shop, WebhookDelivery
+from shopify_app.privacy import erasure, exports
+from shopify_app.shopify.payloads import parse_time
+from shopify_app.shopify.webhook_payloads import Payload, PayloadRefused, parse_payload
+from shopify_app.shops import installs
+
+ShopHandler = Callable[[Session, Shop, dict[str, Any]], None]
+
+# Points and members: only while the shop has the app installed.
+INSTALLED_SHOP_TOPICS: dict[str, ShopHandler] = {
+    "orders/paid": orders.order_paid,
+    "orders/cancelled": orders.order_cancelled,
+    "refunds/create": orders.refund_created,
+    "customers/create": signup.customer_created,
+    "customers/update": enrolment.customer_updated,
+}
+# Lifecycle and privacy: for any shop we hold, installed or not.
+KNOWN_SHOP_TOPICS: dict[str, ShopHandler] = {
+    "app/scopes_update": installs.scopes_updated,
+    "customers/data_request": exports.export_customer,
+    "customers/redact": erasure.redact_customer,
+}
+APP_UNINSTALLED = "app/uninstalled"
+SHOP_REDACT = "shop/redact"
+TOPICS = frozenset(INSTALLED_SHOP_TOPICS) | frozenset(KNOWN_SHOP_TOPICS) | {APP_UNINSTALLED, SHOP_REDACT}
+# Shopify sends shop/redact 48 hours after an uninstall; earlier, the shop may still be using the app.
+REDACT_AFTER_UNINSTALL = dt.timedelta(hours=48)
+
+
+def handle(session: Session, delivery: WebhookDelivery, now: dt.datetime) -> str | None:
+    """Apply one delivery, or say why the shop we hold refuses it (then nothing changed).
+
+    A shop we do not hold (or no longer serve) makes it a no-op."""
+    try:
+        payload = parse_payload(delivery.topic, delivery.payload or {})
+    except PayloadRefused as error:  # recorded before the intake checked shapes
+        return str(error)
+    query = select(Shop).where(Shop.domain == delivery.shop_domain)
+    if delivery.topic == SHOP_REDACT:
+        # It decides on the shop's install state: a concurrent reinstall waits for it, or wins.
+        query = query.with_for_update(of=Shop)
+    shop = session.scalar(query)
+    if shop is None:
+        return None
+    reason = refusal(shop, delivery.topic, payload, now)
+    if reason:
+        return reason
+    data = payload.model_dump(mode="json")
+    if delivery.topic == SHOP_REDACT:
+        erasure.redact_shop(session, shop.domain)
+    elif delivery.topic == APP_UNINSTALLED:
+        installs.uninstalled(session, shop, triggered_at=_triggered_at(delivery), now=now)
+    elif delivery.topic in KNOWN_SHOP_TOPICS:
+        KNOWN_SHOP_TOPICS[delivery.topic](session, shop, data)
+    elif delivery.topic in INSTALLED_SHOP_TOPICS and shop.uninstalled_at is None:
+        INSTALLED_SHOP_TOPICS[delivery.topic](session, shop, data)
+    return None
+
+
+def refusal(shop: Shop, topic: str, payload: Payload, now: dt.datetime) -> str | None:
+    """Why the shop we hold contradicts the payload: another Shopify shop id, or a shop/redact for a
+    shop that is installed or was uninstalled less than 48 hours ago."""
+    identity = payload.shop_identity()
+    # A shop installed before its id was kept has it filled by the program set-up job; until then
+    # the signed payload's domain, checked against the header at intake, is what identifies it.
+    if identity is not None and shop.shopify_shop_id is not None and identity[1] != shop.shopify_shop_id:
+        return f"the payload names Shopify shop {identity[1]}; {shop.domain} is {shop.shopify_shop_id}"
+    if topic == SHOP_REDACT:
+        if shop.uninstalled_at is None:
+            return f"shop/redact for {shop.domain}, which has not uninstalled the app"
+        if now - shop.uninstalled_at < REDACT_AFTER_UNINSTALL:
+            return f"shop/redact less than 48 hours after {shop.domain} uninstalled the app"
+    return None
+
+
+def _triggered_at(delivery: WebhookDelivery) -> Any:
+    try:
+        return parse_time(delivery.triggered_at)
+    except ValueError:
+        return None

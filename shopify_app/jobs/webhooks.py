@@ -1,0 +1,134 @@
+"""RQ jobs of the webhook intake and install: enqueued after commit, by id, idempotent."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from redis import Redis
+from rq import Queue, Retry
+from rq.job import JobStatus
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shopify_app.clock import utcnow
+from shopify_app.error_text import error_text
+from shopify_app.integrations.shopify_graphql import shopify_shop_id
+from shopify_app.jobs import queues, runtime
+from shopify_app.jobs.destinations import shopify_client
+from shopify_app.jobs.webhook_deliveries import refuse
+from shopify_app.jobs.webhook_topics import handle
+from shopify_app.loyalty.program.defaults import set_up_default_program
+from shopify_app.models import Shop, WebhookDelivery
+from shopify_app.shops.installs import awaits_set_up, keep_shopify_shop_id, lacks_shopify_shop_id
+
+JOB_TIMEOUT = 60
+RETRY_INTERVALS = [10, 60, 300, 1800, 3600]
+# A delivery younger than this may still be on its way to the queue from the intake.
+SWEEP_GRACE = dt.timedelta(seconds=60)
+# Past this many failed runs a delivery waits for a person (its last_error says why).
+MAX_ATTEMPTS = 20
+_LIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+
+logger = logging.getLogger(__name__)
+
+
+def webhooks_queue(redis: Redis) -> Queue:
+    return queues.queue(redis, queues.WEBHOOKS)
+
+
+def _enqueue(redis: Redis, function: str, arg: str, job_id: str) -> None:
+    # One round trip to Redis instead of several: this runs inside the webhook response time.
+    with redis.pipeline() as pipeline:
+        webhooks_queue(redis).enqueue_call(
+            function, args=[arg], job_id=job_id, retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
+            timeout=JOB_TIMEOUT, result_ttl=3600, failure_ttl=queues.FAILURE_TTL, pipeline=pipeline,
+        )
+        pipeline.execute()
+
+
+def delivery_job_id(delivery_id: str) -> str:
+    return f"webhook-{delivery_id}"
+
+
+def enqueue_delivery(redis: Redis, delivery_id: str) -> None:
+    _enqueue(redis, "shopify_app.jobs.webhooks.process_delivery", delivery_id, delivery_job_id(delivery_id))
+
+
+def enqueue_program_setup(redis: Redis, shop_id: str) -> None:
+    _enqueue(redis, "shopify_app.jobs.webhooks.set_up_program", shop_id, f"program-setup-{shop_id}")
+
+
+def process_delivery(delivery_id: str) -> None:
+    """Apply a recorded delivery once, in one transaction; its payload is dropped once applied."""
+    sessions = runtime.context().sessions
+    try:
+        with sessions.begin() as session:
+            delivery = session.get(WebhookDelivery, delivery_id, with_for_update=True)
+            if delivery is None or delivery.processed_at is not None:
+                return
+            refused = handle(session, delivery, utcnow())
+            if refused:
+                refuse(delivery, refused)
+                return
+            delivery.processed_at = utcnow()
+            delivery.payload = None
+    except Exception as error:
+        with sessions.begin() as session:
+            failed = session.get(WebhookDelivery, delivery_id)
+            if failed is not None:
+                failed.attempts += 1
+                failed.last_error = error_text(error)
+        raise
+
+
+def set_up_program(shop_id: str) -> None:
+    """After an install: the default program, then the shop's Shopify id if it is still missing.
+
+    The id is read here rather than in the install request, which holds the shop's row lock for
+    the token exchange: the token is still fresh, and a failed read is retried (then swept)."""
+    ctx = runtime.context()
+    with ctx.sessions.begin() as session:
+        set_up_default_program(session, shop_id)
+        shop = session.get(Shop, shop_id)
+        client = shopify_client(ctx, shop) if shop is not None and lacks_shopify_shop_id(shop) else None
+    if client is None:
+        return
+    shop_id_at_shopify = shopify_shop_id(client)  # outside any transaction: no lock waits on Shopify
+    with ctx.sessions.begin() as session:
+        shop = session.scalar(select(Shop).where(Shop.id == shop_id).with_for_update(of=Shop))
+        if shop is not None and shop.shopify_shop_id is None:
+            keep_shopify_shop_id(session, shop, shop_id_at_shopify)
+
+
+def _live(queue: Queue, job_id: str) -> bool:
+    job = queue.fetch_job(job_id)
+    return job is not None and job.get_status(refresh=False) in _LIVE
+
+
+def enqueue_unprocessed_deliveries(session: Session, redis: Redis, *, now: dt.datetime | None = None,
+                                   limit: int = 1000) -> int:
+    """Enqueue deliveries the intake could not (Redis was down) or whose job was lost; for the scheduler.
+
+    Also enqueues the set-up job of installed shops that still wait for their program or their
+    Shopify id. Returns how many jobs it enqueued."""
+    queue = webhooks_queue(redis)
+    cutoff = (now or utcnow()) - SWEEP_GRACE
+    delivery_ids = session.scalars(
+        select(WebhookDelivery.id).where(
+            WebhookDelivery.processed_at.is_(None), WebhookDelivery.received_at < cutoff,
+            WebhookDelivery.attempts < MAX_ATTEMPTS,
+        ).order_by(WebhookDelivery.received_at).limit(limit)
+    ).all()
+    count = 0
+    for delivery_id in delivery_ids:
+        if not _live(queue, delivery_job_id(delivery_id)):
+            enqueue_delivery(redis, delivery_id)
+            count += 1
+    shops = session.scalars(select(Shop).where(
+        Shop.installed_at.is_not(None), Shop.installed_at < cutoff, Shop.uninstalled_at.is_(None))).all()
+    for shop in shops:
+        if awaits_set_up(session, shop) and not _live(queue, f"program-setup-{shop.id}"):
+            enqueue_program_setup(redis, shop.id)
+            count += 1
+    return count

@@ -1,0 +1,172 @@
+"""Purchase points from paid orders, taken back on refunds and cancellations.
+
+Each event of an order is recorded once (the paid order, each refund by its id), under a
+lock on the order's row, and the ledger is then brought in line with what is recorded. So
+repeats change nothing and events may come in any order: a refund that comes before its paid
+order waits on the order row and is applied when the order is paid."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from shopify_app.clock import utcnow
+from shopify_app.errors import Conflict
+from shopify_app.ids import new_id
+from shopify_app.loyalty.ledger import effects, postings
+from shopify_app.loyalty.members.enrolment import enrol
+from shopify_app.models import Customer, EarningEntry, EarningRule, EntryStatus, OrderRefund, Shop, ShopifyOrder
+from shopify_app.models.earning_rule import RuleCategory
+from shopify_app.shopify.payloads import parse_time, shopify_id
+from shopify_app.upserts import insert_new
+
+
+def points_basis(order: dict[str, Any]) -> Decimal:
+    """``subtotal_price``: the order's price after discounts, before shipping and taxes; when the
+    shop's prices include tax (``taxes_included``) ``total_tax`` is taken off as well."""
+    basis = Decimal(str(order.get("subtotal_price") or "0"))
+    if order.get("taxes_included"):
+        basis -= Decimal(str(order.get("total_tax") or "0"))
+    return max(basis, Decimal(0))
+
+
+def refund_amount(refund: dict[str, Any]) -> Decimal:
+    """What a refund gives back of the points basis: its line items' ``subtotal`` (shipping and
+    tax refunds are not part of the basis); a refund with no line items counts its successful
+    refund transactions."""
+    lines = refund.get("refund_line_items") or []
+    if lines:
+        return sum((Decimal(str(line.get("subtotal") or "0")) for line in lines), Decimal(0))
+    return sum(
+        (Decimal(str(t.get("amount") or "0")) for t in refund.get("transactions") or []
+         if t.get("kind") == "refund" and t.get("status") == "success"),
+        Decimal(0),
+    )
+
+
+def order_paid(session: Session, shop: Shop, payload: dict[str, Any], *, now: dt.datetime | None = None) -> None:
+    """orders/paid: enrol the customer and give each active purchase rule's points, once per order."""
+    now = now or utcnow()
+    order = _locked_order(session, shop, payload["id"])
+    if order.paid_at is None:
+        order.paid_at = now
+        order.order_number = str(payload.get("name") or payload.get("order_number") or "")[:32] or None
+        order.points_basis = points_basis(payload)
+        # No customer for a guest order, nor for one erased by customers/redact: it earns nothing.
+        customer = enrol(session, shop, payload["customer"], now=now) if payload.get("customer") else None
+        if customer is not None:
+            order.shopify_customer_id = customer.shopify_customer_id
+            if not customer.is_excluded:
+                _earn_purchase_points(session, shop, customer, order, now)
+    _record_refunds(session, order, payload.get("refunds") or [])
+    _settle(session, order, now)
+
+
+def refund_created(session: Session, shop: Shop, payload: dict[str, Any], *, now: dt.datetime | None = None) -> None:
+    """refunds/create: the payload is the refund, with ``order_id``."""
+    order = _locked_order(session, shop, payload["order_id"])
+    _record_refunds(session, order, [payload])
+    _settle(session, order, now or utcnow())
+
+
+def order_cancelled(session: Session, shop: Shop, payload: dict[str, Any], *, now: dt.datetime | None = None) -> None:
+    """orders/cancelled: pending points rejected; the refunds it lists reverse approved ones."""
+    now = now or utcnow()
+    order = _locked_order(session, shop, payload["id"])
+    order.cancelled_at = order.cancelled_at or parse_time(payload.get("cancelled_at")) or now
+    _record_refunds(session, order, payload.get("refunds") or [])
+    _settle(session, order, now)
+
+
+def _locked_order(session: Session, shop: Shop, order_id: Any) -> ShopifyOrder:
+    """The order's row, created if new and locked until commit, so one order's events apply one at a time."""
+    now = utcnow()
+    key = shopify_id(order_id)
+    insert_new(session, ShopifyOrder, dict(id=new_id("ord"), shop_id=shop.id, shopify_order_id=key,
+                                           created_at=now, updated_at=now), ["shop_id", "shopify_order_id"])
+    return session.scalars(
+        select(ShopifyOrder).where(ShopifyOrder.shop_id == shop.id, ShopifyOrder.shopify_order_id == key)
+        .with_for_update().execution_options(populate_existing=True)
+    ).one()
+
+
+def _record_refunds(session: Session, order: ShopifyOrder, refunds: list[dict[str, Any]]) -> None:
+    for refund in refunds:
+        insert_new(session, OrderRefund, dict(
+            id=new_id("ref"), shop_id=order.shop_id, order_id=order.id, shopify_refund_id=shopify_id(refund["id"]),
+            amount=refund_amount(refund), created_at=utcnow(),
+        ), ["order_id", "shopify_refund_id"])
+
+
+def _earn_purchase_points(session: Session, shop: Shop, customer: Customer, order: ShopifyOrder,
+                          now: dt.datetime) -> None:
+    units = math.floor(order.points_basis or 0)
+    rules = session.scalars(select(EarningRule).where(
+        EarningRule.shop_id == shop.id, EarningRule.category == RuleCategory.PURCHASE.value, EarningRule.is_active,
+    ).order_by(EarningRule.id))
+    for rule in rules:
+        if units * rule.points_to_give <= 0:
+            continue
+        try:
+            postings.earn(session, shop=shop, customer=customer, rule=rule, base_points=units * rule.points_to_give,
+                          dedupe_key=f"order:{order.shopify_order_id}:rule:{rule.id}", now=now,
+                          order_id=order.shopify_order_id, order_number=order.order_number)
+        except Conflict:
+            pass  # reconciliation or another subscription got here first
+
+
+def _settle(session: Session, order: ShopifyOrder, now: dt.datetime) -> None:
+    """Bring the ledger in line with the order's recorded refunds and cancellation."""
+    if order.paid_at is None or order.shopify_customer_id is None:
+        return  # nothing earned yet: refunds wait on the order row
+    customer = session.scalars(select(Customer).where(
+        Customer.shop_id == order.shop_id, Customer.shopify_customer_id == order.shopify_customer_id)).first()
+    refunds = list(session.scalars(
+        select(OrderRefund).where(OrderRefund.order_id == order.id).order_by(OrderRefund.created_at, OrderRefund.id)
+    ))
+    if customer is None or (order.cancelled_at is None and not refunds):
+        return
+    postings.lock(session, customer)  # before its entries: an approval may be deciding them right now
+    entries = list(session.scalars(select(EarningEntry).where(
+        EarningEntry.customer_id == customer.id, EarningEntry.order_id == order.shopify_order_id,
+        EarningEntry.dedupe_key.startswith(f"order:{order.shopify_order_id}:rule:", autoescape=True), EarningEntry.points > 0,
+    ).order_by(EarningEntry.id).execution_options(populate_existing=True)))
+    reason = "order_cancelled" if order.cancelled_at else "order_refunded"
+    for entry in entries:
+        # An entry approved meanwhile is left approved, and the refunds below reverse it.
+        if entry.status == EntryStatus.PENDING.value and postings.reject(session, entry, now=now):
+            effects.points_changed(
+                session, entry, customer, kind="points_rejected",
+                message=f"{entry.points} pending points rejected: {reason.replace('_', ' ')}")
+    refunded = Decimal(0)
+    for refund in refunds:
+        refunded += refund.amount
+        if refund.applied_at is not None:
+            continue
+        for entry in entries:
+            if entry.status == EntryStatus.APPROVED.value:
+                _reverse_share(session, customer, entry, refund, refunded, order.points_basis or Decimal(0), now)
+        refund.applied_at = now
+
+
+def _reverse_share(session: Session, customer: Customer, entry: EarningEntry, refund: OrderRefund,
+                   refunded: Decimal, basis: Decimal, now: dt.datetime) -> None:
+    """Reverse the share of what this entry earned that the refunds so far give back (never more
+    than it earned), less what earlier refunds reversed already."""
+    if basis <= 0:
+        return
+    share = min(Decimal(1), refunded / basis)
+    target = int((entry.points * share).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    # int(): PostgreSQL sums a BIGINT column as NUMERIC.
+    reversed_so_far = -int(session.scalar(select(func.coalesce(func.sum(EarningEntry.points), 0)).where(
+        EarningEntry.customer_id == customer.id, EarningEntry.dedupe_key.startswith(f"{entry.dedupe_key}:refund:", autoescape=True),
+    )) or 0)
+    if target > reversed_so_far:
+        postings.reverse(session, customer=customer, entry=entry, points=target - reversed_so_far,
+                         dedupe_key=f"{entry.dedupe_key}:refund:{refund.shopify_refund_id}",
+                         reason="order_refunded", now=now)

@@ -1,0 +1,37 @@
+"""Sign-up points: a new Shopify customer is enrolled and earns each active sign-up rule once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shopify_app.errors import Conflict
+from shopify_app.loyalty.ledger.postings import earn
+from shopify_app.loyalty.members.enrolment import enrol
+from shopify_app.models import EarningRule, Shop
+from shopify_app.models.earning_rule import RuleCategory
+from shopify_app.shopify.payloads import parse_time
+
+
+def customer_created(session: Session, shop: Shop, payload: dict[str, Any], *, now: dt.datetime | None = None) -> None:
+    """customers/create: enrol, then each active sign-up rule's points, once per customer."""
+    customer = enrol(session, shop, payload, now=now)
+    if customer is None:
+        return
+    customer.shopify_created_at = customer.shopify_created_at or parse_time(payload.get("created_at"))
+    if customer.is_excluded:
+        return
+    rules = session.scalars(
+        select(EarningRule).where(
+            EarningRule.shop_id == shop.id, EarningRule.category == RuleCategory.SIGNUP.value, EarningRule.is_active
+        )
+    )
+    for rule in rules:
+        try:
+            earn(session, shop=shop, customer=customer, rule=rule, base_points=rule.points_to_give,
+                 dedupe_key=f"signup:{rule.id}", now=now)
+        except Conflict:
+            pass  # the sign-up was rewarded by an earlier delivery of this event

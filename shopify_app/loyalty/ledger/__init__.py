@@ -1,0 +1,1 @@
+"""The points ledger: postings, what they set in motion, tiers, maturing points, manual adjustments, the audit."""

@@ -1,0 +1,118 @@
+"""What a merchant does to one customer: adjust points, decide pending entries, exclude."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shopify_app.clock import utcnow
+from shopify_app.errors import Conflict, NotFound
+from shopify_app.loyalty.ledger import postings
+from shopify_app.loyalty.ledger.effects import enqueue_customer_sync, record_activity
+from shopify_app.models import Customer, EarningEntry, EntryStatus, Shop
+from shopify_app.shops.lookup import get_owned
+
+MANUAL_ADJUSTMENT = "manual_adjustment"
+POINTS_ADJUSTED = "points_adjusted"  # the activity-log kind of an adjustment
+
+
+def get_customer(session: Session, shop: Shop, customer_id: str) -> Customer:
+    """The shop's customer by our id; another shop's id is simply not found."""
+    return get_owned(session, Customer, shop.id, customer_id, "Customer")
+
+
+def adjust_points(
+    session: Session, shop: Shop, customer: Customer, delta: int, note: str, *, now: dt.datetime | None = None
+) -> EarningEntry:
+    """Add or remove points by hand; a removal takes at most the balance, so it floors at 0."""
+    now = now or utcnow()
+    postings.lock(session, customer)  # so that two removals at once cannot both pass the floor
+    applied = delta if delta > 0 else -min(-delta, customer.current_points)
+    entry = EarningEntry(
+        shop_id=shop.id, customer_id=customer.id, action=MANUAL_ADJUSTMENT, base_points=applied,
+        points_multiplier=Decimal("1"), points=applied, points_remaining=max(applied, 0),
+        status=EntryStatus.APPROVED.value, points_given_at=now,
+        points_expiry_at=postings.expiry_for(shop, now) if applied > 0 else None,
+        manual_intervention=True, note=note, created_at=now, updated_at=now,
+    )
+    session.add(entry)
+    session.flush()
+    if applied > 0:
+        postings.credit(session, customer, applied, now=now)
+    elif applied < 0:
+        _spend_oldest_lots(session, customer, -applied)
+        customer.current_points += applied
+        customer.updated_at = now
+    record_activity(
+        session, customer, kind=POINTS_ADJUSTED, entry_id=entry.id,
+        message=adjustment_message(applied, note),
+        data={"requested": delta, "points": applied, "note": note},
+    )
+    enqueue_customer_sync(session, customer, reason="points_adjusted", entry_id=entry.id, version_bumped=applied > 0)
+    return entry
+
+
+def adjustment_message(points: int, note: str | None) -> str:
+    """The activity-log line of an adjustment; customers/redact writes it again without the note."""
+    return f"{points:+d} points adjusted by the merchant" + (f": {note}" if note else "")
+
+
+def _spend_oldest_lots(session: Session, customer: Customer, points: int) -> None:
+    # Expiry reads points_remaining, so a deduction must use up the oldest lots first.
+    lots = session.scalars(
+        select(EarningEntry)
+        .where(EarningEntry.customer_id == customer.id, EarningEntry.points_remaining > 0)
+        .order_by(EarningEntry.points_given_at, EarningEntry.id)
+        .with_for_update()
+    )
+    for lot in lots:
+        if points <= 0:
+            break
+        used = min(points, lot.points_remaining)
+        lot.points_remaining -= used
+        points -= used
+
+
+def decide_pending(
+    session: Session, shop: Shop, customer: Customer, entry_id: str, *, approve: bool, now: dt.datetime | None = None
+) -> EarningEntry:
+    """Approve (credit now) or reject a pending entry of this customer; Conflict when it was decided
+    already (a refund, the scheduler or another click got there first)."""
+    now = now or utcnow()
+    postings.lock(session, customer)
+    entry = session.scalar(
+        select(EarningEntry).where(EarningEntry.customer_id == customer.id, EarningEntry.id == entry_id)
+        .execution_options(populate_existing=True)
+    )
+    if entry is None:
+        raise NotFound(f"Entry '{entry_id}' not found")
+    if approve:
+        decided = postings.approve(session, shop, entry, customer, now=now)
+    else:
+        decided = postings.reject(session, entry, now=now)
+    if not decided:
+        raise Conflict(f"Entry '{entry_id}' is already {entry.status}")
+    entry.manual_intervention = True
+    verb = "approved" if approve else "rejected"
+    record_activity(
+        session, customer, kind=f"points_{verb}", entry_id=entry.id,
+        message=f"{entry.points} pending points {verb} by the merchant", data={"points": entry.points},
+    )
+    enqueue_customer_sync(session, customer, reason=f"points_{verb}", entry_id=entry.id, version_bumped=approve)
+    return entry
+
+
+def set_excluded(session: Session, customer: Customer, excluded: bool) -> None:
+    """Exclude a customer from the program (they stop earning) or include them again."""
+    if customer.is_excluded == excluded:
+        return
+    customer.is_excluded = excluded
+    record_activity(
+        session, customer, kind="excluded" if excluded else "included",
+        message="Excluded from the loyalty program" if excluded else "Included in the loyalty program again",
+        data={},
+    )
+    enqueue_customer_sync(session, customer, reason="loyalty_status_changed")

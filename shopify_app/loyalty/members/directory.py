@@ -1,0 +1,114 @@
+"""The directory of members: the admin's search, one customer's ledger and activity, a shopper's history pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from shopify_app.loyalty.members.lookup import GID_PREFIX, normalize_email
+from shopify_app.models import ActivityLogEntry, Customer, EarningEntry, EntryStatus
+
+PAGE_SIZE = 25
+LEDGER_LIMIT = 100
+ACTIVITY_LIMIT = 30
+STATUSES = tuple(s.value for s in EntryStatus)
+MAX_PAGE_SIZE = 50
+
+
+@dataclass
+class Page:
+    customers: list[Customer]
+    page: int
+    has_next: bool
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    entries: list[EarningEntry]
+    total: int
+    page: int
+    per_page: int
+
+
+def search(session: Session, shop_id: str, query: str, page: int = 1) -> Page:
+    """Customers matching an email (prefix), a name (part of it) or an id, newest first.
+
+    One row more than a page is read to know whether there is a next page, so no COUNT
+    over the whole shop is needed."""
+    ids = select(Customer.id).where(Customer.shop_id == shop_id)
+    value = query.strip()
+    if value.startswith(GID_PREFIX):
+        value = value[len(GID_PREFIX):]
+    if value.isdigit():
+        ids = ids.where(Customer.shopify_customer_id == value)
+    elif value.startswith("cus_"):
+        ids = ids.where(Customer.id == value)
+    elif "@" in value:
+        ids = ids.where(Customer.email_normalized.startswith(normalize_email(value), autoescape=True))
+    elif value:
+        pattern = f"%{value.lower()}%"
+        full_name = func.lower(func.coalesce(Customer.first_name, "") + " " + func.coalesce(Customer.last_name, ""))
+        ids = ids.where(or_(full_name.like(pattern), Customer.email_normalized.like(pattern)))
+    page = max(page, 1)
+    newest_first = (Customer.created_at.desc(), Customer.id.desc())
+    # The page's ids come from the (shop_id, created_at, id) index alone; only those rows are read,
+    # so a deep page does not fetch every row it skips.
+    page_ids = ids.order_by(*newest_first).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1).subquery()
+    rows = list(
+        session.scalars(
+            select(Customer).options(joinedload(Customer.vip_tier))
+            .join(page_ids, page_ids.c.id == Customer.id)
+            .order_by(*newest_first)
+        )
+    )
+    return Page(customers=rows[:PAGE_SIZE], page=page, has_next=len(rows) > PAGE_SIZE)
+
+
+def ledger(session: Session, customer: Customer, status: str | None) -> list[EarningEntry]:
+    statement = (
+        select(EarningEntry)
+        .options(joinedload(EarningEntry.earning_rule))
+        .where(EarningEntry.customer_id == customer.id)
+    )
+    if status in STATUSES:
+        statement = statement.where(EarningEntry.status == status)
+    return list(session.scalars(statement.order_by(EarningEntry.created_at.desc()).limit(LEDGER_LIMIT)))
+
+
+def pending_points(session: Session, customer: Customer) -> int:
+    return int(
+        session.scalar(
+            select(func.coalesce(func.sum(EarningEntry.points), 0)).where(
+                EarningEntry.customer_id == customer.id, EarningEntry.status == EntryStatus.PENDING.value
+            )
+        )
+        or 0
+    )
+
+
+def activity(session: Session, customer: Customer) -> list[ActivityLogEntry]:
+    return list(
+        session.scalars(
+            select(ActivityLogEntry)
+            .where(ActivityLogEntry.customer_id == customer.id)
+            .order_by(ActivityLogEntry.created_at.desc())
+            .limit(ACTIVITY_LIMIT)
+        )
+    )
+
+
+def history(session: Session, customer: Customer, *, page: int, per_page: int) -> HistoryPage:
+    """One page of the customer's ledger, newest first."""
+    per_page = min(max(per_page, 1), MAX_PAGE_SIZE)
+    page = max(page, 1)
+    total = session.scalar(select(func.count()).where(EarningEntry.customer_id == customer.id)) or 0
+    entries = session.scalars(
+        select(EarningEntry)
+        .where(EarningEntry.customer_id == customer.id)
+        .order_by(EarningEntry.created_at.desc(), EarningEntry.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return HistoryPage(entries=list(entries), total=total, page=page, per_page=per_page)

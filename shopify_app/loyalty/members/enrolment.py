@@ -1,0 +1,104 @@
+"""Members from Shopify customers: enrolment on first sight, redaction tombstones, profile kept in step."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shopify_app.clock import utcnow
+from shopify_app.ids import new_id
+from shopify_app.loyalty.members.lookup import normalize_email
+from shopify_app.models import Customer, CustomerProfileVersion, RedactedCustomer, Shop, VipTier
+from shopify_app.shopify.payloads import parse_time, shopify_id
+from shopify_app.upserts import insert_new
+
+
+def _profile(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "email": data.get("email") or None,
+        "email_normalized": normalize_email(data.get("email")),
+        "first_name": data.get("first_name") or None,
+        "last_name": data.get("last_name") or None,
+    }
+
+
+def enrol(session: Session, shop: Shop, data: dict[str, Any], *, now: dt.datetime | None = None) -> Customer | None:
+    """The member for a Shopify customer payload, created on first sight whatever event comes first.
+
+    None for a customer erased by ``customers/redact``: no later event enrols them again."""
+    now = now or utcnow()
+    customer_id = shopify_id(data["id"])
+    # Locked: while a customers/redact of this customer runs, this waits, then finds no member
+    # (the erasure renames the row) rather than writing over the erased one.
+    member = find_member(session, shop, customer_id, lock=True)
+    if member is not None:
+        return member
+    if is_redacted(session, shop.id, customer_id):
+        return None
+    values = dict(
+        id=new_id("cus"),
+        shop_id=shop.id, shopify_customer_id=customer_id, is_excluded=False, current_points=0,
+        lifetime_points=0, redeemed_points=0, vip_tier_id=_entry_tier(session, shop), shopify_created_at=parse_time(data.get("created_at")),
+        created_at=now, updated_at=now, **_profile(data),
+    )
+    created = insert_new(session, Customer, values, ["shop_id", "shopify_customer_id"])
+    # None: a concurrent first event of the same customer enrolled them an instant earlier.
+    return created if created is not None else find_member(session, shop, customer_id, lock=True)
+
+
+def find_member(session: Session, shop: Shop, shopify_customer_id: str, *, lock: bool = False) -> Customer | None:
+    """The shop's member for a Shopify customer id, if any (``lock``: locked until commit)."""
+    query = select(Customer).where(Customer.shop_id == shop.id, Customer.shopify_customer_id == shopify_customer_id)
+    return session.scalars(query.with_for_update() if lock else query).first()
+
+
+def redaction_key(shop_id: str, shopify_customer_id: str) -> str:
+    """The key a redacted customer's tombstone is known by: SHA-256 over the shop and the Shopify id.
+
+    A plain hash is enough: the tombstone only has to recognise the id when it comes back, and
+    what a search over every possible id could recover from it is that id alone, which names
+    nobody once Shopify has erased the customer. A hash keyed with the app secret would be lost
+    at each rotation of the secret, and every tombstone with it."""
+    return hashlib.sha256(f"{shop_id}:{shopify_customer_id}".encode()).hexdigest()
+
+
+def is_redacted(session: Session, shop_id: str, shopify_customer_id: str) -> bool:
+    """Whether ``customers/redact`` erased this customer of the shop (their tombstone exists)."""
+    return session.get(RedactedCustomer, (shop_id, redaction_key(shop_id, shopify_customer_id))) is not None
+
+
+def _entry_tier(session: Session, shop: Shop) -> str | None:
+    """The tier a member with no lifetime points is in (a tier that needs 0 points, if any)."""
+    return session.scalar(
+        select(VipTier.id).where(VipTier.shop_id == shop.id, VipTier.points_required <= 0)
+        .order_by(VipTier.points_required.desc()).limit(1)
+    )
+
+
+def customer_updated(session: Session, shop: Shop, payload: dict[str, Any], *, now: dt.datetime | None = None) -> None:
+    """customers/update: email and names follow Shopify (an update may come before the create,
+    and an older update after a newer one: only a newer ``updated_at`` is applied)."""
+    customer = enrol(session, shop, payload, now=now)
+    if customer is None:
+        return
+    updated_at = parse_time(payload.get("updated_at"))
+    if updated_at is not None and not _newest_profile(session, customer, updated_at):
+        return
+    for name, value in _profile(payload).items():
+        setattr(customer, name, value)
+
+
+def _newest_profile(session: Session, customer: Customer, updated_at: dt.datetime) -> bool:
+    """Record ``updated_at`` as the customer's profile version unless a newer one was applied."""
+    if insert_new(session, CustomerProfileVersion, dict(customer_id=customer.id, shopify_updated_at=updated_at),
+                  ["customer_id"]) is not None:
+        return True
+    version = session.get(CustomerProfileVersion, customer.id, with_for_update=True, populate_existing=True)
+    if version is None or version.shopify_updated_at >= updated_at:
+        return False
+    version.shopify_updated_at = updated_at
+    return True

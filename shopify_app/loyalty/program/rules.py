@@ -1,0 +1,82 @@
+"""Earning rules: the catalogue of actions a rule can reward, and the shop's rules as the admin edits them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shopify_app.loyalty.ledger.effects import program_changed
+from shopify_app.loyalty.program.inputs import Fields
+from shopify_app.models import EarningRule, RuleCategory, Shop
+from shopify_app.shops.lookup import get_owned
+
+
+@dataclass(frozen=True)
+class CatalogueAction:
+    action: str
+    category: str
+    name: str
+    needs_url: bool = False
+
+
+def _social(network: str, verb: str = "follow") -> CatalogueAction:
+    label = {"x": "X"}.get(network, network.title().replace("Tiktok", "TikTok").replace("Youtube", "YouTube"))
+    title = f"Follow us on {label}" if verb == "follow" else f"Share on {label}"
+    return CatalogueAction(f"{verb}_on_{network}", RuleCategory.SOCIAL.value, title, needs_url=True)
+
+
+CATALOGUE: tuple[CatalogueAction, ...] = (
+    CatalogueAction("place_order", RuleCategory.PURCHASE.value, "Place an order"),
+    CatalogueAction("create_account", RuleCategory.SIGNUP.value, "Create an account"),
+    CatalogueAction("birthday", RuleCategory.BIRTHDAY.value, "Celebrate your birthday"),
+    CatalogueAction("anniversary", RuleCategory.ANNIVERSARY.value, "Account anniversary"),
+    CatalogueAction("refer_a_friend", RuleCategory.REFERRAL.value, "Refer a friend"),
+    *(_social(n) for n in ("instagram", "tiktok", "facebook", "x", "youtube", "pinterest")),
+    *(_social(n, "share") for n in ("facebook", "x", "pinterest")),
+    CatalogueAction("join_newsletter", RuleCategory.ENGAGEMENT.value, "Join our newsletter"),
+    CatalogueAction("custom", RuleCategory.ENGAGEMENT.value, "Custom action", needs_url=True),
+)
+BY_ACTION = {item.action: item for item in CATALOGUE}
+
+
+def rules(session: Session, shop_id: str) -> list[EarningRule]:
+    return list(
+        session.scalars(
+            select(EarningRule).where(EarningRule.shop_id == shop_id).order_by(EarningRule.category, EarningRule.name)
+        )
+    )
+
+
+def get_rule(session: Session, shop_id: str, rule_id: str) -> EarningRule:
+    return get_owned(session, EarningRule, shop_id, rule_id, "Earning rule")
+
+
+def save_rule(session: Session, shop: Shop, form: dict[str, str], rule: EarningRule | None = None) -> EarningRule:
+    """Create (rule None) or update a rule from the admin form; the action is fixed once created."""
+    fields = Fields(form)
+    item = BY_ACTION.get(rule.action if rule else form.get("action", ""))
+    if item is None:
+        fields.errors["action"] = "Choose an action from the catalogue"
+    name = fields.text("name")
+    points = fields.integer("points_to_give", maximum=1_000_000)
+    approval = fields.integer("approval_time", maximum=365)
+    label = fields.text("customer_facing_label", required=False)
+    url = fields.url("call_to_action_url")
+    description = fields.text("description", required=False, max_length=2000)
+    fields.check()
+    assert item is not None
+    if rule is None:
+        rule = EarningRule(shop_id=shop.id, action=item.action, category=item.category, is_active=True)
+        session.add(rule)
+    rule.name, rule.points_to_give, rule.approval_time = name, points, approval
+    rule.customer_facing_label, rule.call_to_action_url, rule.description = label or None, url, description or None
+    session.flush()
+    program_changed(session, shop.id)
+    return rule
+
+
+def set_rule_active(session: Session, shop: Shop, rule: EarningRule, active: bool) -> None:
+    rule.is_active = active
+    program_changed(session, shop.id)

@@ -1,0 +1,1 @@
+"""Figures for the merchant: the admin overview's statistics."""

@@ -1,0 +1,174 @@
+"""The overview's figures: members, points by day, top earning rules and sync health."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session
+
+from shopify_app.clock import utcnow
+from shopify_app.loyalty.ledger.postings import POINTS_EXPIRED
+from shopify_app.models import Customer, EarningEntry, EarningRule, EntryStatus, OutboxMessage, OutboxStatus
+from shopify_app.models.outbox import CUSTOMER_SYNC_TOPICS
+
+PERIODS = (30, 90)
+HISTORY_CACHE_SECONDS = 60
+SERIES = ("issued", "redeemed", "pending", "expired")
+
+
+@dataclass
+class PointsByDay:
+    days: list[dt.date]
+    series: dict[str, list[int]]
+
+    @property
+    def totals(self) -> dict[str, int]:
+        return {name: sum(values) for name, values in self.series.items()}
+
+
+@dataclass
+class SyncHealth:
+    topic: str
+    last_success_at: dt.datetime | None = None
+    failed: int = 0
+    waiting: int = 0
+
+
+@dataclass
+class Overview:
+    members: int
+    excluded: int
+    points: PointsByDay
+    top_rules: list[tuple[str, int, int]]
+    sync: list[SyncHealth] = field(default_factory=list)
+
+
+def overview(
+    session: Session, shop_id: str, days: int, *, cache: Redis | None = None, now: dt.datetime | None = None
+) -> Overview:
+    """Members and sync health are read live; the history (chart, top rules) comes from ``cache``
+    when another load computed it in the last minute."""
+    now = now or utcnow()
+    since = (now - dt.timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    counts = dict(
+        session.execute(
+            select(Customer.is_excluded, func.count()).where(Customer.shop_id == shop_id).group_by(Customer.is_excluded)
+        ).tuples().all()
+    )
+    key = f"admin:overview:{shop_id}:{days}:{now.date().isoformat()}"
+    points, rules = _cached(cache, key, lambda: (points_by_day(session, shop_id, since, now),
+                                                 top_rules(session, shop_id, since)))
+    return Overview(
+        members=counts.get(False, 0), excluded=counts.get(True, 0), points=points, top_rules=rules,
+        sync=sync_health(session, shop_id),
+    )
+
+
+def _cached(
+    cache: Redis | None, key: str, compute: Callable[[], tuple[PointsByDay, list[tuple[str, int, int]]]]
+) -> tuple[PointsByDay, list[tuple[str, int, int]]]:
+    # The history scans months of ledger; a minute-old copy is fine for a dashboard. Redis
+    # trouble only costs the scan, never the page.
+    try:
+        raw = cache.get(key) if cache is not None else None
+    except RedisError:
+        cache, raw = None, None
+    if raw:
+        data = json.loads(raw)
+        points = PointsByDay(days=[dt.date.fromisoformat(d) for d in data["days"]], series=data["series"])
+        return points, [tuple(row) for row in data["top_rules"]]  # type: ignore[misc]
+    points, rules = compute()
+    if cache is not None:
+        value = {"days": [d.isoformat() for d in points.days], "series": points.series, "top_rules": rules}
+        try:
+            cache.set(key, json.dumps(value), ex=HISTORY_CACHE_SECONDS)
+        except RedisError:
+            pass
+    return points, rules
+
+
+def points_by_day(session: Session, shop_id: str, since: dt.datetime, now: dt.datetime) -> PointsByDay:
+    e = EarningEntry
+    approved = e.status == EntryStatus.APPROVED.value
+    day_list = [(since + dt.timedelta(days=i)).date() for i in range((now.date() - since.date()).days + 1)]
+    expiry = e.action == POINTS_EXPIRED
+    issued, redeemed, expired = _sums_by_day(
+        session, e.points_given_at, since, [e.shop_id == shop_id, approved],
+        func.sum(case((e.points > 0, e.points), else_=0)),
+        func.sum(case((and_(e.points < 0, ~expiry), -e.points), else_=0)),
+        func.sum(case((expiry, -e.points), else_=0)),
+    )
+    (pending,) = _sums_by_day(
+        session, e.created_at, since, [e.shop_id == shop_id, e.status == EntryStatus.PENDING.value],
+        func.sum(e.points),
+    )
+    series = {"issued": issued, "redeemed": redeemed, "pending": pending, "expired": expired}
+    return PointsByDay(
+        days=day_list, series={name: [values.get(str(d), 0) for d in day_list] for name, values in series.items()}
+    )
+
+
+def _sums_by_day(
+    session: Session, column: Any, since: dt.datetime, conditions: list[Any], *sums: Any
+) -> list[dict[str, int]]:
+    """One grouped scan of the entries whose ``column`` falls on or after ``since``: a day -> total map per sum."""
+    # date() exists on both backends; SQLite answers a string and PostgreSQL a date, so keys are str.
+    day = func.date(column)
+    rows = session.execute(select(day, *sums).where(column >= since, *conditions).group_by(day)).all()
+    return [{str(row[0]): int(row[i + 1] or 0) for row in rows} for i in range(len(sums))]
+
+
+def top_rules(session: Session, shop_id: str, since: dt.datetime, limit: int = 5) -> list[tuple[str, int, int]]:
+    """(rule name, points, entries) of the rules that gave the most approved points since ``since``."""
+    e = EarningEntry
+    totals = (
+        select(e.earning_rule_id, func.sum(e.points).label("points"), func.count().label("entries"))
+        .where(e.shop_id == shop_id, e.created_at >= since, e.status == EntryStatus.APPROVED.value,
+               e.earning_rule_id.is_not(None))
+        .group_by(e.earning_rule_id)
+        .order_by(func.sum(e.points).desc())
+        .limit(limit)
+        .subquery()
+    )
+    rows = session.execute(
+        select(EarningRule.name, totals.c.points, totals.c.entries)
+        .join(totals, totals.c.earning_rule_id == EarningRule.id)
+        .order_by(totals.c.points.desc())
+    ).tuples()
+    return [(name, int(points), int(entries)) for name, points, entries in rows]
+
+
+def sync_health(session: Session, shop_id: str) -> list[SyncHealth]:
+    """Per service: the last successful push, failed jobs, and changes still waiting."""
+    o = OutboxMessage
+    health = {topic.value: SyncHealth(topic=topic.value) for topic in CUSTOMER_SYNC_TOPICS}
+    # One MAX per topic, each a single probe of the (shop, status, topic, processed_at) index,
+    # rather than a GROUP BY over every row the shop ever synced.
+    last = session.execute(select(*(
+        select(func.max(o.processed_at))
+        .where(o.shop_id == shop_id, o.status == OutboxStatus.DONE.value, o.topic == topic)
+        .scalar_subquery()
+        for topic in health
+    ))).one()
+    for item, last_success in zip(health.values(), last):
+        item.last_success_at = last_success
+    unfinished = (OutboxStatus.FAILED.value, OutboxStatus.PENDING.value, OutboxStatus.ENQUEUED.value)
+    rows = session.execute(
+        select(o.topic, o.status, func.count())
+        .where(o.shop_id == shop_id, o.status.in_(unfinished))
+        .group_by(o.topic, o.status)
+    ).tuples()
+    for topic, status, count in rows:
+        item = health.setdefault(topic, SyncHealth(topic=topic))
+        if status == OutboxStatus.FAILED.value:
+            item.failed = count
+        else:
+            item.waiting += count
+    return list(health.values())

@@ -1,0 +1,31 @@
+"""Domain objects as JSON:API resources."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+
+from shopify_app.clock import isoformat_z
+from shopify_app.models import EarningEntry
+from shopify_app.web.jsonapi import document
+
+
+def earning_history_entry(entry: EarningEntry, status: int = 200) -> Response:
+    return document("earning_history_entry", entry.id, earning_history_entry_attributes(entry), status)
+
+
+def earning_history_entry_attributes(entry: EarningEntry) -> dict[str, Any]:
+    return {
+        "earning_rule_id": entry.earning_rule_id,
+        "action": entry.action,
+        "points": entry.points,
+        "base_points": entry.base_points,
+        "points_multiplier": float(entry.points_multiplier),
+        "status": entry.status,
+        "points_given_at": isoformat_z(entry.points_given_at),
+        "points_due_at": isoformat_z(entry.points_due_at),
+        "points_expiry_at": isoformat_z(entry.points_expiry_at),
+        "created_at": isoformat_z(entry.created_at),
+        "updated_at": isoformat_z(entry.updated_at),
+    }
