@@ -30,8 +30,9 @@ def create_app(config: Config | None = None) -> Flask:
     redis_conn.init_app(app, config)
     web_security.register(app, config)
 
-    from shopify_app import admin, api, auth, cli, proxy, webhooks
+    from shopify_app import admin, api, app_home, auth, cli, proxy, webhooks
 
+    app_home.register(app)
     admin.register(app)
     api.register(app)
     proxy.register(app)
