@@ -18,6 +18,7 @@ from shopify_app.errors import BadRequest, Conflict, DomainError, Forbidden, Una
 from shopify_app.ids import new_id
 from shopify_app.loyalty.shop_tokens import forget_tokens, has_valid_token, store_grant
 from shopify_app.loyalty.shops import get_or_create_shop
+from shopify_app.loyalty.side_effects import program_changed
 from shopify_app.loyalty.upserts import insert_new
 from shopify_app.models import EarningRule, ProgramSettings, Shop, ShopSyncState, VipTier
 from shopify_app.shopify.domains import valid_shop_domain
@@ -178,6 +179,7 @@ def set_up_default_program(session: Session, shop_id: str, *, now: dt.datetime |
     state = session.get(ShopSyncState, shop_id) or ShopSyncState(shop_id=shop_id)
     state.program_set_up_at = now or utcnow()
     session.add(state)
+    program_changed(session, shop_id)  # the storefront's program metafield, from the first install on
     has_program = session.scalar(select(
         exists().where(EarningRule.shop_id == shop_id) | exists().where(VipTier.shop_id == shop_id)))
     if has_program:

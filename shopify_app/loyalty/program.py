@@ -132,3 +132,4 @@ def update_settings(shop: Shop, form: dict[str, str]) -> None:
     name = fields.text("points_name", max_length=64)
     fields.check()
     shop.settings.points_expiry_days, shop.settings.points_name = days, name
+    program_changed(Session.object_session(shop), shop.id)  # type: ignore[arg-type]  # a loaded shop has one
