@@ -89,8 +89,8 @@ def test_reconciliation_applies_an_order_no_webhook_brought(sync_app: Flask, sho
         "legacyResourceId": "5551", "name": "#1051", "updatedAt": "2026-11-29T10:00:00Z", "cancelledAt": None,
         "displayFinancialStatus": "PAID", "taxesIncluded": False,
         "subtotalPriceSet": {"shopMoney": {"amount": "40.00"}}, "totalTaxSet": {"shopMoney": {"amount": "3.20"}},
-        "customer": {"id": "gid://shopify/Customer/1002", "email": "new@example.com", "firstName": "Newt",
-                     "lastName": "Member", "createdAt": "2026-01-01T00:00:00Z"},
+        "customer": {"id": "gid://shopify/Customer/1002", "defaultEmailAddress": {"emailAddress": "new@example.com"},
+                     "firstName": "Newt", "lastName": "Member", "createdAt": "2026-01-01T00:00:00Z"},
         "refunds": [],
     })
     work(sync_app)
