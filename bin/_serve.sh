@@ -3,8 +3,8 @@
 #   serve_refuse_taken_port PORT  exits with a clear message when something listens on PORT already
 #   serve_start PORT [gunicorn options]  starts the worker and gunicorn in the background and returns
 #       once the app answers GET /healthz (exits if gunicorn stops first)
-#   serve_wait  waits for gunicorn; Ctrl-C, SIGTERM, SIGHUP or gunicorn stopping stops both, and the
-#       embedded Redis with them (it shuts down when its last client, the last of these processes, exits)
+#   serve_wait  waits for gunicorn; Ctrl-C, SIGTERM, SIGHUP or gunicorn stopping stops both, then the
+#       embedded Redis
 
 SERVE_PIDS=()
 
@@ -27,13 +27,30 @@ PY
 }
 
 serve_stop() {
-  trap - EXIT INT TERM
-  if [ ${#SERVE_PIDS[@]} -gt 0 ]; then
-    # SIGTERM lets each one finish as it should: gunicorn's workers and the worker's current job end,
-    # and each process closes its Redis connection on the way out.
-    kill -TERM "${SERVE_PIDS[@]}" 2>/dev/null || true
-    wait "${SERVE_PIDS[@]}" 2>/dev/null || true
-  fi
+  trap - EXIT HUP INT TERM
+  # SIGTERM lets each one finish as it should (gunicorn's requests, the worker's current job), one
+  # after the other, the web server first: an embedded Redis is shut down by the client that leaves
+  # it last, and processes leaving together could each see another still there.
+  local index
+  for ((index = ${#SERVE_PIDS[@]} - 1; index >= 0; index--)); do
+    kill -TERM "${SERVE_PIDS[index]}" 2>/dev/null || true
+    wait "${SERVE_PIDS[index]}" 2>/dev/null || true
+  done
+  # Then the embedded Redis (no REDIS_URL) itself, if it outlived them: a client leaving while another
+  # one (the worker's scheduler process) is still connected leaves it running.
+  python - <<'PY' || true
+import json
+import redis
+from shopify_app.config import Config
+
+config = Config.from_env()
+settings = config.instance_path / "redis.db.settings"
+if not config.redis_url and settings.is_file():
+    try:
+        redis.Redis(unix_socket_path=json.loads(settings.read_text())["unixsocket"], socket_timeout=5).shutdown()
+    except (redis.RedisError, OSError, ValueError, KeyError):
+        pass  # gone already
+PY
 }
 
 serve_start() {
