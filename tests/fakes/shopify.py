@@ -132,6 +132,20 @@ class FakeShopify(FakeServer):
                                for i, m in enumerate(metafields)], "userErrors": []}
 
 
+def order_node(order_id: str, name: str, subtotal: str, tax: str, customer: tuple[str, str, str, str]) -> dict[str, Any]:
+    """A paid order as the reconciliation's orders query returns it in 2026-10; ``customer`` is
+    (Shopify id, email, first name, last name)."""
+    customer_id, email, first_name, last_name = customer
+    return {
+        "legacyResourceId": order_id, "name": name, "updatedAt": "2026-11-29T10:00:00Z", "cancelledAt": None,
+        "displayFinancialStatus": "PAID", "taxesIncluded": False,
+        "subtotalPriceSet": {"shopMoney": {"amount": subtotal}}, "totalTaxSet": {"shopMoney": {"amount": tax}},
+        "customer": {"id": f"gid://shopify/Customer/{customer_id}", "defaultEmailAddress": {"emailAddress": email},
+                     "firstName": first_name, "lastName": last_name, "createdAt": "2026-01-01T00:00:00Z"},
+        "refunds": [],
+    }
+
+
 def _is_json(value: str) -> bool:
     try:
         json.loads(value)

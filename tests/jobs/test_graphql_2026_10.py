@@ -11,19 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shopify_app.models import Customer
+from tests.fakes.shopify import order_node
 from tests.jobs.conftest import work
 
 
 def test_reconciliation_enrols_a_new_customer_with_their_default_email_address(
         sync_app: Flask, shop: dict[str, Any], fakes: SimpleNamespace, session: Session) -> None:
-    fakes.shopify.orders.append({
-        "legacyResourceId": "5552", "name": "#1052", "updatedAt": "2026-11-29T10:00:00Z", "cancelledAt": None,
-        "displayFinancialStatus": "PAID", "taxesIncluded": False,
-        "subtotalPriceSet": {"shopMoney": {"amount": "25.00"}}, "totalTaxSet": {"shopMoney": {"amount": "0.00"}},
-        "customer": {"id": "gid://shopify/Customer/7001", "defaultEmailAddress": {"emailAddress": "Fresh@Example.com"},
-                     "firstName": "Fresh", "lastName": "Buyer", "createdAt": "2026-11-01T00:00:00Z"},
-        "refunds": [],
-    })
+    fakes.shopify.orders.append(order_node("5552", "#1052", "25.00", "0.00",
+                                           ("7001", "Fresh@Example.com", "Fresh", "Buyer")))
     work(sync_app)
     member = session.scalars(select(Customer).where(Customer.shopify_customer_id == "7001")).one()
     assert (member.email, member.email_normalized, member.current_points) == ("Fresh@Example.com",
