@@ -1,7 +1,8 @@
 """The site root, Shopify's App Home: the admin's overview inside Shopify, a short landing page outside.
 
 Shopify opens App Home at ``application_url`` (the root) with ``?embedded=1&shop=…&host=…&id_token=…``.
-Such a request is served by the admin's overview itself, in the same document load: its path is
+Such a request (or any load of ``/`` into a frame) is served by the admin's overview itself, in the
+same document load: its path is
 rewritten to the overview's before routing, so the admin's session-token guard, headers and error
 pages apply exactly as they do under /admin. No redirect: a hop costs the merchant a round trip
 inside the iframe, and Shopify warns that redirects can lose ``id_token``. Anything else at ``/``
@@ -57,12 +58,14 @@ LANDING_PAGE = """<!doctype html>
 bp = Blueprint("app_home", __name__)
 
 
-def opened_by_shopify(query: dict[str, list[str]]) -> bool:
+def opened_by_shopify(query: dict[str, list[str]], fetch_destination: str = "") -> bool:
     """What App Home loads look like: a session token, or ``embedded=1`` naming a valid shop (App
-    Bridge's bounce page then fetches the token)."""
+    Bridge's bounce page then fetches the token). A load into a frame (``Sec-Fetch-Dest: iframe``)
+    with neither is one too, a link back to the root inside the admin: only the admin may frame the
+    app, and the landing page may not be framed at all."""
     first = {name: values[0] for name, values in query.items() if values}
-    return bool(first.get("id_token")) or (first.get("embedded") == "1"
-                                           and valid_shop_domain(first.get("shop")) is not None)
+    return bool(first.get("id_token")) or fetch_destination == "iframe" or (
+        first.get("embedded") == "1" and valid_shop_domain(first.get("shop")) is not None)
 
 
 def serve_app_home(wsgi_app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
@@ -71,7 +74,8 @@ def serve_app_home(wsgi_app: Callable[..., Iterable[bytes]]) -> Callable[..., It
 
     def app_home(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if (environ.get("PATH_INFO") == "/" and environ.get("REQUEST_METHOD") in ("GET", "HEAD")
-                and opened_by_shopify(parse_qs(environ.get("QUERY_STRING", "")))):
+                and opened_by_shopify(parse_qs(environ.get("QUERY_STRING", "")),
+                                      environ.get("HTTP_SEC_FETCH_DEST", ""))):
             environ = {**environ, "PATH_INFO": OVERVIEW_PATH}
         return wsgi_app(environ, start_response)
 

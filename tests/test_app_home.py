@@ -60,6 +60,15 @@ def test_app_home_keeps_the_admins_guard(app: Flask, client: FlaskClient, connec
         assert "id_token" not in response.headers["Location"] and "Overview" not in response.get_data(as_text=True)
 
 
+def test_a_link_back_to_the_root_inside_the_admin_reaches_the_overview(
+        client: FlaskClient, connected_demo_shop: dict[str, Any]) -> None:
+    # In the admin's iframe with no query: the admin's guard asks App Bridge for a token, never the
+    # landing page (which may not be framed).
+    response = client.get("/", headers={"Sec-Fetch-Dest": "iframe"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/admin/session-bounce?shopify-reload=/admin/"
+
+
 @pytest.mark.parametrize("query", [{}, {"shop": "demo-loyalty.myshopify.com"},
                                    {"embedded": "1", "shop": "evil.com/x.myshopify.com"},
                                    {"embedded": "0", "shop": "demo-loyalty.myshopify.com"}])

@@ -67,7 +67,8 @@ def test_jobs_failed_says_when_there_are_none(app: Flask) -> None:
 
 def test_bin_flask_runs_the_apps_commands_without_an_activated_environment(tmp_path) -> None:  # type: ignore[no-untyped-def]
     # A fresh shell: no virtualenv on PATH, started from another folder.
-    env = {key: value for key, value in os.environ.items() if key not in ("VIRTUAL_ENV", "FLASK_APP", "DATABASE_URL", "REDIS_URL", "APP_ENV")}
+    unset = ("VIRTUAL_ENV", "FLASK_APP", "DATABASE_URL", "REDIS_URL", "APP_ENV")
+    env = {key: value for key, value in os.environ.items() if key not in unset}
     env["PATH"] = "/usr/bin:/bin"
     env["INSTANCE_PATH"] = str(tmp_path)
     result = subprocess.run([str(PROJECT_ROOT / "bin" / "flask"), "db", "upgrade"], cwd=tmp_path, env=env,

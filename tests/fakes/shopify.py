@@ -132,7 +132,8 @@ class FakeShopify(FakeServer):
                                for i, m in enumerate(metafields)], "userErrors": []}
 
 
-def order_node(order_id: str, name: str, subtotal: str, tax: str, customer: tuple[str, str, str, str]) -> dict[str, Any]:
+def order_node(order_id: str, name: str, subtotal: str, tax: str,
+               customer: tuple[str, str, str, str]) -> dict[str, Any]:
     """A paid order as the reconciliation's orders query returns it in 2026-10; ``customer`` is
     (Shopify id, email, first name, last name)."""
     customer_id, email, first_name, last_name = customer
