@@ -32,8 +32,9 @@ def create_app(config: Config | None = None) -> Flask:
     web_security.register(app, config)
     errors.register(app)
 
-    from shopify_app import admin, api, auth, cli, proxy, webhooks
+    from shopify_app import admin, api, app_home, auth, cli, proxy, webhooks
 
+    app_home.register(app)
     admin.register(app)
     api.register(app)
     proxy.register(app)

@@ -10,6 +10,7 @@ import httpx
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from shopify_app import migrations
 from shopify_app.clock import isoformat_z
@@ -20,7 +21,8 @@ from shopify_app.errors import DomainError
 from shopify_app.integrations.http import DeliveryError
 from shopify_app.integrations.shopify_graphql import GraphQLClient, graphql_url, shopify_shop_id
 from shopify_app.jobs import webhook_deliveries
-from shopify_app.models import Customer, EarningRule, VipTier
+from shopify_app.loyalty.members import enrolment
+from shopify_app.models import Customer, EarningRule, Shop, VipTier
 from shopify_app.shops import api_keys, installs
 from shopify_app.shops.lookup import get_shop
 
@@ -61,6 +63,42 @@ def demo_seed(as_json: bool, members: int) -> None:
     for rule in details["earning_rules"]:
         state = "active" if rule["is_active"] else "inactive"
         click.echo(f"rule {rule['id']}  {rule['action']} ({rule['category']}, {rule['points_to_give']} points, {state})")
+
+
+# Members made by `demo member` are Shopify customers 9000001, 9000002, … (the seed's are 1001…1003,
+# the load-test members of `demo seed --customers` 2000001…).
+VISITOR_ID_BASE = 9_000_000
+VISITOR_RULE = "follow_on_instagram"
+
+
+@demo_cli.command("member")
+@click.option("--curl", "api_url", default=None, metavar="URL",
+              help="Print a curl line that awards the new member a rule through the API at URL instead.")
+def demo_member(api_url: str | None) -> None:
+    """Enrol a fresh member in the demo shop (seeding it if missing) and print their email."""
+    with sessionmaker_for(current_app).begin() as session:
+        seeded = demo.seed(session, _config().shopify_api_secret)
+        member = enrolment.enrol(session, seeded.shop, _next_visitor(session, seeded.shop))
+        assert member is not None and member.email  # a new Shopify id: never redacted
+        rule = session.scalars(select(EarningRule).where(EarningRule.shop_id == seeded.shop.id,
+                                                         EarningRule.action == VISITOR_RULE)).one()
+        email, rule_id, rule_name = member.email, rule.id, rule.name
+    if api_url is None:
+        click.echo(email)
+        return
+    click.echo(f"""Award "{rule_name}" to {email}, a new demo member:
+  curl -sS -X POST {api_url.rstrip("/")}/v1/earning-rules/{rule_id}/award \\
+    -H 'Authorization: {seeded.api_key}' -H 'Content-Type: application/json' \\
+    -d '{{"customer_identifier": "{email}"}}'""")
+
+
+def _next_visitor(session: Session, shop: Shop) -> dict[str, object]:
+    """The Shopify customer payload of the demo member after the last one."""
+    taken = session.scalars(select(Customer.shopify_customer_id).where(
+        Customer.shop_id == shop.id, Customer.shopify_customer_id.like(f"{str(VISITOR_ID_BASE)[0]}%")))
+    number = max((int(shopify_id) for shopify_id in taken), default=VISITOR_ID_BASE) - VISITOR_ID_BASE + 1
+    return {"id": VISITOR_ID_BASE + number, "email": f"visitor-{number}@example.com", "first_name": "Visitor",
+            "last_name": str(number)}
 
 
 def _demo_details(session, seeded: demo.DemoShop) -> dict[str, object]:  # type: ignore[no-untyped-def]

@@ -36,7 +36,7 @@ def settings(*, status: int = 200, errors: dict[str, str] | None = None, **extra
 
 def save_program() -> ResponseReturnValue:
     try:
-        program_settings.update_settings(current_shop(), form_data())
+        program_settings.update_settings(get_session(), current_shop(), form_data())
     except FormErrors as error:
         return settings(status=422, errors=error.fields)
     get_session().commit()

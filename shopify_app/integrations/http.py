@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -13,6 +14,7 @@ TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 ATTEMPTS = 3
 # Waits longer than this are left to RQ's scheduled retries rather than holding a worker.
 MAX_IN_JOB_WAIT = 5.0
+_EMAIL = re.compile(r"[^\s\"'<>()\[\],;:@]+@[^\s\"'<>()\[\],;:@]+")
 
 
 class DeliveryError(Exception):
@@ -36,6 +38,12 @@ class Permanent(DeliveryError):
 
 class Skipped(Exception):
     """Nothing to deliver to (no key, service disabled, no such subscriber): the job ends as skipped."""
+
+
+def without_emails(text: str) -> str:
+    """A vendor's answer as kept in errors and logs: vendors echo the address they refused, and no
+    customer's email goes into a log or a stored error."""
+    return _EMAIL.sub("[email]", text)
 
 
 def backoff(attempt: int, base: float = 0.5) -> float:
@@ -63,7 +71,7 @@ def send(
         else:
             if response.status_code < 400:
                 return response
-            last = f"{method} {url}: {response.status_code} {response.text[:300]}"
+            last = f"{method} {url}: {response.status_code} {without_emails(response.text[:300])}"
             if response.status_code == 429:
                 wait = throttle_wait(response, attempt)
             elif response.status_code >= 500:

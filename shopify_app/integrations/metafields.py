@@ -1,4 +1,9 @@
-"""Shopify metafields: each customer's loyalty state and the shop's program, written with metafieldsSet."""
+"""Shopify metafields: each customer's loyalty state and the shop's program, written with metafieldsSet.
+
+Both are app-owned (the reserved ``$app`` namespace) and declared in shopify.app.toml, with storefront
+access, as ``[customer.metafields.app.loyalty]`` and ``[shop.metafields.app.loyalty_program]``: the
+theme app extension reads them as ``customer.metafields['$app'].loyalty`` and
+``shop.metafields['$app'].loyalty_program``."""
 
 from __future__ import annotations
 
@@ -10,11 +15,12 @@ from sqlalchemy.orm import Session
 
 from shopify_app.integrations.profile import LoyaltyState
 from shopify_app.integrations.shopify_graphql import GraphQLClient, shop_gid, user_errors
-from shopify_app.models import EarningRule, VipTier
+from shopify_app.models import EarningRule, ProgramSettings, VipTier
 
 NAMESPACE = "$app"
 CUSTOMER_KEY = "loyalty"
 PROGRAM_KEY = "loyalty_program"
+TYPE = "json"
 
 METAFIELDS_SET = """
 mutation LoyaltyMetafieldsSet($metafields: [MetafieldsSetInput!]!) {
@@ -27,7 +33,7 @@ mutation LoyaltyMetafieldsSet($metafields: [MetafieldsSetInput!]!) {
 
 
 def _set(client: GraphQLClient, owner_id: str, key: str, value: dict[str, Any]) -> None:
-    metafield = {"ownerId": owner_id, "namespace": NAMESPACE, "key": key, "type": "json",
+    metafield = {"ownerId": owner_id, "namespace": NAMESPACE, "key": key, "type": TYPE,
                  "value": json.dumps(value, separators=(",", ":"), sort_keys=True)}
     data = client.execute(METAFIELDS_SET, {"metafields": [metafield]}, cost=10)
     user_errors(data, "metafieldsSet")
@@ -38,13 +44,15 @@ def write_customer(client: GraphQLClient, state: LoyaltyState) -> None:
 
 
 def program(session: Session, shop_id: str) -> dict[str, Any]:
-    """The program as the storefront shows it: active earning rules and the tiers."""
+    """The program as the storefront shows it: active earning rules, the tiers and what the points are called."""
     rules = session.scalars(
         select(EarningRule).where(EarningRule.shop_id == shop_id, EarningRule.is_active.is_(True))
         .order_by(EarningRule.created_at, EarningRule.id)
     )
     tiers = session.scalars(select(VipTier).where(VipTier.shop_id == shop_id).order_by(VipTier.points_required))
+    points_name = session.scalar(select(ProgramSettings.points_name).where(ProgramSettings.shop_id == shop_id))
     return {
+        "points_name": points_name,
         "earning_rules": [
             {"id": r.id, "action": r.action, "category": r.category, "label": r.customer_facing_label or r.name,
              "points": r.points_to_give}

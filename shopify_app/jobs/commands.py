@@ -31,8 +31,11 @@ def worker_command(burst: bool) -> None:
 def jobs_failed(shop_domain: str | None) -> None:
     """List deliveries that failed for good, with their last error."""
     with sessionmaker_for(current_app)() as session:
-        for row in failures.failed_rows(session, shop_domain):
-            click.echo(f"{row.id}\t{row.topic}\t{row.customer_id or '-'}\tattempts={row.attempts}\t{row.last_error}")
+        rows = failures.failed_rows(session, shop_domain)
+    if not rows:
+        click.echo("No failed deliveries")
+    for row in rows:
+        click.echo(f"{row.id}\t{row.topic}\t{row.customer_id or '-'}\tattempts={row.attempts}\t{row.last_error}")
 
 
 @jobs_cli.command("retry-failed")

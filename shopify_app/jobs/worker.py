@@ -37,6 +37,8 @@ RELAY_LOCK_SECONDS = 60
 RECONNECT_DELAYS = (0.5, 1, 2, 5, 10, 30)  # seconds between pings of a Redis that is away; the last repeats
 
 _ticker: threading.Thread | None = None
+# Set once the work loops are over: the ticker stops before the process's exit hooks shut Redis down.
+_ticker_stop = threading.Event()
 
 
 class LoyaltyWorker(SimpleWorker):
@@ -88,13 +90,12 @@ def tick(ctx: runtime.Context, *, coalesce: dt.timedelta) -> int:
 
 def tick_forever(ctx: runtime.Context) -> None:
     coalesce = dt.timedelta(seconds=ctx.config.sync_coalesce_seconds)
-    stop = threading.Event()
-    while not stop.wait(TICK_SECONDS):
+    while not _ticker_stop.wait(TICK_SECONDS):
         try:
             tick(ctx, coalesce=coalesce)
         except Exception:  # Redis or the database away: rows stay pending, the next tick tries again
             log.exception("outbox relay tick failed")
-            stop.wait(2)
+            _ticker_stop.wait(2)
 
 
 def work_forever(ctx: runtime.Context) -> None:
@@ -149,6 +150,7 @@ def run(app: Flask, *, burst: bool = False) -> None:
     ctx = runtime.bind(app)
     if not burst:
         work_forever(ctx)
+        _ticker_stop.set()
         return
     # Burst: relay everything pending now, run what is queued and due, repeat while jobs
     # (an approval, say) leave new outbox rows behind, then exit.

@@ -19,7 +19,8 @@ from shopify_app.shopify.domains import valid_shop_domain
 from shopify_app.shopify.signatures import valid_body_hmac
 from shopify_app.webhooks import intake
 
-REQUIRED_HEADERS = ("X-Shopify-Topic", "X-Shopify-Hmac-Sha256", "X-Shopify-Shop-Domain", "X-Shopify-Webhook-Id")
+HMAC_HEADER = "X-Shopify-Hmac-Sha256"
+REQUIRED_HEADERS = ("X-Shopify-Topic", "X-Shopify-Shop-Domain", "X-Shopify-Webhook-Id")
 
 bp = Blueprint("webhooks", __name__)
 logger = logging.getLogger(__name__)
@@ -27,6 +28,10 @@ logger = logging.getLogger(__name__)
 
 def receive() -> ResponseReturnValue:
     body = request.get_data(cache=False)
+    # The signature first: an unsigned request learns nothing about what else it lacks (Shopify's
+    # review sends a bad HMAC and expects 401, whatever the other headers say).
+    if not valid_body_hmac(body, request.headers.get(HMAC_HEADER, ""), current_app.config["LOYALTY"].signing_secrets):
+        raise Unauthorized("Webhook HMAC does not match")
     headers = {name: request.headers.get(name, "").strip() for name in REQUIRED_HEADERS}
     missing = [name for name, value in headers.items() if not value]
     if missing:
@@ -34,8 +39,6 @@ def receive() -> ResponseReturnValue:
     webhook_id = headers["X-Shopify-Webhook-Id"]
     if len(webhook_id) > 255 or not (webhook_id.isascii() and webhook_id.isprintable()):
         raise BadRequest("X-Shopify-Webhook-Id is not an id Shopify sends")
-    if not valid_body_hmac(body, headers["X-Shopify-Hmac-Sha256"], current_app.config["LOYALTY"].signing_secrets):
-        raise Unauthorized("Webhook HMAC does not match")
     shop = valid_shop_domain(headers["X-Shopify-Shop-Domain"])
     if shop is None:
         raise BadRequest("X-Shopify-Shop-Domain is not a *.myshopify.com domain")

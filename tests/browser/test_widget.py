@@ -14,12 +14,14 @@ from flask import Flask
 from playwright.sync_api import BrowserContext, Page, Route, expect
 
 from shopify_app.db import sessionmaker_for
+from shopify_app.integrations import metafields
 from shopify_app.loyalty.members.lookup import find_customer
 from shopify_app.loyalty.members.summary import summarize
+from shopify_app.models import ProgramSettings
 from shopify_app.proxy.documents import customer_attributes
 from tests.api.test_award import customer_row
 from tests.browser.conftest import screenshot
-from tests.extension.theme import EXTENSION, render_block
+from tests.extension.theme import EXTENSION, app_metafield, render_block
 from tests.proxy.signing import signed_query
 
 PROXY_PREFIX = "/apps/loyalty"
@@ -45,16 +47,19 @@ class Storefront:
 
 
 def open_storefront(context: BrowserContext, app: Flask, live_url: str, shop_id: str,
-                    shopify_customer_id: str | None) -> Storefront:
+                    shopify_customer_id: str | None, *, with_metafield: bool = True) -> Storefront:
+    """The theme page with the shop's program metafield and, for a logged-in customer, theirs (unless
+    ``with_metafield`` is False: a member the sync has not reached yet)."""
     customer = None
-    if shopify_customer_id:
-        with sessionmaker_for(app)() as session:
+    with sessionmaker_for(app)() as session:
+        shop = {"metafields": app_metafield(metafields.PROGRAM_KEY, metafields.program(session, shop_id))}
+        if shopify_customer_id:
             summary = summarize(session, find_customer(session, shop_id, shopify_customer_id))
-            metafield = customer_attributes(summary)
-        customer = {"id": shopify_customer_id, "metafields": {"app": {"loyalty": {"value": metafield}}}}
+            loyalty = app_metafield(metafields.CUSTOMER_KEY, customer_attributes(summary)) if with_metafield else {}
+            customer = {"id": shopify_customer_id, "metafields": loyalty}
     html = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Storefront</title>
 <link rel="stylesheet" href="/assets/loyalty-widget.css"></head>
-<body><main><h1>Demo storefront</h1></main>{render_block(customer=customer)}
+<body><main><h1>Demo storefront</h1></main>{render_block(customer=customer, shop=shop)}
 <script src="/assets/loyalty-widget.js" defer></script></body></html>"""
     shop = Storefront(page=context.new_page())
 
@@ -136,3 +141,19 @@ def test_an_anonymous_shopper_sees_the_program_and_a_log_in_link(
     expect(panel.get_by_role("button", name="Claim")).to_have_count(0)
     screenshot(shop.page, "loyalty-widget-anonymous", full_page=False)
     assert shop.proxied == [f"GET {PROXY_PREFIX}/earning-rules"]
+
+
+def test_a_member_with_no_metafield_yet_gets_the_balance_from_the_app(
+    context: BrowserContext, app: Flask, live_url: str, demo_shop: dict[str, Any]
+) -> None:
+    with sessionmaker_for(app).begin() as session:
+        session.get_one(ProgramSettings, demo_shop["shop_id"]).points_name = "Stars"
+    shop = open_storefront(context, app, live_url, demo_shop["shop_id"], "1001", with_metafield=False)
+    launcher = shop.page.locator("[data-loyalty-launcher]")
+    expect(launcher).to_contain_text("1,200 stars")
+    expect(launcher).to_contain_text("Gold member")
+    assert shop.proxied == [f"GET {PROXY_PREFIX}/customer"]
+    launcher.click()
+    panel = shop.page.get_by_role("dialog", name="Your rewards")
+    expect(panel.locator("[data-loyalty-summary]")).to_contain_text("1,200 stars")
+    expect(panel.locator("li", has_text="Follow us on Instagram")).to_contain_text("+100 stars")

@@ -53,12 +53,20 @@ def environment() -> Environment:
     return env
 
 
-def render_block(*, customer: dict[str, Any] | None, settings: dict[str, Any] | None = None) -> str:
-    """The block's markup for a storefront page; ``customer`` carries ``metafields.app.loyalty.value``."""
+def app_metafield(key: str, value: Any) -> dict[str, Any]:
+    """An owner's ``metafields`` as Liquid sees an app-owned one: under the reserved ``$app`` namespace."""
+    return {"$app": {key: {"value": value}}}
+
+
+def render_block(*, customer: dict[str, Any] | None, shop: dict[str, Any] | None = None,
+                 settings: dict[str, Any] | None = None) -> str:
+    """The block's markup for a storefront page; ``customer`` and ``shop`` carry their ``metafields``
+    (see ``app_metafield``)."""
     defaults = {s["id"]: s.get("default") for s in block_schema()["settings"]}
     source = SCHEMA.sub("", BLOCK.read_text())
     return environment().from_string(source).render(
         customer=customer,
+        shop=shop or {"metafields": {}},
         block={"settings": {**defaults, **(settings or {})}},
         routes={"account_login_url": "/account/login"},
     )

@@ -1,9 +1,14 @@
 """Fake Shopify: the GraphQL Admin API with a cost-based leaky bucket, and the OAuth token endpoint
-(token exchange and refresh)."""
+(token exchange and refresh).
+
+It answers as API version 2026-10 will for the fields the app may ask: ``Customer.email`` is deprecated
+there (``defaultEmailAddress { emailAddress }`` replaces it), so a document selecting it is refused
+with the error a version that dropped it gives, and a deprecated field cannot creep back in."""
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from typing import Any
@@ -14,6 +19,8 @@ from shopify_app.config import SHOPIFY_SCOPES
 from tests.fakes.server import FakeServer, Recorded, json_response
 
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+# A customer selection naming `email` itself (not defaultEmailAddress { emailAddress }).
+CUSTOMER_EMAIL_FIELD = re.compile(r"\bcustomer\s*\{[^}]*\bemail\b")
 MUTATION_COST = 10
 QUERY_COST = 1
 
@@ -93,6 +100,10 @@ class FakeShopify(FakeServer):
         if request.headers.get("X-Shopify-Access-Token") not in self.valid_tokens:
             return json_response({"errors": "[API] Invalid API key or access token"}, 401)
         query = request.json["query"]
+        if CUSTOMER_EMAIL_FIELD.search(query):
+            return json_response({"errors": [{"message": "Field 'email' doesn't exist on type 'Customer'",
+                                              "extensions": {"code": "undefinedField", "typeName": "Customer",
+                                                             "fieldName": "email"}}]})
         mutation = query.lstrip().startswith("mutation")
         allowed, cost = self._cost(MUTATION_COST if mutation else QUERY_COST)
         if not allowed:
@@ -119,6 +130,21 @@ class FakeShopify(FakeServer):
                 self.writes.append(m)
         return {"metafields": [{"id": f"gid://shopify/Metafield/{i}", "key": m["key"]}
                                for i, m in enumerate(metafields)], "userErrors": []}
+
+
+def order_node(order_id: str, name: str, subtotal: str, tax: str,
+               customer: tuple[str, str, str, str]) -> dict[str, Any]:
+    """A paid order as the reconciliation's orders query returns it in 2026-10; ``customer`` is
+    (Shopify id, email, first name, last name)."""
+    customer_id, email, first_name, last_name = customer
+    return {
+        "legacyResourceId": order_id, "name": name, "updatedAt": "2026-11-29T10:00:00Z", "cancelledAt": None,
+        "displayFinancialStatus": "PAID", "taxesIncluded": False,
+        "subtotalPriceSet": {"shopMoney": {"amount": subtotal}}, "totalTaxSet": {"shopMoney": {"amount": tax}},
+        "customer": {"id": f"gid://shopify/Customer/{customer_id}", "defaultEmailAddress": {"emailAddress": email},
+                     "firstName": first_name, "lastName": last_name, "createdAt": "2026-01-01T00:00:00Z"},
+        "refunds": [],
+    }
 
 
 def _is_json(value: str) -> bool:

@@ -15,6 +15,7 @@ from shopify_app.clock import utcnow
 from shopify_app.loyalty.ledger.maturing import approve_due, expire_points
 from shopify_app.models import ActivityLogEntry, Customer, EarningEntry, OutboxMessage
 from tests import factories
+from tests.fakes.shopify import order_node
 from tests.jobs.conftest import award, work
 
 
@@ -85,14 +86,8 @@ def test_approval_runs_in_batches_without_doubling(app: Flask, session: Session)
 
 def test_reconciliation_applies_an_order_no_webhook_brought(sync_app: Flask, shop: dict[str, Any],
                                                             fakes: SimpleNamespace, session: Session) -> None:
-    fakes.shopify.orders.append({
-        "legacyResourceId": "5551", "name": "#1051", "updatedAt": "2026-11-29T10:00:00Z", "cancelledAt": None,
-        "displayFinancialStatus": "PAID", "taxesIncluded": False,
-        "subtotalPriceSet": {"shopMoney": {"amount": "40.00"}}, "totalTaxSet": {"shopMoney": {"amount": "3.20"}},
-        "customer": {"id": "gid://shopify/Customer/1002", "email": "new@example.com", "firstName": "Newt",
-                     "lastName": "Member", "createdAt": "2026-01-01T00:00:00Z"},
-        "refunds": [],
-    })
+    fakes.shopify.orders.append(order_node("5551", "#1051", "40.00", "3.20",
+                                           ("1002", "new@example.com", "Newt", "Member")))
     work(sync_app)
     work(sync_app)  # the next run reads the same order again (overlap): still one entry
 

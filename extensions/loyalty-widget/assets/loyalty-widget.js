@@ -187,6 +187,14 @@
     }).then(function () { rulesList.setAttribute('aria-busy', 'false'); });
   }
 
+  function loadCustomer() {
+    return SDK.getCustomer().then(function (customer) {
+      state = customer;
+      renderLauncher();
+      renderSummary();
+    });
+  }
+
   function claim(rule, button) {
     // Opened first and synchronously, inside the click, so popup blockers allow it.
     if (rule.call_to_action_url) window.open(rule.call_to_action_url, '_blank', 'noopener');
@@ -198,11 +206,7 @@
       // The button is gone; keep keyboard focus on its rule, which now tells the new state.
       rulesList.querySelector('[data-loyalty-rule="' + CSS.escape(rule.id) + '"]').focus();
       announce(t(entry.status === 'pending' ? 'claimed_pending' : 'claimed', { points: number(entry.points) }));
-      return SDK.getCustomer().then(function (customer) {
-        state = customer;
-        renderLauncher();
-        renderSummary();
-      });
+      return loadCustomer();
     }).catch(function (error) {
       button.disabled = false;
       announce(error.message);
@@ -229,4 +233,6 @@
   });
   renderLauncher();
   renderSummary();
+  // No metafield yet (a new member, or one not synced yet): the balance comes from the app instead.
+  if (loggedIn && !state) loadCustomer().catch(function () {});
 })();

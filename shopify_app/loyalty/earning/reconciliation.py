@@ -34,7 +34,7 @@ query ReconcileOrders($first: Int!, $after: String, $query: String!) {
       legacyResourceId name updatedAt cancelledAt displayFinancialStatus taxesIncluded
       subtotalPriceSet { shopMoney { amount } }
       totalTaxSet { shopMoney { amount } }
-      customer { id email firstName lastName createdAt }
+      customer { id defaultEmailAddress { emailAddress } firstName lastName createdAt }
       refunds(first: 5) {
         id
         refundLineItems(first: 10) { nodes { subtotalSet { shopMoney { amount } } } }
@@ -57,7 +57,8 @@ def order_payload(node: dict[str, Any]) -> dict[str, Any]:
         "id": node["legacyResourceId"], "name": node.get("name"), "cancelled_at": node.get("cancelledAt"),
         "subtotal_price": _money(node.get("subtotalPriceSet")), "total_tax": _money(node.get("totalTaxSet")),
         "taxes_included": bool(node.get("taxesIncluded")),
-        "customer": customer and {"id": customer["id"], "email": customer.get("email"),
+        "customer": customer and {"id": customer["id"],
+                                  "email": (customer.get("defaultEmailAddress") or {}).get("emailAddress"),
                                   "first_name": customer.get("firstName"), "last_name": customer.get("lastName"),
                                   "created_at": customer.get("createdAt")},
         "refunds": [{

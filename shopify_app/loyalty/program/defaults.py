@@ -10,6 +10,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
+from shopify_app.loyalty.ledger.effects import program_changed
 from shopify_app.models import EarningRule, Shop, ShopSyncState, VipTier
 
 DEFAULT_TIERS = [("Bronze", 0, "1", "#cd7f32"), ("Silver", 500, "1.25", "#a8a9ad"), ("Gold", 1000, "1.5", "#d4af37")]
@@ -36,6 +37,7 @@ def set_up_default_program(session: Session, shop_id: str, *, now: dt.datetime |
     state = session.get(ShopSyncState, shop_id) or ShopSyncState(shop_id=shop_id)
     state.program_set_up_at = now or utcnow()
     session.add(state)
+    program_changed(session, shop_id)  # the storefront's program metafield, from the first install on
     has_program = session.scalar(select(
         exists().where(EarningRule.shop_id == shop_id) | exists().where(VipTier.shop_id == shop_id)))
     if has_program:
