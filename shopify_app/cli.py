@@ -1,4 +1,4 @@
-"""Flask commands: db, demo, api-keys, shops, webhooks; worker, jobs and integrations come from shopify_app.jobs."""
+"""Flask commands: db, demo, api-keys, shops, webhooks, ledger; worker, jobs and integrations come from shopify_app.jobs."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from shopify_app.errors import DomainError
 from shopify_app.integrations.http import DeliveryError
 from shopify_app.integrations.shopify_graphql import GraphQLClient, graphql_url, shopify_shop_id
 from shopify_app.jobs import webhook_deliveries
+from shopify_app.loyalty.ledger import audit
 from shopify_app.loyalty.members import enrolment
 from shopify_app.models import Customer, EarningRule, Shop, VipTier
 from shopify_app.shops import api_keys, installs
@@ -31,6 +32,7 @@ demo_cli = AppGroup("demo", help="The demo shop.")
 keys_cli = AppGroup("api-keys", help="REST API keys.")
 shops_cli = AppGroup("shops", help="Shops that installed the app.")
 webhooks_cli = AppGroup("webhooks", help="Webhook deliveries.")
+ledger_cli = AppGroup("ledger", help="The points ledger.")
 
 
 def _config() -> Config:
@@ -200,8 +202,34 @@ def webhooks_refused(shop_domain: str | None) -> None:
                    f"{row.refused_reason}")
 
 
+@ledger_cli.command("audit")
+@click.option("--shop", "shop_domain", default=None, help="Only this shop's customers.")
+def ledger_audit(shop_domain: str | None) -> None:
+    """Print every customer whose balances disagree with their ledger entries; exit 1 if any."""
+    with sessionmaker_for(current_app)() as session:
+        shop_id = None
+        if shop_domain is not None:
+            shop = get_shop(session, shop_domain)
+            if shop is None:
+                raise click.ClickException(f"Shop '{shop_domain}' not found")
+            shop_id = shop.id
+        found = audit.disagreements(session, shop_id)
+        if not found:
+            click.echo(f"all {audit.customers_audited(session, shop_id)} customers agree")
+            return
+        domains = {shop_id: domain for shop_id, domain in session.execute(
+            select(Shop.id, Shop.domain).where(Shop.id.in_({d.shop_id for d in found})))}
+    for d in found:
+        click.echo(f"{domains[d.shop_id]}\t{d.customer_id}\tbalance {d.current_points} (entries "
+                   f"{d.approved_points}, open lots {d.open_lot_points}, lowest lot {d.lowest_lot})\t"
+                   f"lifetime {d.lifetime_points} (earned {d.earned_points})\t"
+                   f"redeemed {d.redeemed_points} (redemptions {d.redemption_points})")
+    click.echo(f"{len(found)} customers disagree with the ledger", err=True)
+    raise SystemExit(1)
+
+
 def register(app: Flask) -> None:
     from shopify_app.jobs.commands import COMMANDS
 
-    for group in (db_cli, demo_cli, keys_cli, shops_cli, webhooks_cli, *COMMANDS):
+    for group in (db_cli, demo_cli, keys_cli, shops_cli, webhooks_cli, ledger_cli, *COMMANDS):
         app.cli.add_command(group)
