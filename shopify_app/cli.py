@@ -221,7 +221,7 @@ def ledger_audit(shop_domain: str | None) -> None:
             select(Shop.id, Shop.domain).where(Shop.id.in_({d.shop_id for d in found})))}
     for d in found:
         click.echo(f"{domains[d.shop_id]}\t{d.customer_id}\tbalance {d.current_points} (entries "
-                   f"{d.approved_points}, open lots {d.open_lot_points}, lowest lot {d.lowest_lot})\t"
+                   f"{d.approved_points}, open lots {d.open_lot_points})\t"
                    f"lifetime {d.lifetime_points} (earned {d.earned_points})\t"
                    f"redeemed {d.redeemed_points} (redemptions {d.redemption_points})")
     click.echo(f"{len(found)} customers disagree with the ledger", err=True)

@@ -136,26 +136,27 @@ def spend(
     return entry
 
 
-def refund_allocation(session: Session, customer: Customer, spent: EarningEntry, *,
+def refund_allocation(session: Session, customer: Customer, redemption: EarningEntry, *,
                       now: dt.datetime | None = None) -> EarningEntry | None:
-    """Give back what ``spent`` took, into the lots it took it from, as a ``redemption_refund``
+    """Give back what a redemption took, into the lots it took it from, as a ``redemption_refund``
     entry; None (and no change) when it was given back already. A lot whose expiry passed
     meanwhile expires at the next run."""
+    if redemption.source != EntrySource.REDEMPTION.value:
+        raise Conflict(f"Entry '{redemption.id}' is not a redemption")
     now = now or utcnow()
     lock(session, customer)
     allocations = session.execute(
-        select(LotAllocation.lot_id, LotAllocation.points).where(LotAllocation.entry_id == spent.id)
+        select(LotAllocation.lot_id, LotAllocation.points).where(LotAllocation.entry_id == redemption.id)
     ).tuples().all()
     points = sum(given for _, given in allocations)
     refund = insert_new(session, EarningEntry, _values(
         customer, source=EntrySource.REDEMPTION_REFUND, points=points, remaining=0, now=now,
-        dedupe_key=f"refund:{spent.id}"), ["customer_id", "dedupe_key"])
+        dedupe_key=f"refund:{redemption.id}"), ["customer_id", "dedupe_key"])
     if refund is None:
         return None
     for lot_id, given in allocations:
-        session.execute(_RETURN_TO_LOT, {"lot": lot_id, "points": given, "now": now})
-    _move_balances(session, customer, now, current=points,
-                   redeemed=-points if spent.source == EntrySource.REDEMPTION.value else 0)
+        session.execute(_RETURN_TO_LOT, {"lot": lot_id, "given": given, "now": now})
+    _move_balances(session, customer, now, current=points, redeemed=-points)
     return refund
 
 
@@ -349,7 +350,7 @@ _MOVE = (
 )
 _RETURN_TO_LOT = (
     update(_entries).where(_entries.c.id == bindparam("lot"))
-    .values(points_remaining=_entries.c.points_remaining + _delta("points"),
+    .values(points_remaining=_entries.c.points_remaining + _delta("given"),
             updated_at=bindparam("now", type_=_entries.c.updated_at.type))
 )
 _RULE_SOURCES = {category: category for category in (
