@@ -47,7 +47,7 @@ Points = Annotated[int, mapped_column(BigInteger)]
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {dt.datetime: UTCDateTime}
+    type_annotation_map: ClassVar[dict[type, type]] = {dt.datetime: UTCDateTime}
     if TYPE_CHECKING:
         # Every model maps a table (none a join or a select), which SQLAlchemy types as any FromClause.
         __table__: ClassVar[Table]

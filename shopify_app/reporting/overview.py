@@ -158,7 +158,7 @@ def sync_health(session: Session, shop_id: str) -> list[SyncHealth]:
         .scalar_subquery()
         for topic in health
     ))).one()
-    for item, last_success in zip(health.values(), last):
+    for item, last_success in zip(health.values(), last, strict=True):
         item.last_success_at = last_success
     unfinished = (OutboxStatus.FAILED.value, OutboxStatus.PENDING.value, OutboxStatus.ENQUEUED.value)
     rows = session.execute(
