@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from shopify_app.clock import utcnow
 from shopify_app.ids import new_id
 from shopify_app.loyalty.ledger.tiers import tier_for_lifetime
+from shopify_app.loyalty.members.enrolment import entry_tier
 from shopify_app.loyalty.program.defaults import DEFAULT_TIERS, PURCHASE_RULE, rule_definition
 from shopify_app.models import Customer, EarningRule, Shop, VipTier
 from shopify_app.shops.api_keys import derived_key, ensure_key
@@ -103,9 +104,7 @@ def add_members(session: Session, shop: Shop, count: int, *, batch_size: int = 5
             )
         )
     )
-    bronze = session.scalar(
-        select(VipTier.id).where(VipTier.shop_id == shop.id).order_by(VipTier.points_required).limit(1)
-    )
+    bronze = entry_tier(session, shop.id)
     now = utcnow()
     rows = []
     for i in range(1, count + 1):
