@@ -13,7 +13,9 @@ from shopify_app.ids import new_id
 from shopify_app.loyalty.ledger.tiers import tier_for_lifetime
 from shopify_app.loyalty.members.enrolment import entry_tier
 from shopify_app.loyalty.program.defaults import DEFAULT_TIERS, PURCHASE_RULE, rule_definition
-from shopify_app.models import Customer, EarningRule, Shop, VipTier
+from shopify_app.loyalty.program.rules import rules
+from shopify_app.loyalty.program.tiers import tiers
+from shopify_app.models import Customer, EarningRule, Shop
 from shopify_app.shops.api_keys import derived_key, ensure_key
 from shopify_app.shops.lookup import get_or_create_shop
 
@@ -69,13 +71,13 @@ def seed(session: Session, secret: str, *, members: int = 0) -> DemoShop:
 
 
 def _seed_tiers(session: Session, shop: Shop) -> None:
-    existing = set(session.scalars(select(VipTier.name).where(VipTier.shop_id == shop.id)))
+    existing = {tier.name for tier in tiers(session, shop.id)}
     session.add_all(tier.build(shop.id) for tier in DEFAULT_TIERS if tier.name not in existing)
     session.flush()
 
 
 def _seed_rules(session: Session, shop: Shop) -> None:
-    existing = set(session.scalars(select(EarningRule.action).where(EarningRule.shop_id == shop.id)))
+    existing = {rule.action for rule in rules(session, shop.id)}
     for rule in RULES:
         if rule["action"] not in existing:
             session.add(EarningRule(shop_id=shop.id, **rule))

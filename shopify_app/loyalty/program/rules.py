@@ -53,6 +53,7 @@ def active_rules(session: Session, shop_id: str, *categories: RuleCategory) -> l
 
 
 def rules(session: Session, shop_id: str) -> list[EarningRule]:
+    """Every rule of the shop, active or not, as the admin lists them."""
     return list(
         session.scalars(
             select(EarningRule).where(EarningRule.shop_id == shop_id).order_by(EarningRule.category, EarningRule.name)
