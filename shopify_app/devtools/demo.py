@@ -106,7 +106,7 @@ def add_members(session: Session, shop: Shop, count: int, *, batch_size: int = 5
             )
         )
     )
-    bronze = entry_tier(session, shop.id)
+    first_tier = entry_tier(session, shop.id)
     now = utcnow()
     rows = []
     for i in range(1, count + 1):
@@ -116,7 +116,7 @@ def add_members(session: Session, shop: Shop, count: int, *, batch_size: int = 5
         email = f"member{i}@example.com"
         rows.append(dict(id=new_id("cus"), shop_id=shop.id, shopify_customer_id=shopify_id, email=email,
                          email_normalized=email, first_name="Member", last_name=str(i), is_excluded=False,
-                         current_points=0, lifetime_points=0, redeemed_points=0, vip_tier_id=bronze,
+                         current_points=0, lifetime_points=0, redeemed_points=0, vip_tier_id=first_tier,
                          created_at=now, updated_at=now))
     for start in range(0, len(rows), batch_size):
         session.execute(insert(Customer), rows[start:start + batch_size])
