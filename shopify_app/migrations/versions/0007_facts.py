@@ -1,6 +1,6 @@
 """facts: one action for sign-up rules, ``signup``, where the admin's catalogue stored ``create_account``
 
-Revision ID: 0008_facts
+Revision ID: 0007
 Revises: 0006
 """
 
