@@ -48,15 +48,15 @@ def seed(app) -> str:  # type: ignore[no-untyped-def]
         for customer_id in customers:
             lots = [rng.choice([50, 100, 200]) for _ in range(LOTS_PER_CUSTOMER)]
             spent = rng.randint(0, lots[0])
-            for points, remaining in zip(lots, [lots[0] - spent, *lots[1:]]):
+            for points, remaining in zip(lots, [lots[0] - spent, *lots[1:]], strict=True):
                 entries.append(dict(id=new_id("cer"), shop_id=shop.id, customer_id=customer_id, action="place_order",
                                     source="purchase", base_points=points, points_multiplier=Decimal(1),
                                     points=points, points_remaining=remaining, status="approved", points_given_at=now,
                                     created_at=now, updated_at=now))
             entries.append(dict(id=new_id("cer"), shop_id=shop.id, customer_id=customer_id,
                                 action="redemption", source="redemption", base_points=-spent,
-                                points_multiplier=Decimal(1), points=-spent, points_remaining=0, status="approved", points_given_at=now,
-                                created_at=now, updated_at=now))
+                                points_multiplier=Decimal(1), points=-spent, points_remaining=0, status="approved",
+                                points_given_at=now, created_at=now, updated_at=now))
         for start in range(0, len(entries), 10_000):
             session.execute(insert(EarningEntry), entries[start:start + 10_000])
         session.execute(text(

@@ -50,7 +50,9 @@ def test_a_ledger_that_adds_up_passes_and_every_kind_of_drift_is_reported(app: F
     drift_lot(customers[3], status="rejected")  # approved points that no entry grants
     drift(customers[4], redeemed_points=10)  # redeemed with no redemption behind it
     drift(never_earned, lifetime_points=3)
-    for negative in (lambda: drift(never_earned, current_points=-1), lambda: drift_lot(customers[5], points_remaining=-1)):
+    negatives = (lambda: drift(never_earned, current_points=-1),
+                 lambda: drift_lot(customers[5], points_remaining=-1))
+    for negative in negatives:
         with pytest.raises(IntegrityError), session.begin_nested():  # nothing negative: the database refuses it
             negative()
     found = {d.customer_id: d for d in audit.disagreements(session, shop.id)}

@@ -47,9 +47,11 @@ def adjust_points(
 
 def adjustment_toast(requested: int, points: int) -> str:
     """What the merchant is told: a removal the balance could not cover says how much it took."""
-    if points > requested:
-        return f"Removed {-points} points (all the customer had)" if points else "No points removed (the customer had none)"
-    return f"Points adjusted by {points:+d}"
+    if points == requested:
+        return f"Points adjusted by {points:+d}"
+    if points:  # a removal larger than the balance took all of it
+        return f"Removed {-points} points (all the customer had)"
+    return "No points removed (the customer had none)"
 
 
 def adjustment_message(points: int, note: str | None) -> str:

@@ -8,9 +8,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Row, bindparam, select, update
+from sqlalchemy import ColumnElement, CursorResult, Row, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -250,10 +250,11 @@ def _decide(session: Session, entry: EarningEntry, now: dt.datetime, **values: A
     only one wins whatever locks they took. The loser's ``entry`` is read again and shows what
     was decided, for the caller to act on."""
     values["updated_at"] = now
-    decided = session.execute(
+    # An UPDATE's result is a CursorResult, which Session.execute's type does not say.
+    decided = cast("CursorResult[Any]", session.execute(
         update(EarningEntry).where(EarningEntry.id == entry.id, EarningEntry.status == EntryStatus.PENDING.value)
         .values(values).execution_options(synchronize_session=False)
-    ).rowcount
+    )).rowcount
     if not decided:
         session.refresh(entry)
         return False
@@ -270,15 +271,15 @@ def _insert(session: Session, customer: Customer, **fields: Any) -> EarningEntry
 
 
 def _values(
-    customer: Customer, *, source: EntrySource, points: int, remaining: int, now: dt.datetime, action: str | None = None,
-    **fields: Any,
+    customer: Customer, *, source: EntrySource, points: int, remaining: int, now: dt.datetime,
+    action: str | None = None, **fields: Any,
 ) -> dict[str, Any]:
     """An approved entry's columns."""
     return dict(
         id=new_id("cer"), shop_id=customer.shop_id, customer_id=customer.id, source=source.value,
-        action=action or _ACTIONS.get(source, source.value), base_points=points, points_multiplier=Decimal(1), points=points,
-        points_remaining=remaining, status=EntryStatus.APPROVED.value, points_given_at=now, created_at=now,
-        updated_at=now, **fields,
+        action=action or _ACTIONS.get(source, source.value), base_points=points, points_multiplier=Decimal(1),
+        points=points, points_remaining=remaining, status=EntryStatus.APPROVED.value, points_given_at=now,
+        created_at=now, updated_at=now, **fields,
     )
 
 
@@ -353,8 +354,8 @@ _RETURN_TO_LOT = (
     .values(points_remaining=_entries.c.points_remaining + _delta("given"),
             updated_at=bindparam("now", type_=_entries.c.updated_at.type))
 )
-_RULE_SOURCES = {category: category for category in (
-    RuleCategory.PURCHASE.value, RuleCategory.SIGNUP.value, RuleCategory.BIRTHDAY.value, RuleCategory.ANNIVERSARY.value)}
+_RULE_SOURCES: dict[str, str] = {category.value: category.value for category in (
+    RuleCategory.PURCHASE, RuleCategory.SIGNUP, RuleCategory.BIRTHDAY, RuleCategory.ANNIVERSARY)}
 
 
 def _refresh_balances(session: Session, customer: Customer, row: Row[Any]) -> None:
