@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import inspect
+import typing
 from decimal import Decimal
 
 import pytest
 
 from shopify_app.jobs import webhook_commands
+from shopify_app.jobs.webhook_topics import INSTALLED_SHOP_TOPICS, KNOWN_SHOP_TOPICS
 from shopify_app.loyalty.earning.commands import OrderPaid, Refund, RefundTransaction
 from shopify_app.loyalty.members.enrolment import ShopifyCustomer
-from shopify_app.shopify.webhook_payloads import CustomerData, parse_payload
+from shopify_app.shopify.webhook_payloads import MODELS, CustomerData, parse_payload
 from shopify_app.shopify.webhook_payloads import OrderPaid as OrderPaidPayload
 from shopify_app.shopify.webhook_payloads import RefundCreated as RefundCreatedPayload
 
@@ -52,3 +55,9 @@ def test_commands_are_frozen() -> None:
     assert customer == ShopifyCustomer(id="7")
     with pytest.raises(dataclasses.FrozenInstanceError):
         customer.email = "someone@example.com"  # type: ignore[misc]
+
+
+def test_every_handler_takes_the_model_its_topic_is_parsed_into() -> None:
+    for topic, handler in {**INSTALLED_SHOP_TOPICS, **KNOWN_SHOP_TOPICS}.items():
+        payload = list(inspect.signature(handler).parameters)[2]
+        assert typing.get_type_hints(handler)[payload] is MODELS[topic], topic
