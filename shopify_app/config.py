@@ -40,6 +40,9 @@ class ConfigError(RuntimeError):
     """Raised when the environment cannot run the app safely; the message names the variable."""
 
 
+FLAGS = {"1": True, "true": True, "0": False, "false": False}
+
+
 def _flag(value: object) -> object:
     # Exactly the forms the README lists: "yes", "on" or "tru" is a typo to report, not a guess to make.
     if isinstance(value, str):
@@ -57,7 +60,6 @@ def _without_trailing_slash(value: str) -> str:
     return value.rstrip("/")
 
 
-FLAGS = {"1": True, "true": True, "0": False, "false": False}
 Flag = Annotated[bool, BeforeValidator(_flag)]
 Url = Annotated[str, AfterValidator(_without_trailing_slash)]
 Seconds = Annotated[int, Field(ge=0)]
@@ -70,6 +72,8 @@ class _Environ(EnvSettingsSource):
         self._environ = environ
         super().__init__(settings_cls)
 
+    # Where the source reads os.environ (pydantic-settings has no parameter for another mapping);
+    # tests and benchmarks hand their own environment to from_env.
     def _load_env_vars(self) -> Mapping[str, str | None]:
         return {name: value for name, value in self._environ.items() if value != ""}
 
