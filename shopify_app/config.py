@@ -1,4 +1,5 @@
-"""Settings read once from the environment, one default each, parsed strictly; production refuses development secrets."""
+"""Settings read once from the environment, one default each, parsed strictly; production refuses
+development secrets."""
 
 from __future__ import annotations
 
@@ -87,7 +88,8 @@ class Config(BaseSettings):
 
     env: Literal["development", "test", "production"] = Field(default="development", validation_alias="APP_ENV")
     instance_path: Path = Field(default=PROJECT_ROOT / "instance", validation_alias="INSTANCE_PATH")
-    database_url: Annotated[str, AfterValidator(normalize_database_url)] = Field(default="", validation_alias="DATABASE_URL")
+    database_url: Annotated[str, AfterValidator(normalize_database_url)] = Field(
+        default="", validation_alias="DATABASE_URL")
     redis_url: str = Field(default="", validation_alias="REDIS_URL")
     shopify_api_key: str = Field(default=DEV_API_KEY, validation_alias="SHOPIFY_API_KEY")
     shopify_api_secret: str = Field(default=DEV_API_SECRET, validation_alias="SHOPIFY_API_SECRET")

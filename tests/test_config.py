@@ -30,14 +30,16 @@ def env_names() -> set[str]:
 
 def test_the_readme_lists_every_variable_the_settings_read() -> None:
     table = (PROJECT_ROOT / "README.md").read_text().split("| variable |", 1)[1].split("\n\n", 1)[0]
-    documented = {name for row in table.splitlines()[2:] for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", row.split("|")[1])}
+    documented = {name for row in table.splitlines()[2:]
+                  for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", row.split("|")[1])}
     assert documented - NOT_SETTINGS == env_names()
 
 
 def test_defaults_are_the_same_read_from_an_empty_environment_or_built_by_hand() -> None:
     config = Config.from_env({})
     assert config == Config()
-    assert (config.env, config.shopify_api_key, config.shopify_api_secret) == ("development", DEV_API_KEY, DEV_API_SECRET)
+    assert (config.env, config.shopify_api_key, config.shopify_api_secret) == (
+        "development", DEV_API_KEY, DEV_API_SECRET)
     assert (config.instance_path, config.database_url, config.redis_url) == (PROJECT_ROOT / "instance", "", "")
     assert (config.shopify_scopes, config.app_url, config.app_proxy_path_prefix) == (
         SHOPIFY_SCOPES, "http://127.0.0.1:8000", "/apps/loyalty")
@@ -62,7 +64,8 @@ def test_each_variable_reaches_its_setting() -> None:
 
 
 def test_scopes_as_the_shopify_cli_passes_them_win_and_an_empty_variable_counts_as_unset() -> None:
-    assert Config.from_env({"SCOPES": "read_orders", "SHOPIFY_SCOPES": "read_customers"}).shopify_scopes == "read_orders"
+    both = {"SCOPES": "read_orders", "SHOPIFY_SCOPES": "read_customers"}
+    assert Config.from_env(both).shopify_scopes == "read_orders"
     assert Config.from_env({"SCOPES": "", "SHOPIFY_SCOPES": "read_customers"}).shopify_scopes == "read_customers"
     assert Config.from_env({"APP_ENV": "", "SYNC_COALESCE_SECONDS": ""}) == Config()
 
@@ -96,7 +99,7 @@ def test_a_bad_number_names_the_variable(name: str, value: str) -> None:
 
 
 def test_an_unknown_environment_is_refused_not_taken_for_development() -> None:
-    with pytest.raises(ConfigError, match="^APP_ENV: "):
+    with pytest.raises(ConfigError, match=r"^APP_ENV: "):
         Config.from_env({**PRODUCTION, "APP_ENV": "prod"})
 
 

@@ -67,8 +67,10 @@ def _refund(node: dict[str, Any]) -> Refund:
     return Refund(
         id=shopify_id(node["id"]),
         line_subtotals=tuple(_money(line.get("subtotalSet")) for line in node["refundLineItems"]["nodes"]),
-        transactions=tuple(RefundTransaction(kind=t["kind"].lower(), status=t["status"].lower(), amount=_money(t["amountSet"]))
-                           for t in node["transactions"]["nodes"]),
+        transactions=tuple(
+            RefundTransaction(kind=t["kind"].lower(), status=t["status"].lower(), amount=_money(t["amountSet"]))
+            for t in node["transactions"]["nodes"]
+        ),
     )
 
 
