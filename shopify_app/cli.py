@@ -98,13 +98,13 @@ def demo_member(api_url: str | None) -> None:
     -d '{{"customer_identifier": "{email}"}}'""")
 
 
-def _next_visitor(session: Session, shop: Shop) -> dict[str, object]:
-    """The Shopify customer payload of the demo member after the last one."""
+def _next_visitor(session: Session, shop: Shop) -> enrolment.ShopifyCustomer:
+    """The Shopify customer of the demo member after the last one."""
     taken = session.scalars(select(Customer.shopify_customer_id).where(
         Customer.shop_id == shop.id, Customer.shopify_customer_id.like(f"{str(VISITOR_ID_BASE)[0]}%")))
     number = max((int(shopify_id) for shopify_id in taken), default=VISITOR_ID_BASE) - VISITOR_ID_BASE + 1
-    return {"id": VISITOR_ID_BASE + number, "email": f"visitor-{number}@example.com", "first_name": "Visitor",
-            "last_name": str(number)}
+    return enrolment.ShopifyCustomer(id=str(VISITOR_ID_BASE + number), email=f"visitor-{number}@example.com",
+                                     first_name="Visitor", last_name=str(number))
 
 
 def _demo_details(session: Session, seeded: demo.DemoShop) -> dict[str, Any]:

@@ -1,11 +1,21 @@
-"""Settings read once from the environment; production refuses development secrets."""
+"""Settings read once from the environment, one default each, parsed strictly; production refuses
+development secrets."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated, Literal
+
+from pydantic import AfterValidator, AliasChoices, BeforeValidator, Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -19,41 +29,107 @@ SHOPIFY_API_VERSION = "2026-10"
 SHOPIFY_SCOPES = "read_customers,write_customers,read_orders,write_app_proxy"
 
 
+def normalize_database_url(url: str) -> str:
+    """Point plain postgres:// URLs at the psycopg 3 driver that the app installs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
 class ConfigError(RuntimeError):
-    """Raised when the environment cannot run the app safely."""
+    """Raised when the environment cannot run the app safely; the message names the variable."""
 
 
-@dataclass(frozen=True)
-class Config:
-    env: str = "development"
-    instance_path: Path = PROJECT_ROOT / "instance"
-    database_url: str = ""
-    redis_url: str = ""
-    shopify_api_key: str = DEV_API_KEY
-    shopify_api_secret: str = DEV_API_SECRET
-    shopify_api_secret_previous: str = ""
+FLAGS = {"1": True, "true": True, "0": False, "false": False}
+
+
+def _flag(value: object) -> object:
+    # Exactly the forms the README lists: "yes", "on" or "tru" is a typo to report, not a guess to make.
+    if isinstance(value, str):
+        if value not in FLAGS:
+            raise ValueError(f"must be one of {', '.join(FLAGS)}")
+        return FLAGS[value]
+    return value
+
+
+def _comma_separated(value: object) -> object:
+    return tuple(part.strip() for part in value.split(",")) if isinstance(value, str) else value
+
+
+def _without_trailing_slash(value: str) -> str:
+    return value.rstrip("/")
+
+
+Flag = Annotated[bool, BeforeValidator(_flag)]
+Url = Annotated[str, AfterValidator(_without_trailing_slash)]
+Seconds = Annotated[int, Field(ge=0)]
+
+
+class _Environ(EnvSettingsSource):
+    """The variables of a given mapping instead of the process's environment; an empty one counts as unset."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(settings_cls)
+
+    # Where the source reads os.environ (pydantic-settings has no parameter for another mapping);
+    # tests and benchmarks hand their own environment to from_env.
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return {name: value for name, value in self._environ.items() if value != ""}
+
+
+class Config(BaseSettings):
+    """The app's settings, each with its default and its environment variable (README, "Configuration").
+
+    ``Config(...)`` takes them by field name and reads no environment; ``Config.from_env`` reads them."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="forbid", case_sensitive=True, validate_by_name=True)
+
+    env: Literal["development", "test", "production"] = Field(default="development", validation_alias="APP_ENV")
+    instance_path: Path = Field(default=PROJECT_ROOT / "instance", validation_alias="INSTANCE_PATH")
+    database_url: Annotated[str, AfterValidator(normalize_database_url)] = Field(
+        default="", validation_alias="DATABASE_URL")
+    redis_url: str = Field(default="", validation_alias="REDIS_URL")
+    shopify_api_key: str = Field(default=DEV_API_KEY, validation_alias="SHOPIFY_API_KEY")
+    shopify_api_secret: str = Field(default=DEV_API_SECRET, validation_alias="SHOPIFY_API_SECRET")
+    shopify_api_secret_previous: str = Field(default="", validation_alias="SHOPIFY_API_SECRET_PREVIOUS")
     # Signs the Flask session cookie (the demo login's); never one of the Shopify secrets.
-    secret_key: str = DEV_SECRET_KEY
+    secret_key: str = Field(default=DEV_SECRET_KEY, validation_alias="SECRET_KEY")
+    # Keys of the secrets at rest; the previous one still decrypts during a rotation.
+    data_encryption_key: str = Field(default="", validation_alias="DATA_ENCRYPTION_KEY")
+    data_encryption_key_previous: str = Field(default="", validation_alias="DATA_ENCRYPTION_KEY_PREVIOUS")
     shopify_api_version: str = SHOPIFY_API_VERSION
-    shopify_scopes: str = SHOPIFY_SCOPES
-    app_url: str = "http://127.0.0.1:8000"
+    # The Shopify CLI passes the scopes as SCOPES.
+    shopify_scopes: str = Field(default=SHOPIFY_SCOPES, validation_alias=AliasChoices("SCOPES", "SHOPIFY_SCOPES"))
+    app_url: Url = Field(default="http://127.0.0.1:8000", validation_alias="APP_URL")
     # The storefront path Shopify forwards to /proxy ([app_proxy] prefix and subpath in shopify.app.toml);
     # Shopify signs it as path_prefix, and a request signed for another path is refused.
-    app_proxy_path_prefix: str = "/apps/loyalty"
-    shopify_admin_origin: str = ""
-    klaviyo_api_url: str = "https://a.klaviyo.com"
-    omnisend_api_url: str = "https://api.omnisend.com"
-    postscript_api_url: str = "https://api.postscript.io"
+    app_proxy_path_prefix: str = Field(default="/apps/loyalty", validation_alias="APP_PROXY_PATH_PREFIX")
+    shopify_admin_origin: Url = Field(default="", validation_alias="SHOPIFY_ADMIN_ORIGIN")
+    klaviyo_api_url: Url = Field(default="https://a.klaviyo.com", validation_alias="KLAVIYO_API_URL")
+    omnisend_api_url: Url = Field(default="https://api.omnisend.com", validation_alias="OMNISEND_API_URL")
+    postscript_api_url: Url = Field(default="https://api.postscript.io", validation_alias="POSTSCRIPT_API_URL")
     # The admin's demo login, off unless ADMIN_DEV_LOGIN=1; check() allows it only beside the
     # development Shopify secret, so it never opens a real app's shops.
-    admin_dev_login: bool = False
-    klaviyo_revision: str = "2026-07-15"
-    omnisend_version: str = "2026-03-15"
+    admin_dev_login: Flag = Field(default=False, validation_alias="ADMIN_DEV_LOGIN")
+    klaviyo_revision: str = Field(default="2026-07-15", validation_alias="KLAVIYO_REVISION")
+    omnisend_version: str = Field(default="2026-03-15", validation_alias="OMNISEND_VERSION")
     # Changes to one customer closer together than this are delivered as one update.
-    sync_coalesce_seconds: float = 1.0
+    sync_coalesce_seconds: float = Field(
+        default=1.0, ge=0, allow_inf_nan=False, validation_alias="SYNC_COALESCE_SECONDS")
     # RQ retry intervals (seconds) of network jobs; their count is the number of retries.
-    job_retry_intervals: tuple[int, ...] = (10, 30, 60, 300, 900)
-    extra: dict[str, object] = field(default_factory=dict)
+    job_retry_intervals: Annotated[tuple[Seconds, ...], NoDecode, BeforeValidator(_comma_separated)] = Field(
+        default=(10, 30, 60, 300, 900), validation_alias="JOB_RETRY_INTERVALS")
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Keyword arguments only: from_env hands over the environment it was given.
+        return (init_settings,)
 
     @property
     def is_production(self) -> bool:
@@ -69,32 +145,15 @@ class Config:
         return self.database_url or f"sqlite:///{self.instance_path / 'loyalty.db'}"
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Config:
-        env = os.environ if environ is None else environ
-        values: dict[str, object] = {
-            "env": env.get("APP_ENV", "development"),
-            "instance_path": Path(env.get("INSTANCE_PATH", PROJECT_ROOT / "instance")),
-            "database_url": normalize_database_url(env.get("DATABASE_URL", "")),
-            "redis_url": env.get("REDIS_URL", ""),
-            "shopify_api_key": env.get("SHOPIFY_API_KEY", DEV_API_KEY),
-            "shopify_api_secret": env.get("SHOPIFY_API_SECRET", DEV_API_SECRET),
-            "shopify_api_secret_previous": env.get("SHOPIFY_API_SECRET_PREVIOUS", ""),
-            "secret_key": env.get("SECRET_KEY", DEV_SECRET_KEY),
-            "shopify_scopes": env.get("SCOPES") or env.get("SHOPIFY_SCOPES") or SHOPIFY_SCOPES,
-            "app_url": env.get("APP_URL", "http://127.0.0.1:8000").rstrip("/"),
-            "app_proxy_path_prefix": env.get("APP_PROXY_PATH_PREFIX", "/apps/loyalty"),
-            "shopify_admin_origin": env.get("SHOPIFY_ADMIN_ORIGIN", "").rstrip("/"),
-            "klaviyo_api_url": env.get("KLAVIYO_API_URL", "https://a.klaviyo.com").rstrip("/"),
-            "omnisend_api_url": env.get("OMNISEND_API_URL", "https://api.omnisend.com").rstrip("/"),
-            "postscript_api_url": env.get("POSTSCRIPT_API_URL", "https://api.postscript.io").rstrip("/"),
-            "admin_dev_login": env.get("ADMIN_DEV_LOGIN", "0") == "1",
-            "klaviyo_revision": env.get("KLAVIYO_REVISION", "2026-07-15"),
-            "omnisend_version": env.get("OMNISEND_VERSION", "2026-03-15"),
-            "sync_coalesce_seconds": float(env.get("SYNC_COALESCE_SECONDS", "1.0")),
-            "job_retry_intervals": tuple(int(s) for s in env.get("JOB_RETRY_INTERVALS", "10,30,60,300,900").split(",")),
-        }
-        values.update(overrides)
-        config = cls(**values)  # type: ignore[arg-type]
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
+        """The settings of ``environ`` (the process's environment by default), checked."""
+        try:
+            config = cls(**_Environ(cls, os.environ if environ is None else environ)())
+        except ValidationError as error:
+            raise ConfigError("; ".join(
+                f"{'.'.join(str(part) for part in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
+                for e in error.errors(include_url=False)
+            )) from None
         config.check()
         return config
 
@@ -121,11 +180,3 @@ class Config:
 def loyalty_config(app: Flask) -> Config:
     """The settings ``create_app`` gave ``app``."""
     return app.config["LOYALTY"]  # type: ignore[no-any-return]
-
-
-def normalize_database_url(url: str) -> str:
-    """Point plain postgres:// URLs at the psycopg 3 driver that the app installs."""
-    for prefix in ("postgres://", "postgresql://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
-    return url

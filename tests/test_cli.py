@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from typing import Any
 
@@ -107,7 +106,7 @@ def test_demo_seed_gives_the_demo_shop_its_fixed_shopify_id(app: Flask) -> None:
 
 def test_shops_install_reads_the_shop_id_through_the_admin_api_or_asks_for_it(app_config: Config) -> None:
     with FakeShopify(access_token="shpat_custom", shop_id="68000000042") as shopify:
-        app = create_app(dataclasses.replace(app_config, shopify_admin_origin=shopify.url))
+        app = create_app(app_config.model_copy(update={"shopify_admin_origin": shopify.url}))
         runner = app.test_cli_runner()
         installed = runner.invoke(args=["shops", "install", "read-id.myshopify.com", "--access-token", "shpat_custom"])
         refused = runner.invoke(args=["shops", "install", "no-id.myshopify.com", "--access-token", "shpat_revoked"])

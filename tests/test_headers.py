@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import tempfile
 from pathlib import Path
@@ -42,7 +41,7 @@ def _assert_secure_and_lax(flags: set[str], secure: bool) -> None:
 
 @pytest.mark.parametrize(("app_url", "secure"), [("https://loyalty.example", True), ("http://127.0.0.1:8000", False)])
 def test_session_cookie_is_secure_and_lax(app_config: Config, demo_shop, app_url: str, secure: bool) -> None:
-    served: Flask = create_app(dataclasses.replace(app_config, admin_dev_login=True, app_url=app_url))
+    served: Flask = create_app(app_config.model_copy(update={"admin_dev_login": True, "app_url": app_url}))
     try:
         client = served.test_client()
         login_page = client.get("/admin/dev-login", base_url=app_url)  # its session holds the form's CSRF token

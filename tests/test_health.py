@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
@@ -15,8 +13,8 @@ from shopify_app.db import Base, engine_for
 
 
 def test_healthz_touches_nothing(app_config: Config) -> None:
-    broken = create_app(dataclasses.replace(app_config, database_url="postgresql+psycopg://nobody@127.0.0.1:1/x",
-                                            redis_url="redis://127.0.0.1:1/0"))
+    broken = create_app(app_config.model_copy(update={"database_url": "postgresql+psycopg://nobody@127.0.0.1:1/x",
+                                                          "redis_url": "redis://127.0.0.1:1/0"}))
     response = broken.test_client().get("/healthz")
     assert (response.status_code, response.get_json()) == (200, {"status": "ok"})
 
@@ -28,11 +26,11 @@ def test_readyz_when_everything_is_up(client: FlaskClient) -> None:
 
 
 def test_readyz_is_503_when_redis_or_database_is_down(app_config: Config) -> None:
-    no_redis = create_app(dataclasses.replace(app_config, redis_url="redis://127.0.0.1:1/0"))
+    no_redis = create_app(app_config.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"}))
     response = no_redis.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.get_json()["checks"]["redis"].startswith("error")
-    no_database = create_app(dataclasses.replace(app_config, database_url="postgresql+psycopg://nobody@127.0.0.1:1/x"))
+    no_database = create_app(app_config.model_copy(update={"database_url": "postgresql+psycopg://nobody@127.0.0.1:1/x"}))
     response = no_database.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.get_json()["checks"]["database"].startswith("error")

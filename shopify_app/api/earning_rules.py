@@ -8,14 +8,18 @@ from flask.typing import ResponseReturnValue
 from shopify_app.api.auth import current_shop
 from shopify_app.db import get_session
 from shopify_app.loyalty.earning.awards import award_rule
-from shopify_app.web import jsonapi, serializers
+from shopify_app.web import serializers
+from shopify_app.web.bodies import Body, Text, parse_body
+
+
+class AwardBody(Body):
+    customer_identifier: Text
 
 
 def award(rule_id: str) -> ResponseReturnValue:
-    body = jsonapi.json_object_body(request)
-    identifier = jsonapi.required_string(body, "customer_identifier")
+    body = parse_body(request, AwardBody)
     session = get_session()
-    entry = award_rule(session, current_shop(), rule_id, identifier)
+    entry = award_rule(session, current_shop(), rule_id, body.customer_identifier)
     session.commit()
     return serializers.earning_history_entry(entry, status=201)
 

@@ -10,23 +10,23 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shopify_app.loyalty.earning import orders, signup
-from shopify_app.loyalty.members import enrolment
+from shopify_app.jobs import webhook_commands
 from shopify_app.models import Shop, WebhookDelivery
 from shopify_app.privacy import erasure, exports
 from shopify_app.shopify.payloads import parse_time
 from shopify_app.shopify.webhook_payloads import Payload, PayloadRefused, parse_payload
 from shopify_app.shops import installs
 
-ShopHandler = Callable[[Session, Shop, dict[str, Any]], None]
+# Each takes its topic's payload model (webhook_payloads.MODELS), which is what parse_payload gave.
+ShopHandler = Callable[[Session, Shop, Any], None]
 
 # Points and members: only while the shop has the app installed.
 INSTALLED_SHOP_TOPICS: dict[str, ShopHandler] = {
-    "orders/paid": orders.order_paid,
-    "orders/cancelled": orders.order_cancelled,
-    "refunds/create": orders.refund_created,
-    "customers/create": signup.customer_created,
-    "customers/update": enrolment.customer_updated,
+    "orders/paid": webhook_commands.order_paid,
+    "orders/cancelled": webhook_commands.order_cancelled,
+    "refunds/create": webhook_commands.refund_created,
+    "customers/create": webhook_commands.customer_created,
+    "customers/update": webhook_commands.customer_updated,
 }
 # Lifecycle and privacy: for any shop we hold, installed or not.
 KNOWN_SHOP_TOPICS: dict[str, ShopHandler] = {
@@ -59,15 +59,14 @@ def handle(session: Session, delivery: WebhookDelivery, now: dt.datetime) -> str
     reason = refusal(shop, delivery.topic, payload, now)
     if reason:
         return reason
-    data = payload.model_dump(mode="json")
     if delivery.topic == SHOP_REDACT:
         erasure.redact_shop(session, shop.domain)
     elif delivery.topic == APP_UNINSTALLED:
         installs.uninstalled(session, shop, triggered_at=_triggered_at(delivery), now=now)
     elif delivery.topic in KNOWN_SHOP_TOPICS:
-        KNOWN_SHOP_TOPICS[delivery.topic](session, shop, data)
+        KNOWN_SHOP_TOPICS[delivery.topic](session, shop, payload)
     elif delivery.topic in INSTALLED_SHOP_TOPICS and shop.uninstalled_at is None:
-        INSTALLED_SHOP_TOPICS[delivery.topic](session, shop, data)
+        INSTALLED_SHOP_TOPICS[delivery.topic](session, shop, payload)
     return None
 
 

@@ -25,7 +25,7 @@ from shopify_app.models import (
     ShopifyOrder,
     WebhookDelivery,
 )
-from shopify_app.shopify.payloads import shopify_id
+from shopify_app.shopify.webhook_payloads import CustomersRedact
 from shopify_app.upserts import insert_new
 
 
@@ -173,11 +173,11 @@ ERASERS: list[Eraser] = list(dict.fromkeys(
     eraser for columns in PERSONAL_DATA.values() for eraser in columns.values() if eraser is not None))
 
 
-def redact_customer(session: Session, shop: Shop, payload: dict[str, Any]) -> None:
+def redact_customer(session: Session, shop: Shop, redaction: CustomersRedact) -> None:
     """customers/redact: erase every column PERSONAL_DATA names for the customer, and leave a
     tombstone so that no later event or reconciliation enrols them again."""
-    customer_id = shopify_id(payload["customer"]["id"])
-    order_ids = {str(order_id) for order_id in payload.get("orders_to_redact") or []}
+    customer_id = redaction.customer.id
+    order_ids = set(redaction.orders_to_redact)
     order_ids.update(session.scalars(select(ShopifyOrder.shopify_order_id).where(
         ShopifyOrder.shop_id == shop.id, ShopifyOrder.shopify_customer_id == customer_id)))
     subject = _Subject(shop, customer_id, frozenset(order_ids), find_member(session, shop, customer_id, lock=True))

@@ -12,14 +12,15 @@ from shopify_app.clock import isoformat_z, utcnow
 from shopify_app.ids import new_id
 from shopify_app.loyalty.members.enrolment import find_member
 from shopify_app.models import ActivityLogEntry, Customer, CustomerDataExport, EarningEntry, Shop, ShopifyOrder
-from shopify_app.shopify.payloads import shopify_id
+from shopify_app.shopify.webhook_payloads import CustomersDataRequest
 from shopify_app.shops.lookup import get_owned
 from shopify_app.upserts import insert_new
 
 
-def export_customer(session: Session, shop: Shop, payload: dict[str, Any], *, now: dt.datetime | None = None) -> None:
+def export_customer(session: Session, shop: Shop, request: CustomersDataRequest, *,
+                    now: dt.datetime | None = None) -> None:
     """customers/data_request: everything held about the customer, stored once per request id."""
-    customer_id = shopify_id(payload["customer"]["id"])
+    customer_id = request.customer.id
     customer = find_member(session, shop, customer_id)
     data: dict[str, Any] = {"shop": shop.domain, "shopify_customer_id": customer_id,
                             "exported_at": isoformat_z(now or utcnow()), "customer": None}
@@ -28,7 +29,7 @@ def export_customer(session: Session, shop: Shop, payload: dict[str, Any], *, no
                     activity=_activity(session, customer), orders=_orders(session, shop, customer))
     insert_new(session, CustomerDataExport, dict(
         id=new_id("exp"), shop_id=shop.id, shopify_customer_id=data["shopify_customer_id"],
-        data_request_id=str(payload.get("data_request", {}).get("id") or payload["customer"]["id"]),
+        data_request_id=request.data_request.id,
         data=data, created_at=now or utcnow(),
     ), ["shop_id", "data_request_id"])
 

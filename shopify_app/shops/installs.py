@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 from sqlalchemy import select
@@ -20,7 +19,7 @@ from shopify_app.models import ProgramSettings, Shop
 from shopify_app.shopify.domains import valid_shop_domain
 from shopify_app.shopify.oauth import TokenGrant, TokenRequestError, exchange_session_token
 from shopify_app.shopify.session_tokens import InvalidSessionToken, decode_session_token
-from shopify_app.shopify.webhook_payloads import as_shopify_id
+from shopify_app.shopify.webhook_payloads import ScopesUpdate, as_shopify_id
 from shopify_app.shops.lookup import get_or_create_shop
 from shopify_app.shops.tokens import forget_tokens, has_valid_token, store_grant
 from shopify_app.upserts import insert_new
@@ -167,6 +166,6 @@ def uninstalled(session: Session, shop: Shop, *, triggered_at: dt.datetime | Non
     forget_tokens(shop)
 
 
-def scopes_updated(session: Session, shop: Shop, payload: dict[str, Any]) -> None:
+def scopes_updated(session: Session, shop: Shop, update: ScopesUpdate) -> None:
     """app/scopes_update: the scopes the merchant granted now."""
-    shop.scopes = ",".join(payload.get("current") or [])
+    shop.scopes = ",".join(update.current)

@@ -1,1 +1,2 @@
-"""What the web doors share: JSON:API documents, the error handlers of /v1, /proxy and /webhooks, resources."""
+"""What the web doors share: JSON:API documents, request bodies, the error handlers of /v1, /proxy and
+/webhooks, resources."""

@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from shopify_app.errors import DomainError
+from shopify_app.web.bodies import InvalidBody
 from shopify_app.web.jsonapi import error_document
 
 logger = logging.getLogger(__name__)
@@ -26,6 +27,10 @@ def register(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError) -> ResponseReturnValue:
         return error_document(error.status, error.title, error.detail)
+
+    @app.errorhandler(InvalidBody)
+    def invalid_body(error: InvalidBody) -> ResponseReturnValue:
+        return error_document(error.status, error.title, *error.details)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> ResponseReturnValue:

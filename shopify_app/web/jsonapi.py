@@ -27,8 +27,10 @@ def collection(resources: list[dict[str, Any]], meta: dict[str, Any] | None = No
     return respond(body, 200)
 
 
-def error_document(status: int, title: str, detail: str) -> Response:
-    return respond({"errors": [{"status": str(status), "title": title, "detail": detail}]}, status)
+def error_document(status: int, title: str, *details: str) -> Response:
+    """One error object per detail, all of one status."""
+    return respond({"errors": [{"status": str(status), "title": title, "detail": detail} for detail in details]},
+                   status)
 
 
 def respond(body: dict[str, Any], status: int) -> Response:
@@ -45,19 +47,6 @@ def json_object_body(request: Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise BadRequest("The request body must be a JSON object")
     return body
-
-
-def required_string(body: dict[str, Any], name: str) -> str:
-    value = body.get(name)
-    if value is None:
-        raise BadRequest(f"'{name}' is required")
-    if not isinstance(value, str):
-        raise BadRequest(f"'{name}' must be a string")
-    if not value.strip():
-        raise BadRequest(f"'{name}' must not be empty")
-    if not storable_text(value):
-        raise BadRequest(f"'{name}' must not contain NUL characters or unpaired surrogates")
-    return value
 
 
 def storable_text(value: str) -> bool:

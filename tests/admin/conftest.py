@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -44,7 +43,7 @@ def admin(app: Flask, demo_shop: dict[str, Any]) -> TokenClient:
 @pytest.fixture(scope="session")
 def dev_login_app(app: Flask, app_config: Config) -> Iterator[Flask]:
     """The test app with ADMIN_DEV_LOGIN=1 (as bin/dev runs it), on the same database and Redis."""
-    dev_app = create_app(dataclasses.replace(app_config, admin_dev_login=True))
+    dev_app = create_app(app_config.model_copy(update={"admin_dev_login": True}))
     dev_app.config["TESTING"] = True
     yield dev_app
     engine_for(dev_app).dispose()

@@ -3,7 +3,6 @@ a real Shopify secret; sessions signed with SECRET_KEY."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
@@ -114,21 +113,21 @@ def test_app_refuses_dev_login_with_a_real_shopify_secret(app_config: Config) ->
         assert Config.from_env(environ).admin_dev_login is False
     # A Config built by hand does not get past create_app either.
     with pytest.raises(ConfigError, match="ADMIN_DEV_LOGIN=1 needs the development SHOPIFY_API_SECRET"):
-        create_app(dataclasses.replace(app_config, admin_dev_login=True, shopify_api_secret=REAL_SECRET))
+        create_app(app_config.model_copy(update={"admin_dev_login": True, "shopify_api_secret": REAL_SECRET}))
 
 
 def test_production_cannot_enable_the_demo_login(app_config: Config) -> None:
     assert Config.from_env(PRODUCTION).admin_dev_login is False
     with pytest.raises(ConfigError, match="ADMIN_DEV_LOGIN"):
         Config.from_env({**PRODUCTION, "ADMIN_DEV_LOGIN": "1"})
-    forced = dataclasses.replace(app_config, env="production", admin_dev_login=True)
+    forced = app_config.model_copy(update={"env": "production", "admin_dev_login": True})
     with pytest.raises(ConfigError, match="ADMIN_DEV_LOGIN"):
         create_app(forced)
 
 
 def test_sessions_are_signed_with_secret_key_not_the_shopify_secret(app_config: Config, demo_shop) -> None:
     assert Config.from_env({"SECRET_KEY": "from-the-environment"}).secret_key == "from-the-environment"
-    config = dataclasses.replace(app_config, admin_dev_login=True, secret_key="session-key-" + "q" * 32)
+    config = app_config.model_copy(update={"admin_dev_login": True, "secret_key": "session-key-" + "q" * 32})
     keyed = create_app(config)
     try:
         demo_session = {"admin_dev_login": True, "admin_csrf": "t" * 43}

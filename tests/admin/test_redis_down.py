@@ -3,7 +3,6 @@ worker's sweep starts it once Redis is back."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from typing import Any
@@ -36,7 +35,7 @@ def own_redis() -> Iterator[OwnRedis]:
 @pytest.fixture
 def own_app(app_config: Config, own_redis: OwnRedis, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
     """The app on a Redis of its own, which the test stops and starts."""
-    app = create_app(dataclasses.replace(app_config, redis_url=own_redis.url))
+    app = create_app(app_config.model_copy(update={"redis_url": own_redis.url}))
     monkeypatch.setattr(runtime, "_context", None)  # the jobs below run with this app, not another test's
     runtime.bind(app)
     yield app

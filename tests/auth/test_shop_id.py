@@ -3,7 +3,6 @@ payloads must name it. An install never waits for it, or fails for it."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 
 import pytest
@@ -31,7 +30,7 @@ def shopify() -> Iterator[FakeShopify]:
 
 @pytest.fixture
 def shopify_app(app_config: Config, shopify: FakeShopify) -> Iterator[Flask]:
-    app = create_app(dataclasses.replace(app_config, shopify_admin_origin=shopify.url))
+    app = create_app(app_config.model_copy(update={"shopify_admin_origin": shopify.url}))
     yield app
     engine_for(app).dispose()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from types import SimpleNamespace
@@ -35,11 +34,11 @@ def fakes() -> Iterator[SimpleNamespace]:
 
 
 def pointed_at(config: Config, fakes: SimpleNamespace, **overrides: Any) -> Config:
-    return dataclasses.replace(
-        config, shopify_admin_origin=fakes.shopify.url, klaviyo_api_url=fakes.klaviyo.url,
+    return config.model_copy(update=dict(
+        shopify_admin_origin=fakes.shopify.url, klaviyo_api_url=fakes.klaviyo.url,
         omnisend_api_url=fakes.omnisend.url, postscript_api_url=fakes.postscript.url,
         sync_coalesce_seconds=0.0, job_retry_intervals=(0, 0), **overrides,
-    )
+    ))
 
 
 @pytest.fixture

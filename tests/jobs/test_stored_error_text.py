@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from shopify_app.db import engine_for, sessionmaker_for
 from shopify_app.jobs import bulk
 from shopify_app.jobs.destinations import DESTINATIONS
-from shopify_app.loyalty.members.enrolment import enrol
+from shopify_app.loyalty.members.enrolment import ShopifyCustomer, enrol
 from shopify_app.models import BulkJob, BulkJobKind, OutboxMessage, Shop, WebhookDelivery
 from shopify_app.redis_conn import get_redis
 from tests.jobs.conftest import award, work
@@ -41,7 +41,7 @@ def unique_emails(sync_app: Flask) -> Iterator[None]:
 
 
 def _enrol_goldies_email(session: Session) -> None:
-    enrol(session, session.scalars(select(Shop)).one(), {"id": 555, "email": EMAIL})
+    enrol(session, session.scalars(select(Shop)).one(), ShopifyCustomer(id="555", email=EMAIL))
 
 
 def _webhook_delivery(app: Flask, client: FlaskClient, shop: dict[str, Any], monkeypatch: pytest.MonkeyPatch,

@@ -11,7 +11,7 @@ import datetime as dt
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from decimal import Decimal
 
 import pytest
 from flask import Flask
@@ -22,22 +22,24 @@ from shopify_app.clock import utcnow
 from shopify_app.db import sessionmaker_for
 from shopify_app.errors import Conflict
 from shopify_app.loyalty.earning import orders
+from shopify_app.loyalty.earning.commands import OrderPaid, OrderRefunded, Refund
 from shopify_app.loyalty.ledger import adjustments, audit, maturing, postings
+from shopify_app.loyalty.members.enrolment import ShopifyCustomer
 from shopify_app.models import Customer, EarningEntry, EntryStatus, Shop
 from tests import factories
 
 ROUND = 10  # orders raced at once: half against the merchant's approval, half against the scheduler's
-SUBTOTAL, REFUNDED = "100.00", "40.00"  # 100 points; a refund of 40% takes 40 back
+SUBTOTAL, REFUNDED = Decimal("100.00"), Decimal("40.00")  # 100 points; a refund of 40% takes 40 back
 
 
-def order(number: int) -> dict[str, Any]:
-    return {"id": 80_000 + number, "name": f"#{number}", "subtotal_price": SUBTOTAL, "total_tax": "0",
-            "customer": {"id": 60_000 + number, "email": f"racer{number}@example.com"}}
+def order(number: int) -> OrderPaid:
+    return OrderPaid(id=str(80_000 + number), name=f"#{number}", subtotal_price=SUBTOTAL, total_tax=Decimal(0),
+                     customer=ShopifyCustomer(id=str(60_000 + number), email=f"racer{number}@example.com"))
 
 
-def refund(number: int) -> dict[str, Any]:
-    return {"id": 90_000 + number, "order_id": 80_000 + number,
-            "refund_line_items": [{"id": 1, "quantity": 1, "subtotal": REFUNDED}]}
+def refund(number: int) -> OrderRefunded:
+    return OrderRefunded(order_id=str(80_000 + number),
+                         refund=Refund(id=str(90_000 + number), line_subtotals=(REFUNDED,)))
 
 
 def race(*steps: Callable[[], None]) -> None:

@@ -14,6 +14,7 @@ import itertools
 import random
 import uuid
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -28,7 +29,9 @@ from shopify_app.clock import utcnow
 from shopify_app.db import sessionmaker_for
 from shopify_app.errors import Conflict
 from shopify_app.loyalty.earning import orders
+from shopify_app.loyalty.earning.commands import OrderCancelled, OrderPaid, OrderRefunded, Refund
 from shopify_app.loyalty.ledger import adjustments, audit, maturing, postings
+from shopify_app.loyalty.members.enrolment import ShopifyCustomer
 from shopify_app.models import Customer, EarningEntry, EarningRule, EntrySource, EntryStatus, Shop
 from tests import factories
 from tests.loyalty.test_ledger_races import race
@@ -55,7 +58,7 @@ class Ledger:
             }
             for shopify_id in CUSTOMERS:
                 factories.customer(session, shop, shopify_id)
-        self.orders: list[int] = []
+        self.orders: list[str] = []
 
     def _customer(self, session: Session, shopify_id: str) -> Customer:
         return session.scalars(select(Customer).where(Customer.shop_id == self.shop_id,
@@ -78,25 +81,24 @@ class Ledger:
         self._run(step)
 
     def purchase(self, shopify_id: str, amount: int) -> None:
-        number = 70_000 + next(self.numbers)
+        number = str(70_000 + next(self.numbers))
         self.orders.append(number)
-        payload = {"id": number, "name": f"#{number}", "subtotal_price": f"{amount}.00", "total_tax": "0",
-                   "customer": {"id": shopify_id, "email": f"c{shopify_id}@example.com"}}
-        self._run(lambda session, shop: orders.order_paid(session, shop, payload, now=self.now))
+        paid = OrderPaid(id=number, name=f"#{number}", subtotal_price=Decimal(amount), total_tax=Decimal(0),
+                         customer=ShopifyCustomer(id=shopify_id, email=f"c{shopify_id}@example.com"))
+        self._run(lambda session, shop: orders.order_paid(session, shop, paid, now=self.now))
 
     def refund(self, pick: int, amount: int) -> None:
         if not self.orders:
             return
-        number = self.orders[pick % len(self.orders)]
-        payload = {"id": next(self.numbers), "order_id": number,
-                   "refund_line_items": [{"id": 1, "quantity": 1, "subtotal": f"{amount}.00"}]}
-        self._run(lambda session, shop: orders.refund_created(session, shop, payload, now=self.now))
+        refunded = OrderRefunded(order_id=self.orders[pick % len(self.orders)],
+                                 refund=Refund(id=str(next(self.numbers)), line_subtotals=(Decimal(amount),)))
+        self._run(lambda session, shop: orders.refund_created(session, shop, refunded, now=self.now))
 
     def cancel(self, pick: int) -> None:
         if not self.orders:
             return
-        payload = {"id": self.orders[pick % len(self.orders)], "cancelled_at": self.now.isoformat(), "refunds": []}
-        self._run(lambda session, shop: orders.order_cancelled(session, shop, payload, now=self.now))
+        cancelled = OrderCancelled(id=self.orders[pick % len(self.orders)], cancelled_at=self.now)
+        self._run(lambda session, shop: orders.order_cancelled(session, shop, cancelled, now=self.now))
 
     def decide(self, shopify_id: str, approve: bool) -> None:
         def step(session: Session, shop: Shop) -> None:

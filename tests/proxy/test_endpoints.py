@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import uuid
 from typing import Any
@@ -194,9 +193,9 @@ def test_forged_requests_are_unauthorized(client: FlaskClient, demo_shop: dict[s
 
 def test_the_previous_secret_is_accepted_during_a_rotation(app: Flask, demo_shop: dict[str, Any]) -> None:
     config = app.config["LOYALTY"]
-    rotated = app.config["LOYALTY"] = dataclasses.replace(
-        config, shopify_api_secret="rotated-secret", shopify_api_secret_previous=config.shopify_api_secret
-    )
+    rotated = app.config["LOYALTY"] = config.model_copy(update={
+        "shopify_api_secret": "rotated-secret", "shopify_api_secret_previous": config.shopify_api_secret
+    })
     try:
         client = app.test_client()
         assert call(client, "/customer", "1001").status_code == 200

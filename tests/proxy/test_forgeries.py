@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -79,7 +78,7 @@ def test_a_name_with_an_equals_sign_is_a_401(client: FlaskClient, demo_shop: dic
 
 def test_a_request_signed_for_another_proxy_path_is_refused(app: Flask, demo_shop: dict[str, Any]) -> None:
     config = app.config["LOYALTY"]
-    app.config["LOYALTY"] = dataclasses.replace(config, app_proxy_path_prefix="/a/rewards")
+    app.config["LOYALTY"] = config.model_copy(update={"app_proxy_path_prefix": "/a/rewards"})
     try:
         client = app.test_client()
         response = client.get(f"/proxy/customer?{signed_query('1001')}")

@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 from shopify_app.clock import utcnow
 from shopify_app.db import Base, sessionmaker_for
 from shopify_app.jobs.scheduled import reconcile_shop
+from shopify_app.jobs.webhook_commands import customer_updated
 from shopify_app.jobs.webhook_deliveries import record_delivery
 from shopify_app.jobs.webhooks import MAX_ATTEMPTS
 from shopify_app.loyalty.ledger.adjustments import adjust_points
-from shopify_app.loyalty.members.enrolment import customer_updated
 from shopify_app.models import (
     ActivityLogEntry,
     Customer,
@@ -35,6 +35,7 @@ from shopify_app.models import (
     WebhookDelivery,
 )
 from shopify_app.privacy.erasure import PERSONAL_DATA, redact_customer
+from shopify_app.shopify.webhook_payloads import CustomerData, CustomersRedact, Payload
 from shopify_app.shops.tokens import has_valid_token
 from tests.jobs.conftest import work
 from tests.loyalty.test_reconciliation import FakeAdminApi, node
@@ -284,8 +285,10 @@ def test_a_customer_update_racing_the_redact_does_not_write_the_profile_back(
         pytest.skip("SQLite runs one writer at a time: the update cannot start until the redaction commits")
     sessions = sessionmaker_for(app)
     with sessions.begin() as redaction:
-        redact_customer(redaction, redaction.get_one(Shop, demo_shop["shop_id"]), REDACT_GOLDIE)
-        update = threading.Thread(target=lambda: _apply(sessions, demo_shop["shop_id"], customer_updated, NEW_PROFILE))
+        redact_customer(redaction, redaction.get_one(Shop, demo_shop["shop_id"]),
+                        CustomersRedact.model_validate(REDACT_GOLDIE))
+        update = threading.Thread(target=lambda: _apply(sessions, demo_shop["shop_id"], customer_updated,
+                                                        CustomerData.model_validate(NEW_PROFILE)))
         update.start()
         update.join(0.5)
         assert update.is_alive()  # waiting on the erasure's lock on the member
@@ -294,6 +297,6 @@ def test_a_customer_update_racing_the_redact_does_not_write_the_profile_back(
     assert personal_values(session, {GOLD["email"], NEW_PROFILE["email"], NEW_PROFILE["first_name"]}) == []
 
 
-def _apply(sessions: Any, shop_id: str, handler: Any, payload: dict[str, Any]) -> None:
+def _apply(sessions: Any, shop_id: str, handler: Any, payload: Payload) -> None:
     with sessions.begin() as write:
         handler(write, write.get_one(Shop, shop_id), payload)

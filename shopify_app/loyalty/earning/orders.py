@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -18,76 +17,73 @@ from sqlalchemy.orm import Session
 from shopify_app.clock import utcnow
 from shopify_app.errors import Conflict
 from shopify_app.ids import new_id
+from shopify_app.loyalty.earning.commands import OrderCancelled, OrderPaid, OrderRefunded, Refund
 from shopify_app.loyalty.ledger import effects, postings
 from shopify_app.loyalty.members.enrolment import enrol
 from shopify_app.loyalty.program.rules import active_rules
 from shopify_app.models import Customer, EarningEntry, EntryStatus, OrderRefund, Shop, ShopifyOrder
 from shopify_app.models.earning_rule import RuleCategory
-from shopify_app.shopify.payloads import parse_time, shopify_id
 from shopify_app.upserts import insert_new
 
 
-def points_basis(order: dict[str, Any]) -> Decimal:
+def points_basis(order: OrderPaid) -> Decimal:
     """``subtotal_price``: the order's price after discounts, before shipping and taxes; when the
     shop's prices include tax (``taxes_included``) ``total_tax`` is taken off as well."""
-    basis = Decimal(str(order.get("subtotal_price") or "0"))
-    if order.get("taxes_included"):
-        basis -= Decimal(str(order.get("total_tax") or "0"))
+    basis = order.subtotal_price
+    if order.taxes_included:
+        basis -= order.total_tax or Decimal(0)
     return max(basis, Decimal(0))
 
 
-def refund_amount(refund: dict[str, Any]) -> Decimal:
+def refund_amount(refund: Refund) -> Decimal:
     """What a refund gives back of the points basis: its line items' ``subtotal`` (shipping and
     tax refunds are not part of the basis); a refund with no line items counts its successful
     refund transactions."""
-    lines = refund.get("refund_line_items") or []
-    if lines:
-        return sum((Decimal(str(line.get("subtotal") or "0")) for line in lines), Decimal(0))
+    if refund.line_subtotals:
+        return sum(refund.line_subtotals, Decimal(0))
     return sum(
-        (Decimal(str(t.get("amount") or "0")) for t in refund.get("transactions") or []
-         if t.get("kind") == "refund" and t.get("status") == "success"),
+        (t.amount for t in refund.transactions if t.kind == "refund" and t.status == "success"),
         Decimal(0),
     )
 
 
-def order_paid(session: Session, shop: Shop, payload: dict[str, Any], *, now: dt.datetime | None = None) -> None:
+def order_paid(session: Session, shop: Shop, paid: OrderPaid, *, now: dt.datetime | None = None) -> None:
     """orders/paid: enrol the customer and give each active purchase rule's points, once per order."""
     now = now or utcnow()
-    order = _locked_order(session, shop, payload["id"])
+    order = _locked_order(session, shop, paid.id)
     if order.paid_at is None:
         order.paid_at = now
-        order.order_number = str(payload.get("name") or payload.get("order_number") or "")[:32] or None
-        order.points_basis = points_basis(payload)
+        order.order_number = str(paid.name or paid.order_number or "")[:32] or None
+        order.points_basis = points_basis(paid)
         # No customer for a guest order, nor for one erased by customers/redact: it earns nothing.
-        customer = enrol(session, shop, payload["customer"], now=now) if payload.get("customer") else None
+        customer = enrol(session, shop, paid.customer, now=now) if paid.customer else None
         if customer is not None:
             order.shopify_customer_id = customer.shopify_customer_id
             if not customer.is_excluded:
                 _earn_purchase_points(session, shop, customer, order, now)
-    _record_refunds(session, order, payload.get("refunds") or [])
+    _record_refunds(session, order, paid.refunds)
     _settle(session, order, now)
 
 
-def refund_created(session: Session, shop: Shop, payload: dict[str, Any], *, now: dt.datetime | None = None) -> None:
-    """refunds/create: the payload is the refund, with ``order_id``."""
-    order = _locked_order(session, shop, payload["order_id"])
-    _record_refunds(session, order, [payload])
+def refund_created(session: Session, shop: Shop, refunded: OrderRefunded, *, now: dt.datetime | None = None) -> None:
+    """refunds/create: one refund of the order."""
+    order = _locked_order(session, shop, refunded.order_id)
+    _record_refunds(session, order, (refunded.refund,))
     _settle(session, order, now or utcnow())
 
 
-def order_cancelled(session: Session, shop: Shop, payload: dict[str, Any], *, now: dt.datetime | None = None) -> None:
+def order_cancelled(session: Session, shop: Shop, cancelled: OrderCancelled, *, now: dt.datetime | None = None) -> None:
     """orders/cancelled: pending points rejected; the refunds it lists reverse approved ones."""
     now = now or utcnow()
-    order = _locked_order(session, shop, payload["id"])
-    order.cancelled_at = order.cancelled_at or parse_time(payload.get("cancelled_at")) or now
-    _record_refunds(session, order, payload.get("refunds") or [])
+    order = _locked_order(session, shop, cancelled.id)
+    order.cancelled_at = order.cancelled_at or cancelled.cancelled_at or now
+    _record_refunds(session, order, cancelled.refunds)
     _settle(session, order, now)
 
 
-def _locked_order(session: Session, shop: Shop, order_id: Any) -> ShopifyOrder:
+def _locked_order(session: Session, shop: Shop, key: str) -> ShopifyOrder:
     """The order's row, created if new and locked until commit, so one order's events apply one at a time."""
     now = utcnow()
-    key = shopify_id(order_id)
     insert_new(session, ShopifyOrder, dict(id=new_id("ord"), shop_id=shop.id, shopify_order_id=key,
                                            created_at=now, updated_at=now), ["shop_id", "shopify_order_id"])
     return session.scalars(
@@ -96,10 +92,10 @@ def _locked_order(session: Session, shop: Shop, order_id: Any) -> ShopifyOrder:
     ).one()
 
 
-def _record_refunds(session: Session, order: ShopifyOrder, refunds: list[dict[str, Any]]) -> None:
+def _record_refunds(session: Session, order: ShopifyOrder, refunds: tuple[Refund, ...]) -> None:
     for refund in refunds:
         insert_new(session, OrderRefund, dict(
-            id=new_id("ref"), shop_id=order.shop_id, order_id=order.id, shopify_refund_id=shopify_id(refund["id"]),
+            id=new_id("ref"), shop_id=order.shop_id, order_id=order.id, shopify_refund_id=refund.id,
             amount=refund_amount(refund), created_at=utcnow(),
         ), ["order_id", "shopify_refund_id"])
 

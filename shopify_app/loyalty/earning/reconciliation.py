@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
 from shopify_app.loyalty.earning import orders
+from shopify_app.loyalty.earning.commands import OrderCancelled, OrderPaid, OrderRefunded, Refund, RefundTransaction
+from shopify_app.loyalty.members.enrolment import ShopifyCustomer
 from shopify_app.models import Shop, ShopSyncState
+from shopify_app.shopify.payloads import parse_time, shopify_id
 
 # execute(shop, query, variables) -> the response's ``data``; raises on errors (the GraphQL
 # client waits out throttling and retries before it gives up).
@@ -46,42 +50,47 @@ query ReconcileOrders($first: Int!, $after: String, $query: String!) {
 """
 
 
-def _money(value: dict[str, Any] | None) -> str:
-    return str(((value or {}).get("shopMoney") or {}).get("amount") or "0")
+def _money(value: dict[str, Any] | None) -> Decimal:
+    return Decimal(str(((value or {}).get("shopMoney") or {}).get("amount") or "0"))
 
 
-def order_payload(node: dict[str, Any]) -> dict[str, Any]:
-    """A GraphQL order in the shape of the orders/* webhook payload the handlers read."""
-    customer = node.get("customer")
-    return {
-        "id": node["legacyResourceId"], "name": node.get("name"), "cancelled_at": node.get("cancelledAt"),
-        "subtotal_price": _money(node.get("subtotalPriceSet")), "total_tax": _money(node.get("totalTaxSet")),
-        "taxes_included": bool(node.get("taxesIncluded")),
-        "customer": customer and {"id": customer["id"],
-                                  "email": (customer.get("defaultEmailAddress") or {}).get("emailAddress"),
-                                  "first_name": customer.get("firstName"), "last_name": customer.get("lastName"),
-                                  "created_at": customer.get("createdAt")},
-        "refunds": [{
-            "id": refund["id"], "order_id": node["legacyResourceId"],
-            "refund_line_items": [{"subtotal": _money(line.get("subtotalSet"))}
-                                  for line in refund["refundLineItems"]["nodes"]],
-            "transactions": [{"kind": t["kind"].lower(), "status": t["status"].lower(),
-                              "amount": _money(t["amountSet"])}
-                             for t in refund["transactions"]["nodes"]],
-        } for refund in node.get("refunds") or []],
-    }
+def _customer(node: dict[str, Any] | None) -> ShopifyCustomer | None:
+    if not node:
+        return None
+    return ShopifyCustomer(
+        id=shopify_id(node["id"]), email=(node.get("defaultEmailAddress") or {}).get("emailAddress"),
+        first_name=node.get("firstName"), last_name=node.get("lastName"), created_at=parse_time(node.get("createdAt")),
+    )
+
+
+def _refund(node: dict[str, Any]) -> Refund:
+    return Refund(
+        id=shopify_id(node["id"]),
+        line_subtotals=tuple(_money(line.get("subtotalSet")) for line in node["refundLineItems"]["nodes"]),
+        transactions=tuple(
+            RefundTransaction(kind=t["kind"].lower(), status=t["status"].lower(), amount=_money(t["amountSet"]))
+            for t in node["transactions"]["nodes"]
+        ),
+    )
 
 
 def apply_order(session: Session, shop: Shop, node: dict[str, Any]) -> None:
-    payload = order_payload(node)
+    """A GraphQL order given to the order functions as the webhooks' commands."""
+    order_id = shopify_id(node["legacyResourceId"])
+    refunds = tuple(_refund(refund) for refund in node.get("refunds") or [])
     paid = node.get("displayFinancialStatus") in PAID_STATUSES
     if paid:
-        orders.order_paid(session, shop, payload)
+        orders.order_paid(session, shop, OrderPaid(
+            id=order_id, name=node.get("name"), subtotal_price=_money(node.get("subtotalPriceSet")),
+            total_tax=_money(node.get("totalTaxSet")), taxes_included=bool(node.get("taxesIncluded")),
+            customer=_customer(node.get("customer")), refunds=refunds,
+        ))
     if node.get("cancelledAt"):
-        orders.order_cancelled(session, shop, payload)
+        orders.order_cancelled(session, shop, OrderCancelled(
+            id=order_id, cancelled_at=parse_time(node["cancelledAt"]), refunds=refunds))
     elif not paid:  # paid and cancelled orders record the refunds they list themselves
-        for refund in payload["refunds"]:
-            orders.refund_created(session, shop, refund)
+        for refund in refunds:
+            orders.refund_created(session, shop, OrderRefunded(order_id=order_id, refund=refund))
 
 
 def reconcile_orders(session: Session, shop: Shop, execute: Execute, *, now: dt.datetime | None = None) -> int:

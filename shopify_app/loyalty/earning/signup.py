@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from shopify_app.errors import Conflict
 from shopify_app.loyalty.ledger.postings import earn
-from shopify_app.loyalty.members.enrolment import enrol
+from shopify_app.loyalty.members.enrolment import ShopifyCustomer, enrol
 from shopify_app.loyalty.program.rules import active_rules
 from shopify_app.models import Shop
 from shopify_app.models.earning_rule import RuleCategory
-from shopify_app.shopify.payloads import parse_time
 
 
-def customer_created(session: Session, shop: Shop, payload: dict[str, Any], *, now: dt.datetime | None = None) -> None:
+def customer_created(session: Session, shop: Shop, created: ShopifyCustomer, *, now: dt.datetime | None = None) -> None:
     """customers/create: enrol, then each active sign-up rule's points, once per customer."""
-    customer = enrol(session, shop, payload, now=now)
+    customer = enrol(session, shop, created, now=now)
     if customer is None:
         return
-    customer.shopify_created_at = customer.shopify_created_at or parse_time(payload.get("created_at"))
+    customer.shopify_created_at = customer.shopify_created_at or created.created_at
     if customer.is_excluded:
         return
     for rule in active_rules(session, shop.id, RuleCategory.SIGNUP):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -14,25 +15,37 @@ from shopify_app.ids import new_id
 from shopify_app.loyalty.members.lookup import normalize_email
 from shopify_app.loyalty.program.tiers import tiers
 from shopify_app.models import Customer, CustomerProfileVersion, RedactedCustomer, Shop
-from shopify_app.shopify.payloads import parse_time, shopify_id
 from shopify_app.upserts import insert_new
 
 
-def _profile(data: dict[str, Any]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ShopifyCustomer:
+    """A customer as Shopify reports them (customers/create and /update, an order's customer);
+    ``id`` is their Shopify id (digits)."""
+
+    id: str
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    created_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+
+
+def _profile(data: ShopifyCustomer) -> dict[str, Any]:
     return {
-        "email": data.get("email") or None,
-        "email_normalized": normalize_email(data.get("email")),
-        "first_name": data.get("first_name") or None,
-        "last_name": data.get("last_name") or None,
+        "email": data.email or None,
+        "email_normalized": normalize_email(data.email),
+        "first_name": data.first_name or None,
+        "last_name": data.last_name or None,
     }
 
 
-def enrol(session: Session, shop: Shop, data: dict[str, Any], *, now: dt.datetime | None = None) -> Customer | None:
-    """The member for a Shopify customer payload, created on first sight whatever event comes first.
+def enrol(session: Session, shop: Shop, data: ShopifyCustomer, *, now: dt.datetime | None = None) -> Customer | None:
+    """The member for a Shopify customer, created on first sight whatever event comes first.
 
     None for a customer erased by ``customers/redact``: no later event enrols them again."""
     now = now or utcnow()
-    customer_id = shopify_id(data["id"])
+    customer_id = data.id
     # Locked: while a customers/redact of this customer runs, this waits, then finds no member
     # (the erasure renames the row) rather than writing over the erased one.
     member = find_member(session, shop, customer_id, lock=True)
@@ -43,7 +56,7 @@ def enrol(session: Session, shop: Shop, data: dict[str, Any], *, now: dt.datetim
     values = dict(
         id=new_id("cus"),
         shop_id=shop.id, shopify_customer_id=customer_id, is_excluded=False,
-        vip_tier_id=entry_tier(session, shop.id), shopify_created_at=parse_time(data.get("created_at")),
+        vip_tier_id=entry_tier(session, shop.id), shopify_created_at=data.created_at,
         created_at=now, updated_at=now, **_profile(data),
     )
     created = insert_new(session, Customer, values, ["shop_id", "shopify_customer_id"])
@@ -78,16 +91,15 @@ def entry_tier(session: Session, shop_id: str) -> str | None:
     return reached[-1].id if reached else None
 
 
-def customer_updated(session: Session, shop: Shop, payload: dict[str, Any], *, now: dt.datetime | None = None) -> None:
+def customer_updated(session: Session, shop: Shop, update: ShopifyCustomer, *, now: dt.datetime | None = None) -> None:
     """customers/update: email and names follow Shopify (an update may come before the create,
     and an older update after a newer one: only a newer ``updated_at`` is applied)."""
-    customer = enrol(session, shop, payload, now=now)
+    customer = enrol(session, shop, update, now=now)
     if customer is None:
         return
-    updated_at = parse_time(payload.get("updated_at"))
-    if updated_at is not None and not _newest_profile(session, customer, updated_at):
+    if update.updated_at is not None and not _newest_profile(session, customer, update.updated_at):
         return
-    for name, value in _profile(payload).items():
+    for name, value in _profile(update).items():
         setattr(customer, name, value)
 
 

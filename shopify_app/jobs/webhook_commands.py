@@ -1,0 +1,54 @@
+"""Each webhook topic's payload model handed to its handler as the typed command that handler takes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from shopify_app.loyalty.earning import orders, signup
+from shopify_app.loyalty.earning.commands import OrderCancelled, OrderPaid, OrderRefunded, Refund, RefundTransaction
+from shopify_app.loyalty.members import enrolment
+from shopify_app.loyalty.members.enrolment import ShopifyCustomer
+from shopify_app.models import Shop
+from shopify_app.shopify import webhook_payloads as payloads
+
+
+def customer(data: payloads.CustomerData) -> ShopifyCustomer:
+    return ShopifyCustomer(id=data.id, email=data.email, first_name=data.first_name, last_name=data.last_name,
+                           created_at=data.created_at, updated_at=data.updated_at)
+
+
+def refund(data: payloads.Refund) -> Refund:
+    return Refund(
+        id=data.id,
+        line_subtotals=tuple(line.subtotal or Decimal(0) for line in data.refund_line_items),
+        transactions=tuple(RefundTransaction(kind=t.kind, status=t.status, amount=t.amount or Decimal(0))
+                           for t in data.transactions),
+    )
+
+
+def order_paid(session: Session, shop: Shop, data: payloads.OrderPaid) -> None:
+    orders.order_paid(session, shop, OrderPaid(
+        id=data.id, subtotal_price=data.subtotal_price, total_tax=data.total_tax,
+        taxes_included=bool(data.taxes_included), name=data.name, order_number=data.order_number,
+        customer=customer(data.customer) if data.customer else None,
+        refunds=tuple(refund(r) for r in data.refunds),
+    ))
+
+
+def order_cancelled(session: Session, shop: Shop, data: payloads.OrderCancelled) -> None:
+    orders.order_cancelled(session, shop, OrderCancelled(
+        id=data.id, cancelled_at=data.cancelled_at, refunds=tuple(refund(r) for r in data.refunds)))
+
+
+def refund_created(session: Session, shop: Shop, data: payloads.RefundCreated) -> None:
+    orders.refund_created(session, shop, OrderRefunded(order_id=data.order_id, refund=refund(data)))
+
+
+def customer_created(session: Session, shop: Shop, data: payloads.CustomerData) -> None:
+    signup.customer_created(session, shop, customer(data))
+
+
+def customer_updated(session: Session, shop: Shop, data: payloads.CustomerData) -> None:
+    enrolment.customer_updated(session, shop, customer(data))
