@@ -26,6 +26,7 @@ from shopify_app.jobs import webhook_deliveries
 from shopify_app.loyalty.ledger import audit
 from shopify_app.loyalty.members import enrolment
 from shopify_app.loyalty.program import tiers as program_tiers
+from shopify_app.loyalty.rewards.catalogue import rewards
 from shopify_app.models import Customer, EarningRule, Shop
 from shopify_app.shops import api_keys, installs
 from shopify_app.shops.lookup import get_shop
@@ -129,6 +130,12 @@ def _demo_details(session: Session, seeded: demo.DemoShop) -> dict[str, Any]:
             {"id": r.id, "name": r.name, "action": r.action, "category": r.category,
              "points_to_give": r.points_to_give, "is_active": r.is_active, "approval_time": r.approval_time}
             for r in rules
+        ],
+        "rewards": [
+            {"id": r.id, "name": r.name, "discount_type": r.discount_type, "points_cost": r.points_cost,
+             "reward_type": r.reward_type, "vip_tier": r.vip_tier.name if r.vip_tier else None,
+             "pricing": r.pricing, "is_active": r.is_active}
+            for r in rewards(session, shop.id, include_inactive=True)
         ],
         "customers": [
             {"shopify_customer_id": c.shopify_customer_id, "email": c.email, "loyalty_status": c.loyalty_status,

@@ -14,7 +14,7 @@ from shopify_app import create_app
 from shopify_app.config import Config
 from shopify_app.db import engine_for, sessionmaker_for
 from shopify_app.devtools import demo
-from shopify_app.models import ApiKey, Customer, EarningRule, Shop, VipTier
+from shopify_app.models import ApiKey, Customer, EarningRule, Reward, Shop, VipTier
 from tests import factories
 from tests.fakes.shopify import FakeShopify
 from tests.shopify_signing import post_webhook
@@ -29,12 +29,13 @@ def seed(app: Flask, *args: str) -> dict:  # type: ignore[type-arg]
 def counts(app: Flask) -> dict[str, int]:
     with sessionmaker_for(app)() as session:
         return {model.__name__: session.scalar(select(func.count()).select_from(model)) or 0
-                for model in (Shop, ApiKey, Customer, EarningRule, VipTier)}
+                for model in (Shop, ApiKey, Customer, EarningRule, VipTier, Reward)}
 
 
 def test_demo_seed_prints_the_documented_object_and_is_idempotent(app: Flask) -> None:
     first = seed(app)
-    assert set(first) == {"shop", "api_key", "read_only_api_key", "vip_tiers", "earning_rules", "customers"}
+    assert set(first) == {"shop", "api_key", "read_only_api_key", "vip_tiers", "earning_rules", "rewards",
+                          "customers"}
     assert first["shop"] == "demo-loyalty.myshopify.com"
     assert [(t["name"], t["points_required"], t["points_multiplier"]) for t in first["vip_tiers"]] == [
         ("Bronze", 0, 1.0), ("Silver", 500, 1.25), ("Gold", 1000, 1.5)]
@@ -46,6 +47,17 @@ def test_demo_seed_prints_the_documented_object_and_is_idempotent(app: Flask) ->
         "follow_on_instagram": ("social", 100, True, 0), "follow_on_tiktok": ("social", 50, True, 14),
         "join_newsletter": ("engagement", 200, True, 0), "share_on_facebook": ("social", 15, False, 0),
         "place_order": ("purchase", 1, True, 0), "birthday": ("birthday", 250, True, 0)}
+    assert set(first["rewards"][0]) == {"id", "name", "discount_type", "points_cost", "reward_type", "vip_tier",
+                                        "pricing", "is_active"}
+    assert [(r["name"], r["discount_type"], r["points_cost"], r["reward_type"], r["vip_tier"], r["pricing"],
+             r["is_active"]) for r in first["rewards"]] == [
+        ("Points for dollars", "fixed_amount", 100, "discount", None, "per_point", True),
+        ("Free shipping", "free_shipping", 300, "discount", None, "fixed", True),
+        ("$5 off", "fixed_amount", 500, "discount", None, "fixed", True),
+        ("Free tote bag", "free_product", 800, "discount", None, "fixed", False),
+        ("10% off", "percentage", 1000, "discount", None, "fixed", True),
+        ("Gold: $20 off", "fixed_amount", 1500, "tier", "Gold", "fixed", True),
+    ]
     assert first["customers"] == [
         {"shopify_customer_id": "1001", "email": "gold@example.com", "loyalty_status": "member", "vip_tier": "Gold"},
         {"shopify_customer_id": "1002", "email": "new@example.com", "loyalty_status": "member", "vip_tier": "Bronze"},
