@@ -48,3 +48,10 @@ class FormErrors(Unprocessable):
     def __init__(self, fields: dict[str, str]) -> None:
         super().__init__("; ".join(f"{name}: {message}" for name, message in fields.items()))
         self.fields = fields
+
+
+class ServiceUnavailable(DomainError):
+    """A service the answer depends on (Shopify) could not be reached or refused: nothing changed."""
+
+    status = 503
+    title = "Service Unavailable"

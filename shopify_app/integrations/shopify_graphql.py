@@ -26,18 +26,21 @@ class GraphQLClient:
     """One shop's Admin API; ``token`` is asked for before each request so a refresh is picked up.
 
     ``bucket`` None is for a one-off query outside the workers (``shops install`` reading the shop's
-    id): Shopify's own THROTTLED answers are still waited out."""
+    id): Shopify's own THROTTLED answers are still waited out. ``attempts`` is fewer where someone
+    waits for the answer (a purchase's code)."""
 
-    def __init__(self, http: httpx.Client, url: str, token: Callable[[], str], bucket: CostBucket | None) -> None:
+    def __init__(self, http: httpx.Client, url: str, token: Callable[[], str], bucket: CostBucket | None, *,
+                 attempts: int = ATTEMPTS) -> None:
         self.http = http
         self.url = url
         self.token = token
         self.bucket = bucket
+        self.attempts = attempts
 
     def execute(self, query: str, variables: dict[str, Any] | None = None, *, cost: int = 10) -> dict[str, Any]:
         """The ``data`` of a successful answer; ``cost`` is the expected requested cost."""
         last = ""
-        for attempt in range(ATTEMPTS):
+        for attempt in range(self.attempts):
             self._wait_for_bucket(cost)
             try:
                 response = self.http.post(
@@ -50,7 +53,7 @@ class GraphQLClient:
                 data, last, wait = self._read(response, attempt)
                 if data is not None:
                     return data
-            if wait > MAX_IN_JOB_WAIT:
+            if wait > MAX_IN_JOB_WAIT or attempt == self.attempts - 1:
                 raise RetryLater(last, wait)
             time.sleep(wait)
         raise RetryLater(last)

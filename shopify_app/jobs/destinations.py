@@ -15,7 +15,7 @@ from shopify_app.integrations.omnisend import Omnisend
 from shopify_app.integrations.postscript import Postscript
 from shopify_app.integrations.profile import LoyaltyState, PointsEvent
 from shopify_app.integrations.settings import api_key_for
-from shopify_app.integrations.shopify_graphql import GraphQLClient, graphql_url
+from shopify_app.integrations.shopify_graphql import ATTEMPTS, GraphQLClient, graphql_url
 from shopify_app.jobs.runtime import Context
 from shopify_app.models import EarningEntry, OutboxMessage, OutboxTopic, Service, Shop
 from shopify_app.shops.tokens import ShopNotConnected, fresh_access_token
@@ -31,7 +31,7 @@ class Delivery:
     push_profile: bool  # False when this state (or a newer one) already reached the destination
 
 
-def shopify_client(ctx: Context, shop: Shop) -> GraphQLClient:
+def shopify_client(ctx: Context, shop: Shop, *, attempts: int = ATTEMPTS) -> GraphQLClient:
     if shop.access_token_ciphertext is None:
         raise Skipped("the shop has no Admin API access token")  # never installed, e.g. the local demo shop
 
@@ -41,7 +41,8 @@ def shopify_client(ctx: Context, shop: Shop) -> GraphQLClient:
         except ShopNotConnected as error:
             raise Permanent(str(error)) from None
 
-    return GraphQLClient(ctx.http, graphql_url(ctx.config, shop.domain), token, CostBucket(ctx.redis, shop.id))
+    return GraphQLClient(ctx.http, graphql_url(ctx.config, shop.domain), token, CostBucket(ctx.redis, shop.id),
+                         attempts=attempts)
 
 
 def events(session: Session, rows: list[OutboxMessage]) -> list[PointsEvent]:

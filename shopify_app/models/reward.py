@@ -93,6 +93,7 @@ class RewardRedemption(Timestamps, Base):
         # The sweep's redemptions left creating, and the daily job's codes past their end.
         Index("ix_reward_redemptions_state_created_at", "state", "created_at"),
         Index("ix_reward_redemptions_state_expires_at", "state", "expires_at"),
+        Index("ix_reward_redemptions_code_in_doubt", "code_in_doubt"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("cr"))
@@ -110,6 +111,9 @@ class RewardRedemption(Timestamps, Base):
     used_at: Mapped[dt.datetime | None]
     used_order_id: Mapped[str | None] = mapped_column(String(32))
     refunded_at: Mapped[dt.datetime | None]
+    # Refunded after a create request whose outcome is unknown (Shopify timed out or failed): the
+    # sweep asks Shopify for the code and deletes it if it was made after all.
+    code_in_doubt: Mapped[bool] = mapped_column(default=False)
 
     reward: Mapped[Reward] = relationship()
     customer: Mapped[Customer] = relationship()

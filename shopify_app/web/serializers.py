@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response
 
 from shopify_app.clock import isoformat_z
-from shopify_app.models import EarningEntry
+from shopify_app.models import EarningEntry, RedemptionState, RewardRedemption
 from shopify_app.web.jsonapi import document
 
 
@@ -28,4 +28,28 @@ def earning_history_entry_attributes(entry: EarningEntry) -> dict[str, Any]:
         "points_expiry_at": isoformat_z(entry.points_expiry_at),
         "created_at": isoformat_z(entry.created_at),
         "updated_at": isoformat_z(entry.updated_at),
+    }
+
+
+def reward_history_entry(redemption: RewardRedemption, status: int = 200) -> Response:
+    return document("reward_history_entry", redemption.id, reward_history_entry_attributes(redemption), status)
+
+
+def reward_history_entry_attributes(redemption: RewardRedemption) -> dict[str, Any]:
+    reward = redemption.reward
+    return {
+        "reward_id": reward.id,
+        "reward_name": reward.name,
+        "reward_discount_type": reward.discount_type,
+        "points_spent": redemption.points_spent,
+        "discount_amount": float(redemption.discount_amount),
+        "discount_code": redemption.discount_code,
+        "status": redemption.state,
+        "is_refunded": redemption.state == RedemptionState.REFUNDED.value,
+        # Both name when the code was used on an order, as Mage's examples do.
+        "discount_code_redeemed_at": isoformat_z(redemption.used_at),
+        "redeemed_at": isoformat_z(redemption.used_at),
+        "expires_at": isoformat_z(redemption.expires_at),
+        "created_at": isoformat_z(redemption.created_at),
+        "updated_at": isoformat_z(redemption.updated_at),
     }

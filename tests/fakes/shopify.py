@@ -22,6 +22,7 @@ TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 # A customer selection naming `email` itself (not defaultEmailAddress { emailAddress }).
 CUSTOMER_EMAIL_FIELD = re.compile(r"\bcustomer\s*\{[^}]*\bemail\b")
 MUTATION_COST = 10
+DISCOUNT_MUTATIONS = ("discountCodeBasicCreate", "discountCodeFreeShippingCreate", "discountCodeDelete")
 QUERY_COST = 1
 
 
@@ -46,6 +47,9 @@ class FakeShopify(FakeServer):
         self.metafields: dict[tuple[str, str], Any] = {}
         self.writes: list[dict[str, Any]] = []  # metafieldsSet inputs, in order
         self.spent = 0.0
+        self.discounts: dict[str, dict[str, Any]] = {}  # by code: the mutation's input, its kind and id
+        self.discounts_made = 0
+        self.refuse_discounts = False  # every discount mutation answers with a userError
 
     def graphql_path(self, version: str = "2026-10") -> str:
         return f"/admin/api/{version}/graphql.json"
@@ -110,6 +114,15 @@ class FakeShopify(FakeServer):
             return json_response({"errors": [{"message": "Throttled", "extensions": {
                 "code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"}}],
                 "extensions": {"cost": cost}})
+        variables = request.json.get("variables") or {}
+        if "codeDiscountNodeByCode" in query:
+            with self.bucket_lock:
+                found = self.discounts.get(variables["code"])
+            node = {"id": found["id"]} if found else None
+            return json_response({"data": {"codeDiscountNodeByCode": node}, "extensions": {"cost": cost}})
+        for field in DISCOUNT_MUTATIONS:
+            if field in query:
+                return json_response({"data": {field: self._discount(field, variables)}, "extensions": {"cost": cost}})
         if not mutation:
             data: dict[str, Any] = {"shop": {"id": f"gid://shopify/Shop/{self.shop_id}"}}
             if "orders(" in query:  # reconciliation: the orders the test put here, on one page
@@ -117,6 +130,30 @@ class FakeShopify(FakeServer):
             return json_response({"data": data, "extensions": {"cost": cost}})
         return json_response({"data": {"metafieldsSet": self._set(request.json["variables"]["metafields"])},
                               "extensions": {"cost": cost}})
+
+    def _discount(self, field: str, variables: dict[str, Any]) -> dict[str, Any]:
+        """A code discount made, or deleted: codes are unique in the shop, as Shopify has them."""
+        if self.refuse_discounts:
+            return {"userErrors": [{"field": None, "code": "INTERNAL_ERROR", "message": "Refused"}]}
+        with self.bucket_lock:
+            if field == "discountCodeDelete":
+                code = next((c for c, d in self.discounts.items() if d["id"] == variables["id"]), None)
+                if code is None:
+                    return {"deletedCodeDiscountId": None, "userErrors": [
+                        {"field": ["id"], "code": "INVALID", "message": "Discount does not exist"}]}
+                del self.discounts[code]
+                return {"deletedCodeDiscountId": variables["id"], "userErrors": []}
+            discount = next(iter(variables.values()))
+            if "customerSelection" in discount:
+                return {"codeDiscountNode": None, "userErrors": [
+                    {"field": ["customerSelection"], "code": "INVALID", "message": "customerSelection is deprecated"}]}
+            if discount["code"] in self.discounts:
+                return {"codeDiscountNode": None, "userErrors": [
+                    {"field": ["code"], "code": "TAKEN", "message": "Code must be unique."}]}
+            self.discounts_made += 1
+            gid = f"gid://shopify/DiscountCodeNode/{self.discounts_made}"
+            self.discounts[discount["code"]] = {"id": gid, "kind": field, "input": discount}
+        return {"codeDiscountNode": {"id": gid}, "userErrors": []}
 
     def _set(self, metafields: list[dict[str, Any]]) -> dict[str, Any]:
         errors = [{"field": ["metafields", str(i), "value"], "message": "Value is invalid JSON.",

@@ -72,6 +72,7 @@ def upgrade() -> None:
         sa.Column("used_at", sa.DateTime(), nullable=True),
         sa.Column("used_order_id", sa.String(length=32), nullable=True),
         sa.Column("refunded_at", sa.DateTime(), nullable=True),
+        sa.Column("code_in_doubt", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.CheckConstraint(f"state IN ({STATES})", name=op.f("ck_reward_redemptions_state")),
@@ -92,6 +93,7 @@ def upgrade() -> None:
     op.create_index("ix_reward_redemptions_customer_id_reward_id", "reward_redemptions", ["customer_id", "reward_id"])
     op.create_index("ix_reward_redemptions_state_created_at", "reward_redemptions", ["state", "created_at"])
     op.create_index("ix_reward_redemptions_state_expires_at", "reward_redemptions", ["state", "expires_at"])
+    op.create_index("ix_reward_redemptions_code_in_doubt", "reward_redemptions", ["code_in_doubt"])
 
 
 def downgrade() -> None:
