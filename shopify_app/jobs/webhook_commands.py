@@ -6,10 +6,12 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from shopify_app.clock import utcnow
 from shopify_app.loyalty.earning import orders, signup
 from shopify_app.loyalty.earning.commands import OrderCancelled, OrderPaid, OrderRefunded, Refund, RefundTransaction
 from shopify_app.loyalty.members import enrolment
 from shopify_app.loyalty.members.enrolment import ShopifyCustomer
+from shopify_app.loyalty.rewards import redemption
 from shopify_app.models import Shop
 from shopify_app.shopify import webhook_payloads as payloads
 
@@ -35,6 +37,9 @@ def order_paid(session: Session, shop: Shop, data: payloads.OrderPaid) -> None:
         customer=customer(data.customer) if data.customer else None,
         refunds=tuple(refund(r) for r in data.refunds),
     ))
+    if data.discount_codes:
+        redemption.mark_used(session, shop.id, [d.code for d in data.discount_codes], order_id=data.id,
+                             used_at=data.processed_at or utcnow())
 
 
 def order_cancelled(session: Session, shop: Shop, data: payloads.OrderCancelled) -> None:

@@ -136,6 +136,10 @@ class RefundCreated(Refund):
     order_id: ShopifyId
 
 
+class DiscountCode(Payload):
+    code: Label
+
+
 class OrderPaid(Payload):
     id: ShopifyId
     name: Name | None = None
@@ -145,6 +149,9 @@ class OrderPaid(Payload):
     taxes_included: bool | None = None
     customer: CustomerData | None = None
     refunds: list[Refund] = Field(default_factory=list, max_length=MAX_ITEMS)
+    # The codes used on the order; a reward's code among them is used up.
+    discount_codes: list[DiscountCode] = Field(default_factory=list, max_length=MAX_ITEMS)
+    processed_at: Timestamp | None = None
 
 
 class OrderCancelled(Payload):
