@@ -14,6 +14,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEV_API_KEY = "dev-loyalty-api-key"
 DEV_API_SECRET = "dev-loyalty-api-secret-not-for-production"
 DEV_SECRET_KEY = "dev-loyalty-session-key-not-for-production"
+DEV_DATA_ENCRYPTION_KEY = "dev-loyalty-data-encryption-key-not-for-production"
+# A key shorter than this is not a random one (`openssl rand -base64 32` gives 44 characters).
+MIN_DATA_ENCRYPTION_KEY_LENGTH = 32
 SHOPIFY_API_VERSION = "2026-10"
 # The scopes the app needs (as in shopify.app.toml); the Shopify CLI passes them as SCOPES.
 SHOPIFY_SCOPES = "read_customers,write_customers,read_orders,write_app_proxy"
@@ -34,6 +37,10 @@ class Config:
     shopify_api_secret_previous: str = ""
     # Signs the Flask session cookie (the demo login's); never one of the Shopify secrets.
     secret_key: str = DEV_SECRET_KEY
+    # Encrypts stored secrets (tokens, vendor keys); its own setting, so rotating the Shopify secret
+    # locks nothing. During a rotation the previous key still decrypts; every write uses the current one.
+    data_encryption_key: str = DEV_DATA_ENCRYPTION_KEY
+    data_encryption_key_previous: str = ""
     shopify_api_version: str = SHOPIFY_API_VERSION
     shopify_scopes: str = SHOPIFY_SCOPES
     app_url: str = "http://127.0.0.1:8000"
@@ -80,6 +87,8 @@ class Config:
             "shopify_api_secret": env.get("SHOPIFY_API_SECRET", DEV_API_SECRET),
             "shopify_api_secret_previous": env.get("SHOPIFY_API_SECRET_PREVIOUS", ""),
             "secret_key": env.get("SECRET_KEY", DEV_SECRET_KEY),
+            "data_encryption_key": env.get("DATA_ENCRYPTION_KEY", DEV_DATA_ENCRYPTION_KEY),
+            "data_encryption_key_previous": env.get("DATA_ENCRYPTION_KEY_PREVIOUS", ""),
             "shopify_scopes": env.get("SCOPES") or env.get("SHOPIFY_SCOPES") or SHOPIFY_SCOPES,
             "app_url": env.get("APP_URL", "http://127.0.0.1:8000").rstrip("/"),
             "app_proxy_path_prefix": env.get("APP_PROXY_PATH_PREFIX", "/apps/loyalty"),
@@ -116,6 +125,12 @@ class Config:
             raise ConfigError("SECRET_KEY must be set in production")
         if self.secret_key in self.signing_secrets:
             raise ConfigError("SECRET_KEY must differ from the Shopify secrets")
+        if self.data_encryption_key == DEV_DATA_ENCRYPTION_KEY or not self.data_encryption_key:
+            raise ConfigError("DATA_ENCRYPTION_KEY must be set in production")
+        if len(self.data_encryption_key) < MIN_DATA_ENCRYPTION_KEY_LENGTH:
+            raise ConfigError(f"DATA_ENCRYPTION_KEY must be at least {MIN_DATA_ENCRYPTION_KEY_LENGTH} random characters")
+        if self.data_encryption_key in (*self.signing_secrets, self.secret_key):
+            raise ConfigError("DATA_ENCRYPTION_KEY must differ from SECRET_KEY and the Shopify secrets")
 
 
 def loyalty_config(app: Flask) -> Config:

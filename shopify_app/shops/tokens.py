@@ -25,10 +25,10 @@ class ShopNotConnected(Exception):
 
 def store_grant(shop: Shop, grant: TokenGrant, config: Config) -> None:
     """Keep the new access and refresh tokens together; the caller commits."""
-    shop.access_token_ciphertext = crypto.encrypt(grant.access_token, config.shopify_api_secret)
+    shop.access_token_ciphertext = crypto.encrypt(grant.access_token, config)
     shop.access_token_expires_at = grant.expires_at
     shop.refresh_token_ciphertext = (
-        crypto.encrypt(grant.refresh_token, config.shopify_api_secret) if grant.refresh_token else None
+        crypto.encrypt(grant.refresh_token, config) if grant.refresh_token else None
     )
     shop.refresh_token_expires_at = grant.refresh_token_expires_at
     shop.scopes = grant.scope
@@ -58,7 +58,7 @@ def _needs_refresh(shop: Shop, now: dt.datetime) -> bool:
 
 
 def _decrypt(ciphertext: str, config: Config) -> str:
-    return crypto.decrypt(ciphertext, config.shopify_api_secret, config.shopify_api_secret_previous)
+    return crypto.decrypt(ciphertext, config)
 
 
 def fresh_access_token(

@@ -135,7 +135,7 @@ def test_install_and_callback_store_an_expiring_token_and_queue_the_program(
     [shop] = shops(session)
     assert shop.domain == SHOP and shop.installed_at is not None
     assert "shpat_live" not in (shop.access_token_ciphertext or "")
-    assert crypto.decrypt(shop.access_token_ciphertext or "", app.config["LOYALTY"].shopify_api_secret) == "shpat_live"
+    assert crypto.decrypt(shop.access_token_ciphertext or "", app.config["LOYALTY"]) == "shpat_live"
     assert webhooks_queue(redis).job_ids == [f"program-setup-{shop.id}"]
 
 
