@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from shopify_app.clock import utcnow
+from shopify_app.integrations.http import AwaitingReconnect
 from shopify_app.jobs import queues, runtime
 from shopify_app.jobs.bulk import enqueue_waiting
 from shopify_app.jobs.destinations import shopify_client
@@ -83,13 +84,18 @@ def reconcile_all_shops() -> int:
 
 
 def reconcile_one_shop(shop_id: str) -> int:
-    """Orders Shopify changed since the last run that no webhook brought, through the same handlers."""
+    """Orders Shopify changed since the last run that no webhook brought, through the same handlers.
+
+    A shop whose token Shopify refused is left until it reconnects: the runs after that catch up."""
     ctx = runtime.context()
 
     def execute(shop: Shop, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         return shopify_client(ctx, shop).execute(query, variables, cost=PAGE_COST)
 
-    return reconcile_shop(ctx.sessions, shop_id, execute)
+    try:
+        return reconcile_shop(ctx.sessions, shop_id, execute)
+    except AwaitingReconnect:
+        return 0
 
 
 def reconcile_shop(sessions: sessionmaker[Session], shop_id: str, execute: Execute) -> int:
