@@ -153,3 +153,20 @@ def test_tokens_under_the_previous_data_key_still_work_and_are_rewritten_under_t
     assert crypto.decrypt(shop.refresh_token_ciphertext or "", current_only) == "shprt_1"
     with pytest.raises(ValueError):
         crypto.decrypt(shop.access_token_ciphertext or "", before)
+
+
+def test_a_refused_refresh_clears_the_pair_and_a_failing_shopify_keeps_it(
+        app: Flask, session: Session, http: httpx.Client, redis: Redis, endpoint: FakeTokenEndpoint) -> None:
+    config = app.config["LOYALTY"]
+    shop = connected_shop(session, config, http, expires_in=dt.timedelta(minutes=1))
+    unavailable = httpx.Client(transport=httpx.MockTransport(lambda _: httpx.Response(503, json={})))
+    with pytest.raises(TokenRequestError):
+        fresh_access_token(sessionmaker_for(app), shop.id, config, redis, unavailable)
+    session.refresh(shop)
+    assert shop.refresh_token_ciphertext is not None  # Shopify failing is no refusal: the pair is kept
+
+    endpoint.live_refresh_token = "shprt_from_another_install"
+    with pytest.raises(ShopNotConnected, match="refused"):
+        fresh_access_token(sessionmaker_for(app), shop.id, config, redis, http)
+    session.refresh(shop)
+    assert (shop.access_token_ciphertext, shop.refresh_token_ciphertext, shop.access_token_expires_at) == (None, None, None)
