@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 import jwt
-import shopify
+import shopify  # type: ignore[import-untyped]  # ShopifyAPI ships no type information
 from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
@@ -76,7 +76,7 @@ def run_jobs(app: Flask, redis: Redis) -> None:
 def query_hmac(params: dict[str, Any], secret: str = DEV_API_SECRET) -> str:
     """ShopifyAPI's own ``calculate_hmac`` (an array key's values as a list), with ``secret`` given to a
     subclass rather than set on the library's global Session."""
-    signer = type("Signer", (shopify.Session,), {"secret": secret})
+    signer: Any = type("Signer", (shopify.Session,), {"secret": secret})
     return str(signer.calculate_hmac(params))
 
 

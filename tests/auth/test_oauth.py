@@ -41,7 +41,7 @@ def test_shopify_published_hmac_vector() -> None:
 
 
 # Keys and values with the characters that delimit a query, non-ASCII text, and Shopify's own names.
-_TEXT = st.text(st.sampled_from("ab=&%[]é✓ ") | st.characters(codec="utf-8", exclude_categories=("Cs",)),
+_TEXT = st.text(st.sampled_from("ab=&%[]é✓ ") | st.characters(codec="utf-8"),
                 max_size=8)
 _KEYS = st.sampled_from(["shop", "code", "state", "timestamp", "host", "a&b", "a=b", "50%", "ключ"]) | _TEXT
 
