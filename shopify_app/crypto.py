@@ -32,6 +32,14 @@ def encrypt(plaintext: str, config: Config) -> str:
     return _keys(config).encrypt(plaintext.encode()).decode()
 
 
+def reencrypt(ciphertext: str, config: Config) -> str:
+    """The same secret under the current key (unchanged in meaning when it already is)."""
+    try:
+        return _keys(config).rotate(ciphertext.encode()).decode()
+    except InvalidToken:
+        raise ValueError("cannot decrypt: wrong DATA_ENCRYPTION_KEY or corrupted value") from None
+
+
 def decrypt(ciphertext: str, config: Config) -> str:
     try:
         return _keys(config).decrypt(ciphertext.encode()).decode()
