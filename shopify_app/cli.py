@@ -22,7 +22,8 @@ from shopify_app.integrations.http import DeliveryError
 from shopify_app.integrations.shopify_graphql import GraphQLClient, graphql_url, shopify_shop_id
 from shopify_app.jobs import webhook_deliveries
 from shopify_app.loyalty.members import enrolment
-from shopify_app.models import Customer, EarningRule, IntegrationSetting, Shop, VipTier
+from shopify_app.loyalty.program import tiers as program_tiers
+from shopify_app.models import Customer, EarningRule, IntegrationSetting, Shop
 from shopify_app.shops import api_keys, installs
 from shopify_app.shops.lookup import get_shop
 
@@ -107,7 +108,6 @@ def _next_visitor(session: Session, shop: Shop) -> dict[str, object]:
 
 def _demo_details(session, seeded: demo.DemoShop) -> dict[str, object]:  # type: ignore[no-untyped-def]
     shop = seeded.shop
-    tiers = session.scalars(select(VipTier).where(VipTier.shop_id == shop.id).order_by(VipTier.points_required))
     rules = session.scalars(select(EarningRule).where(EarningRule.shop_id == shop.id).order_by(EarningRule.id))
     customers = session.scalars(
         select(Customer)
@@ -120,7 +120,7 @@ def _demo_details(session, seeded: demo.DemoShop) -> dict[str, object]:  # type:
         "read_only_api_key": seeded.read_only_api_key,
         "vip_tiers": [
             {"id": t.id, "name": t.name, "points_required": t.points_required, "points_multiplier": float(t.points_multiplier)}
-            for t in tiers
+            for t in program_tiers.tiers(session, shop.id)
         ],
         "earning_rules": [
             {"id": r.id, "name": r.name, "action": r.action, "category": r.category,

@@ -20,7 +20,8 @@ from shopify_app.errors import Conflict
 from shopify_app.ids import new_id
 from shopify_app.loyalty.ledger import effects, postings
 from shopify_app.loyalty.members.enrolment import enrol
-from shopify_app.models import Customer, EarningEntry, EarningRule, EntryStatus, OrderRefund, Shop, ShopifyOrder
+from shopify_app.loyalty.program.rules import active_rules
+from shopify_app.models import Customer, EarningEntry, EntryStatus, OrderRefund, Shop, ShopifyOrder
 from shopify_app.models.earning_rule import RuleCategory
 from shopify_app.shopify.payloads import parse_time, shopify_id
 from shopify_app.upserts import insert_new
@@ -106,10 +107,7 @@ def _record_refunds(session: Session, order: ShopifyOrder, refunds: list[dict[st
 def _earn_purchase_points(session: Session, shop: Shop, customer: Customer, order: ShopifyOrder,
                           now: dt.datetime) -> None:
     units = math.floor(order.points_basis or 0)
-    rules = session.scalars(select(EarningRule).where(
-        EarningRule.shop_id == shop.id, EarningRule.category == RuleCategory.PURCHASE.value, EarningRule.is_active,
-    ).order_by(EarningRule.id))
-    for rule in rules:
+    for rule in active_rules(session, shop.id, RuleCategory.PURCHASE):
         if units * rule.points_to_give <= 0:
             continue
         try:
