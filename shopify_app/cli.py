@@ -211,7 +211,7 @@ def secrets_reencrypt() -> None:
     for model, columns in ENCRYPTED_COLUMNS:
         with sessionmaker_for(current_app).begin() as session:
             # Locked, so a token refresh running now is neither lost nor overwritten with an older value.
-            for row in session.scalars(select(model).with_for_update().execution_options(populate_existing=True)):
+            for row in session.scalars(select(model).with_for_update(of=model).execution_options(populate_existing=True)):
                 for column in columns:
                     if (ciphertext := getattr(row, column)) is not None:
                         setattr(row, column, crypto.reencrypt(ciphertext, _config()))
