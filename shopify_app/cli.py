@@ -1,9 +1,11 @@
-"""Flask commands: db, demo, api-keys, shops, webhooks, secrets; worker, jobs and integrations come from shopify_app.jobs."""
+"""Flask commands: db, demo, api-keys, shops, webhooks, secrets; worker, jobs and integrations come from
+shopify_app.jobs."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+from typing import Any
 
 import click
 import httpx
@@ -67,7 +69,8 @@ def demo_seed(as_json: bool, members: int) -> None:
     click.echo(f"read-only api key: {details['read_only_api_key']}")
     for rule in details["earning_rules"]:
         state = "active" if rule["is_active"] else "inactive"
-        click.echo(f"rule {rule['id']}  {rule['action']} ({rule['category']}, {rule['points_to_give']} points, {state})")
+        click.echo(f"rule {rule['id']}  {rule['action']} ({rule['category']}, {rule['points_to_give']} points, "
+                   f"{state})")
 
 
 # Members made by `demo member` are Shopify customers 9000001, 9000002, … (the seed's are 1001…1003,
@@ -106,12 +109,13 @@ def _next_visitor(session: Session, shop: Shop) -> dict[str, object]:
             "last_name": str(number)}
 
 
-def _demo_details(session, seeded: demo.DemoShop) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def _demo_details(session: Session, seeded: demo.DemoShop) -> dict[str, Any]:
     shop = seeded.shop
     rules = session.scalars(select(EarningRule).where(EarningRule.shop_id == shop.id).order_by(EarningRule.id))
     customers = session.scalars(
         select(Customer)
-        .where(Customer.shop_id == shop.id, Customer.shopify_customer_id.in_([c["shopify_customer_id"] for c in demo.CUSTOMERS]))
+        .where(Customer.shop_id == shop.id,
+               Customer.shopify_customer_id.in_([c["shopify_customer_id"] for c in demo.CUSTOMERS]))
         .order_by(Customer.shopify_customer_id)
     )
     return {
@@ -119,7 +123,8 @@ def _demo_details(session, seeded: demo.DemoShop) -> dict[str, object]:  # type:
         "api_key": seeded.api_key,
         "read_only_api_key": seeded.read_only_api_key,
         "vip_tiers": [
-            {"id": t.id, "name": t.name, "points_required": t.points_required, "points_multiplier": float(t.points_multiplier)}
+            {"id": t.id, "name": t.name, "points_required": t.points_required,
+             "points_multiplier": float(t.points_multiplier)}
             for t in program_tiers.tiers(session, shop.id)
         ],
         "earning_rules": [
@@ -211,7 +216,8 @@ def secrets_reencrypt() -> None:
     for model, columns in ENCRYPTED_COLUMNS:
         with sessionmaker_for(current_app).begin() as session:
             # Locked, so a token refresh running now is neither lost nor overwritten with an older value.
-            for row in session.scalars(select(model).with_for_update(of=model).execution_options(populate_existing=True)):
+            locked = select(model).with_for_update(of=model).execution_options(populate_existing=True)
+            for row in session.scalars(locked):
                 for column in columns:
                     if (ciphertext := getattr(row, column)) is not None:
                         setattr(row, column, crypto.reencrypt(ciphertext, _config()))

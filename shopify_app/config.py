@@ -76,7 +76,7 @@ class Config:
         return self.database_url or f"sqlite:///{self.instance_path / 'loyalty.db'}"
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> "Config":
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Config:
         env = os.environ if environ is None else environ
         values: dict[str, object] = {
             "env": env.get("APP_ENV", "development"),
@@ -128,7 +128,8 @@ class Config:
         if self.data_encryption_key == DEV_DATA_ENCRYPTION_KEY or not self.data_encryption_key:
             raise ConfigError("DATA_ENCRYPTION_KEY must be set in production")
         if len(self.data_encryption_key) < MIN_DATA_ENCRYPTION_KEY_LENGTH:
-            raise ConfigError(f"DATA_ENCRYPTION_KEY must be at least {MIN_DATA_ENCRYPTION_KEY_LENGTH} random characters")
+            raise ConfigError(
+                f"DATA_ENCRYPTION_KEY must be at least {MIN_DATA_ENCRYPTION_KEY_LENGTH} random characters")
         if self.data_encryption_key in (*self.signing_secrets, self.secret_key):
             raise ConfigError("DATA_ENCRYPTION_KEY must differ from SECRET_KEY and the Shopify secrets")
 

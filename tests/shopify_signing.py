@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 import jwt
-import shopify  # type: ignore[import-untyped]  # ShopifyAPI ships no type information
+import shopify
 from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis

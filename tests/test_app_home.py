@@ -10,9 +10,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from shopify_app.db import sessionmaker_for
-from shopify_app.shops.tokens import store_grant
-from shopify_app.shops.lookup import get_shop
 from shopify_app.shopify.oauth import TokenGrant
+from shopify_app.shops.lookup import get_shop
+from shopify_app.shops.tokens import store_grant
 from tests import factories
 
 

@@ -38,7 +38,7 @@ RULES: list[dict[str, Any]] = [
     PURCHASE_RULE,
     rule_definition("birthday", points_to_give=250, customer_facing_label="250 points on your birthday"),
 ]
-CUSTOMERS = [
+CUSTOMERS: list[dict[str, Any]] = [
     dict(shopify_customer_id="1001", email="gold@example.com", first_name="Goldie", last_name="Member",
          lifetime_points=1200, current_points=1200),
     dict(shopify_customer_id="1002", email="new@example.com", first_name="Newt", last_name="Member"),

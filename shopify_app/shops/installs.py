@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from shopify import ApiAccess  # type: ignore[import-untyped]  # ShopifyAPI ships no type information
-from shopify.api_access import ApiAccessError  # type: ignore[import-untyped]
+from shopify import ApiAccess
+from shopify.api_access import ApiAccessError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 

@@ -106,7 +106,8 @@ def fresh_access_token(
             if error.error != "invalid_grant":
                 raise  # Shopify failing, not refusing: the caller retries with the same pair
             _forget_if_unchanged(sessions, shop_id, refresh_token_ciphertext=refresh_ciphertext)
-            raise ShopNotConnected(f"{domain}: Shopify refused the refresh token; the merchant must open the app") from None
+            raise ShopNotConnected(
+                f"{domain}: Shopify refused the refresh token; the merchant must open the app") from None
         with sessions.begin() as session:
             store_grant(_connected_shop(session, shop_id), grant, config)
         return grant.access_token
@@ -122,7 +123,8 @@ def forget_refused_access_token(sessions: sessionmaker[Session], shop_id: str, a
             forget_tokens(shop)
 
 
-def _forget_if_unchanged(sessions: sessionmaker[Session], shop_id: str, *, refresh_token_ciphertext: str | None) -> None:
+def _forget_if_unchanged(sessions: sessionmaker[Session], shop_id: str, *,
+                         refresh_token_ciphertext: str | None) -> None:
     """Clear the pair whose refresh token was refused, not one an exchange stored since."""
     with sessions.begin() as session:
         shop = session.scalar(select(Shop).where(Shop.id == shop_id).with_for_update(of=Shop))

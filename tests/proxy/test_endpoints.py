@@ -276,7 +276,7 @@ def test_writes_answer_503_when_the_replay_store_is_down(
 ) -> None:
     from redis import Redis
 
-    working = app.extensions["redis"] if "redis" in app.extensions else None
+    working = app.extensions.get("redis")
     app.extensions["redis"] = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5)
     try:
         response = claim(client, demo_shop["rules"]["join_newsletter"], "1002")

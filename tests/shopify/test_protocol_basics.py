@@ -54,7 +54,8 @@ def test_small_clock_skew_is_tolerated() -> None:
 
 
 def test_secrets_round_trip_and_survive_rotation() -> None:
-    before, after = Config(data_encryption_key=OLD), Config(data_encryption_key=SECRET, data_encryption_key_previous=OLD)
+    before = Config(data_encryption_key=OLD)
+    after = Config(data_encryption_key=SECRET, data_encryption_key_previous=OLD)
     sealed = crypto.encrypt("shpat_abc", before)
     assert sealed != "shpat_abc"
     assert crypto.decrypt(sealed, before) == "shpat_abc"
@@ -70,6 +71,7 @@ def test_secrets_round_trip_and_survive_rotation() -> None:
 def test_the_data_key_is_not_the_shopify_secret() -> None:
     """Rotating the Shopify secret leaves stored secrets readable; they depend on DATA_ENCRYPTION_KEY alone."""
     sealed = crypto.encrypt("shpat_abc", Config(shopify_api_secret=OLD, data_encryption_key=SECRET))
-    assert crypto.decrypt(sealed, Config(shopify_api_secret="rotated-" + "r" * 32, data_encryption_key=SECRET)) == "shpat_abc"
+    rotated = Config(shopify_api_secret="rotated-" + "r" * 32, data_encryption_key=SECRET)
+    assert crypto.decrypt(sealed, rotated) == "shpat_abc"
     with pytest.raises(ValueError):
         crypto.decrypt(sealed, Config(shopify_api_secret=OLD, data_encryption_key=OLD))

@@ -132,7 +132,8 @@ def _settle(session: Session, order: ShopifyOrder, now: dt.datetime) -> None:
     postings.lock(session, customer)  # before its entries: an approval may be deciding them right now
     entries = list(session.scalars(select(EarningEntry).where(
         EarningEntry.customer_id == customer.id, EarningEntry.order_id == order.shopify_order_id,
-        EarningEntry.dedupe_key.startswith(f"order:{order.shopify_order_id}:rule:", autoescape=True), EarningEntry.points > 0,
+        EarningEntry.dedupe_key.startswith(f"order:{order.shopify_order_id}:rule:", autoescape=True),
+        EarningEntry.points > 0,
     ).order_by(EarningEntry.id).execution_options(populate_existing=True)))
     reason = "order_cancelled" if order.cancelled_at else "order_refunded"
     for entry in entries:
@@ -162,7 +163,8 @@ def _reverse_share(session: Session, customer: Customer, entry: EarningEntry, re
     target = int((entry.points * share).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     # int(): PostgreSQL sums a BIGINT column as NUMERIC.
     reversed_so_far = -int(session.scalar(select(func.coalesce(func.sum(EarningEntry.points), 0)).where(
-        EarningEntry.customer_id == customer.id, EarningEntry.dedupe_key.startswith(f"{entry.dedupe_key}:refund:", autoescape=True),
+        EarningEntry.customer_id == customer.id,
+        EarningEntry.dedupe_key.startswith(f"{entry.dedupe_key}:refund:", autoescape=True),
     )) or 0)
     if target > reversed_so_far:
         postings.reverse(session, customer=customer, entry=entry, points=target - reversed_so_far,

@@ -43,7 +43,8 @@ def enrol(session: Session, shop: Shop, data: dict[str, Any], *, now: dt.datetim
     values = dict(
         id=new_id("cus"),
         shop_id=shop.id, shopify_customer_id=customer_id, is_excluded=False, current_points=0,
-        lifetime_points=0, redeemed_points=0, vip_tier_id=entry_tier(session, shop.id), shopify_created_at=parse_time(data.get("created_at")),
+        lifetime_points=0, redeemed_points=0, vip_tier_id=entry_tier(session, shop.id),
+        shopify_created_at=parse_time(data.get("created_at")),
         created_at=now, updated_at=now, **_profile(data),
     )
     created = insert_new(session, Customer, values, ["shop_id", "shopify_customer_id"])
