@@ -68,6 +68,8 @@ def test_a_refused_token_is_cleared_work_waits_and_the_next_admin_load_reconnect
     token = factories.session_token(config, DEMO_SHOP)
     fetched = admin.get("/admin/", headers={"Authorization": f"Bearer {token}"})  # in-app navigation: a fetch
     assert fetched.status_code == 200 and 'id="reconnect"' in fetched.get_data(as_text=True)
+    assert f'href="https://{DEMO_SHOP}/admin/apps/{config.shopify_api_key}" target="_top"' in fetched.get_data(
+        as_text=True)  # a full load of the app inside the admin, which brings a new session token
     assert fakes.shopify.exchanges == 0
     loaded = admin.get("/admin/", query_string={"id_token": factories.session_token(config, DEMO_SHOP)})
     assert loaded.status_code == 200 and 'id="reconnect"' not in loaded.get_data(as_text=True)
