@@ -68,10 +68,6 @@ def _needs_refresh(shop: Shop, now: dt.datetime) -> bool:
     return shop.access_token_expires_at is not None and shop.access_token_expires_at - now < REFRESH_AHEAD
 
 
-def _decrypt(ciphertext: str, config: Config) -> str:
-    return crypto.decrypt(ciphertext, config)
-
-
 def fresh_access_token(
     sessions: sessionmaker[Session], shop_id: str, config: Config, redis: Redis, http: httpx.Client
 ) -> str:
@@ -86,14 +82,14 @@ def fresh_access_token(
     with sessions() as session:
         shop = _connected_shop(session, shop_id)
         if not _needs_refresh(shop, utcnow()):
-            return _decrypt(shop.access_token_ciphertext or "", config)
+            return crypto.decrypt(shop.access_token_ciphertext or "", config)
     with redis.lock(f"shop-token-refresh:{shop_id}", timeout=LOCK_TIMEOUT_SECONDS,
                     blocking_timeout=LOCK_TIMEOUT_SECONDS):
         with sessions() as session:
             shop = _connected_shop(session, shop_id)
             now = utcnow()
             if not _needs_refresh(shop, now):  # another process refreshed while we waited
-                return _decrypt(shop.access_token_ciphertext or "", config)
+                return crypto.decrypt(shop.access_token_ciphertext or "", config)
             domain, refresh_ciphertext = shop.domain, shop.refresh_token_ciphertext
             expired = refresh_ciphertext is None or (
                 shop.refresh_token_expires_at is not None and shop.refresh_token_expires_at <= now)
@@ -101,7 +97,7 @@ def fresh_access_token(
             _forget_if_unchanged(sessions, shop_id, refresh_token_ciphertext=refresh_ciphertext)
             raise ShopNotConnected(f"{domain}: the refresh token expired; the merchant must open the app")
         try:
-            grant = refresh_offline_token(http, config, domain, _decrypt(refresh_ciphertext, config))
+            grant = refresh_offline_token(http, config, domain, crypto.decrypt(refresh_ciphertext, config))
         except TokenRequestError as error:
             if error.error != "invalid_grant":
                 raise  # Shopify failing, not refusing: the caller retries with the same pair
@@ -119,7 +115,7 @@ def forget_refused_access_token(sessions: sessionmaker[Session], shop_id: str, a
     with sessions.begin() as session:
         shop = session.scalar(select(Shop).where(Shop.id == shop_id).with_for_update(of=Shop))
         if shop is not None and shop.access_token_ciphertext is not None \
-                and _decrypt(shop.access_token_ciphertext, config) == access_token:
+                and crypto.decrypt(shop.access_token_ciphertext, config) == access_token:
             forget_tokens(shop)
 
 
