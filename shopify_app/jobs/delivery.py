@@ -41,7 +41,7 @@ def deliver(topic: str, shop_id: str, customer_id: str | None, last_row_id: int)
 
     Deliveries of one customer to one destination are serialized by a Redis lock, so the state
     read inside the lock is never older than the one delivered before it. No transaction (and no
-    database connection) is held while the vendor answers: a slow vendor holds no lock and no
+    database connection) is held while the vendor answers: a slow vendor holds no row lock and no
     pool slot. A vendor's wait past MAX_IN_JOB_WAIT schedules the group again at that time."""
     ctx = runtime.context()
     subject = customer_id or shop_id
