@@ -41,7 +41,7 @@ def test_app_home_inside_shopify_is_the_overview_in_one_document_load(
     assert response.status_code == 200  # no redirect: the overview itself
     page = response.get_data(as_text=True)
     overview = client.get("/admin/", query_string=app_home_query(app, shop)).get_data(as_text=True)
-    assert page == overview and "<h1>Overview</h1>" in page
+    assert page == overview and '<s-page heading="Overview">' in page
     assert 'name="shopify-api-key"' in page and "app-bridge.js" in page
     assert response.headers["Content-Security-Policy"] == f"frame-ancestors https://{shop} https://admin.shopify.com;"
     assert response.headers["Cache-Control"] == "no-store"

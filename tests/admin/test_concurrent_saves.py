@@ -35,8 +35,7 @@ def test_concurrent_identical_tier_creations_give_one_tier_and_422s(app: Flask, 
     responses = post_at_once(app, demo_shop, "/admin/tiers/new", [form] * REQUESTS)
     assert sorted(r.status_code for r in responses) == [303] + [422] * (REQUESTS - 1)
     for refused in (r for r in responses if r.status_code == 422):
-        assert ('<p class="error" id="e-points_required">Another tier already starts at this many points</p>'
-                in refused.get_data(as_text=True))
+        assert 'error="Another tier already starts at this many points"' in refused.get_data(as_text=True)
     assert session.scalars(select(VipTier.name).where(VipTier.points_required == 5000)).all() == ["Platinum"]
 
 

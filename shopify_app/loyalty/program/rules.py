@@ -41,6 +41,12 @@ CATALOGUE: tuple[CatalogueAction, ...] = (
 BY_ACTION = {item.action: item for item in CATALOGUE}
 
 
+def action_label(action: str) -> str:
+    """What a merchant reads for an action: its catalogue name, else the words of its name."""
+    item = BY_ACTION.get(action)
+    return item.name if item else action.replace("_", " ").capitalize()
+
+
 def rules(session: Session, shop_id: str) -> list[EarningRule]:
     return list(
         session.scalars(
