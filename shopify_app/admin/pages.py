@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Response, current_app, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -55,8 +56,18 @@ def done(endpoint: str, toast: str, **values: Any) -> ResponseReturnValue:
 
 
 def when(value: dt.datetime) -> str:
-    """Template filter: a timestamp as merchants read it, in UTC."""
-    return value.astimezone(dt.timezone.utc).strftime("%b %d, %Y %H:%M UTC")
+    """Template filter: a timestamp as merchants read it, in the shop's time zone (UTC until the
+    install has read it), named by its abbreviation (EST, CET…)."""
+    identity: AdminIdentity | None = g.get("admin")
+    zone = shop_zone(identity.shop.iana_timezone if identity else "UTC")
+    return value.astimezone(zone).strftime("%b %d, %Y %H:%M %Z")
+
+
+def shop_zone(name: str) -> dt.tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):
+        return dt.UTC
 
 
 def form_data() -> dict[str, str]:
