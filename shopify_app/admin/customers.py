@@ -64,7 +64,8 @@ def decide(customer_id: str, entry_id: str) -> ResponseReturnValue:
     approve = request.form.get("decision") == "approve"
     entry = adjustments.decide_pending(session, shop, found, entry_id, approve=approve)
     session.commit()
-    return done("admin.customer", f"{entry.points} points {entry.status}", customer_id=customer_id)
+    return done("admin.customer", f"{entry.points} {shop.settings.points_name.lower()} {entry.status}",
+                customer_id=customer_id)
 
 
 def register(bp: Blueprint) -> None:

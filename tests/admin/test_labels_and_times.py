@@ -51,3 +51,15 @@ def test_a_page_past_the_end_of_the_customers_says_so(admin: TokenClient, sessio
     assert "Page 999 is past the end" in page and "The list has 3 pages" in page
     assert 'href="/admin/customers?page=3"' in page
     assert "past the end" not in admin.get("/admin/customers?page=3").get_data(as_text=True)
+
+
+def test_the_points_name_from_the_settings_is_the_word_on_every_page(admin: TokenClient, session: Session,
+                                                                      demo_shop: dict[str, Any]) -> None:
+    session.get_one(Shop, demo_shop["shop_id"]).settings.points_name = "Stars"
+    session.commit()
+    rule = admin.get(f"/admin/rules/{demo_shop['rules']['follow_on_instagram']}").get_data(as_text=True)
+    assert 'label="Stars"' in rule and "Stars stay pending" in rule
+    customer = _goldie_page(admin, session)
+    assert 'label="Stars (+ to add, − to remove)"' in customer and "Adjust stars" in customer
+    tiers = admin.get("/admin/tiers").get_data(as_text=True)
+    assert "Lifetime stars needed" in tiers and "points" not in tiers.lower().replace("points_", "")
