@@ -64,6 +64,13 @@ def test_integration(service: str) -> ResponseReturnValue:
     return done("admin.settings", toast if ok else f"{toast} (see Integrations)", _anchor="integrations")
 
 
+def disconnect_integration(service: str) -> ResponseReturnValue:
+    session = get_session()
+    integration_settings.disconnect(session, current_shop(), service)
+    session.commit()
+    return done("admin.settings", f"{service.title()} disconnected", _anchor="integrations")
+
+
 def sync_all() -> ResponseReturnValue:
     session = get_session()
     job = bulk.start(session, current_shop(), BulkJobKind.SYNC_ALL_MEMBERS)
@@ -109,6 +116,8 @@ def register(bp: Blueprint) -> None:
                     methods=["POST"])
     bp.add_url_rule("/settings/integrations/<service>/test", view_func=test_integration,
                     endpoint="test_integration", methods=["POST"])
+    bp.add_url_rule("/settings/integrations/<service>/disconnect", view_func=disconnect_integration,
+                    endpoint="disconnect_integration", methods=["POST"])
     bp.add_url_rule("/settings/sync-all", view_func=sync_all, endpoint="sync_all", methods=["POST"])
     bp.add_url_rule("/settings/api-keys", view_func=create_key, endpoint="create_key", methods=["POST"])
     bp.add_url_rule("/settings/api-keys/<key_id>/revoke", view_func=revoke_key, endpoint="revoke_key",

@@ -23,6 +23,9 @@ class Shop(Timestamps, Base):
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     # The shop's IANA time zone (``shop { ianaTimezone }``, read at install): the admin shows times in it.
     iana_timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    # Set-up steps the app cannot see for itself, as the merchant ticked them on the overview.
+    embed_confirmed_at: Mapped[dt.datetime | None]
+    rules_reviewed_at: Mapped[dt.datetime | None]
     installed_at: Mapped[dt.datetime | None]
     uninstalled_at: Mapped[dt.datetime | None]
     # The offline access token and its refresh token, encrypted with the app secret and

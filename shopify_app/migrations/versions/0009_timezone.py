@@ -1,4 +1,4 @@
-"""timezone: the shop's IANA time zone; one-time tokens of admin form posts
+"""timezone: the shop's IANA time zone and its set-up checklist; one-time tokens of admin form posts
 
 Revision ID: 0009
 Revises: 0006
@@ -18,6 +18,8 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("shops", schema=None) as batch_op:
         batch_op.add_column(sa.Column("iana_timezone", sa.String(length=64), nullable=False, server_default="UTC"))
+        batch_op.add_column(sa.Column("embed_confirmed_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("rules_reviewed_at", sa.DateTime(timezone=True), nullable=True))
     op.create_table(
         "form_submissions",
         sa.Column("shop_id", sa.String(length=32), nullable=False),
@@ -34,4 +36,6 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_form_submissions_submitted_at"), table_name="form_submissions")
     op.drop_table("form_submissions")
     with op.batch_alter_table("shops", schema=None) as batch_op:
+        batch_op.drop_column("rules_reviewed_at")
+        batch_op.drop_column("embed_confirmed_at")
         batch_op.drop_column("iana_timezone")
