@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
@@ -11,7 +13,12 @@ from shopify_app.db import get_session
 from shopify_app.errors import FormErrors
 from shopify_app.loyalty.ledger import adjustments
 from shopify_app.loyalty.members import directory
-from shopify_app.loyalty.program.inputs import Fields
+from shopify_app.loyalty.program.inputs import Form, PointsChange, parse_form, text_rule
+
+
+class AdjustmentInput(Form):
+    points: PointsChange
+    note: Annotated[str, text_rule(max_length=500)]
 
 
 def customers() -> ResponseReturnValue:
@@ -35,16 +42,11 @@ def customer(customer_id: str, *, status: int = 200, errors: dict[str, str] | No
 def adjust(customer_id: str) -> ResponseReturnValue:
     session, shop = get_session(), current_shop()
     found = adjustments.get_customer(session, shop, customer_id)
-    fields = Fields(form_data())
-    delta = fields.integer("points", maximum=1_000_000, allow_negative=True)
-    note = fields.text("note", max_length=500)
-    if delta == 0 and "points" not in fields.errors:
-        fields.errors["points"] = "Enter a positive number to add or a negative one to remove"
     try:
-        fields.check()
+        command = parse_form(AdjustmentInput, form_data())
     except FormErrors as error:
         return customer(customer_id, status=422, errors=error.fields)
-    entry = adjustments.adjust_points(session, shop, found, delta, note)
+    entry = adjustments.adjust_points(session, shop, found, command.points, command.note)
     session.commit()
     return done("admin.customer", f"Points adjusted by {entry.points:+d}", customer_id=customer_id)
 
