@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from shopify_app.models import ApiKey
+from shopify_app.clock import utcnow
+from shopify_app.models import ApiKey, FormSubmission
+from shopify_app.shops.form_submissions import FORM_TOKEN_RETENTION, forget_old_form_tokens
 from tests.admin.conftest import TokenClient, form_token_of
 from tests.admin.test_concurrent_saves import post_at_once
 
@@ -48,3 +51,11 @@ def test_the_same_form_sent_at_once_creates_one_key(app: Flask, demo_shop: dict[
     responses = post_at_once(app, demo_shop, CREATE_KEY, [form] * 10)
     assert sorted(r.status_code for r in responses) == [200] + [409] * 9
     assert _keys(session) == 1
+
+
+def test_used_form_tokens_are_forgotten_after_their_retention(admin: TokenClient, session: Session,
+                                                              demo_shop: dict[str, Any]) -> None:
+    admin.post(CREATE_KEY, data={"key_name": "Server", "access": "full", "form_token": "kept-a-week"})
+    assert forget_old_form_tokens(session, now=utcnow() + FORM_TOKEN_RETENTION - dt.timedelta(minutes=1)) == 0
+    assert forget_old_form_tokens(session, now=utcnow() + FORM_TOKEN_RETENTION + dt.timedelta(minutes=1)) == 1
+    assert session.scalar(select(func.count()).select_from(FormSubmission)) == 0

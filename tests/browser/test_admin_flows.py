@@ -142,3 +142,20 @@ def test_every_page_fits_a_phone_at_360_px(page: Page, session: Session, demo_sh
             wide[name] = width
         screenshot(page, "360px-" + name.lower().replace(" ", "-"))
     assert wide == {}
+
+
+def test_revoking_a_key_asks_in_a_modal_not_window_confirm(page: Page, demo_shop) -> None:
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: dialogs.append(dialog.message))
+    log_in(page)
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_role("button", name="Revoke").first.click()
+    modal = page.get_by_role("dialog", name="Revoke?")
+    expect(modal).to_be_visible()
+    modal.get_by_role("button", name="Cancel").click()
+    expect(modal).to_be_hidden()
+    page.get_by_role("button", name="Revoke").first.click()
+    page.get_by_role("dialog", name="Revoke?").get_by_role("button", name="Revoke").click()
+    expect(page.locator("#toast")).to_contain_text("revoked")
+    expect(page.locator("tr", has_text="Revoked")).to_have_count(1)
+    assert dialogs == []

@@ -1,0 +1,19 @@
+"""How long the admin's used form tokens are kept: past that, a form that old could be sent once more."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from shopify_app.clock import utcnow
+from shopify_app.models import FormSubmission
+
+# Far longer than any admin page stays open (a session token lasts a minute; a page, a working day).
+FORM_TOKEN_RETENTION = dt.timedelta(days=7)
+
+
+def forget_old_form_tokens(session: Session, *, now: dt.datetime | None = None) -> int:
+    cutoff = (now or utcnow()) - FORM_TOKEN_RETENTION
+    return session.execute(delete(FormSubmission).where(FormSubmission.submitted_at < cutoff)).rowcount
