@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, cast
 
-from sqlalchemy import delete
+from sqlalchemy import CursorResult, delete
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
@@ -16,4 +17,5 @@ FORM_TOKEN_RETENTION = dt.timedelta(days=7)
 
 def forget_old_form_tokens(session: Session, *, now: dt.datetime | None = None) -> int:
     cutoff = (now or utcnow()) - FORM_TOKEN_RETENTION
-    return session.execute(delete(FormSubmission).where(FormSubmission.submitted_at < cutoff)).rowcount
+    result = cast(CursorResult[Any], session.execute(delete(FormSubmission).where(FormSubmission.submitted_at < cutoff)))
+    return result.rowcount
