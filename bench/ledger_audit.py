@@ -45,7 +45,7 @@ def seed(app) -> str:  # type: ignore[no-untyped-def]
         for customer_id in customers:
             lots = [rng.choice([50, 100, 200]) for _ in range(LOTS_PER_CUSTOMER)]
             spent = rng.randint(0, lots[0])
-            for points, remaining in zip(lots, [lots[0] - spent, *lots[1:]]):
+            for points, remaining in zip(lots, [lots[0] - spent, *lots[1:]], strict=True):
                 entries.append(dict(id=new_id("cer"), shop_id=shop.id, customer_id=customer_id, action="place_order",
                                     base_points=points, points_multiplier=Decimal(1), points=points,
                                     points_remaining=remaining, status="approved", points_given_at=now,

@@ -266,7 +266,7 @@ def measure(args: argparse.Namespace, env: dict[str, str]) -> None:
                 rates[label].append(closed_loop(port, args.load_seconds, next(ids))["per_s"])
         slow = {label: under_slow_clients(port, args.slow, args.seconds, next(ids)) for label, port in ports.items()}
         with ThreadPoolExecutor(len(ports)) as pool:
-            kept = dict(zip(ports, pool.map(stopped_client_kept, ports.values())))
+            kept = dict(zip(ports, pool.map(stopped_client_kept, ports.values()), strict=True))
     for label in ports:
         print(json.dumps({"server": label, "webhooks_per_s_no_slow_clients": rates[label],
                           "median_per_s": statistics.median(rates[label]),

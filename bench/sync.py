@@ -144,7 +144,8 @@ def lag(app: Any, klaviyo: FakeKlaviyo, samples: int, workers_env: dict[str, str
             before = len(klaviyo.received("POST", "/api/profile-import"))
             award_each(app, "follow_on_instagram", [shopify_id])
             committed = time.monotonic()
-            wait_until(lambda: len(klaviyo.received("POST", "/api/profile-import")) > before, 30, "the profile")
+            wait_until(lambda: len(klaviyo.received("POST", "/api/profile-import")) > before, 30,  # noqa: B023  (waited on in this turn of the loop)
+                       "the profile")
             lags.append(klaviyo.received("POST", "/api/profile-import")[-1].at - committed)
             wait_until(lambda: open_rows(app) == 0, 30, "an idle queue")
     ordered = sorted(lags)
@@ -197,8 +198,9 @@ def main() -> None:
     parser.add_argument("--lag-samples", type=int, default=40)
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the fakes' access log
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
-               platform.processor())
+    with open("/proc/cpuinfo") as cpuinfo:
+        cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")),
+                   platform.processor())
     print(f"machine: {os.cpu_count()} CPUs, {cpu}, Python {platform.python_version()}")
 
     with environment(args.changes, vendors=False) as (app, env, fakes):

@@ -106,7 +106,8 @@ def open_loop(port: int, rate: float, seconds: float, first_id: int, senders: in
     for thread in threads:
         thread.join()
     elapsed = max(time.perf_counter() - start, 1e-9)
-    return {"sent": len(latencies) + len(errors), "errors": len(errors), "rate": len(latencies) / min(elapsed, seconds + 30),
+    return {"sent": len(latencies) + len(errors), "errors": len(errors),
+            "rate": len(latencies) / min(elapsed, seconds + 30),
             "p50_ms": statistics.median(latencies) * 1000, "p95_ms": percentile(latencies, 0.95) * 1000,
             "p99_ms": percentile(latencies, 0.99) * 1000, "max_ms": max(latencies) * 1000}
 
@@ -114,10 +115,12 @@ def open_loop(port: int, rate: float, seconds: float, first_id: int, senders: in
 def run_workers(env: dict[str, str], count: int, jobs: int, worker_class: str, timeout: float) -> dict[str, float]:
     """RQ worker processes, with the app context pushed as the worker command does, draining the
     queued orders/paid jobs: ``Worker`` forks a child per job, ``SimpleWorker`` runs them in-process."""
-    code = (f"from rq.worker import {worker_class} as Worker; from rq.serializers import JSONSerializer; from wsgi import app; "
+    code = (f"from rq.worker import {worker_class} as Worker; from rq.serializers import JSONSerializer; "
+            "from wsgi import app; "
             "from shopify_app.redis_conn import get_redis; from shopify_app.jobs.webhooks import webhooks_queue; "
             "ctx = app.app_context(); ctx.push(); r = get_redis(app); "
-            "Worker([webhooks_queue(r)], connection=r, serializer=JSONSerializer).work(burst=True, logging_level='WARNING')")
+            "Worker([webhooks_queue(r)], connection=r, serializer=JSONSerializer)"
+            ".work(burst=True, logging_level='WARNING')")
     started = time.perf_counter()
     processes = [subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env) for _ in range(count)]
     for process in processes:
@@ -189,7 +192,8 @@ def main() -> None:
             ids = []
             for i in range(args.jobs):
                 body, headers = signed(20_000_000 + i)
-                ids.append(record_delivery(session, shop=SHOP, topic="orders/paid", webhook_id=headers["X-Shopify-Webhook-Id"],
+                ids.append(record_delivery(session, shop=SHOP, topic="orders/paid",
+                                           webhook_id=headers["X-Shopify-Webhook-Id"],
                                            payload=json.loads(body), headers=headers))
         for delivery_id in ids:
             enqueue_delivery(redis, str(delivery_id))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from typing import Any
 
 import click
 import httpx
@@ -22,7 +23,8 @@ from shopify_app.integrations.http import DeliveryError
 from shopify_app.integrations.shopify_graphql import GraphQLClient, graphql_url, shopify_shop_id
 from shopify_app.jobs import webhook_deliveries
 from shopify_app.loyalty.members import enrolment
-from shopify_app.models import Customer, EarningRule, Shop, VipTier
+from shopify_app.loyalty.program import tiers as program_tiers
+from shopify_app.models import Customer, EarningRule, Shop
 from shopify_app.shops import api_keys, installs
 from shopify_app.shops.lookup import get_shop
 
@@ -62,7 +64,8 @@ def demo_seed(as_json: bool, members: int) -> None:
     click.echo(f"read-only api key: {details['read_only_api_key']}")
     for rule in details["earning_rules"]:
         state = "active" if rule["is_active"] else "inactive"
-        click.echo(f"rule {rule['id']}  {rule['action']} ({rule['category']}, {rule['points_to_give']} points, {state})")
+        click.echo(f"rule {rule['id']}  {rule['action']} ({rule['category']}, {rule['points_to_give']} points, "
+                   f"{state})")
 
 
 # Members made by `demo member` are Shopify customers 9000001, 9000002, … (the seed's are 1001…1003,
@@ -101,13 +104,13 @@ def _next_visitor(session: Session, shop: Shop) -> dict[str, object]:
             "last_name": str(number)}
 
 
-def _demo_details(session, seeded: demo.DemoShop) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def _demo_details(session: Session, seeded: demo.DemoShop) -> dict[str, Any]:
     shop = seeded.shop
-    tiers = session.scalars(select(VipTier).where(VipTier.shop_id == shop.id).order_by(VipTier.points_required))
     rules = session.scalars(select(EarningRule).where(EarningRule.shop_id == shop.id).order_by(EarningRule.id))
     customers = session.scalars(
         select(Customer)
-        .where(Customer.shop_id == shop.id, Customer.shopify_customer_id.in_([c["shopify_customer_id"] for c in demo.CUSTOMERS]))
+        .where(Customer.shop_id == shop.id,
+               Customer.shopify_customer_id.in_([c["shopify_customer_id"] for c in demo.CUSTOMERS]))
         .order_by(Customer.shopify_customer_id)
     )
     return {
@@ -115,8 +118,9 @@ def _demo_details(session, seeded: demo.DemoShop) -> dict[str, object]:  # type:
         "api_key": seeded.api_key,
         "read_only_api_key": seeded.read_only_api_key,
         "vip_tiers": [
-            {"id": t.id, "name": t.name, "points_required": t.points_required, "points_multiplier": float(t.points_multiplier)}
-            for t in tiers
+            {"id": t.id, "name": t.name, "points_required": t.points_required,
+             "points_multiplier": float(t.points_multiplier)}
+            for t in program_tiers.tiers(session, shop.id)
         ],
         "earning_rules": [
             {"id": r.id, "name": r.name, "action": r.action, "category": r.category,

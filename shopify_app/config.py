@@ -69,7 +69,7 @@ class Config:
         return self.database_url or f"sqlite:///{self.instance_path / 'loyalty.db'}"
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> "Config":
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Config:
         env = os.environ if environ is None else environ
         values: dict[str, object] = {
             "env": env.get("APP_ENV", "development"),

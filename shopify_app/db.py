@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from flask import Flask, current_app, g
-from sqlalchemy import BigInteger, DateTime, Engine, MetaData, create_engine, event, exc
+from sqlalchemy import BigInteger, DateTime, Engine, MetaData, Table, create_engine, event, exc
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -47,7 +47,10 @@ Points = Annotated[int, mapped_column(BigInteger)]
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {dt.datetime: UTCDateTime}
+    type_annotation_map: ClassVar[dict[type, type]] = {dt.datetime: UTCDateTime}
+    if TYPE_CHECKING:
+        # Every model maps a table (none a join or a select), which SQLAlchemy types as any FromClause.
+        __table__: ClassVar[Table]
 
 
 def make_engine(url: str) -> Engine:
@@ -92,7 +95,8 @@ def hold_write_lock(session: Session) -> None:
     the first write, so what a transaction reads before it may be stale by then, and a SAVEPOINT
     before it would open (and its RELEASE commit) a transaction of its own. Nothing on PostgreSQL."""
     connection = session.connection()
-    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
+    dbapi_connection = connection.connection.dbapi_connection  # None only once invalidated
+    if connection.dialect.name == "sqlite" and dbapi_connection is not None and not dbapi_connection.in_transaction:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from flask import Flask, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from redis import Redis
@@ -39,7 +41,8 @@ def readyz() -> ResponseReturnValue:
 def _eviction_warning(redis: Redis) -> list[str]:
     """RQ keeps queues and jobs in Redis: a Redis that evicts keys under memory pressure loses jobs."""
     try:
-        policy = redis.config_get("maxmemory-policy").get("maxmemory-policy")
+        # redis-py types a reply as ``Awaitable | Any``, for its asyncio client's sake.
+        policy = cast("dict[str, str]", redis.config_get("maxmemory-policy")).get("maxmemory-policy")
     except RedisError:  # CONFIG may be disabled on managed Redis: nothing to check then
         return []
     if policy != "noeviction":

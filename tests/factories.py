@@ -34,7 +34,9 @@ def shop(session: Session, domain: str = "other-shop.myshopify.com", *, expiry_d
     return created
 
 
-def customer(session: Session, shop: Shop, shopify_customer_id: str, email: str | None = None, **fields: Any) -> Customer:
+def customer(
+    session: Session, shop: Shop, shopify_customer_id: str, email: str | None = None, **fields: Any
+) -> Customer:
     email = email or f"c{shopify_customer_id}@example.com"
     row = Customer(shop_id=shop.id, shopify_customer_id=shopify_customer_id, email=email,
                    email_normalized=email.lower(), **fields)

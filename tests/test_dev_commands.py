@@ -14,8 +14,8 @@ from flask import Flask
 
 from shopify_app.config import PROJECT_ROOT
 from shopify_app.db import sessionmaker_for
-from shopify_app.loyalty.members.lookup import find_customer
 from shopify_app.devtools.demo import DEMO_SHOP
+from shopify_app.loyalty.members.lookup import find_customer
 from shopify_app.shops.lookup import get_shop
 
 
@@ -31,7 +31,7 @@ def replay(app: Flask, curl: list[str]) -> tuple[int, dict]:  # type: ignore[typ
     assert curl[:4] == ["curl", "-sS", "-X", "POST"]
     url = urlsplit(curl[4])
     assert (url.scheme, url.netloc) == ("http", "127.0.0.1:8000")
-    options = list(zip(curl[5::2], curl[6::2]))
+    options = list(zip(curl[5::2], curl[6::2], strict=True))
     headers = dict(value.split(": ", 1) for flag, value in options if flag == "-H")
     [body] = [value for flag, value in options if flag == "-d"]
     response = app.test_client().post(url.path, data=body, headers=headers)

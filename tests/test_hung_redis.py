@@ -1,4 +1,5 @@
-"""A hung Redis (SIGSTOP: connections open, nothing answered) costs a request at most REQUEST_TIMEOUT, then it falls back."""
+"""A hung Redis (SIGSTOP: connections open, nothing answered) costs a request at most REQUEST_TIMEOUT, then it
+falls back."""
 
 from __future__ import annotations
 
@@ -49,7 +50,8 @@ def test_a_hung_redis_fails_each_call_within_half_a_second(hung_app: Flask) -> N
 def test_a_hung_redis_keeps_request_paths_quick(hung_app: Flask, demo_shop: dict[str, Any]) -> None:
     client = hung_app.test_client()
     query = signed_query("1002", params=[("nonce", uuid.uuid4().hex)])
-    claim, claim_time = timed(client.post, f"/proxy/earning-rules/{demo_shop['rules']['join_newsletter']}/claim?{query}")
+    claim, claim_time = timed(client.post,
+                              f"/proxy/earning-rules/{demo_shop['rules']['join_newsletter']}/claim?{query}")
     assert claim.status_code == 503 and claim_time < 1  # the replay store cannot vouch for the signature
 
     token = factories.session_token(hung_app.config["LOYALTY"], demo_shop["domain"])

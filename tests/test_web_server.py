@@ -1,4 +1,5 @@
-"""The production web server (gunicorn with gunicorn.conf.py) on a free port: slow clients and a hung Redis stall nothing."""
+"""The production web server (gunicorn with gunicorn.conf.py) on a free port: slow clients and a hung Redis stall
+nothing."""
 
 from __future__ import annotations
 
@@ -48,8 +49,10 @@ def gunicorn(config: Config, redis_url: str, log_path: Path) -> Iterator[httpx.C
     env = {**os.environ, "APP_ENV": "test", "DATABASE_URL": config.database_url, "REDIS_URL": redis_url,
            "INSTANCE_PATH": str(config.instance_path)}
     with log_path.open("wb") as log:
-        server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"],
-                                  cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"],
+            cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
     client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
     try:
         deadline = time.monotonic() + 30

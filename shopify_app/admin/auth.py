@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
@@ -115,14 +116,16 @@ def is_page_load() -> bool:
     return request.method == "GET" and not request.path.startswith("/admin/api/")
 
 
-def reject(*, fetch: bool = False) -> Response:
+def reject(*, fetch: bool = False) -> ResponseReturnValue:
     """A page load goes to the bounce page, which gets a fresh token from App Bridge and reloads;
     a fetch (a Bearer header, a POST, an /admin/api call) answers 401 with the header that makes
     App Bridge retry once with a new token."""
     if is_page_load() and not fetch:
         args = [(k, v) for k, v in request.args.items(multi=True) if k != "id_token"]
         target = request.path + ("?" + urlencode(args) if args else "")
-        return redirect(url_for("admin_public.bounce", **{"shopify-reload": target}))
+        # url_for's query values are Any: typed str, mypy would match them against its `_external: bool`.
+        query: dict[str, Any] = {"shopify-reload": target}
+        return redirect(url_for("admin_public.bounce", **query))
     response = jsonify(error="A valid session token is required")
     response.status_code = 401
     response.headers["X-Shopify-Retry-Invalid-Session-Request"] = "1"

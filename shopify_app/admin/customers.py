@@ -13,6 +13,7 @@ from shopify_app.db import get_session
 from shopify_app.errors import FormErrors
 from shopify_app.loyalty.ledger import adjustments
 from shopify_app.loyalty.members import directory
+from shopify_app.loyalty.members.summary import summarize
 from shopify_app.loyalty.program.inputs import Form, PointsChange, parse_form, text_rule
 
 
@@ -34,7 +35,7 @@ def customer(customer_id: str, *, status: int = 200, errors: dict[str, str] | No
     return render(
         "admin/customer.html", status=status, errors=errors, form=form_data() if errors else {}, customer=found,
         ledger=directory.ledger(session, found, ledger_status), ledger_status=ledger_status,
-        statuses=directory.STATUSES, pending=directory.pending_points(session, found),
+        statuses=directory.STATUSES, summary=summarize(session, found),
         activity=directory.activity(session, found),
     )
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -12,7 +11,11 @@ from sqlalchemy.orm import Session
 from shopify_app.clock import utcnow
 from shopify_app.ids import new_id
 from shopify_app.loyalty.ledger.tiers import tier_for_lifetime
-from shopify_app.models import Customer, EarningRule, Shop, VipTier
+from shopify_app.loyalty.members.enrolment import entry_tier
+from shopify_app.loyalty.program.defaults import DEFAULT_TIERS, PURCHASE_RULE, rule_definition
+from shopify_app.loyalty.program.rules import rules
+from shopify_app.loyalty.program.tiers import tiers
+from shopify_app.models import Customer, EarningRule, Shop
 from shopify_app.shops.api_keys import derived_key, ensure_key
 from shopify_app.shops.lookup import get_or_create_shop
 
@@ -21,24 +24,21 @@ DEMO_SHOP = "demo-loyalty.myshopify.com"
 DEMO_SHOPIFY_SHOP_ID = "1"
 MEMBER_ID_BASE = 2_000_000
 
-TIERS = [("Bronze", 0, "1.0", "#cd7f32"), ("Silver", 500, "1.25", "#c0c0c0"), ("Gold", 1000, "1.5", "#d4af37")]
+# The default program's tiers and purchase rule, beside rules to try the API and the storefront with.
+# It has no sign-up rule: a member the demo enrols starts with no points.
 RULES: list[dict[str, Any]] = [
-    dict(name="Follow us on Instagram", action="follow_on_instagram", category="social", points_to_give=100,
-         customer_facing_label="Follow us on Instagram", call_to_action_url="https://instagram.com/demo-loyalty"),
-    dict(name="Follow us on TikTok", action="follow_on_tiktok", category="social", points_to_give=50,
-         approval_time=14, customer_facing_label="Follow us on TikTok",
-         call_to_action_url="https://tiktok.com/@demo-loyalty"),
-    dict(name="Join our newsletter", action="join_newsletter", category="engagement", points_to_give=200,
-         customer_facing_label="Join our newsletter"),
-    dict(name="Share on Facebook", action="share_on_facebook", category="social", points_to_give=15,
-         is_active=False, customer_facing_label="Share us on Facebook",
-         call_to_action_url="https://facebook.com/sharer/sharer.php?u=https://demo-loyalty.myshopify.com"),
-    dict(name="Place an order", action="place_order", category="purchase", points_to_give=1,
-         customer_facing_label="1 point for every $1 spent"),
-    dict(name="Celebrate your birthday", action="birthday", category="birthday", points_to_give=250,
-         customer_facing_label="250 points on your birthday"),
+    rule_definition("follow_on_instagram", points_to_give=100, customer_facing_label="Follow us on Instagram",
+                    call_to_action_url="https://instagram.com/demo-loyalty"),
+    rule_definition("follow_on_tiktok", points_to_give=50, approval_time=14,
+                    customer_facing_label="Follow us on TikTok", call_to_action_url="https://tiktok.com/@demo-loyalty"),
+    rule_definition("join_newsletter", points_to_give=200, customer_facing_label="Join our newsletter"),
+    rule_definition("share_on_facebook", points_to_give=15, is_active=False,
+                    customer_facing_label="Share us on Facebook",
+                    call_to_action_url="https://facebook.com/sharer/sharer.php?u=https://demo-loyalty.myshopify.com"),
+    PURCHASE_RULE,
+    rule_definition("birthday", points_to_give=250, customer_facing_label="250 points on your birthday"),
 ]
-CUSTOMERS = [
+CUSTOMERS: list[dict[str, Any]] = [
     dict(shopify_customer_id="1001", email="gold@example.com", first_name="Goldie", last_name="Member",
          lifetime_points=1200, current_points=1200),
     dict(shopify_customer_id="1002", email="new@example.com", first_name="Newt", last_name="Member"),
@@ -71,16 +71,13 @@ def seed(session: Session, secret: str, *, members: int = 0) -> DemoShop:
 
 
 def _seed_tiers(session: Session, shop: Shop) -> None:
-    existing = set(session.scalars(select(VipTier.name).where(VipTier.shop_id == shop.id)))
-    for name, required, multiplier, colour in TIERS:
-        if name not in existing:
-            session.add(VipTier(shop_id=shop.id, name=name, points_required=required,
-                                points_multiplier=Decimal(multiplier), badge_color=colour))
+    existing = {tier.name for tier in tiers(session, shop.id)}
+    session.add_all(tier.build(shop.id) for tier in DEFAULT_TIERS if tier.name not in existing)
     session.flush()
 
 
 def _seed_rules(session: Session, shop: Shop) -> None:
-    existing = set(session.scalars(select(EarningRule.action).where(EarningRule.shop_id == shop.id)))
+    existing = {rule.action for rule in rules(session, shop.id)}
     for rule in RULES:
         if rule["action"] not in existing:
             session.add(EarningRule(shop_id=shop.id, **rule))
@@ -109,9 +106,7 @@ def add_members(session: Session, shop: Shop, count: int, *, batch_size: int = 5
             )
         )
     )
-    bronze = session.scalar(
-        select(VipTier.id).where(VipTier.shop_id == shop.id).order_by(VipTier.points_required).limit(1)
-    )
+    first_tier = entry_tier(session, shop.id)
     now = utcnow()
     rows = []
     for i in range(1, count + 1):
@@ -121,7 +116,7 @@ def add_members(session: Session, shop: Shop, count: int, *, batch_size: int = 5
         email = f"member{i}@example.com"
         rows.append(dict(id=new_id("cus"), shop_id=shop.id, shopify_customer_id=shopify_id, email=email,
                          email_normalized=email, first_name="Member", last_name=str(i), is_excluded=False,
-                         current_points=0, lifetime_points=0, redeemed_points=0, vip_tier_id=bronze,
+                         current_points=0, lifetime_points=0, redeemed_points=0, vip_tier_id=first_tier,
                          created_at=now, updated_at=now))
     for start in range(0, len(rows), batch_size):
         session.execute(insert(Customer), rows[start:start + batch_size])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from typing import cast
 
 from redis import Redis
 
@@ -37,6 +38,11 @@ return tostring((cost - available) / rate)
 """
 
 
+# redis-py types a script's arguments as str (it sends a number as its repr, the same text) and
+# every reply as ``Awaitable | Any``, its asyncio client's and this one's alike: the casts say what
+# this client returns.
+
+
 def _now() -> float:
     return time.time()
 
@@ -44,7 +50,8 @@ def _now() -> float:
 def window_wait(redis: Redis, key: str, limit: int, window_seconds: float) -> float:
     """0 when the request may go now (and it is counted), else the seconds to wait first."""
     member = uuid.uuid4().hex
-    return float(redis.eval(_WINDOW, 1, f"ratelimit:{key}", limit, window_seconds, _now(), member))
+    reply = redis.eval(_WINDOW, 1, f"ratelimit:{key}", str(limit), str(window_seconds), str(_now()), member)
+    return float(cast(bytes, reply))
 
 
 def acquire_window(redis: Redis, key: str, limit: int, window_seconds: float) -> None:
@@ -61,7 +68,7 @@ class CostBucket:
 
     def wait_for(self, cost: float) -> float:
         """Reserve ``cost`` points if the bucket holds them (0), else the seconds until it will."""
-        return float(self.redis.eval(_BUCKET, 1, self.key, cost, _now()))
+        return float(cast(bytes, self.redis.eval(_BUCKET, 1, self.key, str(cost), str(_now()))))
 
     def observe(self, throttle_status: dict[str, float]) -> None:
         """Take Shopify's own figures as the truth after every answer."""

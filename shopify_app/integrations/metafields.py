@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session
 
 from shopify_app.integrations.profile import LoyaltyState
 from shopify_app.integrations.shopify_graphql import GraphQLClient, shop_gid, user_errors
-from shopify_app.models import EarningRule, ProgramSettings, VipTier
+from shopify_app.loyalty.program.rules import active_rules
+from shopify_app.loyalty.program.tiers import tiers
+from shopify_app.models import ProgramSettings
 
 NAMESPACE = "$app"
 CUSTOMER_KEY = "loyalty"
@@ -45,22 +47,17 @@ def write_customer(client: GraphQLClient, state: LoyaltyState) -> None:
 
 def program(session: Session, shop_id: str) -> dict[str, Any]:
     """The program as the storefront shows it: active earning rules, the tiers and what the points are called."""
-    rules = session.scalars(
-        select(EarningRule).where(EarningRule.shop_id == shop_id, EarningRule.is_active.is_(True))
-        .order_by(EarningRule.created_at, EarningRule.id)
-    )
-    tiers = session.scalars(select(VipTier).where(VipTier.shop_id == shop_id).order_by(VipTier.points_required))
     points_name = session.scalar(select(ProgramSettings.points_name).where(ProgramSettings.shop_id == shop_id))
     return {
         "points_name": points_name,
         "earning_rules": [
             {"id": r.id, "action": r.action, "category": r.category, "label": r.customer_facing_label or r.name,
              "points": r.points_to_give}
-            for r in rules
+            for r in active_rules(session, shop_id)
         ],
         "tiers": [
             {"name": t.name, "points_required": t.points_required, "points_multiplier": float(t.points_multiplier)}
-            for t in tiers
+            for t in tiers(session, shop_id)
         ],
     }
 

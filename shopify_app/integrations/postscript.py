@@ -41,7 +41,8 @@ class Postscript:
 
     def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         return send(self.http, method, f"{self.base_url}{path}", headers=self.headers, throttle_wait=_jittered,
-                    before=lambda: acquire_window(self.redis, f"postscript:{self.limit_key}", PER_SECOND, WINDOW_SECONDS),
+                    before=lambda: acquire_window(self.redis, f"postscript:{self.limit_key}", PER_SECOND,
+                                                  WINDOW_SECONDS),
                     **kwargs)
 
     def find_subscriber(self, state: LoyaltyState) -> str:
@@ -56,7 +57,8 @@ class Postscript:
         raise Skipped("no Postscript subscriber for this customer; the app never creates one")
 
     def update_properties(self, subscriber_id: str, state: LoyaltyState) -> None:
-        self._call("PATCH", f"/api/v2/subscribers/{subscriber_id}", json={"properties": _without_nulls(snake_properties(state))})
+        self._call("PATCH", f"/api/v2/subscribers/{subscriber_id}",
+                   json={"properties": _without_nulls(snake_properties(state))})
 
     def send_event(self, subscriber_id: str, state: LoyaltyState, event: PointsEvent) -> None:
         body: dict[str, Any] = {

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import isoformat_z
-from shopify_app.models import Customer, EarningEntry, EntryStatus, VipTier
+from shopify_app.loyalty.members.summary import summarize
+from shopify_app.models import Customer
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class LoyaltyState:
     points_to_next_tier: int | None
     status: str
     points_expire_at: str | None
+    points_expiring: int
 
     def metafield_value(self) -> dict[str, object]:
         """The customer metafield's JSON (what Liquid reads)."""
@@ -56,21 +57,7 @@ def snake_properties(state: LoyaltyState) -> dict[str, object]:
 
 
 def loyalty_state(session: Session, customer: Customer) -> LoyaltyState:
-    pending = session.scalar(
-        select(func.coalesce(func.sum(EarningEntry.points), 0))
-        .where(EarningEntry.customer_id == customer.id, EarningEntry.status == EntryStatus.PENDING.value)
-    )
-    expires_at = session.scalar(
-        select(func.min(EarningEntry.points_expiry_at))
-        .where(EarningEntry.customer_id == customer.id, EarningEntry.status == EntryStatus.APPROVED.value,
-               EarningEntry.points_remaining > 0)
-    )
-    next_tier = session.scalars(
-        select(VipTier)
-        .where(VipTier.shop_id == customer.shop_id, VipTier.points_required > customer.lifetime_points)
-        .order_by(VipTier.points_required)
-        .limit(1)
-    ).first()
+    summary = summarize(session, customer)
     return LoyaltyState(
         version=customer.sync_version,
         shopify_customer_id=customer.shopify_customer_id,
@@ -78,12 +65,13 @@ def loyalty_state(session: Session, customer: Customer) -> LoyaltyState:
         points_balance=customer.current_points,
         lifetime_points=customer.lifetime_points,
         redeemed_points=customer.redeemed_points,
-        pending_points=int(pending or 0),
-        vip_tier=customer.vip_tier.name if customer.vip_tier else None,
-        next_tier=next_tier.name if next_tier else None,
-        points_to_next_tier=next_tier.points_required - customer.lifetime_points if next_tier else None,
+        pending_points=summary.pending_points,
+        vip_tier=summary.current_tier.name if summary.current_tier else None,
+        next_tier=summary.next_tier.name if summary.next_tier else None,
+        points_to_next_tier=summary.points_to_next_tier,
         status=customer.loyalty_status,
-        points_expire_at=isoformat_z(expires_at) if expires_at else None,
+        points_expire_at=isoformat_z(summary.points_expire_at),
+        points_expiring=summary.points_expiring,
     )
 
 

@@ -9,7 +9,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue
 from rq.job import Job
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
@@ -32,7 +32,7 @@ def admin_queue(redis: Redis) -> Queue:
     return queues.queue(redis, queues.ADMIN)
 
 
-def _members(shop_id: str, kind: str):  # type: ignore[no-untyped-def]
+def _members(shop_id: str, kind: str) -> Select[tuple[str]]:
     query = select(Customer.id).where(Customer.shop_id == shop_id)
     if kind == BulkJobKind.SYNC_ALL_MEMBERS.value:
         query = query.where(Customer.is_excluded.is_(False))

@@ -4,8 +4,7 @@ refused deliveries kept, without their payload, for the operator to see."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,8 +19,14 @@ REFUSED_LISTED = 200
 logger = logging.getLogger(__name__)
 
 
+class Headers(Protocol):
+    """A request's headers as the recording reads them: Werkzeug's, or a dict."""
+
+    def get(self, key: str, default: str, /) -> str: ...
+
+
 def record_delivery(session: Session, *, shop: str, topic: str, webhook_id: str, payload: dict[str, Any] | None,
-                    headers: Mapping[str, str], refused_reason: str | None = None) -> str | None:
+                    headers: Headers, refused_reason: str | None = None) -> str | None:
     """The new delivery's id, or None when this webhook id was recorded already (a repeat).
 
     A refused delivery is recorded as done, with its reason and no payload."""
@@ -41,7 +46,7 @@ def record_delivery(session: Session, *, shop: str, topic: str, webhook_id: str,
     return delivery.id
 
 
-def _header(headers: Mapping[str, str], name: str, limit: int) -> str | None:
+def _header(headers: Headers, name: str, limit: int) -> str | None:
     """A header worth keeping: printable ASCII (anything else cannot come from Shopify), truncated."""
     value = headers.get(name, "").strip()
     return value[:limit] if value and value.isascii() and value.isprintable() else None

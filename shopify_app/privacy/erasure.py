@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
@@ -205,6 +205,7 @@ def delete_stale_payloads(session: Session, *, now: dt.datetime | None = None) -
     """Close the deliveries received more than PAYLOAD_RETENTION ago and still not applied,
     their payload deleted (their error stays, to say why); returns how many."""
     now = now or utcnow()
-    return session.execute(update(WebhookDelivery).where(
+    # An UPDATE's result is a CursorResult, which Session.execute's type does not say.
+    return cast("CursorResult[Any]", session.execute(update(WebhookDelivery).where(
         WebhookDelivery.processed_at.is_(None), WebhookDelivery.received_at < now - PAYLOAD_RETENTION,
-    ).values(payload=None, processed_at=now)).rowcount
+    ).values(payload=None, processed_at=now))).rowcount

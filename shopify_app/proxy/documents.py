@@ -18,11 +18,12 @@ def customer_attributes(summary: CustomerSummary) -> dict[str, Any]:
         "points_balance": customer.current_points,
         "lifetime_points": customer.lifetime_points,
         "pending_points": summary.pending_points,
-        "vip_tier": tier_attributes(customer.vip_tier) if customer.vip_tier else None,
+        "vip_tier": tier_attributes(summary.current_tier) if summary.current_tier else None,
         "next_tier": tier_attributes(summary.next_tier) if summary.next_tier else None,
         "points_to_next_tier": summary.points_to_next_tier,
         "status": customer.loyalty_status,
         "points_expire_at": isoformat_z(summary.points_expire_at),
+        "points_expiring": summary.points_expiring,
     }
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from redis import Redis
 from redis.exceptions import RedisError
@@ -77,13 +77,14 @@ def _cached(
     # The history scans months of ledger; a minute-old copy is fine for a dashboard. Redis
     # trouble only costs the scan, never the page.
     try:
-        raw = cache.get(key) if cache is not None else None
+        # redis-py types a reply as ``Awaitable | Any``, for its asyncio client's sake.
+        raw = cast("bytes | None", cache.get(key)) if cache is not None else None
     except RedisError:
         cache, raw = None, None
     if raw:
         data = json.loads(raw)
         points = PointsByDay(days=[dt.date.fromisoformat(d) for d in data["days"]], series=data["series"])
-        return points, [tuple(row) for row in data["top_rules"]]  # type: ignore[misc]
+        return points, [tuple(row) for row in data["top_rules"]]
     points, rules = compute()
     if cache is not None:
         value = {"days": [d.isoformat() for d in points.days], "series": points.series, "top_rules": rules}
@@ -157,7 +158,7 @@ def sync_health(session: Session, shop_id: str) -> list[SyncHealth]:
         .scalar_subquery()
         for topic in health
     ))).one()
-    for item, last_success in zip(health.values(), last):
+    for item, last_success in zip(health.values(), last, strict=True):
         item.last_success_at = last_success
     unfinished = (OutboxStatus.FAILED.value, OutboxStatus.PENDING.value, OutboxStatus.ENQUEUED.value)
     rows = session.execute(

@@ -8,6 +8,7 @@ import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import pairwise
 
 from shopify_app.shopify.domains import valid_shop_domain
 
@@ -132,7 +133,7 @@ def check_one_reading(values: dict[str, str]) -> None:
             raise InvalidProxySignature(f"the parameter name '{key}' overlaps one of Shopify's")
     signed_order = sorted(f"{key}={value}" for key, value in values.items() if key != SIGNATURE)
     shoppers = [pair.partition("=")[0] not in SHOPIFY_PARAMETERS for pair in signed_order]
-    if any(first and second for first, second in zip(shoppers, shoppers[1:])):
+    if any(first and second for first, second in pairwise(shoppers)):
         raise InvalidProxySignature("two of the shopper's parameters are next to each other in the signed order")
 
 

@@ -12,7 +12,9 @@ from shopify_app.config import Config
 
 # Shopify's own libraries allow 90 s between Shopify signing a redirect and the app checking it.
 TIMESTAMP_TOLERANCE_SECONDS = 90
-_APP_HOME_HOST = re.compile(r"^(admin\.shopify\.com/store/[a-z0-9][a-z0-9-]*|[a-z0-9][a-z0-9-]*\.myshopify\.com/admin)$")
+_APP_HOME_HOST = re.compile(
+    r"^(admin\.shopify\.com/store/[a-z0-9][a-z0-9-]*|[a-z0-9][a-z0-9-]*\.myshopify\.com/admin)$"
+)
 
 
 def callback_url(config: Config) -> str:

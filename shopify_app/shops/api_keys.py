@@ -38,7 +38,9 @@ def hash_key(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def issue_key(session: Session, shop: Shop, *, read_only: bool = False, name: str = "", raw: str | None = None) -> IssuedKey:
+def issue_key(
+    session: Session, shop: Shop, *, read_only: bool = False, name: str = "", raw: str | None = None
+) -> IssuedKey:
     raw = raw or KEY_PREFIX + secrets.token_urlsafe(32)
     row = ApiKey(shop_id=shop.id, key_hash=hash_key(raw), prefix=raw[:PREFIX_LENGTH], read_only=read_only, name=name)
     session.add(row)

@@ -91,7 +91,8 @@ def test_a_page_load_with_a_valid_id_token_calls_the_token_exchange_hook(app, cl
 
 
 def test_the_bounce_page_loads_app_bridge_and_names_the_api_key(app, client) -> None:
-    response = client.get("/admin/session-bounce", query_string={"shopify-reload": "/admin/", "shop": "a.myshopify.com"})
+    response = client.get("/admin/session-bounce",
+                          query_string={"shopify-reload": "/admin/", "shop": "a.myshopify.com"})
     assert response.status_code == 200
     assert f'<meta name="shopify-api-key" content="{app.config["LOYALTY"].shopify_api_key}">'.encode() in response.data
     assert b"https://cdn.shopify.com/shopifycloud/app-bridge.js" in response.data

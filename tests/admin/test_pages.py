@@ -57,7 +57,8 @@ def test_a_rule_is_edited_deactivated_and_activated(admin: TokenClient, session:
     assert rule.is_active
     # Each change rewrites the shop's program metafield, which the storefront reads.
     program_rows = session.scalars(select(OutboxMessage).where(OutboxMessage.topic == "shopify.shop_metafield"))
-    assert [(row.shop_id, row.payload["reason"]) for row in program_rows] == [(demo_shop["shop_id"], "program_changed")] * 3
+    assert [(row.shop_id, row.payload["reason"]) for row in program_rows] == \
+        [(demo_shop["shop_id"], "program_changed")] * 3
 
 
 def test_customers_are_found_by_email_name_and_id_and_paginated(app, admin: TokenClient, session: Session,

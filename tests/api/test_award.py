@@ -140,7 +140,9 @@ def test_award_moves_customer_into_next_tier(client: FlaskClient, app: Flask, se
     assert (customer.current_points, customer.lifetime_points, customer.vip_tier_id) == (110, 110, silver.id)
 
 
-def test_side_effects_written_in_the_same_transaction(client: FlaskClient, app: Flask, demo_shop: dict[str, Any]) -> None:
+def test_side_effects_written_in_the_same_transaction(
+    client: FlaskClient, app: Flask, demo_shop: dict[str, Any]
+) -> None:
     response = award(client, demo_shop["rules"]["follow_on_instagram"], demo_shop["api_key"],
                      {"customer_identifier": "1002"})
     entry_id = response.get_json(force=True)["data"]["id"]
@@ -165,7 +167,8 @@ def test_revoked_key_is_401(client: FlaskClient, app: Flask, demo_shop: dict[str
     with sessionmaker_for(app).begin() as session:
         for key in session.scalars(select(ApiKey)):
             key.revoked_at = dt.datetime.now(dt.timezone.utc)
-    response = award(client, demo_shop["rules"]["follow_on_instagram"], demo_shop["api_key"], {"customer_identifier": "1002"})
+    response = award(client, demo_shop["rules"]["follow_on_instagram"], demo_shop["api_key"],
+                     {"customer_identifier": "1002"})
     assert response.status_code == 401
 
 
@@ -270,7 +273,8 @@ def test_other_shops_rules_and_customers_are_404(client: FlaskClient, app: Flask
                      {"customer_identifier": "shared@example.com"})
     assert response.status_code == 404
     # And the other shop's key cannot award a demo rule to a demo customer.
-    assert award(client, demo_shop["rules"]["follow_on_instagram"], other_key, {"customer_identifier": "1002"}).status_code == 404
+    response = award(client, demo_shop["rules"]["follow_on_instagram"], other_key, {"customer_identifier": "1002"})
+    assert response.status_code == 404
     assert count(app, EarningEntry) == 0
 
 

@@ -115,7 +115,8 @@ def test_fuzzed_award_and_proxy_requests_never_give_a_500(app: Flask, call: dict
     with sessionmaker_for(app).begin() as session:
         keys = factories.describe(session, demo.seed(session, app.config["LOYALTY"].shopify_api_secret))
     headers = dict(call["headers"])
-    auth = {"full": keys["api_key"], "read_only": keys["read_only_api_key"], "none": None}.get(call["auth"], call["auth"])
+    named = {"full": keys["api_key"], "read_only": keys["read_only_api_key"], "none": None}
+    auth = named.get(call["auth"], call["auth"])
     if auth is not None:
         headers["Authorization"] = auth
     path = call["path"].format(rule=keys["rules"].get(call["rule"], call["rule"]))

@@ -62,7 +62,8 @@ def shopify(app: Flask, monkeypatch: pytest.MonkeyPatch) -> FakeShopify:
 
 
 def begin(client: FlaskClient, shop: str = SHOP) -> str:
-    response = client.get("/auth/install", query_string=signed_query({"shop": shop, "timestamp": str(int(time.time()))}))
+    response = client.get("/auth/install",
+                          query_string=signed_query({"shop": shop, "timestamp": str(int(time.time()))}))
     assert response.status_code == 302
     location = urlparse(response.headers["Location"])
     query = {k: v[0] for k, v in parse_qs(location.query).items()}
@@ -101,7 +102,9 @@ def test_install_and_callback_store_an_expiring_token_and_queue_the_program(
     assert webhooks_queue(redis).job_ids == [f"program-setup-{shop.id}"]
 
 
-@pytest.mark.parametrize("shop", ["evil.com/x.myshopify.com", "x.myshopify.com.evil.test", "https://x.myshopify.com", ""])
+@pytest.mark.parametrize(
+    "shop", ["evil.com/x.myshopify.com", "x.myshopify.com.evil.test", "https://x.myshopify.com", ""]
+)
 def test_install_rejects_shop_domain_tricks(client: FlaskClient, shop: str) -> None:
     response = client.get("/auth/install", query_string={"shop": shop})
     assert response.status_code == 400 and "Location" not in response.headers

@@ -35,7 +35,7 @@ def live_url(app: Flask) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def admin_url(dev_login_app: Flask) -> Iterator[str]:
+def admin_url(dev_login_app: Flask) -> Iterator[str]:  # noqa: F811  (the fixture imported above)
     """The app as bin/dev runs it (ADMIN_DEV_LOGIN=1), for the demo admin."""
     yield from _serve(dev_login_app)
 

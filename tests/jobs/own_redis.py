@@ -21,7 +21,7 @@ class OwnRedis:
         self.options = options
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> "OwnRedis":
+    def start(self) -> OwnRedis:
         self.process = subprocess.Popen(
             ["redis-server", "--port", "0", "--unixsocket", str(self.socket), "--unixsocketperm", "700",
              "--save", "", "--appendonly", "no", "--dir", str(self.dir), *self.options],
@@ -57,7 +57,7 @@ class OwnRedis:
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def __enter__(self) -> "OwnRedis":
+    def __enter__(self) -> OwnRedis:
         return self.start()
 
     def __exit__(self, *_: object) -> None:

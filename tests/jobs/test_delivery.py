@@ -37,7 +37,7 @@ def test_award_is_delivered_everywhere_with_exact_payloads(sync_app: Flask, sync
     assert json.loads(metafield["value"]) == {
         "points_balance": 1350, "lifetime_points": 1350, "redeemed_points": 0, "pending_points": 0,
         "vip_tier": "Gold", "next_tier": None, "points_to_next_tier": None, "status": "member",
-        "points_expire_at": None,
+        "points_expire_at": None, "points_expiring": 0,
     }
 
     [profile] = fakes.klaviyo.received("POST", "/api/profile-import")

@@ -38,5 +38,6 @@ def test_first_page_load_installs_the_shop_and_sets_up_its_program(sync_app: Fla
     assert {"purchase", "signup"} <= categories and tiers
 
     # Later loads use the stored token: no second exchange, which would retire the refresh token.
-    assert client.get("/admin/customers", query_string={"id_token": factories.session_token(config, SHOP)}).status_code == 200
+    later = client.get("/admin/customers", query_string={"id_token": factories.session_token(config, SHOP)})
+    assert later.status_code == 200
     assert fakes.shopify.exchanges == 1

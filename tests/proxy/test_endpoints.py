@@ -44,6 +44,7 @@ def test_customer_summary_of_a_gold_member(client: FlaskClient, demo_shop: dict[
         "vip_tier": {"id": demo_shop["tiers"]["Gold"], "name": "Gold", "points_required": 1000,
                      "points_multiplier": 1.5, "badge_color": "#d4af37"},
         "next_tier": None, "points_to_next_tier": None, "status": "member", "points_expire_at": None,
+        "points_expiring": 0,
     }
 
 
@@ -67,6 +68,7 @@ def test_customer_summary_shows_progress_pending_points_and_next_expiry(
     assert ISO_MS_Z.match(summary["points_expire_at"])
     expires = dt.datetime.fromisoformat(summary["points_expire_at"].replace("Z", "+00:00"))
     assert dt.timedelta(days=29) < expires - dt.datetime.now(dt.timezone.utc) <= dt.timedelta(days=30)
+    assert summary["points_expiring"] == 100  # the Instagram points; TikTok's are still pending
 
 
 def test_earning_rules_are_the_active_ones_with_this_customers_completion(
@@ -274,7 +276,7 @@ def test_writes_answer_503_when_the_replay_store_is_down(
 ) -> None:
     from redis import Redis
 
-    working = app.extensions["redis"] if "redis" in app.extensions else None
+    working = app.extensions.get("redis")
     app.extensions["redis"] = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5)
     try:
         response = claim(client, demo_shop["rules"]["join_newsletter"], "1002")

@@ -33,7 +33,8 @@ RE_CUTS = {
         ("a", ""), ("logged_in_customer_id", "1001"), ("m", "xl"), ("ogged_in_customer_id", ""),
         ("path_prefix", PATH_PREFIX)]),
     "name ending with Shopify's": ("logged_in_customer_id=1001m", "1002", [
-        ("a", ""), ("logged_in_customer_id", "1001"), ("mlogged_in_customer_id", "1002"), ("path_prefix", PATH_PREFIX)]),
+        ("a", ""), ("logged_in_customer_id", "1001"), ("mlogged_in_customer_id", "1002"),
+        ("path_prefix", PATH_PREFIX)]),
 }
 
 
@@ -52,7 +53,8 @@ def test_a_re_split_signature_cannot_name_another_customer(
     crafted, customer_id, head = RE_CUTS[attack]
     query = re_cut(crafted, customer_id, head)
     for method, path in (
-        ("GET", "/customer"), ("GET", "/history"), ("POST", f"/earning-rules/{demo_shop['rules']['join_newsletter']}/claim"),
+        ("GET", "/customer"), ("GET", "/history"),
+        ("POST", f"/earning-rules/{demo_shop['rules']['join_newsletter']}/claim"),
     ):
         response = client.open(f"/proxy{path}?{query}", method=method)
         assert response.status_code == 401, (path, response.get_data(as_text=True))

@@ -79,7 +79,8 @@ def test_exchange_asks_for_an_expiring_offline_token(app: Flask, session: Sessio
     assert request["expiring"] == "1"
     assert request["requested_token_type"] == "urn:shopify:params:oauth:token-type:offline-access-token"
     assert request["client_secret"] == config.shopify_api_secret
-    assert "shpat_0" not in (shop.access_token_ciphertext or "") and "shprt_0" not in (shop.refresh_token_ciphertext or "")
+    assert "shpat_0" not in (shop.access_token_ciphertext or "")
+    assert "shprt_0" not in (shop.refresh_token_ciphertext or "")
     assert has_valid_token(shop)
 
 

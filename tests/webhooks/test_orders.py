@@ -20,7 +20,9 @@ from tests.shopify_signing import SHOP, post_webhook, run_jobs
 GOLD = {"id": 1001, "email": "gold@example.com", "first_name": "Goldie", "last_name": "Member"}
 
 
-def order(order_id: int, subtotal: str = "100.99", customer: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+def order(
+    order_id: int, subtotal: str = "100.99", customer: dict[str, Any] | None = None, **extra: Any
+) -> dict[str, Any]:
     return {"id": order_id, "name": f"#{order_id}", "order_number": order_id, "subtotal_price": subtotal,
             "total_tax": "8.00", "taxes_included": False, "total_price": "120.00",
             "customer": customer if customer is not None else GOLD, **extra}
@@ -81,7 +83,8 @@ def test_new_customer_is_enrolled_by_a_paid_order(client: FlaskClient, app: Flas
     buyer = {"id": 9009, "email": "New.Buyer@Example.com", "first_name": "New", "last_name": "Buyer"}
     deliver(client, app, redis, ("orders/paid", order(7003, "42.50", buyer)))
     created = member(app, "9009")
-    assert (created.email_normalized, created.current_points, created.lifetime_points) == ("new.buyer@example.com", 42, 42)
+    assert (created.email_normalized, created.current_points, created.lifetime_points) == \
+        ("new.buyer@example.com", 42, 42)
     assert created.vip_tier_id == demo_shop["tiers"]["Bronze"]
 
 
@@ -155,7 +158,9 @@ def test_cancellation_rejects_pending_and_reverses_its_refunds_once(
     assert member(app).current_points == 1200
 
     set_rule(app, demo_shop["shop_id"], "place_order", approval_time=3)
-    deliver(client, app, redis, ("orders/cancelled", {**order(7012), "cancelled_at": "2026-11-29T12:00:00Z", "refunds": []}), ("orders/paid", order(7012)))
+    deliver(client, app, redis,
+            ("orders/cancelled", {**order(7012), "cancelled_at": "2026-11-29T12:00:00Z", "refunds": []}),
+            ("orders/paid", order(7012)))
     assert [(e.points, e.status) for e in entries(app, "7012")] == [(150, "rejected")]
 
 

@@ -104,7 +104,8 @@ def test_a_payload_naming_the_right_domain_but_another_shop_id_is_refused(
     deliver(client, app, redis, ("customers/redact", redact), ("shop/redact", {"shop_id": 999, "shop_domain": VICTIM}),
             shop=VICTIM)
     assert victim_state(app) == before
-    assert {row.refused_reason for row in refused(app)} == {f"the payload names Shopify shop 999; {VICTIM} is {VICTIM_ID}"}
+    assert {row.refused_reason for row in refused(app)} == \
+        {f"the payload names Shopify shop 999; {VICTIM} is {VICTIM_ID}"}
 
 
 def test_app_uninstalled_for_another_shop_id_is_refused(client: FlaskClient, app: Flask, redis: Redis,
@@ -173,8 +174,9 @@ def test_a_delivery_triggered_over_48_hours_ago_is_refused(client: FlaskClient, 
     ("customers/create", {"shop_id": 1, "shop_domain": SHOP}),
     ("app/scopes_update", order(9201)),
 ])
-def test_a_payload_of_another_topics_shape_is_refused(client: FlaskClient, app: Flask, redis: Redis,
-                                                      demo_shop: dict[str, Any], topic: str, body: dict[str, Any]) -> None:
+def test_a_payload_of_another_topics_shape_is_refused(
+    client: FlaskClient, app: Flask, redis: Redis, demo_shop: dict[str, Any], topic: str, body: dict[str, Any]
+) -> None:
     if topic == "shop/redact":
         uninstalled(app, ago=dt.timedelta(hours=72))  # so nothing but the shape can stop it
     assert post_webhook(client, topic, body).status_code == 200
@@ -210,7 +212,8 @@ def test_an_absurd_amount_is_refused_with_a_recorded_reason(client: FlaskClient,
 def test_a_refund_whose_lines_add_up_past_the_amount_column_is_refused(
         client: FlaskClient, app: Flask, redis: Redis, demo_shop: dict[str, Any]) -> None:
     lines = [{"id": i, "subtotal": "999999999999.00"} for i in range(3)]
-    assert post_webhook(client, "refunds/create", {"id": 1, "order_id": 9501, "refund_line_items": lines}).status_code == 200
+    response = post_webhook(client, "refunds/create", {"id": 1, "order_id": 9501, "refund_line_items": lines})
+    assert response.status_code == 200
     run_jobs(app, redis)
     [row] = refused(app)
     assert "add up to more than" in row.refused_reason

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from shopify_app.errors import Forbidden, NotFound, Unprocessable
 from shopify_app.loyalty.ledger.postings import earn
 from shopify_app.loyalty.members.lookup import find_customer
+from shopify_app.loyalty.program.rules import active_rules
 from shopify_app.models import Customer, EarningEntry, EarningRule, Shop
 from shopify_app.models.earning_rule import AWARDABLE_CATEGORIES
 
@@ -56,13 +57,7 @@ def rule_dedupe_key(rule_id: str) -> str:
 
 def ways_to_earn(session: Session, shop_id: str, customer: Customer | None) -> list[WayToEarn]:
     """The shop's active rules, each with the customer's completion state when one is known."""
-    rules = list(
-        session.scalars(
-            select(EarningRule)
-            .where(EarningRule.shop_id == shop_id, EarningRule.is_active.is_(True))
-            .order_by(EarningRule.created_at, EarningRule.id)
-        )
-    )
+    rules = active_rules(session, shop_id)
     statuses: dict[str, str] = {}
     if customer is not None and rules:
         statuses = {

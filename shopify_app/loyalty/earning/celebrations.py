@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session, joinedload
 
 from shopify_app.errors import Conflict
 from shopify_app.loyalty.ledger.postings import earn
-from shopify_app.models import Customer, EarningRule, Shop
+from shopify_app.loyalty.program.rules import active_rules
+from shopify_app.models import Customer, Shop
 from shopify_app.models.earning_rule import RuleCategory
 
 # A run that was missed (worker down for a day) is made up by the next; the once-a-year key
@@ -40,12 +41,8 @@ def award_celebrations(session: Session, shop: Shop, today: dt.date) -> int:
     """Points of the shop's active birthday and anniversary rules for the last few days; returns
     how many entries it wrote."""
     dialect = session.get_bind().dialect.name
-    rules = session.scalars(select(EarningRule).where(
-        EarningRule.shop_id == shop.id, EarningRule.is_active,
-        EarningRule.category.in_(list(_DATE_COLUMNS)),
-    ).order_by(EarningRule.id)).all()
     written = 0
-    for rule in rules:
+    for rule in active_rules(session, shop.id, RuleCategory.BIRTHDAY, RuleCategory.ANNIVERSARY):
         column = _DATE_COLUMNS[rule.category]
         for day in (today - dt.timedelta(days=back) for back in range(LOOKBACK_DAYS)):
             query = select(Customer).options(joinedload(Customer.vip_tier)).where(

@@ -20,7 +20,8 @@ from shopify_app.errors import Conflict
 from shopify_app.ids import new_id
 from shopify_app.loyalty.ledger import effects, postings
 from shopify_app.loyalty.members.enrolment import enrol
-from shopify_app.models import Customer, EarningEntry, EarningRule, EntryStatus, OrderRefund, Shop, ShopifyOrder
+from shopify_app.loyalty.program.rules import active_rules
+from shopify_app.models import Customer, EarningEntry, EntryStatus, OrderRefund, Shop, ShopifyOrder
 from shopify_app.models.earning_rule import RuleCategory
 from shopify_app.shopify.payloads import parse_time, shopify_id
 from shopify_app.upserts import insert_new
@@ -106,10 +107,7 @@ def _record_refunds(session: Session, order: ShopifyOrder, refunds: list[dict[st
 def _earn_purchase_points(session: Session, shop: Shop, customer: Customer, order: ShopifyOrder,
                           now: dt.datetime) -> None:
     units = math.floor(order.points_basis or 0)
-    rules = session.scalars(select(EarningRule).where(
-        EarningRule.shop_id == shop.id, EarningRule.category == RuleCategory.PURCHASE.value, EarningRule.is_active,
-    ).order_by(EarningRule.id))
-    for rule in rules:
+    for rule in active_rules(session, shop.id, RuleCategory.PURCHASE):
         if units * rule.points_to_give <= 0:
             continue
         try:
@@ -134,7 +132,8 @@ def _settle(session: Session, order: ShopifyOrder, now: dt.datetime) -> None:
     postings.lock(session, customer)  # before its entries: an approval may be deciding them right now
     entries = list(session.scalars(select(EarningEntry).where(
         EarningEntry.customer_id == customer.id, EarningEntry.order_id == order.shopify_order_id,
-        EarningEntry.dedupe_key.startswith(f"order:{order.shopify_order_id}:rule:", autoescape=True), EarningEntry.points > 0,
+        EarningEntry.dedupe_key.startswith(f"order:{order.shopify_order_id}:rule:", autoescape=True),
+        EarningEntry.points > 0,
     ).order_by(EarningEntry.id).execution_options(populate_existing=True)))
     reason = "order_cancelled" if order.cancelled_at else "order_refunded"
     for entry in entries:
@@ -164,7 +163,8 @@ def _reverse_share(session: Session, customer: Customer, entry: EarningEntry, re
     target = int((entry.points * share).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     # int(): PostgreSQL sums a BIGINT column as NUMERIC.
     reversed_so_far = -int(session.scalar(select(func.coalesce(func.sum(EarningEntry.points), 0)).where(
-        EarningEntry.customer_id == customer.id, EarningEntry.dedupe_key.startswith(f"{entry.dedupe_key}:refund:", autoescape=True),
+        EarningEntry.customer_id == customer.id,
+        EarningEntry.dedupe_key.startswith(f"{entry.dedupe_key}:refund:", autoescape=True),
     )) or 0)
     if target > reversed_so_far:
         postings.reverse(session, customer=customer, entry=entry, points=target - reversed_so_far,

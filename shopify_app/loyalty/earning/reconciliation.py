@@ -65,7 +65,8 @@ def order_payload(node: dict[str, Any]) -> dict[str, Any]:
             "id": refund["id"], "order_id": node["legacyResourceId"],
             "refund_line_items": [{"subtotal": _money(line.get("subtotalSet"))}
                                   for line in refund["refundLineItems"]["nodes"]],
-            "transactions": [{"kind": t["kind"].lower(), "status": t["status"].lower(), "amount": _money(t["amountSet"])}
+            "transactions": [{"kind": t["kind"].lower(), "status": t["status"].lower(),
+                              "amount": _money(t["amountSet"])}
                              for t in refund["transactions"]["nodes"]],
         } for refund in node.get("refunds") or []],
     }

@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shopify_app.errors import Conflict
 from shopify_app.loyalty.ledger.postings import earn
 from shopify_app.loyalty.members.enrolment import enrol
-from shopify_app.models import EarningRule, Shop
+from shopify_app.loyalty.program.rules import active_rules
+from shopify_app.models import Shop
 from shopify_app.models.earning_rule import RuleCategory
 from shopify_app.shopify.payloads import parse_time
 
@@ -24,12 +24,7 @@ def customer_created(session: Session, shop: Shop, payload: dict[str, Any], *, n
     customer.shopify_created_at = customer.shopify_created_at or parse_time(payload.get("created_at"))
     if customer.is_excluded:
         return
-    rules = session.scalars(
-        select(EarningRule).where(
-            EarningRule.shop_id == shop.id, EarningRule.category == RuleCategory.SIGNUP.value, EarningRule.is_active
-        )
-    )
-    for rule in rules:
+    for rule in active_rules(session, shop.id, RuleCategory.SIGNUP):
         try:
             earn(session, shop=shop, customer=customer, rule=rule, base_points=rule.points_to_give,
                  dedupe_key=f"signup:{rule.id}", now=now)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Row, Update, bindparam, case, select, update
+from sqlalchemy import ColumnElement, CursorResult, Row, Update, bindparam, case, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -158,10 +158,11 @@ def _decide(session: Session, entry: EarningEntry, now: dt.datetime, **values: A
     only one wins whatever locks they took. The loser's ``entry`` is read again and shows what
     was decided, for the caller to act on."""
     values["updated_at"] = now
-    decided = session.execute(
+    # An UPDATE's result is a CursorResult, which Session.execute's type does not say.
+    decided = cast("CursorResult[Any]", session.execute(
         update(EarningEntry).where(EarningEntry.id == entry.id, EarningEntry.status == EntryStatus.PENDING.value)
         .values(values).execution_options(synchronize_session=False)
-    ).rowcount
+    )).rowcount
     if not decided:
         session.refresh(entry)
         return False

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, ScalarSelect, select
+from sqlalchemy import ColumnExpressionArgument, ScalarSelect, select
 
 from shopify_app.models import Customer, VipTier
 
@@ -21,7 +21,7 @@ def multiply(base_points: int, multiplier: Decimal) -> int:
     return int((Decimal(base_points) * multiplier).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def tier_for_lifetime(lifetime_points: ColumnElement[Any] | int) -> ScalarSelect[Any]:
+def tier_for_lifetime(lifetime_points: ColumnExpressionArgument[int] | int) -> ScalarSelect[Any]:
     """SQL for the id of the highest tier of the customer's shop that ``lifetime_points`` reach.
 
     Used inside UPDATE statements so the tier moves atomically with the balance."""

@@ -84,17 +84,6 @@ def ledger(session: Session, customer: Customer, status: str | None) -> list[Ear
     return list(session.scalars(statement.order_by(EarningEntry.created_at.desc()).limit(LEDGER_LIMIT)))
 
 
-def pending_points(session: Session, customer: Customer) -> int:
-    return int(
-        session.scalar(
-            select(func.coalesce(func.sum(EarningEntry.points), 0)).where(
-                EarningEntry.customer_id == customer.id, EarningEntry.status == EntryStatus.PENDING.value
-            )
-        )
-        or 0
-    )
-
-
 def activity(session: Session, customer: Customer) -> list[ActivityLogEntry]:
     return list(
         session.scalars(

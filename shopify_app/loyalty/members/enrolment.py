@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from shopify_app.clock import utcnow
 from shopify_app.ids import new_id
 from shopify_app.loyalty.members.lookup import normalize_email
-from shopify_app.models import Customer, CustomerProfileVersion, RedactedCustomer, Shop, VipTier
+from shopify_app.loyalty.program.tiers import tiers
+from shopify_app.models import Customer, CustomerProfileVersion, RedactedCustomer, Shop
 from shopify_app.shopify.payloads import parse_time, shopify_id
 from shopify_app.upserts import insert_new
 
@@ -42,7 +43,8 @@ def enrol(session: Session, shop: Shop, data: dict[str, Any], *, now: dt.datetim
     values = dict(
         id=new_id("cus"),
         shop_id=shop.id, shopify_customer_id=customer_id, is_excluded=False, current_points=0,
-        lifetime_points=0, redeemed_points=0, vip_tier_id=_entry_tier(session, shop), shopify_created_at=parse_time(data.get("created_at")),
+        lifetime_points=0, redeemed_points=0, vip_tier_id=entry_tier(session, shop.id),
+        shopify_created_at=parse_time(data.get("created_at")),
         created_at=now, updated_at=now, **_profile(data),
     )
     created = insert_new(session, Customer, values, ["shop_id", "shopify_customer_id"])
@@ -71,12 +73,10 @@ def is_redacted(session: Session, shop_id: str, shopify_customer_id: str) -> boo
     return session.get(RedactedCustomer, (shop_id, redaction_key(shop_id, shopify_customer_id))) is not None
 
 
-def _entry_tier(session: Session, shop: Shop) -> str | None:
+def entry_tier(session: Session, shop_id: str) -> str | None:
     """The tier a member with no lifetime points is in (a tier that needs 0 points, if any)."""
-    return session.scalar(
-        select(VipTier.id).where(VipTier.shop_id == shop.id, VipTier.points_required <= 0)
-        .order_by(VipTier.points_required.desc()).limit(1)
-    )
+    reached = [tier for tier in tiers(session, shop_id) if tier.points_required <= 0]
+    return reached[-1].id if reached else None
 
 
 def customer_updated(session: Session, shop: Shop, payload: dict[str, Any], *, now: dt.datetime | None = None) -> None:

@@ -30,8 +30,8 @@ def find_customer(session: Session, shop_id: str, identifier: str) -> Customer:
         value = value[len(GID_PREFIX):]
     if value.isdigit():
         query = _BY_SHOPIFY_ID
-    elif "@" in value:
-        query, value = _BY_EMAIL, normalize_email(value)
+    elif "@" in value and (email := normalize_email(value)):
+        query, value = _BY_EMAIL, email
     else:
         raise NotFound(f"Customer '{identifier}' not found")
     customer = session.scalars(query, {"shop": shop_id, "value": value}).first()

@@ -1,14 +1,16 @@
-"""A member's summary: balances, points waiting for approval, the next tier and the next expiry."""
+"""A member's summary, the one read model of the storefront, the metafield and vendor sync and the admin:
+balances, points waiting for approval, the current and next tier, the next expiry and what expires then."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
+from shopify_app.loyalty.program.tiers import tiers
 from shopify_app.models import Customer, EarningEntry, EntryStatus, VipTier
 
 
@@ -17,7 +19,12 @@ class CustomerSummary:
     customer: Customer
     pending_points: int
     next_tier: VipTier | None
-    points_expire_at: dt.datetime | None
+    points_expire_at: dt.datetime | None  # the next time unspent points expire
+    points_expiring: int  # how many expire then
+
+    @property
+    def current_tier(self) -> VipTier | None:
+        return self.customer.vip_tier
 
     @property
     def points_to_next_tier(self) -> int | None:
@@ -26,39 +33,35 @@ class CustomerSummary:
         return max(self.next_tier.points_required - self.customer.lifetime_points, 0)
 
 
+def expiring_lots(now: dt.datetime) -> ColumnElement[bool]:
+    """Lots that still hold points and have not expired yet: the only ones a next expiry is read from."""
+    return and_(EarningEntry.points_remaining > 0, EarningEntry.points_expiry_at > now)
+
+
 def summarize(session: Session, customer: Customer, *, now: dt.datetime | None = None) -> CustomerSummary:
-    """Balances plus what the ledger knows: points waiting for approval and the next expiry."""
-    now = now or utcnow()
-    pending, next_expiry = session.execute(
+    """The customer's summary; pending points, the next expiry and its amount in one statement."""
+    expiring = expiring_lots(now or utcnow())
+    mine = EarningEntry.customer_id == customer.id
+    next_expiry = select(func.min(EarningEntry.points_expiry_at)).where(mine, expiring).scalar_subquery()
+    pending, expire_at, expiring_points = session.execute(
         select(
-            func.coalesce(func.sum(case((EarningEntry.status == EntryStatus.PENDING.value, EarningEntry.points))), 0),
-            func.min(
-                case(
-                    (
-                        and_(
-                            EarningEntry.status == EntryStatus.APPROVED.value,
-                            EarningEntry.points_remaining > 0,
-                            EarningEntry.points_expiry_at > now,
-                        ),
-                        EarningEntry.points_expiry_at,
-                    )
-                )
-            ),
-        ).where(EarningEntry.customer_id == customer.id)
+            func.coalesce(func.sum(case((EarningEntry.status == EntryStatus.PENDING.value, EarningEntry.points),
+                                        else_=0)), 0),
+            next_expiry,
+            func.coalesce(func.sum(case((and_(expiring, EarningEntry.points_expiry_at == next_expiry),
+                                         EarningEntry.points_remaining), else_=0)), 0),
+        ).where(mine)
     ).one()
     return CustomerSummary(
         customer=customer,
         pending_points=int(pending),
         next_tier=next_tier(session, customer),
-        points_expire_at=next_expiry,
+        points_expire_at=expire_at,
+        points_expiring=int(expiring_points),
     )
 
 
 def next_tier(session: Session, customer: Customer) -> VipTier | None:
     """The lowest tier of the shop that the customer's lifetime points do not reach yet."""
-    return session.scalars(
-        select(VipTier)
-        .where(VipTier.shop_id == customer.shop_id, VipTier.points_required > customer.lifetime_points)
-        .order_by(VipTier.points_required)
-        .limit(1)
-    ).first()
+    return next((tier for tier in tiers(session, customer.shop_id)
+                 if tier.points_required > customer.lifetime_points), None)

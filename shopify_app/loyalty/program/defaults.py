@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -11,15 +12,38 @@ from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
 from shopify_app.loyalty.ledger.effects import program_changed
+from shopify_app.loyalty.program.rules import BY_ACTION
 from shopify_app.models import EarningRule, Shop, ShopSyncState, VipTier
 
-DEFAULT_TIERS = [("Bronze", 0, "1", "#cd7f32"), ("Silver", 500, "1.25", "#a8a9ad"), ("Gold", 1000, "1.5", "#d4af37")]
-DEFAULT_RULES: list[dict[str, Any]] = [
-    dict(name="Place an order", action="place_order", category="purchase", points_to_give=1,
-         customer_facing_label="1 point for every 1 spent"),
-    dict(name="Create an account", action="signup", category="signup", points_to_give=100,
-         customer_facing_label="100 points for creating an account"),
-]
+
+@dataclass(frozen=True)
+class TierDefinition:
+    name: str
+    points_required: int
+    points_multiplier: Decimal
+    badge_color: str
+
+    def build(self, shop_id: str) -> VipTier:
+        return VipTier(shop_id=shop_id, name=self.name, points_required=self.points_required,
+                       points_multiplier=self.points_multiplier, badge_color=self.badge_color)
+
+
+def rule_definition(action: str, **fields: Any) -> dict[str, Any]:
+    """A rule's columns for a catalogue action: its category and name come from the catalogue, so a
+    rule made here opens and saves in the admin like one the merchant made."""
+    item = BY_ACTION[action]
+    return {"name": item.name, "action": item.action, "category": item.category, **fields}
+
+
+DEFAULT_TIERS = (
+    TierDefinition("Bronze", 0, Decimal("1"), "#cd7f32"),
+    TierDefinition("Silver", 500, Decimal("1.25"), "#a8a9ad"),
+    TierDefinition("Gold", 1000, Decimal("1.5"), "#d4af37"),
+)
+PURCHASE_RULE = rule_definition("place_order", points_to_give=1, customer_facing_label="1 point for every 1 spent")
+SIGNUP_RULE = rule_definition("signup", points_to_give=100,
+                              customer_facing_label="100 points for creating an account")
+DEFAULT_RULES = (PURCHASE_RULE, SIGNUP_RULE)
 
 
 def needs_program(session: Session, shop_id: str) -> bool:
@@ -42,8 +66,6 @@ def set_up_default_program(session: Session, shop_id: str, *, now: dt.datetime |
         exists().where(EarningRule.shop_id == shop_id) | exists().where(VipTier.shop_id == shop_id)))
     if has_program:
         return False
-    for name, required, multiplier, colour in DEFAULT_TIERS:
-        session.add(VipTier(shop_id=shop_id, name=name, points_required=required,
-                            points_multiplier=Decimal(multiplier), badge_color=colour))
+    session.add_all(tier.build(shop_id) for tier in DEFAULT_TIERS)
     session.add_all(EarningRule(shop_id=shop_id, **rule) for rule in DEFAULT_RULES)
     return True

@@ -17,6 +17,9 @@ from shopify_app.shops.lookup import get_owned
 
 @dataclass(frozen=True)
 class CatalogueAction:
+    """An action a rule can reward: the ``action`` stored on rules and ledger entries, its category,
+    and ``name``, what merchants see (and a new rule's name)."""
+
     action: str
     category: str
     name: str
@@ -31,7 +34,7 @@ def _social(network: str, verb: str = "follow") -> CatalogueAction:
 
 CATALOGUE: tuple[CatalogueAction, ...] = (
     CatalogueAction("place_order", RuleCategory.PURCHASE.value, "Place an order"),
-    CatalogueAction("create_account", RuleCategory.SIGNUP.value, "Create an account"),
+    CatalogueAction("signup", RuleCategory.SIGNUP.value, "Create an account"),
     CatalogueAction("birthday", RuleCategory.BIRTHDAY.value, "Celebrate your birthday"),
     CatalogueAction("anniversary", RuleCategory.ANNIVERSARY.value, "Account anniversary"),
     CatalogueAction("refer_a_friend", RuleCategory.REFERRAL.value, "Refer a friend"),
@@ -49,7 +52,16 @@ def action_label(action: str) -> str:
     return item.name if item else action.replace("_", " ").capitalize()
 
 
+def active_rules(session: Session, shop_id: str, *categories: RuleCategory) -> list[EarningRule]:
+    """The shop's active rules, oldest first; only those of ``categories`` when any are given."""
+    statement = select(EarningRule).where(EarningRule.shop_id == shop_id, EarningRule.is_active.is_(True))
+    if categories:
+        statement = statement.where(EarningRule.category.in_([category.value for category in categories]))
+    return list(session.scalars(statement.order_by(EarningRule.created_at, EarningRule.id)))
+
+
 def rules(session: Session, shop_id: str) -> list[EarningRule]:
+    """Every rule of the shop, active or not, as the admin lists them."""
     return list(
         session.scalars(
             select(EarningRule).where(EarningRule.shop_id == shop_id).order_by(EarningRule.category, EarningRule.name)

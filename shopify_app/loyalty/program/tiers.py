@@ -18,6 +18,7 @@ THRESHOLD_TAKEN = "Another tier already starts at this many points"
 
 
 def tiers(session: Session, shop_id: str) -> list[VipTier]:
+    """The shop's tiers, lowest threshold first: the one query of them that every reader uses."""
     return list(session.scalars(select(VipTier).where(VipTier.shop_id == shop_id).order_by(VipTier.points_required)))
 
 
