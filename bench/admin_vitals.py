@@ -24,16 +24,16 @@ from werkzeug.serving import make_server
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from shopify_app import create_app, migrations
-from shopify_app.config import Config
-from shopify_app.db import engine_for, sessionmaker_for
-from shopify_app.devtools import demo
-from shopify_app.models import Customer
-from shopify_app.shopify.oauth import TokenGrant
-from shopify_app.shops.tokens import store_grant
-from tests import factories
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, log_in
-from tests.browser.test_embedded_admin import APP_BRIDGE, APP_BRIDGE_STUB
+from shopify_app import create_app, migrations  # noqa: E402
+from shopify_app.config import Config  # noqa: E402
+from shopify_app.db import engine_for, sessionmaker_for  # noqa: E402
+from shopify_app.devtools import demo  # noqa: E402
+from shopify_app.models import Customer  # noqa: E402
+from shopify_app.shopify.oauth import TokenGrant  # noqa: E402
+from shopify_app.shops.tokens import store_grant  # noqa: E402
+from tests import factories  # noqa: E402
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, log_in  # noqa: E402
+from tests.browser.test_embedded_admin import APP_BRIDGE, APP_BRIDGE_STUB  # noqa: E402
 
 MEMBERS = 2000
 # Installed before any page script: the vitals as Chrome reports them to PerformanceObservers.
@@ -97,7 +97,9 @@ class Browser:
             self.documents += 1
 
     def open(self, path: str) -> dict[str, float]:
-        query = "?" + urlencode({"embedded": "1", "shop": self.domain, "id_token": self._token()}) if self.embedded else ""
+        query = ""
+        if self.embedded:
+            query = "?" + urlencode({"embedded": "1", "shop": self.domain, "id_token": self._token()})
         self.page.goto(f"{self.base}{path}{query}", wait_until="load")
         return dict(self.page.evaluate(READ_VITALS))
 

@@ -17,5 +17,6 @@ FORM_TOKEN_RETENTION = dt.timedelta(days=7)
 
 def forget_old_form_tokens(session: Session, *, now: dt.datetime | None = None) -> int:
     cutoff = (now or utcnow()) - FORM_TOKEN_RETENTION
-    result = cast(CursorResult[Any], session.execute(delete(FormSubmission).where(FormSubmission.submitted_at < cutoff)))
+    statement = delete(FormSubmission).where(FormSubmission.submitted_at < cutoff)
+    result = cast(CursorResult[Any], session.execute(statement))
     return result.rowcount

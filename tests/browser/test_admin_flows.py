@@ -132,7 +132,8 @@ def test_every_page_fits_a_phone_at_360_px(page: Page, session: Session, demo_sh
     goldie = session.scalars(select(Customer).where(Customer.shopify_customer_id == "1001")).one()
     pages = [*PAGES, ("Customer", f"/admin/customers/{goldie.id}"),
              ("Edit rule", f"/admin/rules/{demo_shop['rules']['follow_on_instagram']}"),
-             ("Edit tier", f"/admin/tiers/{demo_shop['tiers']['Gold']}"), ("Customers past the end", "/admin/customers?page=999")]
+             ("Edit tier", f"/admin/tiers/{demo_shop['tiers']['Gold']}"),
+             ("Customers past the end", "/admin/customers?page=999")]
     wide: dict[str, int] = {}
     for name, url in pages:
         page.goto(url)

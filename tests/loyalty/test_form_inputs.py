@@ -17,7 +17,8 @@ def test_every_bad_field_gets_its_own_message_at_once() -> None:
         parse_form(RuleInput, {"action": "birthday", "points_to_give": "ten", "approval_time": "400",
                                "call_to_action_url": "javascript:alert(1)", "description": "x" * 2001})
     assert refused.value.fields == {
-        "name": "Enter a value", "points_to_give": "Enter a whole number", "approval_time": "Enter a number from 0 to 365",
+        "name": "Enter a value", "points_to_give": "Enter a whole number",
+        "approval_time": "Enter a number from 0 to 365",
         "call_to_action_url": "Enter a full URL starting with https://", "description": "Use at most 2000 characters",
     }
 
