@@ -9,7 +9,7 @@ from shopify_app.admin import auth, customers, form_tokens, overview, privacy, p
 from shopify_app.admin.pages import render, when
 from shopify_app.config import loyalty_config
 from shopify_app.errors import DomainError
-from shopify_app.loyalty.program.rules import action_label
+from shopify_app.loyalty.program.rules import action_label, category_label
 from shopify_app.models.outbox import topic_label
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -33,5 +33,6 @@ def register(app: Flask) -> None:
     app.after_request(auth.admin_headers)
     app.add_template_filter(when)
     app.add_template_global(action_label)
+    app.add_template_global(category_label)
     app.add_template_global(topic_label)
     app.register_blueprint(public.build_blueprint(dev_login_enabled=loyalty_config(app).admin_dev_login))

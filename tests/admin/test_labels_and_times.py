@@ -36,6 +36,8 @@ def test_merchants_read_labels_not_internal_names(admin: TokenClient, session: S
                                                   demo_shop: dict[str, Any]) -> None:
     new_rule = admin.get("/admin/rules/new?action=follow_on_x").get_data(as_text=True)
     assert "Follow us on X" in new_rule and "follow_on_x" not in new_rule.replace('value="follow_on_x"', "")
+    rules = admin.get("/admin/rules").get_data(as_text=True)
+    assert "<s-badge>Sign-up</s-badge>" in rules and ">Signup<" not in rules
     session.add(OutboxMessage(shop_id=demo_shop["shop_id"], topic="shopify.shop_metafield", payload={}))
     session.commit()
     overview = admin.get("/admin/").get_data(as_text=True)

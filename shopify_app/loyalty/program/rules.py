@@ -52,6 +52,11 @@ def action_label(action: str) -> str:
     return item.name if item else action.replace("_", " ").capitalize()
 
 
+def category_label(category: str) -> str:
+    """What a merchant reads for a rule's category: "Sign-up", not the stored "signup"."""
+    return {RuleCategory.SIGNUP.value: "Sign-up"}.get(category, category.capitalize())
+
+
 def active_rules(session: Session, shop_id: str, *categories: RuleCategory) -> list[EarningRule]:
     """The shop's active rules, oldest first; only those of ``categories`` when any are given."""
     statement = select(EarningRule).where(EarningRule.shop_id == shop_id, EarningRule.is_active.is_(True))
