@@ -94,6 +94,14 @@
       })
       .catch(function () { setTimeout(function () { poll(block); }, 3000); });
   }
+  // On a phone each table row becomes a small card: every cell names its column (admin.css).
+  document.querySelectorAll(".table-wrap table").forEach(function (table) {
+    var heads = Array.prototype.map.call(table.tHead.rows[0].cells, function (cell) { return cell.textContent.trim(); });
+    Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
+      Array.prototype.forEach.call(row.cells, function (cell, i) { if (heads[i]) cell.dataset.label = heads[i]; });
+    });
+  });
+
   document.querySelectorAll("[data-job-url]").forEach(function (block) {
     if (block.dataset.status === "queued" || block.dataset.status === "running") poll(block);
   });
