@@ -147,8 +147,9 @@ def embedded_navigations(browser: Browser, ids: dict[str, str]) -> list[tuple[st
     browser.open("/admin/rules")
     loads, vitals = browser.navigation(lambda p: p.locator("s-table-row a").first.click())
     rows.append(("rules → a rule (link)", loads, vitals["lcp"]))
-    loads, vitals = browser.navigation(lambda p: p.locator("s-button", has_text="Back to rules").click())
-    rows.append(("rule → rules (button link)", loads, vitals["lcp"]))
+    loads, vitals = browser.navigation(
+        lambda p: p.locator("s-link[slot=breadcrumb-actions]", has_text="Back to rules").click())
+    rows.append(("rule → rules (breadcrumb)", loads, vitals["lcp"]))
     loads, vitals = browser.navigation(
         lambda p: p.locator("form", has=p.locator('input[name="active"]')).first.evaluate("f => f.requestSubmit()"))
     rows.append(("deactivate a rule (post, 303)", loads, vitals["lcp"]))

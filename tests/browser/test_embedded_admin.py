@@ -85,12 +85,14 @@ def test_a_link_click_inside_shopify_is_one_document_load(open_embedded: Callabl
     assert "id_token" not in page.url  # the token is not left in the address Shopify shows
     assert page.locator("s-app-nav s-link").count() == 6 and page.locator(".topbar, nav.tabs").count() == 0
     assert page.locator('link[href*="admin.css"]').count() == 0  # the demo's styles stay outside Shopify
+    assert page.locator('s-page > s-button[slot="primary-action"]', has_text="Add rule").count() == 1
 
     loads = embedded.loads_of(lambda: page.locator("s-table-row").get_by_role("link", name="Place an order").click())
     assert len(loads) == 1 and "/admin/rules/" in loads[0] and "id_token=" in loads[0]
     expect(page.locator("s-page")).to_have_attribute("heading", "Place an order")
 
-    back = embedded.loads_of(lambda: page.locator("s-button", has_text="Back to rules").click())
+    breadcrumb = page.locator("s-page > s-link[slot=breadcrumb-actions]", has_text="Back to rules")
+    back = embedded.loads_of(lambda: breadcrumb.click())
     assert len(back) == 1
     expect(page.locator("s-page")).to_have_attribute("heading", "Earning rules")
 
