@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from shopify_app.admin.auth import current_shop
 from shopify_app.admin.pages import done, form_data, page_number, render
 from shopify_app.db import get_session
-from shopify_app.errors import FormErrors
+from shopify_app.errors import Conflict, FormErrors
 from shopify_app.loyalty.ledger import adjustments
 from shopify_app.loyalty.members import directory
 from shopify_app.loyalty.members.summary import summarize
@@ -47,9 +47,13 @@ def adjust(customer_id: str) -> ResponseReturnValue:
         command = parse_form(AdjustmentInput, form_data())
     except FormErrors as error:
         return customer(customer_id, status=422, errors=error.fields)
-    entry = adjustments.adjust_points(session, shop, found, command.points, command.note)
+    try:
+        entry = adjustments.adjust_points(session, shop, found, command.points, command.note)
+    except Conflict as error:  # an excluded customer: said beside the field, nothing written
+        session.rollback()
+        return customer(customer_id, status=error.status, errors={"points": error.detail})
     session.commit()
-    return done("admin.customer", f"Points adjusted by {entry.points:+d}", customer_id=customer_id)
+    return done("admin.customer", adjustments.adjustment_toast(command.points, entry.points), customer_id=customer_id)
 
 
 def exclusion(customer_id: str) -> ResponseReturnValue:

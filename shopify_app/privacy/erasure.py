@@ -135,8 +135,9 @@ PERSONAL_DATA: dict[str, dict[str, Eraser | None]] = {
     | _not_personal("id", "shop_id", "vip_tier_id"),
     "earning_entries": _erased_by(_drop_entry_notes, "note")
     # Order ids and numbers are the shop's; Shopify erases the customer from the order itself.
-    | _not_personal("id", "shop_id", "customer_id", "earning_rule_id", "dedupe_key", "action", "status",
+    | _not_personal("id", "shop_id", "customer_id", "earning_rule_id", "dedupe_key", "action", "source", "status",
                     "order_id", "order_number"),
+    "lot_allocations": _not_personal("entry_id", "lot_id"),
     "activity_log": _erased_by(_drop_adjustment_notes, "message", "data")
     | _not_personal("id", "shop_id", "customer_id", "entry_id", "kind"),
     "customer_data_exports": _erased_by(_delete_exports, "shopify_customer_id", "data")
