@@ -33,7 +33,7 @@ def set_api_key(session: Session, shop: Shop, service: str, api_key: str, config
     if not api_key.strip():
         raise BadRequest("the API key is empty")
     setting = _setting(session, shop.id, service) or IntegrationSetting(shop_id=shop.id, service=service)
-    setting.api_key_ciphertext = crypto.encrypt(api_key.strip(), config.shopify_api_secret)
+    setting.api_key_ciphertext = crypto.encrypt(api_key.strip(), config)
     setting.key_hint = api_key.strip()[-4:]
     setting.enabled = True
     # A new key has not been checked yet; an old check says nothing about it.
@@ -48,12 +48,28 @@ def disable(session: Session, shop: Shop, service: str) -> None:
         setting.enabled = False
 
 
+def disconnect(session: Session, shop: Shop, service: str) -> None:
+    """The admin's Disconnect: the service is off and its key forgotten (a new one connects it again)."""
+    setting = _setting(session, shop.id, _service(service))
+    if setting is None:
+        return
+    setting.enabled = False
+    setting.api_key_ciphertext = None
+    setting.key_hint = ""
+    setting.last_checked_at = setting.last_check_ok = setting.last_check_message = None
+
+
+def connected(setting: IntegrationSetting | None) -> bool:
+    """Deliveries go out: the service is on and has a key."""
+    return setting is not None and setting.enabled and bool(setting.api_key_ciphertext)
+
+
 def api_key_for(session: Session, shop_id: str, service: str, config: Config) -> str | None:
     """The usable key of an enabled service, or None (the delivery is then skipped)."""
     setting = _setting(session, shop_id, service)
     if setting is None or not setting.enabled or not setting.api_key_ciphertext:
         return None
-    return crypto.decrypt(setting.api_key_ciphertext, config.shopify_api_secret, config.shopify_api_secret_previous)
+    return crypto.decrypt(setting.api_key_ciphertext, config)
 
 
 def settings_by_service(session: Session, shop_id: str) -> dict[str, IntegrationSetting | None]:

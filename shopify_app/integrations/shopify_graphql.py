@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from shopify_app.config import Config
-from shopify_app.integrations.http import MAX_IN_JOB_WAIT, TIMEOUT, Permanent, RetryLater, backoff
+from shopify_app.integrations.http import MAX_IN_JOB_WAIT, TIMEOUT, AwaitingReconnect, Permanent, RetryLater, backoff
 from shopify_app.integrations.limits import CostBucket
 from shopify_app.shopify.oauth import admin_origin
 from shopify_app.shopify.webhook_payloads import as_shopify_id
 
 ATTEMPTS = 6
-SHOP_ID_QUERY = "query LoyaltyShopId { shop { id } }"
+SHOP_ID_QUERY = "query LoyaltyShopId { shop { id ianaTimezone } }"
 
 
 def graphql_url(config: Config, shop_domain: str) -> str:
@@ -26,15 +27,17 @@ class GraphQLClient:
     """One shop's Admin API; ``token`` is asked for before each request so a refresh is picked up.
 
     ``bucket`` None is for a one-off query outside the workers (``shops install`` reading the shop's
-    id): Shopify's own THROTTLED answers are still waited out. ``attempts`` is fewer where someone
-    waits for the answer (a purchase's code)."""
+    id): Shopify's own THROTTLED answers are still waited out. A 401 means Shopify no longer takes
+    the token: ``token_refused`` is told which one (to clear it), then AwaitingReconnect is raised.
+    ``attempts`` is fewer where someone waits for the answer (a purchase's code)."""
 
-    def __init__(self, http: httpx.Client, url: str, token: Callable[[], str], bucket: CostBucket | None, *,
-                 attempts: int = ATTEMPTS) -> None:
+    def __init__(self, http: httpx.Client, url: str, token: Callable[[], str], bucket: CostBucket | None,
+                 token_refused: Callable[[str], None] = lambda _token: None, *, attempts: int = ATTEMPTS) -> None:
         self.http = http
         self.url = url
         self.token = token
         self.bucket = bucket
+        self.token_refused = token_refused
         self.attempts = attempts
 
     def execute(self, query: str, variables: dict[str, Any] | None = None, *, cost: int = 10) -> dict[str, Any]:
@@ -42,14 +45,18 @@ class GraphQLClient:
         last = ""
         for attempt in range(self.attempts):
             self._wait_for_bucket(cost)
+            token = self.token()
             try:
                 response = self.http.post(
                     self.url, json={"query": query, "variables": variables or {}}, timeout=TIMEOUT,
-                    headers={"X-Shopify-Access-Token": self.token(), "Accept": "application/json"},
+                    headers={"X-Shopify-Access-Token": token, "Accept": "application/json"},
                 )
             except httpx.TransportError as error:
                 last, wait = f"Shopify GraphQL: {type(error).__name__}", backoff(attempt)
             else:
+                if response.status_code == 401:
+                    self.token_refused(token)
+                    raise AwaitingReconnect("Shopify GraphQL: HTTP 401, the access token is no longer valid")
                 data, last, wait = self._read(response, attempt)
                 if data is not None:
                     return data
@@ -85,6 +92,18 @@ class GraphQLClient:
         return body.get("data") or {}, "", 0.0
 
 
+@dataclass(frozen=True)
+class ShopIdentity:
+    shopify_shop_id: str  # the N of gid://shopify/Shop/N
+    iana_timezone: str  # as Shopify names it, e.g. "Europe/Paris"; "" when it gave none
+
+
+def shop_identity(client: GraphQLClient) -> ShopIdentity:
+    """The shop's numeric id and time zone, in one query (ValueError when the id is anything else)."""
+    shop = client.execute(SHOP_ID_QUERY, cost=1)["shop"]
+    return ShopIdentity(as_shopify_id(str(shop["id"]).rsplit("/", 1)[-1]), str(shop.get("ianaTimezone") or ""))
+
+
 def shop_gid(client: GraphQLClient) -> str:
     """The shop's global id, ``gid://shopify/Shop/N``."""
     return str(client.execute(SHOP_ID_QUERY, cost=1)["shop"]["id"])
@@ -92,7 +111,7 @@ def shop_gid(client: GraphQLClient) -> str:
 
 def shopify_shop_id(client: GraphQLClient) -> str:
     """The shop's numeric id: the N of its global id (ValueError when Shopify answers anything else)."""
-    return as_shopify_id(shop_gid(client).rsplit("/", 1)[-1])
+    return shop_identity(client).shopify_shop_id
 
 
 def _retry_after(response: httpx.Response) -> float:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from shopify_app.errors import ServiceUnavailable
 from shopify_app.integrations import discounts
-from shopify_app.integrations.http import DeliveryError, Permanent, Skipped
+from shopify_app.integrations.http import AwaitingReconnect, DeliveryError, Permanent, Skipped
 from shopify_app.jobs import runtime
 from shopify_app.jobs.destinations import shopify_client
 from shopify_app.loyalty.rewards import redemption as redemptions
@@ -34,7 +34,7 @@ def purchase(session: Session, shop: Shop, reward_id: str, customer: Customer | 
     try:
         discount_id = discounts.create_code(
             shopify_client(runtime.context(), shop, attempts=REQUEST_ATTEMPTS), redemption)
-    except (Skipped, Permanent) as error:  # no token (nothing sent), or Shopify refused the code
+    except (Skipped, AwaitingReconnect, Permanent) as error:  # no usable token, or Shopify refused the code
         logger.warning("no reward code for %s: %s", redemption.id, error)
         redemptions.give_back(session, redemption)
     except DeliveryError as error:

@@ -159,7 +159,9 @@ PERSONAL_DATA: dict[str, dict[str, Eraser | None]] = {
     "order_refunds": _not_personal("id", "shop_id", "order_id", "shopify_refund_id"),
     # The merchant's own: shop, program, keys and integrations; shop/redact deletes them all.
     "shops": _not_personal("id", "domain", "shopify_shop_id", "name", "currency", "access_token_ciphertext",
-                           "refresh_token_ciphertext", "scopes"),
+                           "refresh_token_ciphertext", "scopes", "iana_timezone"),
+    # A random token per admin form post that went through: nothing about anyone.
+    "form_submissions": _not_personal("shop_id", "token"),
     "shop_sync_states": _not_personal("shop_id"),
     "program_settings": _not_personal("shop_id", "points_name", "reward_code_prefix"),
     "rewards": _not_personal("id", "shop_id", "name", "description", "discount_type", "reward_type", "vip_tier_id",

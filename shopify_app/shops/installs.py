@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
+from shopify import ApiAccess
+from shopify.api_access import ApiAccessError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -31,10 +34,13 @@ class ShopifyUnavailable(DomainError):
 
 
 def missing_scopes(granted: str, required: str) -> list[str]:
-    """Required scopes the grant lacks; ``write_x`` includes ``read_x``."""
-    have = {s.strip() for s in granted.split(",") if s.strip()}
-    have |= {"read_" + s[len("write_"):] for s in have if s.startswith("write_")}
-    return sorted({s.strip() for s in required.split(",") if s.strip()} - have)
+    """Required scopes the grant lacks, by Shopify's library's rules (``write_x`` includes ``read_x``);
+    a grant naming something that is no scope covers nothing."""
+    try:
+        have = ApiAccess(granted)
+    except ApiAccessError:
+        have = ApiAccess([])
+    return sorted(scope for scope in ApiAccess(required) if not have.covers(ApiAccess([scope])))
 
 
 def record_install(session: Session, domain: str, grant: TokenGrant, config: Config,
@@ -90,6 +96,15 @@ def install_with_access_token(session: Session, install: ManualInstall, config: 
 def lacks_shopify_shop_id(shop: Shop) -> bool:
     """The shop's id is not known yet and its token can still read it."""
     return shop.shopify_shop_id is None and shop.access_token_ciphertext is not None
+
+
+def keep_time_zone(shop: Shop, iana_timezone: str) -> None:
+    """The shop's time zone as Shopify names it; a name this server does not know leaves UTC."""
+    try:
+        ZoneInfo(iana_timezone)
+    except (ValueError, ZoneInfoNotFoundError):
+        return
+    shop.iana_timezone = iana_timezone
 
 
 def keep_shopify_shop_id(session: Session, shop: Shop, shopify_shop_id: str) -> None:

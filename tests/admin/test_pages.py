@@ -35,7 +35,7 @@ def test_a_rule_is_created_with_inline_errors_first(admin: TokenClient, session:
                                                "approval_time": "0", "call_to_action_url": "javascript:alert(1)"})
     assert bad.status_code == 422
     html = bad.get_data(as_text=True)
-    assert 'id="e-name"' in html and "Enter a whole number" in html and "https://" in html
+    assert 'error="Enter a value"' in html and "Enter a whole number" in html and "https://" in html
     good = admin.post("/admin/rules/new", data={"action": "follow_on_youtube", "name": "Subscribe on YouTube",
                                                 "points_to_give": "75", "approval_time": "3",
                                                 "call_to_action_url": "https://youtube.com/@demo"})

@@ -1,4 +1,4 @@
-"""Migration 0008 (ledger): existing entries get the source their action, rule or order key says."""
+"""Migration 0009 (ledger): existing entries get the source their action, rule or order key says."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def empty_database(app: Flask, tmp_path: Path) -> Iterator[Engine]:
 
 
 def test_existing_entries_get_their_source(empty_database: Engine) -> None:
-    migrations.upgrade(empty_database, "0007")
+    migrations.upgrade(empty_database, "0008")
     tables = MetaData()
     tables.reflect(empty_database)
     stamps = {"created_at": NOW, "updated_at": NOW}

@@ -1,7 +1,7 @@
 """rewards: what a shop offers for points, and each redemption's discount code
 
 Revision ID: 0013_rewards
-Revises: 0008
+Revises: 0009
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_rewards"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
@@ -43,9 +43,9 @@ def upgrade() -> None:
         sa.Column("points_per_unit", sa.Integer(), nullable=True),
         sa.Column("min_points", sa.Integer(), nullable=True),
         sa.Column("max_points", sa.Integer(), nullable=True),
-        sa.Column("deleted_at", sa.DateTime(), nullable=True),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(f"discount_type IN ({DISCOUNT_TYPES})", name=op.f("ck_rewards_discount_type")),
         sa.CheckConstraint("reward_type IN ('discount', 'tier')", name=op.f("ck_rewards_reward_type")),
         sa.CheckConstraint("pricing IN ('fixed', 'per_point')", name=op.f("ck_rewards_pricing")),
@@ -68,13 +68,13 @@ def upgrade() -> None:
         sa.Column("discount_amount", sa.Numeric(14, 2), nullable=False),
         sa.Column("discount_code", sa.String(length=64), nullable=False),
         sa.Column("shopify_discount_id", sa.String(length=128), nullable=True),
-        sa.Column("expires_at", sa.DateTime(), nullable=True),
-        sa.Column("used_at", sa.DateTime(), nullable=True),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("used_order_id", sa.String(length=32), nullable=True),
-        sa.Column("refunded_at", sa.DateTime(), nullable=True),
+        sa.Column("refunded_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("code_in_doubt", sa.Boolean(), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(f"state IN ({STATES})", name=op.f("ck_reward_redemptions_state")),
         sa.ForeignKeyConstraint(["shop_id"], ["shops.id"], name=op.f("fk_reward_redemptions_shop_id_shops"),
                                 ondelete="CASCADE"),
