@@ -58,7 +58,8 @@ REWARDS: list[dict[str, Any]] = [
     dict(name="Gold: $20 off", discount_type=DiscountType.FIXED_AMOUNT.value, discount_amount=Decimal("20.00"),
          points_cost=1500, reward_type=RewardType.TIER.value, tier="Gold"),
     dict(name="Free tote bag", discount_type=DiscountType.FREE_PRODUCT.value, points_cost=800, is_active=False,
-         product_gid="gid://shopify/Product/1001", variant_gid="gid://shopify/ProductVariant/1001"),
+         product_gid="gid://shopify/Product/1001", variant_gid="gid://shopify/ProductVariant/1001",
+         product_title="Tote bag", product_handle="tote-bag"),
     dict(name="Points for dollars", discount_type=DiscountType.FIXED_AMOUNT.value, points_cost=100,
          pricing=Pricing.PER_POINT.value, points_per_unit=100, min_points=100, max_points=2000),
 ]

@@ -72,6 +72,10 @@ class Reward(Timestamps, Base):
     expiry_days: Mapped[int | None]  # how long a code is valid
     product_gid: Mapped[str | None] = mapped_column(String(128))
     variant_gid: Mapped[str | None] = mapped_column(String(128))
+    # The free product as the storefront shows it, taken from the admin's product picker.
+    product_title: Mapped[str | None] = mapped_column(String(255))
+    product_handle: Mapped[str | None] = mapped_column(String(255))
+    product_image_url: Mapped[str | None] = mapped_column(Text)
     pricing: Mapped[str] = mapped_column(String(16), default=Pricing.FIXED.value)
     points_per_unit: Mapped[int | None]
     min_points: Mapped[int | None]

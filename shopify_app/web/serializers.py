@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response
 
 from shopify_app.clock import isoformat_z
-from shopify_app.models import EarningEntry, RedemptionState, RewardRedemption
+from shopify_app.models import EarningEntry, RedemptionState, Reward, RewardRedemption
 from shopify_app.web.jsonapi import document
 
 
@@ -52,4 +52,26 @@ def reward_history_entry_attributes(redemption: RewardRedemption) -> dict[str, A
         "expires_at": isoformat_z(redemption.expires_at),
         "created_at": isoformat_z(redemption.created_at),
         "updated_at": isoformat_z(redemption.updated_at),
+    }
+
+
+def reward_attributes(reward: Reward) -> dict[str, Any]:
+    """A reward's public fields, as the API and the storefront show them."""
+    return {
+        "name": reward.name,
+        "description": reward.description,
+        "discount_type": reward.discount_type,
+        "reward_type": reward.reward_type,
+        "points_cost": reward.points_cost,
+        "discount_amount": float(reward.discount_amount),
+        "minimum_spend": float(reward.minimum_spend) if reward.minimum_spend is not None else None,
+        "is_active": reward.is_active,
+        "max_redemptions": reward.max_redemptions,
+        "expiry_days": reward.expiry_days,
+        "pricing": reward.pricing,
+        "points_per_unit": reward.points_per_unit,
+        "min_points": reward.min_points,
+        "max_points": reward.max_points,
+        "created_at": isoformat_z(reward.created_at),
+        "updated_at": isoformat_z(reward.updated_at),
     }

@@ -173,6 +173,24 @@ def codes_in_doubt(session: Session, *, now: dt.datetime | None = None, limit: i
     ))
 
 
+MAX_PAGE_SIZE = 100
+
+
+def customer_codes(session: Session, customer: Customer, *, page: int, per_page: int
+                   ) -> tuple[list[RewardRedemption], int]:
+    """One page of the customer's codes, newest first, and how many there are: every redemption
+    Shopify made a code for (not those whose code was never made)."""
+    per_page, page = min(max(per_page, 1), MAX_PAGE_SIZE), max(page, 1)
+    mine = (RewardRedemption.customer_id == customer.id, RewardRedemption.shopify_discount_id.is_not(None))
+    total = session.scalar(select(func.count()).select_from(RewardRedemption).where(*mine)) or 0
+    rows = session.scalars(
+        select(RewardRedemption).where(*mine)
+        .order_by(RewardRedemption.created_at.desc(), RewardRedemption.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)
+    )
+    return list(rows), total
+
+
 def shop_redemption(session: Session, shop_id: str, redemption_id: str) -> RewardRedemption | None:
     if "\x00" in redemption_id:  # no id holds one, and PostgreSQL refuses it in a parameter
         return None
