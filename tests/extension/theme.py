@@ -50,6 +50,8 @@ def environment() -> Environment:
 
     env.filters["t"] = translate
     env.filters["json"] = _json
+    # Shopify serves an extension's assets from its CDN; the browser test serves them under /assets/.
+    env.filters["asset_url"] = lambda name: f"/assets/{name}"
     return env
 
 

@@ -1,4 +1,4 @@
-/* Loyalty widget: launcher, ways to earn, tier progress, rewards to redeem; window.LoyaltySDK for theme developers. */
+/* Loyalty widget: launcher, ways to earn, tier progress; window.LoyaltySDK for theme developers. */
 (function () {
   'use strict';
 
@@ -15,13 +15,11 @@
     var params = new URLSearchParams(query || {});
     if (method !== 'GET') params.set('nonce', nonce());
     var search = params.toString();
-    var headers = { Accept: 'application/json' };
-    if (body) headers['Content-Type'] = 'application/json';
     return fetch(base + path + (search ? '?' + search : ''), {
       method: method,
       credentials: 'same-origin',
-      headers: headers,
-      body: body ? JSON.stringify(body) : undefined
+      headers: { Accept: 'application/json' },
+      body: JSON.stringify(body)
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (body) {
         if (response.ok) return body;
@@ -57,30 +55,18 @@
     },
     getHistory: function (options) {
       return page('/history', options);
-    },
-    getShopRewards: function () {
-      return request('GET', '/rewards').then(function (body) { return body.data.map(flat); });
-    },
-    // options.points: what to spend on a per-point reward.
-    redeemReward: function (rewardId, options) {
-      var points = options && options.points;
-      return request('POST', '/rewards/' + encodeURIComponent(rewardId) + '/redeem', null,
-        points ? { points: points } : null).then(function (body) { return flat(body.data); });
-    },
-    getCustomerRewards: function (options) {
-      return page('/my-rewards', options);
     }
   };
 
   function page(path, options) {
-    var query = {};
-    if (options && options.page) query.page = options.page;
-    if (options && options.perPage) query.per_page = options.perPage;
-    return request('GET', path, query).then(function (body) {
+    var o = options || {};
+    return request('GET', path, { page: o.page || 1, per_page: o.perPage || 20 }).then(function (body) {
       return { entries: body.data.map(flat), page: body.meta.page, perPage: body.meta.per_page, total: body.meta.total };
     });
   }
   window.LoyaltySDK = SDK;
+  // For loyalty-rewards.js.
+  var hook = window.LoyaltyWidget = { request: request, flat: flat, page: page, root: root };
 
   if (!root) return;
 
@@ -97,10 +83,7 @@
   var panel = root.querySelector('[data-loyalty-panel]');
   var rulesList = root.querySelector('[data-loyalty-rules]');
   var status = root.querySelector('[data-loyalty-status]');
-  var rewardsList = root.querySelector('[data-loyalty-rewards]');
-  var codeBox = root.querySelector('[data-loyalty-code]');
   var rules = null;
-  var rewards = null;
 
   function t(key, values) {
     return String(text[key] || '').replace(/\{(\w+)\}/g, function (match, name) {
@@ -209,75 +192,6 @@
     }).then(function () { rulesList.setAttribute('aria-busy', 'false'); });
   }
 
-  function rewardAction(reward) {
-    if (reward.locked) {
-      return el('span', { class: 'loyalty-widget__state' }, [t('locked', { tier: reward.vip_tier && reward.vip_tier.name })]);
-    }
-    if (!loggedIn || (state && state.status === 'excluded')) return null;
-    var perPoint = reward.pricing === 'per_point';
-    var stepper = perPoint ? el('input', {
-      type: 'number', class: 'loyalty-widget__points', min: String(reward.min_points), max: String(reward.max_points),
-      step: String(reward.points_per_unit), value: String(reward.min_points), 'aria-label': t('points_to_spend')
-    }) : null;
-    var button = el('button', {
-      type: 'button', class: 'loyalty-widget__claim', 'data-loyalty-redeem': reward.id,
-      'aria-label': t('redeem_reward', { reward: reward.name })
-    }, [t('redeem')]);
-    if (!reward.affordable) button.disabled = true;
-    button.addEventListener('click', function () {
-      redeem(reward, button, stepper ? Number(stepper.value) : reward.points_cost, stepper);
-    });
-    return el('span', {}, [stepper, button]);
-  }
-
-  function renderRewards() {
-    rewardsList.replaceChildren.apply(rewardsList, rewards.map(function (reward) {
-      var cost = reward.pricing === 'per_point'
-        ? t('per_point', { points: number(reward.points_per_unit) }) : t('cost', { points: number(reward.points_cost) });
-      return el('li', { class: 'loyalty-widget__rule', 'data-loyalty-reward': reward.id }, [
-        el('span', { class: 'loyalty-widget__rule-name' }, [reward.name]),
-        el('span', { class: 'loyalty-widget__reward' }, [cost]),
-        rewardAction(reward)
-      ]);
-    }));
-  }
-
-  function loadRewards() {
-    SDK.getShopRewards().then(function (loaded) {
-      rewards = loaded;
-      renderRewards();
-    }, function () { announce(t('load_failed')); });
-  }
-
-  function showCode(entry) {
-    var code = entry.discount_code;
-    var copy = el('button', { type: 'button', class: 'loyalty-widget__claim' }, [t('copy')]);
-    copy.addEventListener('click', function () {
-      navigator.clipboard.writeText(code).then(function () { announce(t('copied')); }, function () {});
-    });
-    codeBox.replaceChildren(
-      el('p', {}, [t('your_code', { reward: entry.reward_name })]),
-      el('code', { class: 'loyalty-widget__code', 'data-loyalty-code-value': '' }, [code]),
-      copy,
-      el('a', { href: '/discount/' + encodeURIComponent(code) + '?redirect=/cart' }, [t('apply_code')])
-    );
-    codeBox.hidden = false;
-  }
-
-  function redeem(reward, button, points, stepper) {
-    if (!window.confirm(t('confirm_redeem', { reward: reward.name, points: number(points) }))) return;
-    button.disabled = true;
-    announce(t('redeeming'));
-    SDK.redeemReward(reward.id, stepper ? { points: points } : null).then(function (entry) {
-      showCode(entry);
-      announce(t('redeemed', { code: entry.discount_code }));
-      return loadCustomer().then(loadRewards);
-    }).catch(function (error) {
-      button.disabled = false;
-      announce(error.message);
-    });
-  }
-
   function loadCustomer() {
     return SDK.getCustomer().then(function (customer) {
       state = customer;
@@ -309,7 +223,6 @@
     launcher.setAttribute('aria-expanded', 'true');
     panel.focus();
     if (!rules) loadRules();
-    if (!rewards) loadRewards();
   }
 
   function close() {
@@ -323,6 +236,7 @@
   document.addEventListener('keydown', function (event) {
     if (event.key === 'Escape' && !panel.hidden) close();
   });
+  Object.assign(hook, { el: el, t: t, number: number, loadCustomer: loadCustomer });
   renderLauncher();
   renderSummary();
   // No metafield yet (a new member, or one not synced yet): the balance comes from the app instead.
