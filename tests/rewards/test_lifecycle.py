@@ -19,6 +19,7 @@ from shopify_app.jobs import scheduled
 from shopify_app.loyalty.rewards import redemption as domain
 from shopify_app.models import EarningEntry, EntrySource, RewardRedemption, Shop
 from tests import factories
+from tests.jobs.conftest import work
 from tests.rewards.helpers import balance, purchase, redemptions
 from tests.shopify_signing import post_webhook, run_jobs
 from tests.webhooks.test_orders import order
@@ -160,3 +161,20 @@ def test_refunds_of_unknown_or_other_shops_entries_are_not_found(sync_app: Flask
     assert refund(sync_client, shop, "cr_missing").status_code == 404
     assert sync_client.post(f"/v1/reward-history/{entry['id']}/refund",
                             headers={"Authorization": other_key}).status_code == 404
+
+
+def test_a_purchase_syncs_the_balance_and_sends_reward_redeemed(sync_app: Flask, sync_client: FlaskClient,
+                                                               shop: dict[str, Any], fakes: SimpleNamespace) -> None:
+    entry = bought(sync_client, shop)
+    work(sync_app)
+
+    code = entry["attributes"]["discount_code"]
+    klaviyo = fakes.klaviyo.events[entry["id"]]
+    assert klaviyo["metric"]["data"]["attributes"]["name"] == "Reward Redeemed"
+    assert klaviyo["properties"] == {"Reward Name": "$5 off", "Points Spent": 500, "Discount Type": "fixed_amount",
+                                     "Discount Code": code, "Expires At": None}
+    (omnisend,) = fakes.omnisend.events.values()
+    assert (omnisend["eventName"], omnisend["properties"]["discount_code"]) == ("reward redeemed", code)
+    assert {key: e["type"] for key, e in fakes.postscript.events.items()} == {entry["id"]: "Reward_Redeemed"}
+    metafield = next(v for (_, key), v in fakes.shopify.metafields.items() if key == "loyalty")
+    assert (metafield["points_balance"], metafield["redeemed_points"]) == (700, 500)

@@ -97,7 +97,7 @@ def activate(session: Session, redemption: RewardRedemption, shopify_discount_id
         message=f"{redemption.points_spent} points spent on {redemption.reward.name}",
         data={"points": -redemption.points_spent, "reward_id": redemption.reward_id, "redemption_id": redemption.id},
     )
-    effects.enqueue_customer_sync(session, customer, reason="reward_redeemed")
+    effects.enqueue_customer_sync(session, customer, reason="reward_redeemed", redemption_id=redemption.id)
     return True
 
 
