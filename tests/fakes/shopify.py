@@ -51,6 +51,7 @@ class FakeShopify(FakeServer):
         self.discounts: dict[str, dict[str, Any]] = {}  # by code: the mutation's input, its kind and id
         self.discounts_made = 0
         self.refuse_discounts = False  # every discount mutation answers with a userError
+        self.discount_delay = 0.0  # seconds each discount mutation takes, as Shopify's do
 
     def graphql_path(self, version: str = "2026-10") -> str:
         return f"/admin/api/{version}/graphql.json"
@@ -135,6 +136,7 @@ class FakeShopify(FakeServer):
 
     def _discount(self, field: str, variables: dict[str, Any]) -> dict[str, Any]:
         """A code discount made, or deleted: codes are unique in the shop, as Shopify has them."""
+        time.sleep(self.discount_delay)
         if self.refuse_discounts:
             return {"userErrors": [{"field": None, "code": "INTERNAL_ERROR", "message": "Refused"}]}
         with self.bucket_lock:
