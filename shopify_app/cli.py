@@ -55,6 +55,17 @@ def db_upgrade(revision: str) -> None:
     click.echo(f"database at {revision}")
 
 
+@demo_cli.command("connect")
+def demo_connect() -> None:
+    """Give the demo shop an Admin API token for the local Shopify stand-in (bin/dev starts it)."""
+    config = _config()
+    if not demo.is_local_standin(config.shopify_admin_origin):
+        raise click.ClickException("SHOPIFY_ADMIN_ORIGIN must name the local Shopify stand-in (http://127.0.0.1:PORT)")
+    with sessionmaker_for(current_app).begin() as session:
+        demo.connect_to_standin(demo.seed(session, config.shopify_api_secret).shop, config)
+    click.echo(f"{demo.DEMO_SHOP} talks to the Shopify stand-in at {config.shopify_admin_origin}")
+
+
 @demo_cli.command("seed")
 @click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object.")
 @click.option("--customers", "members", default=0, type=click.IntRange(min=0),

@@ -136,6 +136,22 @@ def test_shops_install_reads_the_shop_id_through_the_admin_api_or_asks_for_it(ap
     engine_for(app).dispose()
 
 
+def test_demo_connect_lets_the_demo_shop_redeem_against_the_local_stand_in(app_config: Config) -> None:
+    refused = create_app(app_config).test_cli_runner().invoke(args=["demo", "connect"])
+    assert refused.exit_code != 0 and "SHOPIFY_ADMIN_ORIGIN must name the local Shopify stand-in" in refused.output
+    with FakeShopify(access_token=demo.STANDIN_ACCESS_TOKEN) as shopify:
+        app = create_app(app_config.model_copy(update={"shopify_admin_origin": shopify.url}))
+        connected = app.test_cli_runner().invoke(args=["demo", "connect"])
+        assert connected.exit_code == 0, connected.output
+        details = seed(app)
+        five = next(r["id"] for r in details["rewards"] if r["name"] == "$5 off")
+        response = app.test_client().post(f"/v1/rewards/{five}/purchase", json={"customer_identifier": "1001"},
+                                          headers={"Authorization": details["api_key"]})
+        assert response.status_code == 201, response.get_data(as_text=True)
+        assert list(shopify.discounts) == [response.get_json(force=True)["data"]["attributes"]["discount_code"]]
+    engine_for(app).dispose()
+
+
 def test_webhooks_refused_lists_refused_deliveries(app: Flask, client: FlaskClient, demo_shop: dict[str, Any]) -> None:
     runner = app.test_cli_runner()
     assert runner.invoke(args=["webhooks", "refused"]).output.strip() == "No refused deliveries"

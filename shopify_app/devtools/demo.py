@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -10,6 +11,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
+from shopify_app.config import SHOPIFY_SCOPES, Config
 from shopify_app.ids import new_id
 from shopify_app.loyalty.ledger import postings
 from shopify_app.loyalty.members.enrolment import entry_tier
@@ -18,8 +20,10 @@ from shopify_app.loyalty.program.rules import rules
 from shopify_app.loyalty.program.tiers import tiers
 from shopify_app.loyalty.rewards.catalogue import rewards
 from shopify_app.models import Customer, DiscountType, EarningRule, EntrySource, Pricing, Reward, RewardType, Shop
+from shopify_app.shopify.oauth import TokenGrant
 from shopify_app.shops.api_keys import derived_key, ensure_key
 from shopify_app.shops.lookup import get_or_create_shop
+from shopify_app.shops.tokens import store_grant
 
 DEMO_SHOP = "demo-loyalty.myshopify.com"
 # Its Shopify id, as webhook payloads for it name it (shop_id; app/uninstalled's id).
@@ -63,6 +67,11 @@ REWARDS: list[dict[str, Any]] = [
     dict(name="Points for dollars", discount_type=DiscountType.FIXED_AMOUNT.value, points_cost=100,
          pricing=Pricing.PER_POINT.value, points_per_unit=100, min_points=100, max_points=2000),
 ]
+
+
+# The token pair the local Shopify stand-in (tests/fakes/standin.py) accepts and refreshes.
+STANDIN_ACCESS_TOKEN, STANDIN_REFRESH_TOKEN = "shpat_0", "shprt_0"
+LOOPBACK_ORIGINS = ("http://127.0.0.1:", "http://localhost:")
 
 
 @dataclass(frozen=True)
@@ -158,3 +167,14 @@ def add_members(session: Session, shop: Shop, count: int, *, batch_size: int = 5
     for start in range(0, len(rows), batch_size):
         session.execute(insert(Customer), rows[start:start + batch_size])
     return len(rows)
+
+
+def is_local_standin(origin: str) -> bool:
+    return origin.startswith(LOOPBACK_ORIGINS)
+
+
+def connect_to_standin(shop: Shop, config: Config) -> None:
+    """The demo shop's offline token pair, as an install would store it, for the local stand-in."""
+    now = utcnow()
+    store_grant(shop, TokenGrant(STANDIN_ACCESS_TOKEN, SHOPIFY_SCOPES, now + dt.timedelta(hours=1),
+                                 STANDIN_REFRESH_TOKEN, now + dt.timedelta(days=90)), config)

@@ -32,8 +32,8 @@ class FakeShopify(FakeServer):
     Access tokens are checked; each refresh issues a new pair and retires the refresh token used."""
 
     def __init__(self, *, maximum: float = 2000, restore_rate: float = 100, access_token: str = "shpat_0",
-                 shop_id: str = "1", iana_timezone: str = "America/Toronto") -> None:
-        super().__init__()
+                 shop_id: str = "1", iana_timezone: str = "America/Toronto", port: int = 0) -> None:
+        super().__init__(port)
         self.shop_id = shop_id  # what `shop { id }` answers, as gid://shopify/Shop/<shop_id>
         self.iana_timezone = iana_timezone  # what `shop { ianaTimezone }` answers
         self.maximum, self.restore_rate = maximum, restore_rate
