@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
@@ -32,7 +34,7 @@ def reward_form(reward_id: str | None = None) -> ResponseReturnValue:
     reward = catalogue.get_reward(session, shop.id, reward_id) if reward_id else None
     tier_choices = [("", "Every member")] + [(tier.id, f"{tier.name} members only")
                                              for tier in program_tiers.tiers(session, shop.id)]
-    context = dict(reward=reward, types=DISCOUNT_TYPES, pricings=PRICINGS, tier_choices=tier_choices)
+    context: dict[str, Any] = dict(reward=reward, types=DISCOUNT_TYPES, pricings=PRICINGS, tier_choices=tier_choices)
     if request.method == "GET":
         return render("admin/reward_form.html", **context)
     try:
