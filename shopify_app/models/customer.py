@@ -20,6 +20,10 @@ class Customer(Timestamps, Base):
         Index("ix_customers_shop_id_email_normalized", "shop_id", "email_normalized"),
         # The admin lists a shop's customers newest first, id breaking ties, one page at a time.
         Index("ix_customers_shop_id_created_at_id", "shop_id", "created_at", "id"),
+        # The API sorts by each balance; a page's ids come from these indexes alone, however deep.
+        Index("ix_customers_shop_id_current_points_id", "shop_id", "current_points", "id"),
+        Index("ix_customers_shop_id_lifetime_points_id", "shop_id", "lifetime_points", "id"),
+        Index("ix_customers_shop_id_redeemed_points_id", "shop_id", "redeemed_points", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("cus"))
