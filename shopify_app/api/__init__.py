@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-from shopify_app.api import customers, earning_rules, vip_tiers
+from shopify_app.api import activity, customers, earning_history, earning_rules, vip_tiers
 from shopify_app.api.auth import require_api_key
 
 bp = Blueprint("api", __name__, url_prefix="/v1")
 bp.before_request(require_api_key)
+activity.register(bp)
 customers.register(bp)
+earning_history.register(bp)
 earning_rules.register(bp)
 vip_tiers.register(bp)
 

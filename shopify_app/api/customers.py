@@ -1,18 +1,25 @@
-"""/v1/customers: the shop's members listed, one read, their birthday, anniversary and earning history."""
+"""/v1/customers: the shop's members listed and read, their birthday, anniversary and earning history;
+their editable fields updated and their points adjusted."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
+from pydantic import Field
 
 from shopify_app.api.auth import current_shop
 from shopify_app.db import get_session
-from shopify_app.loyalty.members import directory
+from shopify_app.errors import Forbidden
+from shopify_app.loyalty.ledger.adjustments import adjust_points, set_excluded
+from shopify_app.loyalty.members import directory, profile
 from shopify_app.loyalty.members.lookup import find_customer
 from shopify_app.loyalty.members.summary import next_expiries, summarize
-from shopify_app.models import EntryStatus
+from shopify_app.models import Customer, EntryStatus
 from shopify_app.web import listing, serializers
-from shopify_app.web.jsonapi import collection, respond
+from shopify_app.web.bodies import Body, InvalidBody, IsoDate, Text, parse_body
+from shopify_app.web.jsonapi import collection, document, respond
 
 CUSTOMER_SORTS = {"created_at": "created_at", "points": "current_points", "lifetime_points": "lifetime_points",
                   "redeemed_points": "redeemed_points"}
@@ -37,9 +44,65 @@ def list_customers() -> ResponseReturnValue:
 def show_customer(identifier: str) -> ResponseReturnValue:
     exclude_vip = listing.boolean("exclude_vip", request.args.get("exclude_vip", "false"))
     session = get_session()
-    summary = summarize(session, find_customer(session, current_shop().id, identifier))
-    return respond({"data": serializers.customer(summary.customer, summary.points_expire_at,
-                                                 with_vip=not exclude_vip)}, 200)
+    return _customer_document(find_customer(session, current_shop().id, identifier), with_vip=not exclude_vip)
+
+
+def _customer_document(customer: Customer, *, with_vip: bool = True, status: int = 200) -> ResponseReturnValue:
+    summary = summarize(get_session(), customer)
+    return respond({"data": serializers.customer(customer, summary.points_expire_at, with_vip=with_vip)}, status)
+
+
+class UpdateCustomerBody(Body):
+    date_of_birth: IsoDate | None = None
+    anniversary_date: IsoDate | None = None
+    is_excluded: bool | None = None
+
+
+def update_customer(identifier: str) -> ResponseReturnValue:
+    body = parse_body(request, UpdateCustomerBody)
+    session = get_session()
+    customer = find_customer(session, current_shop().id, identifier)
+    given = body.model_fields_set
+    if "date_of_birth" in given:
+        profile.set_birthday(session, customer, body.date_of_birth)
+    if "anniversary_date" in given:
+        profile.set_anniversary(session, customer, body.anniversary_date)
+    if body.is_excluded is not None:
+        set_excluded(session, customer, body.is_excluded)
+    session.flush()
+    response = _customer_document(customer)
+    session.commit()
+    return response
+
+
+# A larger adjustment is a typo; it would also overflow nothing, but no merchant means it.
+MAX_ADJUSTMENT = 100_000_000
+
+
+class PointsBody(Body):
+    adjustment: Annotated[int, Field(ge=-MAX_ADJUSTMENT, le=MAX_ADJUSTMENT)]
+    note: Annotated[Text, Field(max_length=1000)] | None = None
+    update_lifetime_points: bool = True
+    send_email: bool = True
+
+
+def adjust_customer_points(identifier: str) -> ResponseReturnValue:
+    body = parse_body(request, PointsBody)
+    if body.adjustment == 0:
+        raise InvalidBody(["'adjustment' must not be 0"])
+    session, shop = get_session(), current_shop()
+    customer = find_customer(session, shop.id, identifier)
+    if customer.is_excluded:
+        raise Forbidden(f"Customer '{customer.shopify_customer_id}' is excluded from the loyalty program")
+    entry = adjust_points(session, shop, customer, body.adjustment, body.note,
+                          update_lifetime=body.update_lifetime_points, announce=body.send_email)
+    after = customer.current_points
+    response = document("points_adjustment", entry.id, {
+        "shopify_customer_id": customer.shopify_customer_id, "adjustment": body.adjustment,
+        "points_before": after - entry.points, "points_after": after, "current_points": after, "note": body.note,
+    })
+    session.commit()
+    return response
 
 
 def birthday(identifier: str) -> ResponseReturnValue:
@@ -65,6 +128,8 @@ def earning_history(identifier: str) -> ResponseReturnValue:
 def register(bp: Blueprint) -> None:
     bp.add_url_rule("/customers", view_func=list_customers, methods=["GET"])
     bp.add_url_rule("/customers/<identifier>", view_func=show_customer, methods=["GET"])
+    bp.add_url_rule("/customers/<identifier>", view_func=update_customer, methods=["PUT"])
+    bp.add_url_rule("/customers/<identifier>/points", view_func=adjust_customer_points, methods=["POST"])
     bp.add_url_rule("/customers/<identifier>/birthday", view_func=birthday, methods=["GET"])
     bp.add_url_rule("/customers/<identifier>/anniversary", view_func=anniversary, methods=["GET"])
     bp.add_url_rule("/customers/<identifier>/earning-history", view_func=earning_history, methods=["GET"])

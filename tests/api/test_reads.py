@@ -14,22 +14,11 @@ from sqlalchemy import select
 from shopify_app.db import sessionmaker_for
 from shopify_app.loyalty.ledger.adjustments import adjust_points
 from shopify_app.models import Customer, Shop
-from tests import factories
 from tests.api.test_award import error_of
 
 
 def get(client: FlaskClient, path: str, key: str, **params: str) -> Any:
     return client.get(path, query_string=params, headers={"Authorization": key})
-
-
-@pytest.fixture
-def other_key(app: Flask, demo_shop: dict[str, Any]) -> str:
-    """A key of another shop, which has a customer and a rule of its own."""
-    with sessionmaker_for(app).begin() as session:
-        shop = factories.shop(session)
-        factories.customer(session, shop, "9001", "other@example.com")
-        factories.rule(session, shop)
-        return factories.api_key(session, shop)
 
 
 CUSTOMER_FIELDS = [

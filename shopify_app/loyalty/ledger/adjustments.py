@@ -25,9 +25,13 @@ def get_customer(session: Session, shop: Shop, customer_id: str) -> Customer:
 
 
 def adjust_points(
-    session: Session, shop: Shop, customer: Customer, delta: int, note: str, *, now: dt.datetime | None = None
+    session: Session, shop: Shop, customer: Customer, delta: int, note: str | None, *,
+    update_lifetime: bool = True, announce: bool = True, now: dt.datetime | None = None,
 ) -> EarningEntry:
-    """Add or remove points by hand; a removal takes at most the balance, so it floors at 0."""
+    """Add or remove points by hand; a removal takes at most the balance, so it floors at 0.
+
+    ``update_lifetime=False``: an addition leaves lifetime points (and so the tier) where they are.
+    ``announce=False``: the profile still syncs, but no "Points Awarded" event goes to the marketing tools."""
     now = now or utcnow()
     postings.lock(session, customer)  # so that two removals at once cannot both pass the floor
     applied = delta if delta > 0 else -min(-delta, customer.current_points)
@@ -41,7 +45,7 @@ def adjust_points(
     session.add(entry)
     session.flush()
     if applied > 0:
-        postings.credit(session, customer, applied, now=now)
+        postings.credit(session, customer, applied, now=now, lifetime=update_lifetime)
     elif applied < 0:
         _spend_oldest_lots(session, customer, -applied)
         customer.current_points += applied
@@ -51,7 +55,8 @@ def adjust_points(
         message=adjustment_message(applied, note),
         data={"requested": delta, "points": applied, "note": note},
     )
-    enqueue_customer_sync(session, customer, reason="points_adjusted", entry_id=entry.id, version_bumped=applied > 0)
+    enqueue_customer_sync(session, customer, reason="points_adjusted", entry_id=entry.id if announce else None,
+                          version_bumped=applied > 0)
     return entry
 
 

@@ -80,9 +80,11 @@ def expiry_for(shop: Shop, given_at: dt.datetime | None) -> dt.datetime | None:
     return given_at + dt.timedelta(days=days)
 
 
-def credit(session: Session, customer: Customer, points: int, *, now: dt.datetime | None = None) -> None:
-    """Add approved points to the balance and lifetime total, and move the tier, in one UPDATE."""
-    _move_balances(session, _CREDIT, customer, points, now)
+def credit(session: Session, customer: Customer, points: int, *, now: dt.datetime | None = None,
+           lifetime: bool = True) -> None:
+    """Add approved points to the balance and lifetime total, and move the tier, in one UPDATE
+    (``lifetime=False``: the balance alone, as a merchant's adjustment may ask)."""
+    _move_balances(session, _CREDIT if lifetime else _CREDIT_BALANCE, customer, points, now)
 
 
 def debit(session: Session, customer: Customer, points: int, *, now: dt.datetime | None = None) -> None:
@@ -206,6 +208,7 @@ def _floored(column: ColumnElement[int]) -> ColumnElement[int]:
 _customers = Customer.__table__
 _points = bindparam("points", type_=_customers.c.current_points.type)
 _CREDIT = _balance_update(_customers.c.current_points + _points, _customers.c.lifetime_points + _points)
+_CREDIT_BALANCE = _balance_update(_customers.c.current_points + _points, _customers.c.lifetime_points)
 _DEBIT = _balance_update(_floored(_customers.c.current_points), _floored(_customers.c.lifetime_points))
 
 

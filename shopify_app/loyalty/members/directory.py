@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
@@ -123,3 +124,24 @@ def earning_history(session: Session, customer: Customer, request: PageRequest, 
     if status is not None:
         ids = ids.where(EarningEntry.status == status)
     return read_page(session, EarningEntry, ids, request)
+
+
+def shop_activity(session: Session, shop_id: str, request: PageRequest, *, customer_id: str | None = None,
+                  kind: str | None = None, since: dt.datetime | None = None) -> ListPage[ActivityLogEntry]:
+    """One page of the shop's activity log: every ledger and reward event, of one customer or kind if given."""
+    ids = select(ActivityLogEntry.id).where(ActivityLogEntry.shop_id == shop_id)
+    if customer_id is not None:
+        ids = ids.where(ActivityLogEntry.customer_id == customer_id)
+    if kind is not None:
+        ids = ids.where(ActivityLogEntry.kind == kind)
+    if since is not None:
+        ids = ids.where(ActivityLogEntry.created_at >= since)
+    return read_page(session, ActivityLogEntry, ids, request)
+
+
+def shopify_ids(session: Session, customer_ids: set[str]) -> dict[str, str]:
+    """Customers' Shopify ids by our ids."""
+    if not customer_ids:
+        return {}
+    rows = session.execute(select(Customer.id, Customer.shopify_customer_id).where(Customer.id.in_(customer_ids)))
+    return {customer_id: shopify_id for customer_id, shopify_id in rows}
