@@ -5,6 +5,7 @@ from shopify_app.models.api_key import ApiKey
 from shopify_app.models.bulk_job import BulkJob, BulkJobKind, BulkJobStatus
 from shopify_app.models.customer import Customer
 from shopify_app.models.earning_rule import EarningRule, RuleCategory
+from shopify_app.models.idempotency import IdempotencyKey
 from shopify_app.models.integration import CustomerSyncState, IntegrationSetting, Service
 from shopify_app.models.ledger import EarningEntry, EntryStatus
 from shopify_app.models.order import OrderRefund, ShopifyOrder
@@ -28,6 +29,7 @@ __all__ = [
     "EarningEntry",
     "EarningRule",
     "EntryStatus",
+    "IdempotencyKey",
     "IntegrationSetting",
     "OrderRefund",
     "OutboxMessage",

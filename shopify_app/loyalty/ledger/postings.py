@@ -122,7 +122,9 @@ def lock(session: Session, customer: Customer) -> None:
     lock first and the entries' rows after it: one lock order, so two of them never wait on
     each other, and the second reads what the first committed."""
     hold_write_lock(session)
-    session.refresh(customer, with_for_update=True)
+    # OF customers: a customer loaded with their tier is refreshed with it, and PostgreSQL locks no
+    # row of an outer join's nullable side.
+    session.refresh(customer, with_for_update={"of": Customer})
 
 
 def lock_free(session: Session, customer_ids: Iterable[str]) -> list[Customer]:

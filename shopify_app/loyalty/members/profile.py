@@ -11,13 +11,13 @@ from shopify_app.models import Customer
 
 
 def set_birthday(session: Session, customer: Customer, birthday: dt.date | None) -> None:
-    """The customer's date of birth (None clears it); the birthday rule reads it once a year."""
+    """The customer's date of birth (None clears it); the birthday rule reads it once a year. The
+    activity row does not repeat the date: customers/redact erases it from the member alone."""
     if customer.date_of_birth == birthday:
         return
     customer.date_of_birth = birthday
     record_activity(session, customer, kind="birthday_changed",
-                    message="Birthday cleared" if birthday is None else "Birthday set",
-                    data={"date_of_birth": birthday.isoformat() if birthday else None})
+                    message="Birthday cleared" if birthday is None else "Birthday set", data={})
     enqueue_customer_sync(session, customer, reason="birthday_changed")
 
 
@@ -30,5 +30,4 @@ def set_anniversary(session: Session, customer: Customer, anniversary: dt.date |
         return
     customer.shopify_created_at = created
     record_activity(session, customer, kind="anniversary_changed",
-                    message="Anniversary cleared" if anniversary is None else "Anniversary set",
-                    data={"anniversary_date": anniversary.isoformat() if anniversary else None})
+                    message="Anniversary cleared" if anniversary is None else "Anniversary set", data={})
