@@ -1,4 +1,4 @@
-"""api: idempotency keys; customers indexed by each balance the public API sorts by, the activity log by
+"""api: idempotency keys, API keys' own rate limits; customers indexed by each balance the public API sorts by, the activity log by
 shop and time
 
 Revision ID: 0011_api
@@ -35,12 +35,16 @@ def upgrade() -> None:
         sa.UniqueConstraint("api_key_id", "key", name=op.f("uq_idempotency_keys_api_key_id_key")),
     )
     op.create_index("ix_idempotency_keys_created_at", "idempotency_keys", ["created_at"])
+    with op.batch_alter_table("api_keys", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("rate_limit", sa.Integer(), nullable=True))
     for column in BALANCES:
         op.create_index(f"ix_customers_shop_id_{column}_id", "customers", ["shop_id", column, "id"])
     op.create_index("ix_activity_log_shop_id_created_at_id", "activity_log", ["shop_id", "created_at", "id"])
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("api_keys", schema=None) as batch_op:
+        batch_op.drop_column("rate_limit")
     op.drop_table("idempotency_keys")
     op.drop_index("ix_activity_log_shop_id_created_at_id", table_name="activity_log")
     for column in BALANCES:
