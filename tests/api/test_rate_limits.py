@@ -1,10 +1,11 @@
-"""Rate limits under /v1: a sliding window per API key, its headers on every answer, 429 with Retry-After,
-a key's own limit, and answers with Redis down."""
+"""Rate limits: under /v1 a sliding window per API key, its headers on every answer, 429 with Retry-After,
+a key's own limit, and answers with Redis down; under /proxy one per shop and shopper."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Flask
 
@@ -14,6 +15,7 @@ from shopify_app.db import sessionmaker_for
 from shopify_app.models import ApiKey, Shop
 from tests import factories
 from tests.api.test_award import error_of
+from tests.proxy.signing import signed_params
 
 
 def key_with_limit(app: Flask, demo_shop: dict[str, Any], per_second: int) -> str:
@@ -77,3 +79,16 @@ def test_redis_down_the_api_answers(app_config: Config, demo_shop: dict[str, Any
     response = down.test_client().get("/v1/vip-tiers", headers={"Authorization": demo_shop["api_key"]})
     assert response.status_code == 200
     assert "RateLimit-Limit" not in response.headers
+
+
+def test_proxy_limit_per_shop_and_shopper(app_config: Config, demo_shop: dict[str, Any]) -> None:
+    limited = create_app(app_config.model_copy(update={"proxy_rate_limit": 2}))
+    client = limited.test_client()
+
+    def customer(shopper: str) -> Any:
+        return client.get("/proxy/customer?" + urlencode(signed_params(shopper)))
+
+    first, second, third = customer("1001"), customer("1001"), customer("1001")
+    assert [first.status_code, second.status_code, third.status_code] == [200, 200, 429]
+    assert third.headers["RateLimit-Limit"] == "2" and int(third.headers["Retry-After"]) >= 1
+    assert customer("1002").status_code == 200  # another shopper counts alone
