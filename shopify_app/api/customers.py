@@ -5,18 +5,28 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from flask import Blueprint, request
+from flask import Blueprint, current_app, request
 from flask.typing import ResponseReturnValue
-from pydantic import Field
+from pydantic import AfterValidator, Field
+from pydantic_core import PydanticCustomError
 
 from shopify_app.api.auth import current_shop
-from shopify_app.db import get_session
-from shopify_app.errors import Forbidden
+from shopify_app.auth import shopify_http
+from shopify_app.config import loyalty_config
+from shopify_app.db import get_session, sessionmaker_for
+from shopify_app.errors import Forbidden, NotFound, ServiceUnavailable
+from shopify_app.integrations.http import DeliveryError
+from shopify_app.integrations.shopify_customers import fetch_customer
+from shopify_app.integrations.shopify_graphql import GraphQLClient, graphql_url
+from shopify_app.loyalty.earning.signup import customer_created
 from shopify_app.loyalty.ledger.adjustments import adjust_points, set_excluded
 from shopify_app.loyalty.members import directory, profile
+from shopify_app.loyalty.members.enrolment import find_member
 from shopify_app.loyalty.members.lookup import find_customer
 from shopify_app.loyalty.members.summary import next_expiries, summarize
 from shopify_app.models import Customer, EntryStatus
+from shopify_app.redis_conn import get_redis
+from shopify_app.shops.tokens import ShopNotConnected, fresh_access_token
 from shopify_app.web import listing, serializers
 from shopify_app.web.bodies import Body, InvalidBody, IsoDate, Text, parse_body
 from shopify_app.web.jsonapi import collection, document, respond
@@ -50,6 +60,48 @@ def show_customer(identifier: str) -> ResponseReturnValue:
 def _customer_document(customer: Customer, *, with_vip: bool = True, status: int = 200) -> ResponseReturnValue:
     summary = summarize(get_session(), customer)
     return respond({"data": serializers.customer(customer, summary.points_expire_at, with_vip=with_vip)}, status)
+
+
+def _digits(value: str) -> str:
+    if not (value.isascii() and value.isdigit() and len(value) <= 20):
+        raise PydanticCustomError("shopify_id", "must be a Shopify customer id (digits)")
+    return value
+
+
+class EnrolBody(Body):
+    shopify_customer_id: Annotated[str, AfterValidator(_digits)]
+
+
+# The client waits on the answer: one retry, then 503, and the client retries (with its Idempotency-Key).
+WEB_ATTEMPTS = 2
+SHOPIFY_UNREACHABLE = "Shopify could not be reached to read the customer; try again shortly"
+
+
+def enrol_customer() -> ResponseReturnValue:
+    """201 with a new member read from Shopify (lowest tier, sign-up points), 200 with one enrolled already."""
+    body = parse_body(request, EnrolBody)
+    session, shop = get_session(), current_shop()
+    member = find_member(session, shop, body.shopify_customer_id)
+    if member is not None:
+        return _customer_document(member)
+    config = loyalty_config(current_app)
+    http = shopify_http(current_app)
+
+    def token() -> str:
+        return fresh_access_token(sessionmaker_for(current_app), shop.id, config, get_redis(current_app), http)
+
+    client = GraphQLClient(http, graphql_url(config, shop.domain), token, None, attempts=WEB_ATTEMPTS)
+    try:
+        found = fetch_customer(client, body.shopify_customer_id)
+    except (DeliveryError, ShopNotConnected):
+        raise ServiceUnavailable(SHOPIFY_UNREACHABLE) from None
+    customer = customer_created(session, shop, found) if found is not None else None
+    if customer is None:
+        raise NotFound(f"Shopify customer '{body.shopify_customer_id}' not found")
+    session.flush()
+    response = _customer_document(customer, status=201)
+    session.commit()
+    return response
 
 
 class UpdateCustomerBody(Body):
@@ -127,6 +179,7 @@ def earning_history(identifier: str) -> ResponseReturnValue:
 
 def register(bp: Blueprint) -> None:
     bp.add_url_rule("/customers", view_func=list_customers, methods=["GET"])
+    bp.add_url_rule("/customers", view_func=enrol_customer, methods=["POST"])
     bp.add_url_rule("/customers/<identifier>", view_func=show_customer, methods=["GET"])
     bp.add_url_rule("/customers/<identifier>", view_func=update_customer, methods=["PUT"])
     bp.add_url_rule("/customers/<identifier>/points", view_func=adjust_customer_points, methods=["POST"])
