@@ -8,13 +8,12 @@ from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
 from shopify_app.api.auth import current_shop
-from shopify_app.clock import isoformat_z
 from shopify_app.db import get_session
 from shopify_app.errors import BadRequest
 from shopify_app.loyalty.members import directory
 from shopify_app.loyalty.members.lookup import find_customer
-from shopify_app.web import listing
-from shopify_app.web.jsonapi import collection, resource
+from shopify_app.web import listing, serializers
+from shopify_app.web.jsonapi import collection
 
 ACTIVITY_SORTS = {"occurred_at": "created_at"}
 
@@ -36,16 +35,8 @@ def list_activity() -> ResponseReturnValue:
     page = directory.shop_activity(session, shop.id, page_request, customer_id=customer_id,
                                    kind=filters.get("kind"), since=since)
     shopify_ids = directory.shopify_ids(session, {e.customer_id for e in page.rows if e.customer_id})
-    return collection([
-        resource("activity", entry.id, {
-            "kind": entry.kind,
-            "occurred_at": isoformat_z(entry.created_at),
-            "shopify_customer_id": shopify_ids.get(entry.customer_id) if entry.customer_id else None,
-            "points": entry.data.get("points") if isinstance(entry.data.get("points"), int) else None,
-            "description": entry.message,
-        })
-        for entry in page.rows
-    ], listing.meta(page))
+    return collection([serializers.activity(e, shopify_ids.get(e.customer_id) if e.customer_id else None)
+                       for e in page.rows], listing.meta(page))
 
 
 def register(bp: Blueprint) -> None:

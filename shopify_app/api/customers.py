@@ -29,7 +29,7 @@ from shopify_app.redis_conn import get_redis
 from shopify_app.shops.tokens import ShopNotConnected, fresh_access_token
 from shopify_app.web import listing, serializers
 from shopify_app.web.bodies import Body, InvalidBody, IsoDate, Text, parse_body
-from shopify_app.web.jsonapi import collection, document, respond
+from shopify_app.web.jsonapi import collection, respond
 
 CUSTOMER_SORTS = {"created_at": "created_at", "points": "current_points", "lifetime_points": "lifetime_points",
                   "redeemed_points": "redeemed_points"}
@@ -148,11 +148,7 @@ def adjust_customer_points(identifier: str) -> ResponseReturnValue:
         raise Forbidden(f"Customer '{customer.shopify_customer_id}' is excluded from the loyalty program")
     entry = adjust_points(session, shop, customer, body.adjustment, body.note,
                           update_lifetime=body.update_lifetime_points, announce=body.send_email)
-    after = customer.current_points
-    response = document("points_adjustment", entry.id, {
-        "shopify_customer_id": customer.shopify_customer_id, "adjustment": body.adjustment,
-        "points_before": after - entry.points, "points_after": after, "current_points": after, "note": body.note,
-    })
+    response = respond({"data": serializers.points_adjustment(entry, customer, body.adjustment)}, 200)
     session.commit()
     return response
 

@@ -1,4 +1,4 @@
-"""Domain objects as JSON:API resources."""
+"""Domain objects as JSON:API resources, their attributes built by the models of web.resources."""
 
 from __future__ import annotations
 
@@ -7,107 +7,68 @@ from typing import Any
 
 from flask import Response
 
-from shopify_app.clock import isoformat_z
-from shopify_app.models import Customer, EarningEntry, EarningRule, VipTier
+from shopify_app.models import ActivityLogEntry, Customer, EarningEntry, EarningRule, VipTier
+from shopify_app.web import resources as r
 from shopify_app.web.jsonapi import document, resource
 
 
+def _resource(model: type[r.Attributes], resource_id: str, source: Any, **extra: Any) -> dict[str, Any]:
+    attributes = model.model_validate({**_fields(model, source), **extra}).dump()
+    return resource(r.RESOURCE_TYPES[model], resource_id, attributes)
+
+
+def _fields(model: type[r.Attributes], source: Any) -> dict[str, Any]:
+    return {name: getattr(source, name) for name in model.model_fields if hasattr(source, name)}
+
+
 def earning_history_entry(entry: EarningEntry, status: int = 200) -> Response:
+    """The award's answer."""
     return document("earning_history_entry", entry.id, earning_history_entry_attributes(entry), status)
 
 
 def earning_history_entry_attributes(entry: EarningEntry) -> dict[str, Any]:
-    return {
-        "earning_rule_id": entry.earning_rule_id,
-        "action": entry.action,
-        "points": entry.points,
-        "base_points": entry.base_points,
-        "points_multiplier": float(entry.points_multiplier),
-        "status": entry.status,
-        "points_given_at": isoformat_z(entry.points_given_at),
-        "points_due_at": isoformat_z(entry.points_due_at),
-        "points_expiry_at": isoformat_z(entry.points_expiry_at),
-        "created_at": isoformat_z(entry.created_at),
-        "updated_at": isoformat_z(entry.updated_at),
-    }
+    """An entry as the award and the storefront's history give it."""
+    return r.AwardedEntryAttributes.model_validate(_fields(r.AwardedEntryAttributes, entry)).dump()
 
 
 def history_entry(entry: EarningEntry) -> dict[str, Any]:
-    """An entry as the earning-history list gives it: the award's fields and the ledger's own."""
-    attributes = earning_history_entry_attributes(entry)
-    attributes.update(order_id=entry.order_id, order_number=entry.order_number,
-                      manual_intervention=entry.manual_intervention, note=entry.note)
-    return resource("earning_history_entry", entry.id, attributes)
-
-
-def _date(value: dt.date | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def vip_tier_attributes(tier: VipTier) -> dict[str, Any]:
-    return {
-        "name": tier.name,
-        "points_required": tier.points_required,
-        "points_multiplier": float(tier.points_multiplier),
-        "badge_image_url": None,
-        "badge_color": tier.badge_color,
-    }
+    return _resource(r.EarningHistoryEntryAttributes, entry.id, entry)
 
 
 def vip_tier(tier: VipTier) -> dict[str, Any]:
-    attributes = {"name": tier.name, "description": None, **vip_tier_attributes(tier),
-                  "created_at": isoformat_z(tier.created_at), "updated_at": isoformat_z(tier.updated_at)}
-    return resource("vip_tier", tier.id, attributes)
+    return _resource(r.VipTierAttributes, tier.id, tier)
 
 
 def customer(row: Customer, points_expire_at: dt.datetime | None, *, with_vip: bool = True) -> dict[str, Any]:
     """The customer object; its id is the Shopify customer id. No referrals yet: their fields are null."""
-    tier = row.vip_tier if with_vip else None
-    return resource("customer", row.shopify_customer_id, {
-        "shopify_customer_id": row.shopify_customer_id,
-        "email": row.email,
-        "first_name": row.first_name,
-        "last_name": row.last_name,
-        "current_points": row.current_points,
-        "lifetime_points": row.lifetime_points,
-        "redeemed_points": row.redeemed_points,
-        "loyalty_status": row.loyalty_status,
-        "date_of_birth": _date(row.date_of_birth),
-        "referral_url": None,
-        "referral_code": None,
-        "vip_tier": {"id": tier.id, **vip_tier_attributes(tier)} if tier is not None else None,
-        "points_expire_at": isoformat_z(points_expire_at),
-        "created_at": isoformat_z(row.created_at),
-        "updated_at": isoformat_z(row.updated_at),
-    })
+    tier = r.VipTierSummary.model_validate(row.vip_tier) if with_vip and row.vip_tier is not None else None
+    return _resource(r.CustomerAttributes, row.shopify_customer_id, row, vip_tier=tier,
+                     points_expire_at=points_expire_at)
 
 
 def birthday(row: Customer) -> dict[str, Any]:
-    return resource("customer_birthday", row.shopify_customer_id, {
-        "shopify_customer_id": row.shopify_customer_id, "email": row.email,
-        "date_of_birth": _date(row.date_of_birth),
-    })
+    return _resource(r.CustomerBirthdayAttributes, row.shopify_customer_id, row)
 
 
 def anniversary(row: Customer) -> dict[str, Any]:
     """The anniversary is the date the customer's Shopify account was created (UTC)."""
     created = row.shopify_created_at
-    return resource("customer_anniversary", row.shopify_customer_id, {
-        "shopify_customer_id": row.shopify_customer_id, "email": row.email,
-        "anniversary_date": _date(created.date()) if created is not None else None,
-    })
+    return _resource(r.CustomerAnniversaryAttributes, row.shopify_customer_id, row,
+                     anniversary_date=created.astimezone(dt.UTC).date() if created is not None else None)
 
 
 def earning_rule(rule: EarningRule) -> dict[str, Any]:
-    return resource("earning_rule", rule.id, {
-        "name": rule.name,
-        "description": rule.description,
-        "action": rule.action,
-        "category": rule.category,
-        "is_active": rule.is_active,
-        "points_to_give": rule.points_to_give,
-        "customer_facing_label": rule.customer_facing_label,
-        "call_to_action_url": rule.call_to_action_url,
-        "created_at": isoformat_z(rule.created_at),
-        "updated_at": isoformat_z(rule.updated_at),
-    })
+    return _resource(r.EarningRuleAttributes, rule.id, rule)
+
+
+def points_adjustment(entry: EarningEntry, row: Customer, adjustment: int) -> dict[str, Any]:
+    after = row.current_points
+    return _resource(r.PointsAdjustmentAttributes, entry.id, row, adjustment=adjustment,
+                     points_before=after - entry.points, points_after=after, note=entry.note)
+
+
+def activity(entry: ActivityLogEntry, shopify_customer_id: str | None) -> dict[str, Any]:
+    points = entry.data.get("points")
+    return _resource(r.ActivityAttributes, entry.id, entry, occurred_at=entry.created_at,
+                     shopify_customer_id=shopify_customer_id, points=points if isinstance(points, int) else None,
+                     description=entry.message)
