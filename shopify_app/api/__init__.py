@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, current_app, request
 
-from shopify_app.api import activity, customers, earning_history, earning_rules, idempotency, vip_tiers
+from shopify_app.api import activity, customers, earning_history, earning_rules, idempotency, openapi, vip_tiers
 from shopify_app.api.auth import request_key, require_api_key
 from shopify_app.config import Config
 from shopify_app.errors import DomainError
@@ -44,3 +44,4 @@ def register(app: Flask) -> None:
     rate_limits.limit(app, bp, lambda: f"{_per_second()}/second", _counted_as,
                       lambda: RATE_LIMITED.format(_per_second()))
     app.register_blueprint(bp)
+    openapi.register(app)
