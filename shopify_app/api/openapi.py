@@ -39,7 +39,8 @@ def _sort(names: list[str]) -> dict[str, Any]:
 
 
 PAGE = [
-    _query("page[number]", "page, from 1", {"type": "integer", "minimum": 1, "default": 1}),
+    _query("page[number]", "page, from 1",
+           {"type": "integer", "minimum": 1, "maximum": listing.MAX_PAGE_NUMBER, "default": 1}),
     _query("page[size]", f"entries a page, 1 to {listing.MAX_PAGE_SIZE}",
            {"type": "integer", "minimum": 1, "maximum": listing.MAX_PAGE_SIZE, "default": listing.DEFAULT_PAGE_SIZE}),
 ]
@@ -102,7 +103,7 @@ OPERATIONS = [
     Operation("get", "/v1/vip-tiers", "List VIP tiers by points required (not paginated)", r.VipTierAttributes,
               list_of=True),
     Operation("get", "/v1/activity", "The shop's activity, newest first", r.ActivityAttributes, list_of=True,
-              paginated=True, parameters=[_query("filter[customer]", "a customer's identifier"),
+              paginated=True, also=(404,), parameters=[_query("filter[customer]", "a customer's identifier"),
                                           _query("filter[kind]", "one kind of event"),
                                           _query("filter[since]", "an ISO 8601 time", {"type": "string"}),
                                           _query("sort", "newest first", {"type": "string",

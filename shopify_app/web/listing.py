@@ -15,6 +15,8 @@ from shopify_app.paging import Page, PageRequest
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+# Far past any shop's last page, and small enough that the row offset fits the database's integers.
+MAX_PAGE_NUMBER = 10_000_000
 DEFAULT_SORT = "-created_at"
 _BRACKETED = re.compile(r"^(page|filter)\[(.*)\]$")
 # An error detail quotes at most this much of what the client sent.
@@ -25,14 +27,13 @@ def quote(value: str) -> str:
     return value if len(value) <= QUOTE_LIMIT else value[:QUOTE_LIMIT] + "…"
 
 
-def _page_value(args: MultiDict[str, str], name: str, default: int, maximum: int | None) -> int:
+def _page_value(args: MultiDict[str, str], name: str, default: int, maximum: int) -> int:
     raw = args.get(f"page[{name}]")
     if raw is None:
         return default
     value = int(raw) if raw.strip().isdigit() and raw.strip().isascii() else 0
-    if value < 1 or (maximum is not None and value > maximum):
-        limit = f"from 1 to {maximum}" if maximum is not None else "of 1 or more"
-        raise BadRequest(f"'page[{name}]' must be a whole number {limit}, not '{quote(raw)}'")
+    if not 1 <= value <= maximum:
+        raise BadRequest(f"'page[{name}]' must be a whole number from 1 to {maximum}, not '{quote(raw)}'")
     return value
 
 
@@ -56,7 +57,7 @@ def filters(args: MultiDict[str, str], allowed: Collection[str]) -> dict[str, st
 def page_request(args: MultiDict[str, str], sorts: Mapping[str, str], default_sort: str = DEFAULT_SORT) -> PageRequest:
     """page[number], page[size] and sort (``sorts`` maps each name a client sorts by to its column);
     400 naming the parameter that is out of range or unknown."""
-    number = _page_value(args, "number", 1, None)
+    number = _page_value(args, "number", 1, MAX_PAGE_NUMBER)
     size = _page_value(args, "size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
     sort = args.get("sort", default_sort)
     name = sort.removeprefix("-")
