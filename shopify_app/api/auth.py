@@ -15,7 +15,12 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 def request_key() -> ApiKey:
     """The request's live key, looked up once (the rate limit asks for it before the view does); 401 without one."""
     if "api_key" not in g:
-        g.api_key = authenticate(get_session(), request.headers.get("Authorization"))
+        session = get_session()
+        g.api_key = authenticate(session, request.headers.get("Authorization"))
+        if session.is_modified(g.api_key):
+            # last_used_at moved (once a minute): committed now, so the row is not locked for the
+            # whole request (a read commits nothing, and every request of the key would queue on it).
+            session.commit()
     key: ApiKey = g.api_key
     return key
 

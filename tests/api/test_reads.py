@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from shopify_app.db import sessionmaker_for
 from shopify_app.loyalty.ledger.adjustments import adjust_points
-from shopify_app.models import Customer, Shop
+from shopify_app.models import ApiKey, Customer, Shop
 from tests.api.test_award import error_of
 
 
@@ -186,3 +186,14 @@ def test_another_shops_key_lists_only_its_own(client: FlaskClient, demo_shop: di
     assert get(client, "/v1/vip-tiers", other_key).get_json(force=True)["data"] == []
     rule_id = demo_shop["rules"]["follow_on_instagram"]
     assert get(client, f"/v1/earning-rules/{rule_id}", other_key).status_code == 404
+
+
+def test_a_read_records_the_keys_use_at_once(client: FlaskClient, app: Flask, demo_shop: dict[str, Any]) -> None:
+    """Committed before the view runs: a read commits nothing, and the key's row would stay locked."""
+    with sessionmaker_for(app).begin() as session:
+        key = session.scalars(select(ApiKey).where(ApiKey.shop_id == demo_shop["shop_id"],
+                                                   ApiKey.read_only.is_(False))).one()
+        key.last_used_at = None
+    assert get(client, "/v1/vip-tiers", demo_shop["api_key"]).status_code == 200
+    with sessionmaker_for(app)() as session:
+        assert session.scalars(select(ApiKey.last_used_at).where(ApiKey.id == key.id)).one() is not None
