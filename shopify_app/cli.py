@@ -146,13 +146,15 @@ def _demo_details(session: Session, seeded: demo.DemoShop) -> dict[str, Any]:
 @click.argument("shop_domain")
 @click.option("--read-only", is_flag=True, help="The key may only GET.")
 @click.option("--name", default="", help="A label to recognise the key by.")
-def keys_create(shop_domain: str, read_only: bool, name: str) -> None:
+@click.option("--rate-limit", type=click.IntRange(min=1), default=None,
+              help="Requests per second this key may make (default: API_RATE_LIMIT).")
+def keys_create(shop_domain: str, read_only: bool, name: str, rate_limit: int | None) -> None:
     """Print a new API key for SHOP_DOMAIN (shown this once only)."""
     with sessionmaker_for(current_app).begin() as session:
         shop = get_shop(session, shop_domain)
         if shop is None:
             raise click.ClickException(f"no shop {shop_domain}")
-        issued = api_keys.issue_key(session, shop, read_only=read_only, name=name)
+        issued = api_keys.issue_key(session, shop, read_only=read_only, name=name, rate_limit=rate_limit)
     click.echo(issued.raw)
 
 

@@ -37,6 +37,16 @@ class Conflict(DomainError):
     title = "Conflict"
 
 
+class UnsupportedMediaType(DomainError):
+    status = 415
+    title = "Unsupported Media Type"
+
+
+class ServiceUnavailable(DomainError):
+    status = 503
+    title = "Service Unavailable"
+
+
 class Unprocessable(DomainError):
     status = 422
     title = "Unprocessable Entity"

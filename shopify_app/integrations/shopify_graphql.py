@@ -31,17 +31,18 @@ class GraphQLClient:
     the token: ``token_refused`` is told which one (to clear it), then AwaitingReconnect is raised."""
 
     def __init__(self, http: httpx.Client, url: str, token: Callable[[], str], bucket: CostBucket | None,
-                 token_refused: Callable[[str], None] = lambda _token: None) -> None:
+                 token_refused: Callable[[str], None] = lambda _token: None, *, attempts: int = ATTEMPTS) -> None:
         self.http = http
         self.url = url
         self.token = token
         self.bucket = bucket
         self.token_refused = token_refused
+        self.attempts = attempts  # fewer for a request a client waits on
 
     def execute(self, query: str, variables: dict[str, Any] | None = None, *, cost: int = 10) -> dict[str, Any]:
         """The ``data`` of a successful answer; ``cost`` is the expected requested cost."""
         last = ""
-        for attempt in range(ATTEMPTS):
+        for attempt in range(self.attempts):
             self._wait_for_bucket(cost)
             token = self.token()
             try:

@@ -1,6 +1,6 @@
 """Scheduled work, enqueued once per period by whichever worker gets there first: approving due
-entries, expiring points, sweeping webhook deliveries and admin bulk jobs, deleting stale webhook payloads,
-reconciling orders, birthdays."""
+entries, expiring points, sweeping webhook deliveries and admin bulk jobs, deleting stale webhook payloads and
+expired idempotency keys, reconciling orders, birthdays."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from shopify_app.loyalty.earning.reconciliation import PAGE_COST, Execute, apply
 from shopify_app.loyalty.ledger.maturing import BATCH, approve_due, expire_points
 from shopify_app.models import Shop
 from shopify_app.privacy.erasure import delete_stale_payloads
+from shopify_app.shops import idempotency
 from shopify_app.shops.form_submissions import forget_old_form_tokens
 from shopify_app.shops.lookup import installed_shop_ids
 
@@ -67,6 +68,12 @@ def forget_used_form_tokens() -> int:
     """The admin's used form tokens, once past their retention (shops.form_submissions)."""
     with runtime.context().sessions.begin() as session:
         return forget_old_form_tokens(session)
+
+
+def sweep_idempotency_keys() -> int:
+    """API idempotency keys past their 24 hours."""
+    with runtime.context().sessions.begin() as session:
+        return idempotency.sweep(session)
 
 
 def sweep_bulk_jobs() -> int:
@@ -148,6 +155,7 @@ PERIODIC = {
     "webhook-payload-retention": ("shopify_app.jobs.scheduled.delete_stale_webhook_payloads", 60 * PERIOD_SECONDS),
     "sweep-bulk-jobs": ("shopify_app.jobs.scheduled.sweep_bulk_jobs", PERIOD_SECONDS),
     "form-token-retention": ("shopify_app.jobs.scheduled.forget_used_form_tokens", 60 * PERIOD_SECONDS),
+    "sweep-idempotency-keys": ("shopify_app.jobs.scheduled.sweep_idempotency_keys", 60 * PERIOD_SECONDS),
     "reconcile-orders": ("shopify_app.jobs.scheduled.reconcile_all_shops", 15 * PERIOD_SECONDS),
     "celebrations": ("shopify_app.jobs.scheduled.award_birthdays_and_anniversaries", 24 * 60 * PERIOD_SECONDS),
 }

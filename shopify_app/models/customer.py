@@ -23,6 +23,10 @@ class Customer(Timestamps, Base):
         # Nothing is ever negative: postings floor every debit, and the database refuses the rest.
         CheckConstraint("current_points >= 0 AND lifetime_points >= 0 AND redeemed_points >= 0",
                         name="points_not_negative"),
+        # The API sorts by each balance; a page's ids come from these indexes alone, however deep.
+        Index("ix_customers_shop_id_current_points_id", "shop_id", "current_points", "id"),
+        Index("ix_customers_shop_id_lifetime_points_id", "shop_id", "lifetime_points", "id"),
+        Index("ix_customers_shop_id_redeemed_points_id", "shop_id", "redeemed_points", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("cus"))

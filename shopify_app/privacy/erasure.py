@@ -15,9 +15,11 @@ from shopify_app.loyalty.ledger.adjustments import POINTS_ADJUSTED, adjustment_m
 from shopify_app.loyalty.members.enrolment import find_member, redaction_key
 from shopify_app.models import (
     ActivityLogEntry,
+    ApiKey,
     Customer,
     CustomerDataExport,
     EarningEntry,
+    IdempotencyKey,
     OutboxMessage,
     OutboxStatus,
     RedactedCustomer,
@@ -75,6 +77,14 @@ def _delete_exports(session: Session, subject: _Subject) -> None:
     session.execute(delete(CustomerDataExport).where(
         CustomerDataExport.shop_id == subject.shop.id,
         CustomerDataExport.shopify_customer_id == subject.shopify_customer_id))
+
+
+def _delete_replays(session: Session, subject: _Subject) -> None:
+    """Stored API responses about the customer (their customer object or points adjustment) go; a
+    retry with such a key runs again, as after 24 hours."""
+    session.execute(delete(IdempotencyKey).where(
+        IdempotencyKey.api_key_id.in_(select(ApiKey.id).where(ApiKey.shop_id == subject.shop.id)),
+        IdempotencyKey.body.contains(f'"shopify_customer_id":"{subject.shopify_customer_id}"', autoescape=True)))
 
 
 UNSENT = (OutboxStatus.PENDING.value, OutboxStatus.ENQUEUED.value, OutboxStatus.FAILED.value)
@@ -167,6 +177,8 @@ PERSONAL_DATA: dict[str, dict[str, Eraser | None]] = {
     "earning_rules": _not_personal("id", "shop_id", "name", "description", "category", "action",
                                    "customer_facing_label", "call_to_action_url"),
     "vip_tiers": _not_personal("id", "shop_id", "name", "badge_color"),
+    "idempotency_keys": _erased_by(_delete_replays, "body")
+    | _not_personal("id", "api_key_id", "key", "fingerprint", "content_type"),
     "api_keys": _not_personal("id", "shop_id", "key_hash", "prefix", "name"),
     "integration_settings": _not_personal("id", "shop_id", "service", "api_key_ciphertext", "key_hint",
                                           "last_check_message"),

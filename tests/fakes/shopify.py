@@ -47,6 +47,7 @@ class FakeShopify(FakeServer):
         self.metafields: dict[tuple[str, str], Any] = {}
         self.writes: list[dict[str, Any]] = []  # metafieldsSet inputs, in order
         self.spent = 0.0
+        self.customers: dict[str, dict[str, Any]] = {}  # what `customer(id:)` answers, by GID
 
     def graphql_path(self, version: str = "2026-10") -> str:
         return f"/admin/api/{version}/graphql.json"
@@ -114,6 +115,8 @@ class FakeShopify(FakeServer):
         if not mutation:
             data: dict[str, Any] = {"shop": {"id": f"gid://shopify/Shop/{self.shop_id}",
                                              "ianaTimezone": self.iana_timezone}}
+            if "customer(id:" in query:  # a customer read by id; null when the test put none there
+                data = {"customer": self.customers.get(request.json["variables"]["id"])}
             if "orders(" in query:  # reconciliation: the orders the test put here, on one page
                 data = {"orders": {"pageInfo": {"hasNextPage": False, "endCursor": None}, "nodes": self.orders}}
             return json_response({"data": data, "extensions": {"cost": cost}})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import threading
 import uuid
 from typing import Any
@@ -24,10 +25,12 @@ from shopify_app.jobs.webhooks import MAX_ATTEMPTS
 from shopify_app.loyalty.ledger.adjustments import adjust_points
 from shopify_app.models import (
     ActivityLogEntry,
+    ApiKey,
     Customer,
     CustomerDataExport,
     EarningEntry,
     EarningRule,
+    IdempotencyKey,
     OutboxMessage,
     RedactedCustomer,
     Shop,
@@ -150,6 +153,12 @@ def test_redact_erases_every_classified_personal_column(client: FlaskClient, app
                                            f"ValueError: not a Shopify id: {ANN['email']!r}")
         failed_refund = _unapplied_delivery(write, "refunds/create", refund(83, 8002, "5.00"), "KeyError: 'id'")
         someone_else = _unapplied_delivery(write, "orders/paid", order(8010), "KeyError: 'id'")
+        # A stored API response about her, kept to replay a retried write.
+        api_key_id = write.scalars(select(ApiKey.id).where(ApiKey.shop_id == row.shop_id)).first()
+        write.add(IdempotencyKey(api_key_id=api_key_id, key="retry-1", fingerprint="0" * 64, status=200,
+                                 body=json.dumps({"data": {"attributes": {"shopify_customer_id": "7777777701",
+                                                                          "email": ANN["email"]}}},
+                                                 separators=(",", ":"))))
     redact = {"shop_id": 1, "shop_domain": SHOP, "orders_to_redact": [8002],
               "customer": {"id": 7777777701, "email": ANN["email"], "phone": ANN["phone"]}}
     deliver(client, app, redis, ("customers/data_request", {**redact, "data_request": {"id": 78}}))

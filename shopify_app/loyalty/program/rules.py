@@ -12,6 +12,7 @@ from shopify_app.errors import FormErrors
 from shopify_app.loyalty.ledger.effects import program_changed
 from shopify_app.loyalty.program.inputs import Form, OptionalText, Text, WebUrl, number_rule, text_rule
 from shopify_app.models import EarningRule, RuleCategory, Shop
+from shopify_app.paging import Page, PageRequest, read_page
 from shopify_app.shops.lookup import get_owned
 
 
@@ -72,6 +73,15 @@ def rules(session: Session, shop_id: str) -> list[EarningRule]:
             select(EarningRule).where(EarningRule.shop_id == shop_id).order_by(EarningRule.category, EarningRule.name)
         )
     )
+
+
+def list_rules(session: Session, shop_id: str, request: PageRequest, *,
+               active: bool | None = None) -> Page[EarningRule]:
+    """One page of the shop's earning rules, active or inactive ones alone if asked."""
+    ids = select(EarningRule.id).where(EarningRule.shop_id == shop_id)
+    if active is not None:
+        ids = ids.where(EarningRule.is_active.is_(active))
+    return read_page(session, EarningRule, ids, request)
 
 
 def get_rule(session: Session, shop_id: str, rule_id: str) -> EarningRule:
