@@ -7,8 +7,8 @@ from typing import Any
 from shopify_app.clock import isoformat_z
 from shopify_app.loyalty.earning.awards import WayToEarn
 from shopify_app.loyalty.members.summary import CustomerSummary
+from shopify_app.loyalty.program.rules import is_self_reported
 from shopify_app.models import VipTier
-from shopify_app.models.earning_rule import AWARDABLE_CATEGORIES
 from shopify_app.web.jsonapi import resource
 
 
@@ -55,7 +55,7 @@ def way_to_earn(way: WayToEarn, *, logged_in: bool) -> dict[str, Any]:
             "points_to_give": rule.points_to_give,
             "approval_time": rule.approval_time,
             "call_to_action_url": rule.call_to_action_url,
-            "claimable": rule.category in AWARDABLE_CATEGORIES,
+            "claimable": is_self_reported(rule.action),
             "completion": completion,
         },
     )

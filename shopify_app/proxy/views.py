@@ -39,7 +39,7 @@ def earning_rules() -> ResponseReturnValue:
 def claim(rule_id: str) -> ResponseReturnValue:
     session = get_session()
     # The identifier, not a loaded customer, so award_rule reports a missing rule before a missing customer.
-    entry = award_rule(session, current_shop(), rule_id, logged_in_customer_id())
+    entry = award_rule(session, current_shop(), rule_id, logged_in_customer_id(), claimed=True)
     session.commit()
     return serializers.earning_history_entry(entry, status=201)
 

@@ -101,17 +101,18 @@ def test_claiming_in_the_widget_updates_the_balance(
     expect(panel).to_be_visible()
     expect(panel.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "0")
 
-    panel.get_by_role("button", name="Claim 200 points for Join our newsletter").click()
-    expect(launcher).to_contain_text("200 points")
-    expect(panel.locator("[data-loyalty-status]")).to_have_text("You earned 200 points")
+    # The newsletter's points come from the subscription itself: there is nothing to claim.
+    expect(panel.locator("li", has_text="Join our newsletter")).to_contain_text("Earned automatically")
+    expect(panel.get_by_role("button", name="Claim 200 points for Join our newsletter")).to_have_count(0)
 
     with context.expect_page() as popup:
         panel.get_by_role("button", name="Claim 100 points for Follow us on Instagram").click()
     assert popup.value.url.startswith("https://instagram.com/demo-loyalty")
-    expect(launcher).to_contain_text("300 points")
-    expect(panel.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "60")
-    expect(panel).to_contain_text("200 points to Silver")
-    expect(panel.locator("li", has_text="Join our newsletter")).to_contain_text("Completed")
+    expect(launcher).to_contain_text("100 points")
+    expect(panel.locator("[data-loyalty-status]")).to_have_text("You earned 100 points")
+    expect(panel.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "20")
+    expect(panel).to_contain_text("400 points to Silver")
+    expect(panel.locator("li", has_text="Follow us on Instagram")).to_contain_text("Completed")
 
     page.bring_to_front()
     screenshot(page, "loyalty-widget", full_page=False)
@@ -120,9 +121,8 @@ def test_claiming_in_the_widget_updates_the_balance(
     expect(panel).to_be_hidden()
     expect(launcher).to_be_focused()
 
-    assert customer_row(app, "1002").current_points == 300
+    assert customer_row(app, "1002").current_points == 100
     assert [call for call in shop.proxied if call.startswith("POST")] == [
-        f"POST {PROXY_PREFIX}/earning-rules/{demo_shop['rules']['join_newsletter']}/claim",
         f"POST {PROXY_PREFIX}/earning-rules/{demo_shop['rules']['follow_on_instagram']}/claim",
     ]
     assert shop.elsewhere == ["https://instagram.com/demo-loyalty"]

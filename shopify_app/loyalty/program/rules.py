@@ -16,18 +16,24 @@ from shopify_app.shops.lookup import get_owned
 @dataclass(frozen=True)
 class CatalogueAction:
     """An action a rule can reward: the ``action`` stored on rules and ledger entries, its category,
-    and ``name``, what merchants see (and a new rule's name)."""
+    and ``name``, what merchants see (and a new rule's name).
+
+    ``self_reported`` actions are honour-based: the shopper follows the link, then claims the points
+    from the storefront. The others are verified: the app awards them when it sees them happen
+    (an order, a Shopify account, an email-marketing subscription, a date), and no one can claim them."""
 
     action: str
     category: str
     name: str
     needs_url: bool = False
+    self_reported: bool = False
 
 
 def _social(network: str, verb: str = "follow") -> CatalogueAction:
     label = {"x": "X"}.get(network, network.title().replace("Tiktok", "TikTok").replace("Youtube", "YouTube"))
     title = f"Follow us on {label}" if verb == "follow" else f"Share on {label}"
-    return CatalogueAction(f"{verb}_on_{network}", RuleCategory.SOCIAL.value, title, needs_url=True)
+    return CatalogueAction(f"{verb}_on_{network}", RuleCategory.SOCIAL.value, title, needs_url=True,
+                           self_reported=True)
 
 
 CATALOGUE: tuple[CatalogueAction, ...] = (
@@ -39,9 +45,15 @@ CATALOGUE: tuple[CatalogueAction, ...] = (
     *(_social(n) for n in ("instagram", "tiktok", "facebook", "x", "youtube", "pinterest")),
     *(_social(n, "share") for n in ("facebook", "x", "pinterest")),
     CatalogueAction("join_newsletter", RuleCategory.ENGAGEMENT.value, "Join our newsletter"),
-    CatalogueAction("custom", RuleCategory.ENGAGEMENT.value, "Custom action", needs_url=True),
+    CatalogueAction("custom", RuleCategory.ENGAGEMENT.value, "Custom action", needs_url=True, self_reported=True),
 )
 BY_ACTION = {item.action: item for item in CATALOGUE}
+
+
+def is_self_reported(action: str) -> bool:
+    """Whether a shopper may claim the action's points from the storefront (unknown actions may not)."""
+    item = BY_ACTION.get(action)
+    return item is not None and item.self_reported
 
 
 def active_rules(session: Session, shop_id: str, *categories: RuleCategory) -> list[EarningRule]:
