@@ -6,8 +6,15 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from shopify_app.loyalty.earning import orders, signup
-from shopify_app.loyalty.earning.commands import OrderCancelled, OrderPaid, OrderRefunded, Refund, RefundTransaction
+from shopify_app.loyalty.earning import newsletter, orders, signup
+from shopify_app.loyalty.earning.commands import (
+    EmailConsentUpdated,
+    OrderCancelled,
+    OrderPaid,
+    OrderRefunded,
+    Refund,
+    RefundTransaction,
+)
 from shopify_app.loyalty.members import enrolment
 from shopify_app.loyalty.members.enrolment import ShopifyCustomer
 from shopify_app.models import Shop
@@ -52,3 +59,9 @@ def customer_created(session: Session, shop: Shop, data: payloads.CustomerData) 
 
 def customer_updated(session: Session, shop: Shop, data: payloads.CustomerData) -> None:
     enrolment.customer_updated(session, shop, customer(data))
+
+
+def email_consent_updated(session: Session, shop: Shop, data: payloads.EmailMarketingConsentUpdate) -> None:
+    consent = data.email_marketing_consent
+    newsletter.consent_updated(session, shop, EmailConsentUpdated(
+        customer_id=data.customer_id, email=data.email_address, state=consent.state if consent else None))

@@ -105,6 +105,22 @@ class CustomerData(Payload):
     updated_at: Timestamp | None = None
 
 
+class EmailMarketingConsent(Payload):
+    # subscribed, not_subscribed, pending (double opt-in not confirmed yet), unsubscribed, redacted, invalid.
+    state: Label | None = None
+    opt_in_level: Label | None = None
+    consent_updated_at: Timestamp | None = None
+
+
+class EmailMarketingConsentUpdate(Payload):
+    """customers_email_marketing_consent/update: a customer's email-marketing consent, as of 2026-10
+    (customers/update no longer carries it)."""
+
+    customer_id: ShopifyId
+    email_address: Email | None = None
+    email_marketing_consent: EmailMarketingConsent | None = None
+
+
 class RefundLine(Payload):
     subtotal: Amount | None = None
 
@@ -212,6 +228,7 @@ MODELS: dict[str, type[Payload]] = {
     "refunds/create": RefundCreated,
     "customers/create": CustomerData,
     "customers/update": CustomerData,
+    "customers_email_marketing_consent/update": EmailMarketingConsentUpdate,
     "app/uninstalled": AppUninstalled,
     "app/scopes_update": ScopesUpdate,
     "customers/data_request": CustomersDataRequest,

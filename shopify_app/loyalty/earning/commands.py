@@ -1,4 +1,5 @@
-"""What the order functions take: paid, cancelled and refunded orders as Shopify reports them, typed."""
+"""What the earning functions take: paid, cancelled and refunded orders, and email-marketing consent,
+as Shopify reports them, typed."""
 
 from __future__ import annotations
 
@@ -53,3 +54,12 @@ class OrderRefunded:
 
     order_id: str
     refund: Refund
+
+
+@dataclass(frozen=True)
+class EmailConsentUpdated:
+    """customers_email_marketing_consent/update: ``state`` as Shopify names it (``subscribed``, ``pending``…)."""
+
+    customer_id: str
+    email: str | None
+    state: str | None
