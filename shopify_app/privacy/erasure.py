@@ -50,7 +50,7 @@ def _anonymise_member(session: Session, subject: _Subject) -> None:
     # The internal id stands in for Shopify's: unique, and meaningless outside this database.
     member.shopify_customer_id = member.id
     member.email = member.email_normalized = member.first_name = member.last_name = None
-    member.date_of_birth = None
+    member.date_of_birth = member.date_of_birth_changed_at = None
     member.shopify_created_at = None
     member.is_excluded = True
 
@@ -131,7 +131,7 @@ def _not_personal(*columns: str) -> dict[str, Eraser | None]:
 # before it ships; another fills every personal one and checks the erasure leaves nothing.
 PERSONAL_DATA: dict[str, dict[str, Eraser | None]] = {
     "customers": _erased_by(_anonymise_member, "shopify_customer_id", "email", "email_normalized", "first_name",
-                            "last_name", "date_of_birth", "shopify_created_at")
+                            "last_name", "date_of_birth", "date_of_birth_changed_at", "shopify_created_at")
     | _not_personal("id", "shop_id", "vip_tier_id"),
     "earning_entries": _erased_by(_drop_entry_notes, "note")
     # Order ids and numbers are the shop's; Shopify erases the customer from the order itself.

@@ -6,6 +6,7 @@ from typing import Any
 
 from shopify_app.clock import isoformat_z
 from shopify_app.loyalty.earning.awards import WayToEarn
+from shopify_app.loyalty.members.birthdays import birthday_of
 from shopify_app.loyalty.members.summary import CustomerSummary
 from shopify_app.loyalty.program.rules import is_self_reported
 from shopify_app.models import VipTier
@@ -14,6 +15,7 @@ from shopify_app.web.jsonapi import resource
 
 def customer_attributes(summary: CustomerSummary) -> dict[str, Any]:
     customer = summary.customer
+    birthday = birthday_of(customer)
     return {
         "points_balance": customer.current_points,
         "lifetime_points": customer.lifetime_points,
@@ -24,6 +26,7 @@ def customer_attributes(summary: CustomerSummary) -> dict[str, Any]:
         "status": customer.loyalty_status,
         "points_expire_at": isoformat_z(summary.points_expire_at),
         "points_expiring": summary.points_expiring,
+        "date_of_birth": birthday.isoformat() if birthday else None,
     }
 
 

@@ -43,7 +43,7 @@ def test_customer_summary_of_a_gold_member(client: FlaskClient, demo_shop: dict[
         "vip_tier": {"id": demo_shop["tiers"]["Gold"], "name": "Gold", "points_required": 1000,
                      "points_multiplier": 1.5, "badge_color": "#d4af37"},
         "next_tier": None, "points_to_next_tier": None, "status": "member", "points_expire_at": None,
-        "points_expiring": 0,
+        "points_expiring": 0, "date_of_birth": None,
     }
 
 
