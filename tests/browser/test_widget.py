@@ -15,6 +15,7 @@ from playwright.sync_api import BrowserContext, Page, Route, expect
 
 from shopify_app.db import sessionmaker_for
 from shopify_app.integrations import metafields
+from shopify_app.loyalty.members.birthdays import Birthday
 from shopify_app.loyalty.members.lookup import find_customer
 from shopify_app.loyalty.members.summary import summarize
 from shopify_app.models import ProgramSettings
@@ -126,6 +127,29 @@ def test_claiming_in_the_widget_updates_the_balance(
         f"POST {PROXY_PREFIX}/earning-rules/{demo_shop['rules']['follow_on_instagram']}/claim",
     ]
     assert shop.elsewhere == ["https://instagram.com/demo-loyalty"]
+
+
+def test_a_member_gives_their_birthday_in_the_widget(
+    context: BrowserContext, app: Flask, live_url: str, demo_shop: dict[str, Any]
+) -> None:
+    shop = open_storefront(context, app, live_url, demo_shop["shop_id"], "1002")
+    shop.page.locator("[data-loyalty-launcher]").click()
+    panel = shop.page.get_by_role("dialog", name="Your rewards")
+    form = panel.get_by_role("group", name="Your birthday")
+    expect(form).to_be_visible()  # the demo shop gives birthday points
+    form.get_by_label("Day").fill("17")
+    form.get_by_label("Month").fill("5")
+    form.get_by_role("button", name="Save birthday").click()
+    expect(panel.locator("[data-loyalty-status]")).to_have_text("Your birthday is saved")
+    # One change is allowed (a slip of the finger); a second within the year is refused, and the widget says why.
+    form.get_by_label("Day").fill("18")
+    form.get_by_role("button", name="Save birthday").click()
+    expect(panel.locator("[data-loyalty-status]")).to_have_text("Your birthday is saved")
+    form.get_by_label("Day").fill("19")
+    form.get_by_role("button", name="Save birthday").click()
+    expect(panel.locator("[data-loyalty-status]")).to_contain_text("it can be changed again from")
+    assert Birthday.stored(customer_row(app, "1002").date_of_birth) == Birthday(18, 5)  # type: ignore[arg-type]
+    assert shop.proxied.count(f"POST {PROXY_PREFIX}/customer/birthday") == 3
 
 
 def test_an_anonymous_shopper_sees_the_program_and_a_log_in_link(
