@@ -1,4 +1,5 @@
-"""Flask commands: db, demo, api-keys, shops, webhooks; worker, jobs and integrations come from shopify_app.jobs."""
+"""Flask commands: db, demo, api-keys, shops, webhooks, secrets; worker, jobs and integrations come from
+shopify_app.jobs."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shopify_app import migrations
+from shopify_app import crypto, migrations
 from shopify_app.clock import isoformat_z
 from shopify_app.config import Config
 from shopify_app.db import engine_for, sessionmaker_for
@@ -24,7 +25,7 @@ from shopify_app.integrations.shopify_graphql import GraphQLClient, graphql_url,
 from shopify_app.jobs import webhook_deliveries
 from shopify_app.loyalty.members import enrolment
 from shopify_app.loyalty.program import tiers as program_tiers
-from shopify_app.models import Customer, EarningRule, Shop
+from shopify_app.models import Customer, EarningRule, IntegrationSetting, Shop
 from shopify_app.shops import api_keys, installs
 from shopify_app.shops.lookup import get_shop
 
@@ -33,6 +34,10 @@ demo_cli = AppGroup("demo", help="The demo shop.")
 keys_cli = AppGroup("api-keys", help="REST API keys.")
 shops_cli = AppGroup("shops", help="Shops that installed the app.")
 webhooks_cli = AppGroup("webhooks", help="Webhook deliveries.")
+secrets_cli = AppGroup("secrets", help="Secrets stored encrypted (shop tokens, vendor keys).")
+# Every column holding a secret encrypted with DATA_ENCRYPTION_KEY.
+ENCRYPTED_COLUMNS = ((Shop, ("access_token_ciphertext", "refresh_token_ciphertext")),
+                     (IntegrationSetting, ("api_key_ciphertext",)))
 
 
 def _config() -> Config:
@@ -204,8 +209,24 @@ def webhooks_refused(shop_domain: str | None) -> None:
                    f"{row.refused_reason}")
 
 
+@secrets_cli.command("reencrypt")
+def secrets_reencrypt() -> None:
+    """Rewrite every stored secret under DATA_ENCRYPTION_KEY; then DATA_ENCRYPTION_KEY_PREVIOUS can go."""
+    rewritten = 0
+    for model, columns in ENCRYPTED_COLUMNS:
+        with sessionmaker_for(current_app).begin() as session:
+            # Locked, so a token refresh running now is neither lost nor overwritten with an older value.
+            locked = select(model).with_for_update(of=model).execution_options(populate_existing=True)
+            for row in session.scalars(locked):
+                for column in columns:
+                    if (ciphertext := getattr(row, column)) is not None:
+                        setattr(row, column, crypto.reencrypt(ciphertext, _config()))
+                        rewritten += 1
+    click.echo(f"{rewritten} secrets under the current key")
+
+
 def register(app: Flask) -> None:
     from shopify_app.jobs.commands import COMMANDS
 
-    for group in (db_cli, demo_cli, keys_cli, shops_cli, webhooks_cli, *COMMANDS):
+    for group in (db_cli, demo_cli, keys_cli, shops_cli, webhooks_cli, secrets_cli, *COMMANDS):
         app.cli.add_command(group)

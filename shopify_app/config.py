@@ -24,6 +24,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEV_API_KEY = "dev-loyalty-api-key"
 DEV_API_SECRET = "dev-loyalty-api-secret-not-for-production"
 DEV_SECRET_KEY = "dev-loyalty-session-key-not-for-production"
+DEV_DATA_ENCRYPTION_KEY = "dev-loyalty-data-encryption-key-not-for-production"
+# A key shorter than this is not a random one (`openssl rand -base64 32` gives 44 characters).
+MIN_DATA_ENCRYPTION_KEY_LENGTH = 32
 SHOPIFY_API_VERSION = "2026-10"
 # The scopes the app needs (as in shopify.app.toml); the Shopify CLI passes them as SCOPES.
 SHOPIFY_SCOPES = "read_customers,write_customers,read_orders,write_app_proxy"
@@ -96,8 +99,9 @@ class Config(BaseSettings):
     shopify_api_secret_previous: str = Field(default="", validation_alias="SHOPIFY_API_SECRET_PREVIOUS")
     # Signs the Flask session cookie (the demo login's); never one of the Shopify secrets.
     secret_key: str = Field(default=DEV_SECRET_KEY, validation_alias="SECRET_KEY")
-    # Keys of the secrets at rest; the previous one still decrypts during a rotation.
-    data_encryption_key: str = Field(default="", validation_alias="DATA_ENCRYPTION_KEY")
+    # Encrypts stored secrets (tokens, vendor keys); its own setting, so rotating the Shopify secret
+    # locks nothing. During a rotation the previous key still decrypts; every write uses the current one.
+    data_encryption_key: str = Field(default=DEV_DATA_ENCRYPTION_KEY, validation_alias="DATA_ENCRYPTION_KEY")
     data_encryption_key_previous: str = Field(default="", validation_alias="DATA_ENCRYPTION_KEY_PREVIOUS")
     shopify_api_version: str = SHOPIFY_API_VERSION
     # The Shopify CLI passes the scopes as SCOPES.
@@ -175,6 +179,13 @@ class Config(BaseSettings):
             raise ConfigError("SECRET_KEY must be set in production")
         if self.secret_key in self.signing_secrets:
             raise ConfigError("SECRET_KEY must differ from the Shopify secrets")
+        if self.data_encryption_key == DEV_DATA_ENCRYPTION_KEY or not self.data_encryption_key:
+            raise ConfigError("DATA_ENCRYPTION_KEY must be set in production")
+        if len(self.data_encryption_key) < MIN_DATA_ENCRYPTION_KEY_LENGTH:
+            raise ConfigError(
+                f"DATA_ENCRYPTION_KEY must be at least {MIN_DATA_ENCRYPTION_KEY_LENGTH} random characters")
+        if self.data_encryption_key in (*self.signing_secrets, self.secret_key):
+            raise ConfigError("DATA_ENCRYPTION_KEY must differ from SECRET_KEY and the Shopify secrets")
 
 
 def loyalty_config(app: Flask) -> Config:

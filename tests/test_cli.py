@@ -9,11 +9,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from shopify_app import create_app
+from shopify_app import create_app, crypto
 from shopify_app.config import Config
 from shopify_app.db import engine_for, sessionmaker_for
 from shopify_app.devtools import demo
+from shopify_app.integrations import settings
 from shopify_app.models import ApiKey, Customer, EarningRule, Shop, VipTier
+from shopify_app.shopify.oauth import TokenGrant
+from shopify_app.shops.tokens import store_grant
+from tests import factories
 from tests.fakes.shopify import FakeShopify
 from tests.shopify_signing import post_webhook
 
@@ -135,3 +139,26 @@ def test_webhooks_refused_lists_refused_deliveries(app: Flask, client: FlaskClie
     assert lines[0][0].endswith("Z")
     only = runner.invoke(args=["webhooks", "refused", "--shop", "Other-Shop.myshopify.com"]).output
     assert only.count("\n") == 1 and "wh-other" in only
+
+
+def test_secrets_reencrypt_moves_every_stored_secret_to_the_current_key(app: Flask, app_config: Config) -> None:
+    before = app_config.model_copy(update=dict(data_encryption_key="before-" + "b" * 40))
+    rotated = before.model_copy(update=dict(data_encryption_key="after-" + "a" * 40,
+                                  data_encryption_key_previous=before.data_encryption_key))
+    with sessionmaker_for(app).begin() as session:
+        shop = factories.shop(session, "rotating.myshopify.com")
+        store_grant(shop, TokenGrant("shpat_r", "read_customers", None, "shprt_r", None), before)
+        settings.set_api_key(session, shop, "klaviyo", "pk_rotating", before)
+    rotated_app = create_app(rotated)
+    try:
+        result = rotated_app.test_cli_runner().invoke(args=["secrets", "reencrypt"])
+    finally:
+        engine_for(rotated_app).dispose()
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "3 secrets under the current key"
+    current_only = rotated.model_copy(update=dict(data_encryption_key_previous=""))
+    with sessionmaker_for(app)() as session:
+        stored = session.scalars(select(Shop).where(Shop.domain == "rotating.myshopify.com")).one()
+        assert crypto.decrypt(stored.access_token_ciphertext or "", current_only) == "shpat_r"
+        assert crypto.decrypt(stored.refresh_token_ciphertext or "", current_only) == "shprt_r"
+        assert settings.api_key_for(session, stored.id, "klaviyo", current_only) == "pk_rotating"

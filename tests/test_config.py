@@ -9,10 +9,19 @@ from pathlib import Path
 import pytest
 from pydantic import AliasChoices, ValidationError
 
-from shopify_app.config import DEV_API_KEY, DEV_API_SECRET, PROJECT_ROOT, SHOPIFY_SCOPES, Config, ConfigError
+from shopify_app.config import (
+    DEV_API_KEY,
+    DEV_API_SECRET,
+    DEV_DATA_ENCRYPTION_KEY,
+    PROJECT_ROOT,
+    SHOPIFY_SCOPES,
+    Config,
+    ConfigError,
+)
 
 PRODUCTION = {"APP_ENV": "production", "SHOPIFY_API_KEY": "k" * 32, "SHOPIFY_API_SECRET": "shpss_" + "r" * 32,
-              "SECRET_KEY": "c" * 40, "DATABASE_URL": "postgresql://db/x", "REDIS_URL": "redis://r"}
+              "SECRET_KEY": "c" * 40, "DATA_ENCRYPTION_KEY": "d" * 44,
+              "DATABASE_URL": "postgresql://db/x", "REDIS_URL": "redis://r"}
 # Read by bin/dev and gunicorn.conf.py, not by the app's settings.
 NOT_SETTINGS = {"PORT", "WEB_CONCURRENCY", "WEB_THREADS"}
 
@@ -45,7 +54,7 @@ def test_defaults_are_the_same_read_from_an_empty_environment_or_built_by_hand()
         SHOPIFY_SCOPES, "http://127.0.0.1:8000", "/apps/loyalty")
     assert (config.admin_dev_login, config.sync_coalesce_seconds, config.job_retry_intervals) == (
         False, 1.0, (10, 30, 60, 300, 900))
-    assert (config.data_encryption_key, config.data_encryption_key_previous) == ("", "")
+    assert (config.data_encryption_key, config.data_encryption_key_previous) == (DEV_DATA_ENCRYPTION_KEY, "")
 
 
 def test_each_variable_reaches_its_setting() -> None:

@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 
 from shopify_app.admin.auth import AdminIdentity, csrf_token
 from shopify_app.config import loyalty_config
+from shopify_app.shops.tokens import awaits_reconnect
 
 NAV = (
     ("admin.overview", "Overview"),
@@ -30,6 +31,7 @@ def render(template: str, *, status: int = 200, errors: dict[str, str] | None = 
         embedded=identity.embedded,
         api_key=loyalty_config(current_app).shopify_api_key,
         csrf_token="" if identity.embedded else csrf_token(),
+        reconnect=awaits_reconnect(identity.shop),
         nav=NAV,
         section=next((e for e, _ in NAV if (request.endpoint or "").startswith(e[:-1])), None),
         toast=context.pop("toast", None) or (request.args.get("toast") or "")[:TOAST_LIMIT],

@@ -55,7 +55,7 @@ def install() -> ResponseReturnValue:
     shop = valid_shop_domain(params.get("shop"))
     if shop is None:
         raise BadRequest("shop must be a *.myshopify.com domain")
-    if "hmac" in params and not valid_query_hmac(params, _config().signing_secrets):
+    if "hmac" in params and not valid_query_hmac(request.args.items(multi=True), _config().signing_secrets):
         raise Unauthorized("The install request's HMAC does not match")
     state = secrets.token_hex(32)
     response = redirect(authorize.authorize_url(_config(), shop, state))
@@ -73,7 +73,7 @@ def callback() -> ResponseReturnValue:
     shop = valid_shop_domain(params["shop"])
     if shop is None:
         raise BadRequest("shop must be a *.myshopify.com domain")
-    if not valid_query_hmac(params, _config().signing_secrets):
+    if not valid_query_hmac(request.args.items(multi=True), _config().signing_secrets):
         raise Unauthorized("The callback's HMAC does not match")
     if not authorize.fresh_timestamp(params["timestamp"]):
         raise Unauthorized("The callback's timestamp is not recent")

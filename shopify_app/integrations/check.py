@@ -27,7 +27,7 @@ def _probe(config: Config, service: str, api_key: str) -> httpx.Request:
 
 def check_connection(config: Config, row: IntegrationSetting) -> bool:
     """Call the service with the saved key and keep the outcome on the row for the page to show."""
-    api_key = decrypt(row.api_key_ciphertext or "", config.shopify_api_secret, config.shopify_api_secret_previous)
+    api_key = decrypt(row.api_key_ciphertext or "", config)
     try:
         with httpx.Client(timeout=CHECK_TIMEOUT_SECONDS) as client:
             response = client.send(_probe(config, row.service, api_key))

@@ -24,16 +24,23 @@ class DeliveryError(Exception):
 
 
 class RetryLater(DeliveryError):
-    """Worth another try, from RQ's scheduled retries rather than by holding the worker."""
+    """Worth another try, later rather than by holding the worker: at ``wait`` seconds from now when
+    the service (or our own limiter) said when, else at RQ's next retry interval."""
 
     def __init__(self, message: str, wait: float = 0.0) -> None:
         super().__init__(f"{message} (the service asked to wait {wait:.1f} s)" if wait > MAX_IN_JOB_WAIT else message)
+        self.wait = wait
 
 
 class Permanent(DeliveryError):
     """The vendor refused the request itself (bad key, bad payload): retrying will not help."""
 
     retryable = False
+
+
+class AwaitingReconnect(DeliveryError):
+    """The shop has no usable Admin API token (Shopify refused it) until the merchant opens the app,
+    whose next load exchanges a new one: the work waits for that rather than failing."""
 
 
 class Skipped(Exception):

@@ -8,6 +8,8 @@ from typing import cast
 
 from redis import Redis
 
+from shopify_app.integrations.http import MAX_IN_JOB_WAIT, RetryLater
+
 # Sliding-window log: admits a request when fewer than ``limit`` fall inside the window,
 # else answers how long until the oldest one leaves it.
 _WINDOW = """
@@ -55,7 +57,10 @@ def window_wait(redis: Redis, key: str, limit: int, window_seconds: float) -> fl
 
 
 def acquire_window(redis: Redis, key: str, limit: int, window_seconds: float) -> None:
+    """Waits for a place in the window; a wait longer than a job may sleep is a RetryLater."""
     while (wait := window_wait(redis, key, limit, window_seconds)) > 0:
+        if wait > MAX_IN_JOB_WAIT:
+            raise RetryLater(f"rate limit {key}", wait)
         time.sleep(wait)
 
 

@@ -33,7 +33,7 @@ def set_api_key(session: Session, shop: Shop, service: str, api_key: str, config
     if not api_key.strip():
         raise BadRequest("the API key is empty")
     setting = _setting(session, shop.id, service) or IntegrationSetting(shop_id=shop.id, service=service)
-    setting.api_key_ciphertext = crypto.encrypt(api_key.strip(), config.shopify_api_secret)
+    setting.api_key_ciphertext = crypto.encrypt(api_key.strip(), config)
     setting.key_hint = api_key.strip()[-4:]
     setting.enabled = True
     # A new key has not been checked yet; an old check says nothing about it.
@@ -53,7 +53,7 @@ def api_key_for(session: Session, shop_id: str, service: str, config: Config) ->
     setting = _setting(session, shop_id, service)
     if setting is None or not setting.enabled or not setting.api_key_ciphertext:
         return None
-    return crypto.decrypt(setting.api_key_ciphertext, config.shopify_api_secret, config.shopify_api_secret_previous)
+    return crypto.decrypt(setting.api_key_ciphertext, config)
 
 
 def settings_by_service(session: Session, shop_id: str) -> dict[str, IntegrationSetting | None]:

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from shopify_app.config import Config
-from shopify_app.integrations.http import MAX_IN_JOB_WAIT, TIMEOUT, Permanent, RetryLater, backoff
+from shopify_app.integrations.http import MAX_IN_JOB_WAIT, TIMEOUT, AwaitingReconnect, Permanent, RetryLater, backoff
 from shopify_app.integrations.limits import CostBucket
 from shopify_app.shopify.oauth import admin_origin
 from shopify_app.shopify.webhook_payloads import as_shopify_id
@@ -26,27 +26,34 @@ class GraphQLClient:
     """One shop's Admin API; ``token`` is asked for before each request so a refresh is picked up.
 
     ``bucket`` None is for a one-off query outside the workers (``shops install`` reading the shop's
-    id): Shopify's own THROTTLED answers are still waited out."""
+    id): Shopify's own THROTTLED answers are still waited out. A 401 means Shopify no longer takes
+    the token: ``token_refused`` is told which one (to clear it), then AwaitingReconnect is raised."""
 
-    def __init__(self, http: httpx.Client, url: str, token: Callable[[], str], bucket: CostBucket | None) -> None:
+    def __init__(self, http: httpx.Client, url: str, token: Callable[[], str], bucket: CostBucket | None,
+                 token_refused: Callable[[str], None] = lambda _token: None) -> None:
         self.http = http
         self.url = url
         self.token = token
         self.bucket = bucket
+        self.token_refused = token_refused
 
     def execute(self, query: str, variables: dict[str, Any] | None = None, *, cost: int = 10) -> dict[str, Any]:
         """The ``data`` of a successful answer; ``cost`` is the expected requested cost."""
         last = ""
         for attempt in range(ATTEMPTS):
             self._wait_for_bucket(cost)
+            token = self.token()
             try:
                 response = self.http.post(
                     self.url, json={"query": query, "variables": variables or {}}, timeout=TIMEOUT,
-                    headers={"X-Shopify-Access-Token": self.token(), "Accept": "application/json"},
+                    headers={"X-Shopify-Access-Token": token, "Accept": "application/json"},
                 )
             except httpx.TransportError as error:
                 last, wait = f"Shopify GraphQL: {type(error).__name__}", backoff(attempt)
             else:
+                if response.status_code == 401:
+                    self.token_refused(token)
+                    raise AwaitingReconnect("Shopify GraphQL: HTTP 401, the access token is no longer valid")
                 data, last, wait = self._read(response, attempt)
                 if data is not None:
                     return data

@@ -1,4 +1,6 @@
-"""What one delivery does per outbox topic: the Shopify metafields and the three vendors."""
+"""What one delivery sends per outbox topic (the Shopify metafields and the three vendors), in two steps:
+``prepare`` reads what it needs inside the delivery's read transaction and returns the call to make
+after that transaction has ended, with plain values only."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from shopify_app.integrations import metafields
-from shopify_app.integrations.http import Permanent, Skipped
+from shopify_app.integrations.http import AwaitingReconnect, Skipped
 from shopify_app.integrations.klaviyo import Klaviyo
 from shopify_app.integrations.limits import CostBucket
 from shopify_app.integrations.omnisend import Omnisend
@@ -18,11 +20,16 @@ from shopify_app.integrations.settings import api_key_for
 from shopify_app.integrations.shopify_graphql import GraphQLClient, graphql_url
 from shopify_app.jobs.runtime import Context
 from shopify_app.models import EarningEntry, OutboxMessage, OutboxTopic, Service, Shop
-from shopify_app.shops.tokens import ShopNotConnected, fresh_access_token
+from shopify_app.shops.tokens import ShopNotConnected, awaits_reconnect, forget_refused_access_token, fresh_access_token
+
+# The vendor calls of one delivery, run with no transaction open and no ORM object in reach.
+Send = Callable[[], None]
 
 
 @dataclass(frozen=True)
 class Delivery:
+    """What the read transaction gives ``prepare``; none of it may be used by the Send it returns."""
+
     ctx: Context
     session: Session
     shop: Shop
@@ -32,16 +39,27 @@ class Delivery:
 
 
 def shopify_client(ctx: Context, shop: Shop) -> GraphQLClient:
+    """The shop's Admin API client; it keeps the shop's id and domain, not the row.
+
+    A token Shopify refuses (a 401, or ``invalid_grant`` on refresh) is cleared, and the work waits
+    (AwaitingReconnect) for the merchant's next admin load to exchange a new one."""
     if shop.access_token_ciphertext is None:
+        if awaits_reconnect(shop):
+            raise AwaitingReconnect(f"{shop.domain} has no valid token until the merchant opens the app")
         raise Skipped("the shop has no Admin API access token")  # never installed, e.g. the local demo shop
+    shop_id = shop.id
 
     def token() -> str:
         try:
-            return fresh_access_token(ctx.sessions, shop.id, ctx.config, ctx.redis, ctx.http)
+            return fresh_access_token(ctx.sessions, shop_id, ctx.config, ctx.redis, ctx.http)
         except ShopNotConnected as error:
-            raise Permanent(str(error)) from None
+            raise AwaitingReconnect(str(error)) from None
 
-    return GraphQLClient(ctx.http, graphql_url(ctx.config, shop.domain), token, CostBucket(ctx.redis, shop.id))
+    def refused(access_token: str) -> None:
+        forget_refused_access_token(ctx.sessions, shop_id, access_token, ctx.config)
+
+    return GraphQLClient(ctx.http, graphql_url(ctx.config, shop.domain), token, CostBucket(ctx.redis, shop_id),
+                         refused)
 
 
 def events(session: Session, rows: list[OutboxMessage]) -> list[PointsEvent]:
@@ -69,48 +87,60 @@ def _key(d: Delivery, service: Service) -> str:
     return key
 
 
-def customer_metafield(d: Delivery) -> None:
-    assert d.state is not None
-    if d.push_profile:
-        metafields.write_customer(shopify_client(d.ctx, d.shop), d.state)
+def customer_metafield(d: Delivery) -> Send:
+    state = d.state
+    assert state is not None
+    if not d.push_profile:
+        return lambda: None
+    client = shopify_client(d.ctx, d.shop)
+    return lambda: metafields.write_customer(client, state)
 
 
-def shop_metafield(d: Delivery) -> None:
-    metafields.write_program(shopify_client(d.ctx, d.shop), metafields.program(d.session, d.shop.id))
+def shop_metafield(d: Delivery) -> Send:
+    client, value = shopify_client(d.ctx, d.shop), metafields.program(d.session, d.shop.id)
+    return lambda: metafields.write_program(client, value)
 
 
-def _profile_and_events(d: Delivery, client: Klaviyo | Omnisend) -> None:
-    assert d.state is not None
-    if d.push_profile:
-        client.update_profile(d.state)
-    for event in events(d.session, d.rows):
-        client.send_event(d.state, event)
+def _profile_and_events(d: Delivery, client: Klaviyo | Omnisend) -> Send:
+    state, push_profile, found = d.state, d.push_profile, events(d.session, d.rows)
+    assert state is not None
+
+    def send() -> None:
+        if push_profile:
+            client.update_profile(state)
+        for event in found:
+            client.send_event(state, event)
+    return send
 
 
-def klaviyo(d: Delivery) -> None:
+def klaviyo(d: Delivery) -> Send:
     config = d.ctx.config
-    _profile_and_events(d, Klaviyo(d.ctx.http, d.ctx.redis, config.klaviyo_api_url, config.klaviyo_revision,
-                                   _key(d, Service.KLAVIYO), d.shop.id))
+    return _profile_and_events(d, Klaviyo(d.ctx.http, d.ctx.redis, config.klaviyo_api_url, config.klaviyo_revision,
+                                          _key(d, Service.KLAVIYO), d.shop.id))
 
 
-def omnisend(d: Delivery) -> None:
+def omnisend(d: Delivery) -> Send:
     config = d.ctx.config
-    _profile_and_events(d, Omnisend(d.ctx.http, d.ctx.redis, config.omnisend_api_url, config.omnisend_version,
-                                    _key(d, Service.OMNISEND), d.shop.id))
+    return _profile_and_events(d, Omnisend(d.ctx.http, d.ctx.redis, config.omnisend_api_url,
+                                           config.omnisend_version, _key(d, Service.OMNISEND), d.shop.id))
 
 
-def postscript(d: Delivery) -> None:
-    assert d.state is not None
+def postscript(d: Delivery) -> Send:
+    state, push_profile, found = d.state, d.push_profile, events(d.session, d.rows)
+    assert state is not None
     client = Postscript(d.ctx.http, d.ctx.redis, d.ctx.config.postscript_api_url,
                         _key(d, Service.POSTSCRIPT), d.shop.id)
-    subscriber_id = client.find_subscriber(d.state)
-    if d.push_profile:
-        client.update_properties(subscriber_id, d.state)
-    for event in events(d.session, d.rows):
-        client.send_event(subscriber_id, d.state, event)
+
+    def send() -> None:
+        subscriber_id = client.find_subscriber(state)
+        if push_profile:
+            client.update_properties(subscriber_id, state)
+        for event in found:
+            client.send_event(subscriber_id, state, event)
+    return send
 
 
-DESTINATIONS: dict[str, Callable[[Delivery], None]] = {
+DESTINATIONS: dict[str, Callable[[Delivery], Send]] = {
     OutboxTopic.SHOPIFY_CUSTOMER_METAFIELD.value: customer_metafield,
     OutboxTopic.SHOPIFY_SHOP_METAFIELD.value: shop_metafield,
     OutboxTopic.KLAVIYO.value: klaviyo,

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 
 from redis import Redis
 from rq.job import Job, JobStatus
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, not_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from shopify_app.clock import utcnow
 from shopify_app.config import Config
 from shopify_app.jobs import queues
-from shopify_app.models import IntegrationSetting, OutboxMessage, OutboxStatus, Service
+from shopify_app.models import IntegrationSetting, OutboxMessage, OutboxStatus, OutboxTopic, Service, Shop
+from shopify_app.shops.tokens import AWAITS_RECONNECT
 
 log = logging.getLogger(__name__)
 GROUPS_PER_PASS = 500
@@ -25,6 +26,7 @@ LOST_AFTER = dt.timedelta(minutes=2)
 
 
 VENDOR_TOPICS = frozenset(service.value for service in Service)
+SHOPIFY_TOPICS = frozenset({OutboxTopic.SHOPIFY_CUSTOMER_METAFIELD.value, OutboxTopic.SHOPIFY_SHOP_METAFIELD.value})
 
 
 @dataclass(frozen=True)
@@ -37,11 +39,16 @@ class Group:
 
 def settled_groups(session: Session, *, coalesce: dt.timedelta, now: dt.datetime,
                    limit: int = GROUPS_PER_PASS) -> list[Group]:
-    """Pending rows grouped by (shop, topic, customer), once no change came for ``coalesce``."""
+    """Pending rows grouped by (shop, topic, customer), once no change came for ``coalesce``.
+
+    Shopify work of a shop awaiting reconnect stays pending (in SQL, so it never fills the page)
+    until the merchant's next admin load gives the shop a token again."""
     newest, oldest = func.max(OutboxMessage.created_at), func.min(OutboxMessage.created_at)
+    awaiting = and_(OutboxMessage.topic.in_(SHOPIFY_TOPICS),
+                    OutboxMessage.shop_id.in_(select(Shop.id).where(AWAITS_RECONNECT)))
     result = session.execute(
         select(OutboxMessage.shop_id, OutboxMessage.topic, OutboxMessage.customer_id, func.max(OutboxMessage.id))
-        .where(OutboxMessage.status == OutboxStatus.PENDING.value)
+        .where(OutboxMessage.status == OutboxStatus.PENDING.value, not_(awaiting))
         .group_by(OutboxMessage.shop_id, OutboxMessage.topic, OutboxMessage.customer_id)
         .having(or_(newest <= now - coalesce, oldest <= now - MAX_COALESCE_DELAY))
         .order_by(func.min(OutboxMessage.id))

@@ -14,12 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from shopify_app.clock import utcnow
+from shopify_app.integrations.http import AwaitingReconnect
 from shopify_app.jobs import queues, runtime
 from shopify_app.jobs.bulk import enqueue_waiting
 from shopify_app.jobs.destinations import shopify_client
 from shopify_app.jobs.webhooks import enqueue_unprocessed_deliveries
 from shopify_app.loyalty.earning.celebrations import award_celebrations
-from shopify_app.loyalty.earning.reconciliation import PAGE_COST, Execute, reconcile_orders
+from shopify_app.loyalty.earning.reconciliation import PAGE_COST, Execute, apply_orders, read_orders, window_start
 from shopify_app.loyalty.ledger.maturing import BATCH, approve_due, expire_points
 from shopify_app.models import Shop
 from shopify_app.privacy.erasure import delete_stale_payloads
@@ -83,22 +84,36 @@ def reconcile_all_shops() -> int:
 
 
 def reconcile_one_shop(shop_id: str) -> int:
-    """Orders Shopify changed since the last run that no webhook brought, through the same handlers."""
+    """Orders Shopify changed since the last run that no webhook brought, through the same handlers.
+
+    A shop whose token Shopify refused is left until it reconnects: the runs after that catch up."""
     ctx = runtime.context()
 
     def execute(shop: Shop, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         return shopify_client(ctx, shop).execute(query, variables, cost=PAGE_COST)
 
-    return reconcile_shop(ctx.sessions, shop_id, execute)
+    try:
+        return reconcile_shop(ctx.sessions, shop_id, execute)
+    except AwaitingReconnect:
+        return 0
 
 
 def reconcile_shop(sessions: sessionmaker[Session], shop_id: str, execute: Execute) -> int:
-    """The scheduled job's body for one shop, in one transaction; an uninstalled shop is skipped."""
+    """The scheduled job's body for one shop: where to start (a read), Shopify's pages (no transaction
+    open), then the orders applied in one transaction. An uninstalled shop is skipped."""
+    now = utcnow()
+    with sessions() as session:
+        shop = session.get(Shop, shop_id)
+        if shop is None or shop.uninstalled_at is not None:
+            return 0
+        since = window_start(session, shop_id, now)
+        session.expunge(shop)  # read by ``execute`` (its id and domain) after the session is gone
+    read = read_orders(shop, execute, since, now)
     with sessions.begin() as session:
         shop = session.get(Shop, shop_id)
         if shop is None or shop.uninstalled_at is not None:
             return 0
-        return reconcile_orders(session, shop, execute)
+        return apply_orders(session, shop, read)
 
 
 def award_birthdays_and_anniversaries() -> int:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
 from shopify_app.error_text import error_text
+from shopify_app.integrations.http import AwaitingReconnect
 from shopify_app.integrations.shopify_graphql import shopify_shop_id
 from shopify_app.jobs import queues, runtime
 from shopify_app.jobs.destinations import shopify_client
@@ -94,7 +95,10 @@ def set_up_program(shop_id: str) -> None:
         client = shopify_client(ctx, shop) if shop is not None and lacks_shopify_shop_id(shop) else None
     if client is None:
         return
-    shop_id_at_shopify = shopify_shop_id(client)  # outside any transaction: no lock waits on Shopify
+    try:
+        shop_id_at_shopify = shopify_shop_id(client)  # outside any transaction: no lock waits on Shopify
+    except AwaitingReconnect:
+        return  # the token was refused; the sweep sets up the shop again once it has a new one
     with ctx.sessions.begin() as session:
         shop = session.scalar(select(Shop).where(Shop.id == shop_id).with_for_update(of=Shop))
         if shop is not None and shop.shopify_shop_id is None:

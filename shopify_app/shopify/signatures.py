@@ -1,26 +1,57 @@
-"""Shopify's two HMAC procedures: hex over a sorted query string, base64 over a webhook body."""
+"""Shopify's two HMAC procedures: hex over a canonical query string, base64 over a webhook body."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
+import json
 from collections.abc import Iterable, Mapping
 
+QueryPairs = Mapping[str, str] | Iterable[tuple[str, str]]
 
-def query_hmac(params: Mapping[str, str], secret: str) -> str:
-    """Lower-case hex HMAC-SHA256 of every parameter but ``hmac``, sorted, as ``k=v`` joined by ``&``.
 
-    Every parameter is signed (``host``, ``id_token``, ``session``…), so none is hard-coded."""
-    message = "&".join(f"{key}={params[key]}" for key in sorted(params) if key != "hmac")
+def canonical_query(params: QueryPairs) -> str | None:
+    """The message Shopify signs, built as its own libraries build it (ShopifyAPI's ``calculate_hmac``).
+
+    Every parameter but ``hmac`` is signed (``host``, ``id_token``, ``session``…). ``%`` and ``&`` are
+    escaped in keys and values and ``=`` in keys, so no value can pose as another parameter; the
+    values of an array key (``ids[]=1&ids[]=2``) are signed together as ``ids=["1", "2"]``. A plain
+    key given twice is not something Shopify signs, so there is no message (None): refused."""
+    values: dict[str, list[str]] = {}
+    for key, value in params.items() if isinstance(params, Mapping) else params:
+        values.setdefault(key, []).append(value)
+    pairs = []
+    for key, given in values.items():
+        if key == "hmac":
+            continue
+        if key.endswith("[]"):
+            key, value = key.rstrip("[]"), json.dumps(given)  # rstrip, as Shopify's libraries strip it
+        elif len(given) > 1:
+            return None
+        else:
+            value = given[0]
+        key = key.replace("%", "%25").replace("=", "%3D")
+        pairs.append(f"{key}={value.replace('%', '%25')}".replace("&", "%26"))
+    return "&".join(sorted(pairs))
+
+
+def query_hmac(params: QueryPairs, secret: str) -> str | None:
+    """Lower-case hex HMAC-SHA256 of the canonical query; None when the query has no canonical form."""
+    message = canonical_query(params)
+    if message is None:
+        return None
     return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
-def valid_query_hmac(params: Mapping[str, str], secrets: Iterable[str]) -> bool:
-    given = params.get("hmac", "")
-    if not given:
+def valid_query_hmac(params: QueryPairs, secrets: Iterable[str]) -> bool:
+    """``params`` as the request gave them, repeated keys included (``request.args.items(multi=True)``)."""
+    pairs = list(params.items() if isinstance(params, Mapping) else params)
+    given = [value for key, value in pairs if key == "hmac"]
+    if len(given) != 1 or not given[0]:
         return False
-    return any(_same(query_hmac(params, secret), given) for secret in secrets if secret)
+    digests = [query_hmac(pairs, secret) for secret in secrets if secret]
+    return any(digest is not None and _same(digest, given[0]) for digest in digests)
 
 
 def body_hmac(body: bytes, secret: str) -> str:

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
+from shopify import ApiAccess
+from shopify.api_access import ApiAccessError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -31,10 +33,13 @@ class ShopifyUnavailable(DomainError):
 
 
 def missing_scopes(granted: str, required: str) -> list[str]:
-    """Required scopes the grant lacks; ``write_x`` includes ``read_x``."""
-    have = {s.strip() for s in granted.split(",") if s.strip()}
-    have |= {"read_" + s[len("write_"):] for s in have if s.startswith("write_")}
-    return sorted({s.strip() for s in required.split(",") if s.strip()} - have)
+    """Required scopes the grant lacks, by Shopify's library's rules (``write_x`` includes ``read_x``);
+    a grant naming something that is no scope covers nothing."""
+    try:
+        have = ApiAccess(granted)
+    except ApiAccessError:
+        have = ApiAccess([])
+    return sorted(scope for scope in ApiAccess(required) if not have.covers(ApiAccess([scope])))
 
 
 def record_install(session: Session, domain: str, grant: TokenGrant, config: Config,

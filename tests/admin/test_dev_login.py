@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from shopify_app import create_app
-from shopify_app.config import DEV_API_SECRET, DEV_SECRET_KEY, Config, ConfigError
+from shopify_app.config import DEV_API_SECRET, DEV_DATA_ENCRYPTION_KEY, DEV_SECRET_KEY, Config, ConfigError
 from shopify_app.db import engine_for
 from shopify_app.devtools import demo
 from tests import factories
@@ -20,7 +20,8 @@ from tests.admin.conftest import csrf_of, log_in_to_the_demo
 
 REAL_SECRET = "shpss_" + "r" * 32
 PRODUCTION = {"APP_ENV": "production", "SHOPIFY_API_KEY": "k" * 32, "SHOPIFY_API_SECRET": REAL_SECRET,
-              "SECRET_KEY": "c" * 40, "DATABASE_URL": "postgresql://db/x", "REDIS_URL": "redis://r"}
+              "SECRET_KEY": "c" * 40, "DATA_ENCRYPTION_KEY": "d" * 44, "DATABASE_URL": "postgresql://db/x",
+              "REDIS_URL": "redis://r"}
 
 
 def _signed_in(client: FlaskClient) -> bool:
@@ -148,5 +149,19 @@ def test_production_requires_a_secret_key_of_its_own() -> None:
                              ({**PRODUCTION, "SECRET_KEY": ""}, "SECRET_KEY must be set"),
                              ({**PRODUCTION, "SECRET_KEY": DEV_SECRET_KEY}, "SECRET_KEY must be set"),
                              ({**PRODUCTION, "SECRET_KEY": REAL_SECRET}, "SECRET_KEY must differ from the Shopify")):
+        with pytest.raises(ConfigError, match=problem):
+            Config.from_env(environ)
+
+
+def test_production_requires_a_data_encryption_key_of_its_own() -> None:
+    assert Config.from_env(PRODUCTION).data_encryption_key == "d" * 44
+    assert Config.from_env({**PRODUCTION, "DATA_ENCRYPTION_KEY_PREVIOUS": REAL_SECRET}).data_encryption_key_previous
+    assert Config.from_env({}).data_encryption_key == DEV_DATA_ENCRYPTION_KEY  # development works as it is
+    unset = {k: v for k, v in PRODUCTION.items() if k != "DATA_ENCRYPTION_KEY"}
+    for environ, problem in ((unset, "DATA_ENCRYPTION_KEY must be set"),
+                             ({**PRODUCTION, "DATA_ENCRYPTION_KEY": DEV_DATA_ENCRYPTION_KEY}, "must be set"),
+                             ({**PRODUCTION, "DATA_ENCRYPTION_KEY": "short"}, "at least 32"),
+                             ({**PRODUCTION, "DATA_ENCRYPTION_KEY": REAL_SECRET}, "must differ"),
+                             ({**PRODUCTION, "DATA_ENCRYPTION_KEY": "c" * 40}, "must differ")):
         with pytest.raises(ConfigError, match=problem):
             Config.from_env(environ)

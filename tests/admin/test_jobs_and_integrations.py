@@ -105,7 +105,7 @@ def test_integration_keys_are_write_only_and_tested_against_the_service(
     assert "pk_wrong_key" not in page and "ends in …_key" in page
     row = session.scalars(select(IntegrationSetting)).one()
     assert "pk_wrong_key" not in row.api_key_ciphertext
-    assert decrypt(row.api_key_ciphertext, config.shopify_api_secret) == "pk_wrong_key"
+    assert decrypt(row.api_key_ciphertext, config) == "pk_wrong_key"
     refused = admin.post("/admin/settings/integrations/klaviyo/test")
     assert "The key was refused (HTTP 401)" in unquote_plus(refused.headers["Location"])
     admin.post("/admin/settings/integrations/klaviyo", data={"klaviyo_api_key": "pk_right_key"})

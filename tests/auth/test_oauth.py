@@ -12,13 +12,17 @@ import httpx
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shopify_app import crypto
+from shopify_app.config import SHOPIFY_SCOPES
 from shopify_app.jobs.webhooks import webhooks_queue
 from shopify_app.models import Shop
 from shopify_app.shopify.signatures import query_hmac, valid_query_hmac
+from shopify_app.shops.installs import missing_scopes
 from tests.shopify_signing import query_hmac as reference_hmac
 from tests.shopify_signing import signed_query
 
@@ -34,6 +38,40 @@ def test_shopify_published_hmac_vector() -> None:
     assert not valid_query_hmac({**VECTOR, "hmac": VECTOR_HMAC.upper()[:-1]}, ["hush"])
     assert not valid_query_hmac({**VECTOR, "timestamp": "1337178174", "hmac": VECTOR_HMAC}, ["hush"])
     assert not valid_query_hmac(VECTOR, ["hush"])
+
+
+# Keys and values with the characters that delimit a query, non-ASCII text, and Shopify's own names.
+_TEXT = st.text(st.sampled_from("ab=&%[]é✓ ") | st.characters(codec="utf-8"),
+                max_size=8)
+_KEYS = st.sampled_from(["shop", "code", "state", "timestamp", "host", "a&b", "a=b", "50%", "ключ"]) | _TEXT
+
+
+@settings(max_examples=300, deadline=None)
+@given(plain=st.dictionaries(_KEYS.filter(lambda k: k != "hmac" and not k.endswith("[]")), _TEXT, max_size=6),
+       ids=st.lists(_TEXT, max_size=4), secret=st.text(min_size=1, max_size=12))
+@example(plain={"shop": "a&b=c", "state": "100%"}, ids=["1", "2"], secret="hush")
+def test_query_hmac_agrees_with_shopify_api(plain: dict[str, str], ids: list[str], secret: str) -> None:
+    """Shopify's library is the oracle: the same digest for the same query, repeated ids[] included."""
+    oracle: dict[str, Any] = {**plain, **({"ids[]": ids} if ids else {})}
+    pairs = list(plain.items()) + [("ids[]", value) for value in ids]
+    expected = reference_hmac(oracle, secret)
+    assert query_hmac(pairs, secret) == expected
+    assert valid_query_hmac([*pairs, ("hmac", expected)], ["other", secret])
+    if ids:  # an id dropped, added or reordered is another query
+        assert not valid_query_hmac([*pairs[:-1], ("hmac", expected)], [secret])
+        assert not valid_query_hmac([*pairs, ("ids[]", ids[0] + "x"), ("hmac", expected)], [secret])
+    if plain:  # a value shifted across a delimiter is another query
+        key = next(iter(plain))
+        moved = [(k, v + "&x=1" if k == key else v) for k, v in pairs]
+        assert not valid_query_hmac([*moved, ("hmac", expected)], [secret])
+
+
+def test_a_repeated_plain_key_or_hmac_is_refused() -> None:
+    query = {"shop": "a.myshopify.com", "timestamp": "1"}
+    digest = reference_hmac(query, "hush")
+    assert valid_query_hmac([*query.items(), ("hmac", digest)], ["hush"])
+    assert not valid_query_hmac([*query.items(), ("shop", "b.myshopify.com"), ("hmac", digest)], ["hush"])
+    assert not valid_query_hmac([*query.items(), ("hmac", digest), ("hmac", digest)], ["hush"])
 
 
 class FakeShopify:
@@ -98,7 +136,7 @@ def test_install_and_callback_store_an_expiring_token_and_queue_the_program(
     [shop] = shops(session)
     assert shop.domain == SHOP and shop.installed_at is not None
     assert "shpat_live" not in (shop.access_token_ciphertext or "")
-    assert crypto.decrypt(shop.access_token_ciphertext or "", app.config["LOYALTY"].shopify_api_secret) == "shpat_live"
+    assert crypto.decrypt(shop.access_token_ciphertext or "", app.config["LOYALTY"]) == "shpat_live"
     assert webhooks_queue(redis).job_ids == [f"program-setup-{shop.id}"]
 
 
@@ -108,6 +146,14 @@ def test_install_and_callback_store_an_expiring_token_and_queue_the_program(
 def test_install_rejects_shop_domain_tricks(client: FlaskClient, shop: str) -> None:
     response = client.get("/auth/install", query_string={"shop": shop})
     assert response.status_code == 400 and "Location" not in response.headers
+
+
+def test_install_checks_the_hmac_over_escaped_values_and_repeated_ids(client: FlaskClient) -> None:
+    query = {"shop": SHOP, "timestamp": str(int(time.time())), "note": "a&b=%20✓", "ids[]": ["1", "2"]}
+    pairs = [("shop", SHOP), ("timestamp", query["timestamp"]), ("note", "a&b=%20✓"), ("ids[]", "1"), ("ids[]", "2")]
+    digest = reference_hmac(query)
+    assert client.get("/auth/install", query_string=[*pairs, ("hmac", digest)]).status_code == 302
+    assert client.get("/auth/install", query_string=[*pairs[:-1], ("hmac", digest)]).status_code == 401
 
 
 def test_install_with_a_bad_hmac_is_401(client: FlaskClient) -> None:
@@ -173,3 +219,14 @@ def test_callback_never_redirects_outside_shopify(client: FlaskClient, app: Flas
     response = client.get("/auth/callback", query_string=callback_params(state, host=evil_host))
     assert response.status_code == 302
     assert response.headers["Location"] == f"{app.config['LOYALTY'].app_url}/?shop={SHOP}"
+
+
+@pytest.mark.parametrize("granted,missing", [
+    ("write_customers,read_orders,write_app_proxy", []),  # write_customers includes read_customers
+    ("read_customers,write_customers,read_orders,write_app_proxy", []),
+    ("read_customers,read_orders,write_app_proxy", ["write_customers"]),
+    ("write_customers,write_app_proxy,unauthenticated_read_orders", ["read_orders"]),
+    ("not a scope", ["read_orders", "write_app_proxy", "write_customers"]),
+])
+def test_missing_scopes_follow_shopify_api_access(granted: str, missing: list[str]) -> None:
+    assert missing_scopes(granted, SHOPIFY_SCOPES) == missing

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,8 @@ class Recorded:
 
 
 class FakeServer:
-    """Subclasses answer in ``handle``; ``fail`` queues error answers, ``down`` answers 500 to everything."""
+    """Subclasses answer in ``handle``; ``fail`` queues error answers, ``down`` answers 500 to everything;
+    ``during`` (if set) runs for each request before it is answered, while the caller waits."""
 
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
@@ -33,6 +35,7 @@ class FakeServer:
         self.hang_path: str | None = None
         self.hang_started = threading.Event()
         self.release = threading.Event()
+        self.during: Callable[[Recorded], None] | None = None
         self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
@@ -69,6 +72,8 @@ class FakeServer:
             fault = next((f for f in self.faults if request.path.startswith(f[0])), None)
             if fault:
                 self.faults.remove(fault)
+        if self.during is not None:
+            self.during(recorded)
         if self.hang_path and request.path.startswith(self.hang_path):
             self.hang_path = None
             self.hang_started.set()

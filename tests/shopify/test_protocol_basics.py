@@ -8,6 +8,7 @@ import jwt
 import pytest
 
 from shopify_app import crypto
+from shopify_app.config import Config
 from shopify_app.shopify.domains import valid_shop_domain
 from shopify_app.shopify.session_tokens import InvalidSessionToken, decode_session_token
 from tests.shopify_signing import session_token
@@ -53,9 +54,24 @@ def test_small_clock_skew_is_tolerated() -> None:
 
 
 def test_secrets_round_trip_and_survive_rotation() -> None:
-    sealed = crypto.encrypt("shpat_abc", OLD)
+    before = Config(data_encryption_key=OLD)
+    after = Config(data_encryption_key=SECRET, data_encryption_key_previous=OLD)
+    sealed = crypto.encrypt("shpat_abc", before)
     assert sealed != "shpat_abc"
-    assert crypto.decrypt(sealed, OLD) == "shpat_abc"
-    assert crypto.decrypt(sealed, SECRET, previous_secret=OLD) == "shpat_abc"
+    assert crypto.decrypt(sealed, before) == "shpat_abc"
+    assert crypto.decrypt(sealed, after) == "shpat_abc"
     with pytest.raises(ValueError):
-        crypto.decrypt(sealed, SECRET)
+        crypto.decrypt(sealed, Config(data_encryption_key=SECRET))
+    resealed = crypto.encrypt("shpat_abc", after)  # a write uses the current key only
+    assert crypto.decrypt(resealed, Config(data_encryption_key=SECRET)) == "shpat_abc"
+    with pytest.raises(ValueError):
+        crypto.decrypt(resealed, before)
+
+
+def test_the_data_key_is_not_the_shopify_secret() -> None:
+    """Rotating the Shopify secret leaves stored secrets readable; they depend on DATA_ENCRYPTION_KEY alone."""
+    sealed = crypto.encrypt("shpat_abc", Config(shopify_api_secret=OLD, data_encryption_key=SECRET))
+    rotated = Config(shopify_api_secret="rotated-" + "r" * 32, data_encryption_key=SECRET)
+    assert crypto.decrypt(sealed, rotated) == "shpat_abc"
+    with pytest.raises(ValueError):
+        crypto.decrypt(sealed, Config(shopify_api_secret=OLD, data_encryption_key=OLD))

@@ -14,6 +14,7 @@ from flask import Flask
 from redis import Redis
 from sqlalchemy.orm import Session
 
+from shopify_app import crypto
 from shopify_app.clock import utcnow
 from shopify_app.config import Config
 from shopify_app.db import sessionmaker_for
@@ -134,3 +135,39 @@ def test_uninstalled_or_expired_refresh_token_is_not_connected(app: Flask, sessi
     with pytest.raises(ShopNotConnected):
         fresh_access_token(sessionmaker_for(app), shop.id, config, redis, http)
 
+
+
+def test_tokens_under_the_previous_data_key_still_work_and_are_rewritten_under_the_new_one(
+        app: Flask, session: Session, http: httpx.Client, redis: Redis, endpoint: FakeTokenEndpoint) -> None:
+    before = app.config["LOYALTY"].model_copy(update=dict(data_encryption_key="before-" + "b" * 40))
+    rotated = before.model_copy(update=dict(data_encryption_key="after-" + "a" * 40,
+                                  data_encryption_key_previous=before.data_encryption_key))
+    shop = connected_shop(session, before, http, expires_in=dt.timedelta(hours=1))
+    assert fresh_access_token(sessionmaker_for(app), shop.id, rotated, redis, http) == "shpat_0"
+    shop.access_token_expires_at = utcnow()  # the next use refreshes, and writes the new pair
+    session.commit()
+    assert fresh_access_token(sessionmaker_for(app), shop.id, rotated, redis, http) == "shpat_1"
+    session.refresh(shop)
+    current_only = rotated.model_copy(update=dict(data_encryption_key_previous=""))
+    assert crypto.decrypt(shop.access_token_ciphertext or "", current_only) == "shpat_1"
+    assert crypto.decrypt(shop.refresh_token_ciphertext or "", current_only) == "shprt_1"
+    with pytest.raises(ValueError):
+        crypto.decrypt(shop.access_token_ciphertext or "", before)
+
+
+def test_a_refused_refresh_clears_the_pair_and_a_failing_shopify_keeps_it(
+        app: Flask, session: Session, http: httpx.Client, redis: Redis, endpoint: FakeTokenEndpoint) -> None:
+    config = app.config["LOYALTY"]
+    shop = connected_shop(session, config, http, expires_in=dt.timedelta(minutes=1))
+    unavailable = httpx.Client(transport=httpx.MockTransport(lambda _: httpx.Response(503, json={})))
+    with pytest.raises(TokenRequestError):
+        fresh_access_token(sessionmaker_for(app), shop.id, config, redis, unavailable)
+    session.refresh(shop)
+    assert shop.refresh_token_ciphertext is not None  # Shopify failing is no refusal: the pair is kept
+
+    endpoint.live_refresh_token = "shprt_from_another_install"
+    with pytest.raises(ShopNotConnected, match="refused"):
+        fresh_access_token(sessionmaker_for(app), shop.id, config, redis, http)
+    session.refresh(shop)
+    assert (shop.access_token_ciphertext, shop.refresh_token_ciphertext, shop.access_token_expires_at) == (
+        None, None, None)

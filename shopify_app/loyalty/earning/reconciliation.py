@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from shopify_app.clock import utcnow
 from shopify_app.loyalty.earning import orders
 from shopify_app.loyalty.earning.commands import OrderCancelled, OrderPaid, OrderRefunded, Refund, RefundTransaction
 from shopify_app.loyalty.members.enrolment import ShopifyCustomer
@@ -93,27 +93,44 @@ def apply_order(session: Session, shop: Shop, node: dict[str, Any]) -> None:
             orders.refund_created(session, shop, OrderRefunded(order_id=order_id, refund=refund))
 
 
-def reconcile_orders(session: Session, shop: Shop, execute: Execute, *, now: dt.datetime | None = None) -> int:
-    """Apply every order updated since the shop's last run (minus the overlap); returns how many."""
-    now = now or utcnow()
-    state = session.get(ShopSyncState, shop.id) or ShopSyncState(shop_id=shop.id)
-    session.add(state)
-    since = (state.orders_reconciled_through or now - FIRST_RUN_LOOKBACK) - OVERLAP
+@dataclass(frozen=True)
+class OrdersRead:
+    """What one run read from Shopify: the order nodes, and how far the next run may start from."""
+
+    nodes: list[dict[str, Any]]
+    through: dt.datetime
+
+
+def window_start(session: Session, shop_id: str, now: dt.datetime) -> dt.datetime:
+    """Where this run reads from: the shop's last run (minus the overlap), or a day back on the first."""
+    state = session.get(ShopSyncState, shop_id)
+    reconciled = state.orders_reconciled_through if state is not None else None
+    return (reconciled or now - FIRST_RUN_LOOKBACK) - OVERLAP
+
+
+def read_orders(shop: Shop, execute: Execute, since: dt.datetime, now: dt.datetime) -> OrdersRead:
+    """Every order updated since ``since``, page by page; no database is touched (no transaction
+    waits on Shopify). Past MAX_PAGES the next run goes on from the last order read."""
     variables: dict[str, Any] = {"first": PAGE_SIZE, "after": None,
                                  "query": f"updated_at:>='{since.strftime('%Y-%m-%dT%H:%M:%SZ')}'"}
-    seen, through = 0, now
+    nodes: list[dict[str, Any]] = []
     for _ in range(MAX_PAGES):
         page = execute(shop, ORDERS_QUERY, variables)["orders"]
-        for node in page["nodes"]:
-            apply_order(session, shop, node)
-            seen += 1
+        nodes.extend(page["nodes"])
         if not page["pageInfo"]["hasNextPage"]:
-            break
+            return OrdersRead(nodes, now)
         variables["after"] = page["pageInfo"]["endCursor"]
-    else:  # more than one run can read: the next run goes on from the last order read
-        through = max(since + OVERLAP, _updated_at(page["nodes"][-1]) if page["nodes"] else since + OVERLAP)
-    state.orders_reconciled_through = through
-    return seen
+    return OrdersRead(nodes, max(since + OVERLAP, _updated_at(nodes[-1]) if nodes else since + OVERLAP))
+
+
+def apply_orders(session: Session, shop: Shop, read: OrdersRead) -> int:
+    """Feed every order read to the handlers and keep how far this run got; returns how many."""
+    for node in read.nodes:
+        apply_order(session, shop, node)
+    state = session.get(ShopSyncState, shop.id) or ShopSyncState(shop_id=shop.id)
+    session.add(state)
+    state.orders_reconciled_through = read.through
+    return len(read.nodes)
 
 
 def _updated_at(node: dict[str, Any]) -> dt.datetime:
