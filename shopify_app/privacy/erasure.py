@@ -145,7 +145,7 @@ PERSONAL_DATA: dict[str, dict[str, Eraser | None]] = {
     "outbox_messages": _erased_by(_erase_syncs, "last_error")
     | _not_personal("shop_id", "topic", "customer_id", "entry_id", "payload", "status", "job_id"),
     "shopify_orders": _erased_by(_unlink_orders, "shopify_customer_id")
-    | _not_personal("id", "shop_id", "shopify_order_id", "order_number"),
+    | _not_personal("id", "shop_id", "shopify_order_id", "order_number", "earning_bases"),
     "webhook_deliveries": _erased_by(_erase_deliveries, "payload", "last_error")
     | _not_personal("id", "webhook_id", "shop_domain", "topic", "api_version", "event_id", "triggered_at",
                     "refused_reason"),
@@ -155,14 +155,15 @@ PERSONAL_DATA: dict[str, dict[str, Eraser | None]] = {
     "redacted_customers": _not_personal("shop_id", "shopify_customer_id_hash"),
     "customer_profile_versions": _not_personal("customer_id"),
     "customer_sync_states": _not_personal("customer_id", "topic"),
-    "order_refunds": _not_personal("id", "shop_id", "order_id", "shopify_refund_id"),
+    "order_refunds": _not_personal("id", "shop_id", "order_id", "shopify_refund_id", "lines"),
     # The merchant's own: shop, program, keys and integrations; shop/redact deletes them all.
     "shops": _not_personal("id", "domain", "shopify_shop_id", "name", "currency", "access_token_ciphertext",
                            "refresh_token_ciphertext", "scopes"),
     "shop_sync_states": _not_personal("shop_id"),
     "program_settings": _not_personal("shop_id", "points_name"),
     "earning_rules": _not_personal("id", "shop_id", "name", "description", "category", "action",
-                                   "customer_facing_label", "call_to_action_url"),
+                                   "customer_facing_label", "call_to_action_url", "excluded_product_ids",
+                                   "excluded_collection_ids", "collection_product_ids", "excluded_customer_tags"),
     "vip_tiers": _not_personal("id", "shop_id", "name", "badge_color"),
     "api_keys": _not_personal("id", "shop_id", "key_hash", "prefix", "name"),
     "integration_settings": _not_personal("id", "shop_id", "service", "api_key_ciphertext", "key_hint",

@@ -121,8 +121,34 @@ class EmailMarketingConsentUpdate(Payload):
     email_marketing_consent: EmailMarketingConsent | None = None
 
 
+class Reference(Payload):
+    """Something the payload names by its id: the customer, the data request, an order's company."""
+
+    id: ShopifyId
+
+
 class RefundLine(Payload):
+    line_item_id: ShopifyId | None = None
     subtotal: Amount | None = None
+
+
+class DiscountAllocation(Payload):
+    amount: Amount
+
+
+class LineItem(Payload):
+    id: ShopifyId
+    product_id: ShopifyId | None = None
+    gift_card: bool | None = None
+    price: Amount = Decimal(0)
+    quantity: int = Field(default=1, ge=0, le=1_000_000)
+    discount_allocations: list[DiscountAllocation] = Field(default_factory=list, max_length=MAX_ITEMS)
+
+
+class OrderCustomer(CustomerData):
+    """An order's customer: with their tags (comma-separated), which a purchase rule may exclude."""
+
+    tags: Annotated[str, StringConstraints(max_length=65_535), AfterValidator(_storable)] | None = None
 
 
 class Transaction(Payload):
@@ -159,8 +185,11 @@ class OrderPaid(Payload):
     subtotal_price: Amount
     total_tax: Amount | None = None
     taxes_included: bool | None = None
-    customer: CustomerData | None = None
+    customer: OrderCustomer | None = None
     refunds: list[Refund] = Field(default_factory=list, max_length=MAX_ITEMS)
+    line_items: list[LineItem] = Field(default_factory=list, max_length=MAX_ITEMS)
+    # Set on a B2B order: the company it was placed for.
+    company: Reference | None = None
 
 
 class OrderCancelled(Payload):
@@ -179,12 +208,6 @@ class ShopScoped(Payload):
 
     def shop_identity(self) -> tuple[str, str] | None:
         return self.shop_domain, self.shop_id
-
-
-class Reference(Payload):
-    """Something the payload names by its id: the customer, the data request."""
-
-    id: ShopifyId
 
 
 class CustomersDataRequest(ShopScoped):
