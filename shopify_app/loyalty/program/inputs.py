@@ -8,6 +8,7 @@ from urllib.parse import urlparse
 from shopify_app.errors import FormErrors
 
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+MAX_LIST = 250  # ids or tags in one field
 
 
 class Fields:
@@ -54,6 +55,31 @@ class Fields:
         if value not in choices:
             self.errors[name] = "Choose one of the options"
         return value
+
+    def id_list(self, name: str, *, kind: str) -> list[str]:
+        """Shopify ids (digits, or ``gid://shopify/<kind>/<digits>``) separated by commas, spaces or lines."""
+        ids = []
+        for item in re.split(r"[\s,]+", (self.form.get(name) or "").strip()):
+            digits = item.removeprefix(f"gid://shopify/{kind}/")
+            if not item:
+                continue
+            if not (digits.isascii() and digits.isdigit() and 0 < len(digits) <= 19):
+                self.errors[name] = f"Enter {kind.lower()} ids (numbers), separated by commas"
+                return []
+            ids.append(str(int(digits)))
+        if len(ids) > MAX_LIST:
+            self.errors[name] = f"Enter at most {MAX_LIST}"
+        return list(dict.fromkeys(ids))
+
+    def tag_list(self, name: str) -> list[str]:
+        """Tags separated by commas, as Shopify writes them."""
+        tags = [tag.strip() for tag in (self.form.get(name) or "").split(",") if tag.strip()]
+        if len(tags) > MAX_LIST or any(len(tag) > 255 for tag in tags):
+            self.errors[name] = f"Enter at most {MAX_LIST} tags of at most 255 characters"
+        return list(dict.fromkeys(tags))
+
+    def checkbox(self, name: str) -> bool:
+        return self.form.get(name) in ("1", "on", "true")
 
     def check(self) -> None:
         if self.errors:

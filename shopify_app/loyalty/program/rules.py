@@ -89,6 +89,11 @@ def save_rule(session: Session, shop: Shop, form: dict[str, str], rule: EarningR
     label = fields.text("customer_facing_label", required=False)
     url = fields.url("call_to_action_url")
     description = fields.text("description", required=False, max_length=2000)
+    purchase = item is not None and item.category == RuleCategory.PURCHASE.value
+    if purchase:
+        products = fields.id_list("excluded_product_ids", kind="Product")
+        collections = fields.id_list("excluded_collection_ids", kind="Collection")
+        tags = fields.tag_list("excluded_customer_tags")
     fields.check()
     assert item is not None
     if rule is None:
@@ -96,6 +101,12 @@ def save_rule(session: Session, shop: Shop, form: dict[str, str], rule: EarningR
         session.add(rule)
     rule.name, rule.points_to_give, rule.approval_time = name, points, approval
     rule.customer_facing_label, rule.call_to_action_url, rule.description = label or None, url, description or None
+    if purchase:
+        if collections != (rule.excluded_collection_ids or []):
+            # The products of the new collections are read through the Admin API next (jobs.collections).
+            rule.collection_product_ids = [] if not collections else rule.collection_product_ids
+        rule.excluded_product_ids, rule.excluded_collection_ids = products, collections
+        rule.excluded_customer_tags, rule.exclude_b2b = tags, fields.checkbox("exclude_b2b")
     session.flush()
     program_changed(session, shop.id)
     return rule
@@ -104,3 +115,22 @@ def save_rule(session: Session, shop: Shop, form: dict[str, str], rule: EarningR
 def set_rule_active(session: Session, shop: Shop, rule: EarningRule, active: bool) -> None:
     rule.is_active = active
     program_changed(session, shop.id)
+
+
+def purchase_rules_excluding_collections(session: Session, shop_id: str | None = None) -> list[EarningRule]:
+    """Purchase rules with excluded collections (of one shop, or of every shop), whose products the
+    Admin API is read for."""
+    statement = select(EarningRule).where(EarningRule.category == RuleCategory.PURCHASE.value)
+    if shop_id is not None:
+        statement = statement.where(EarningRule.shop_id == shop_id)
+    return [rule for rule in session.scalars(statement.order_by(EarningRule.id)) if rule.excluded_collection_ids]
+
+
+def set_collection_products(session: Session, rule: EarningRule, collection_ids: list[str],
+                            product_ids: list[str]) -> bool:
+    """Keep the products the Admin API listed for the rule's excluded collections, unless the
+    merchant changed the collections meanwhile (then a newer read follows); returns whether kept."""
+    if list(rule.excluded_collection_ids or []) != collection_ids:
+        return False
+    rule.collection_product_ids = sorted(set(product_ids), key=int)
+    return True
