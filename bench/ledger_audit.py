@@ -1,7 +1,9 @@
 """Ledger audit benchmark: the time of `audit.disagreements` on PostgreSQL for one shop of 100,000
-customers and 400,000 entries, and for every shop, with a handful of customers made to disagree.
+customers and 400,000 entries, and for every shop, with a handful of customers made to disagree;
+then of the `ledger audit` command over them all.
 
     .venv/bin/python bench/ledger_audit.py [--database-url postgresql://postgres@127.0.0.1:5432/test]
+        [--redis-url redis://127.0.0.1:6379/15]
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ CUSTOMERS, LOTS_PER_CUSTOMER, DRIFTED, RUNS = 100_000, 3, 7, 5
 
 
 def seed(app) -> str:  # type: ignore[no-untyped-def]
-    """Members whose balances are the sum of their lots (three earned, one spent from), as the ledger writes them."""
+    """Members whose balances are the sum of their lots (three earned, one redemption taken from the
+    oldest), as the ledger writes them."""
     rng = random.Random(11)
     now = dt.datetime.now(dt.timezone.utc)
     with sessionmaker_for(app).begin() as session:
@@ -47,19 +50,22 @@ def seed(app) -> str:  # type: ignore[no-untyped-def]
             spent = rng.randint(0, lots[0])
             for points, remaining in zip(lots, [lots[0] - spent, *lots[1:]], strict=True):
                 entries.append(dict(id=new_id("cer"), shop_id=shop.id, customer_id=customer_id, action="place_order",
-                                    base_points=points, points_multiplier=Decimal(1), points=points,
-                                    points_remaining=remaining, status="approved", points_given_at=now,
+                                    source="purchase", base_points=points, points_multiplier=Decimal(1),
+                                    points=points, points_remaining=remaining, status="approved", points_given_at=now,
                                     created_at=now, updated_at=now))
             entries.append(dict(id=new_id("cer"), shop_id=shop.id, customer_id=customer_id,
-                                action="manual_adjustment", base_points=-spent, points_multiplier=Decimal(1),
-                                points=-spent, points_remaining=0, status="approved", points_given_at=now,
-                                created_at=now, updated_at=now))
+                                action="redemption", source="redemption", base_points=-spent,
+                                points_multiplier=Decimal(1), points=-spent, points_remaining=0, status="approved",
+                                points_given_at=now, created_at=now, updated_at=now))
         for start in range(0, len(entries), 10_000):
             session.execute(insert(EarningEntry), entries[start:start + 10_000])
         session.execute(text(
-            "UPDATE customers SET current_points = s.current, lifetime_points = s.lifetime FROM ("
-            " SELECT customer_id, sum(points) AS current, sum(points) FILTER (WHERE points > 0) AS lifetime"
-            " FROM earning_entries GROUP BY customer_id) AS s WHERE s.customer_id = customers.id"))
+            "UPDATE customers SET current_points = s.current, lifetime_points = s.lifetime,"
+            " redeemed_points = s.redeemed FROM ("
+            " SELECT customer_id, sum(points) AS current, sum(points) FILTER (WHERE points > 0) AS lifetime,"
+            " -sum(points) FILTER (WHERE source = 'redemption') AS redeemed"
+            " FROM earning_entries WHERE customer_id IN (SELECT id FROM customers WHERE shopify_customer_id LIKE '2%')"
+            " GROUP BY customer_id) AS s WHERE s.customer_id = customers.id"))
         for customer_id in rng.sample(customers, DRIFTED):
             session.execute(update(Customer).where(Customer.id == customer_id)
                             .values(current_points=Customer.current_points + 1))
@@ -72,10 +78,11 @@ def seed(app) -> str:  # type: ignore[no-untyped-def]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
     args = parser.parse_args()
     url = fresh_database(args.database_url)
     try:
-        app = create_app(Config(env="test", database_url=url, redis_url="redis://127.0.0.1:6379/15"))
+        app = create_app(Config(env="test", database_url=url, redis_url=args.redis_url))
         migrations.upgrade(engine_for(app))
         started = time.perf_counter()
         shop_id = seed(app)
@@ -88,9 +95,12 @@ def main() -> None:
                     started = time.perf_counter()
                     found = audit.disagreements(session, scope)
                     times.append(time.perf_counter() - started)
-            # The demo's own three customers carry seeded balances with no entries behind them.
             print(f"{label}: {len(found)} disagreeing, median {statistics.median(times):.2f} s, "
                   f"worst {max(times):.2f} s of {RUNS}")
+        started = time.perf_counter()
+        result = app.test_cli_runner().invoke(args=["ledger", "audit"])
+        print(f"`ledger audit`: exit {result.exit_code}, {len(result.stdout.splitlines())} lines, "
+              f"{time.perf_counter() - started:.2f} s")
         engine_for(app).dispose()
     finally:
         drop_database(args.database_url, url)

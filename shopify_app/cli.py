@@ -1,4 +1,4 @@
-"""Flask commands: db, demo, api-keys, shops, webhooks, secrets; worker, jobs and integrations come from
+"""Flask commands: db, demo, api-keys, shops, webhooks, secrets, ledger; worker, jobs and integrations come from
 shopify_app.jobs."""
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from shopify_app.errors import DomainError
 from shopify_app.integrations.http import DeliveryError
 from shopify_app.integrations.shopify_graphql import GraphQLClient, graphql_url, shopify_shop_id
 from shopify_app.jobs import webhook_deliveries
+from shopify_app.loyalty.ledger import audit
 from shopify_app.loyalty.members import enrolment
 from shopify_app.loyalty.program import tiers as program_tiers
 from shopify_app.models import Customer, EarningRule, IntegrationSetting, Shop
@@ -38,6 +39,7 @@ secrets_cli = AppGroup("secrets", help="Secrets stored encrypted (shop tokens, v
 # Every column holding a secret encrypted with DATA_ENCRYPTION_KEY.
 ENCRYPTED_COLUMNS = ((Shop, ("access_token_ciphertext", "refresh_token_ciphertext")),
                      (IntegrationSetting, ("api_key_ciphertext",)))
+ledger_cli = AppGroup("ledger", help="The points ledger.")
 
 
 def _config() -> Config:
@@ -225,8 +227,34 @@ def secrets_reencrypt() -> None:
     click.echo(f"{rewritten} secrets under the current key")
 
 
+@ledger_cli.command("audit")
+@click.option("--shop", "shop_domain", default=None, help="Only this shop's customers.")
+def ledger_audit(shop_domain: str | None) -> None:
+    """Print every customer whose balances disagree with their ledger entries; exit 1 if any."""
+    with sessionmaker_for(current_app)() as session:
+        shop_id = None
+        if shop_domain is not None:
+            shop = get_shop(session, shop_domain)
+            if shop is None:
+                raise click.ClickException(f"Shop '{shop_domain}' not found")
+            shop_id = shop.id
+        found = audit.disagreements(session, shop_id)
+        if not found:
+            click.echo(f"all {audit.customers_audited(session, shop_id)} customers agree")
+            return
+        domains = {shop_id: domain for shop_id, domain in session.execute(
+            select(Shop.id, Shop.domain).where(Shop.id.in_({d.shop_id for d in found})))}
+    for d in found:
+        click.echo(f"{domains[d.shop_id]}\t{d.customer_id}\tbalance {d.current_points} (entries "
+                   f"{d.approved_points}, open lots {d.open_lot_points})\t"
+                   f"lifetime {d.lifetime_points} (earned {d.earned_points})\t"
+                   f"redeemed {d.redeemed_points} (redemptions {d.redemption_points})")
+    click.echo(f"{len(found)} customers disagree with the ledger", err=True)
+    raise SystemExit(1)
+
+
 def register(app: Flask) -> None:
     from shopify_app.jobs.commands import COMMANDS
 
-    for group in (db_cli, demo_cli, keys_cli, shops_cli, webhooks_cli, secrets_cli, *COMMANDS):
+    for group in (db_cli, demo_cli, keys_cli, shops_cli, webhooks_cli, secrets_cli, ledger_cli, *COMMANDS):
         app.cli.add_command(group)

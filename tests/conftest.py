@@ -23,6 +23,7 @@ from shopify_app import create_app, migrations
 from shopify_app.config import Config, normalize_database_url
 from shopify_app.db import Base, engine_for, sessionmaker_for
 from shopify_app.devtools import demo
+from shopify_app.loyalty.ledger import audit
 from tests import factories
 
 
@@ -80,8 +81,19 @@ def app(app_config: Config) -> Iterator[Flask]:
 
 
 @pytest.fixture(autouse=True)
-def _clean_state(app: Flask, redis_url: str) -> None:
-    """Every test starts with empty tables and an empty Redis database."""
+def _clean_state(app: Flask, redis_url: str, request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test starts with empty tables and an empty Redis database, and ends with a ledger
+    that agrees with every balance (one grouped query; ``ledger_drift`` tests are exempt)."""
+    _empty(app, redis_url)
+    yield
+    if request.node.get_closest_marker("ledger_drift") is None:
+        with sessionmaker_for(app)() as session:
+            drift = audit.disagreements(session)
+        if drift:
+            pytest.fail(f"the ledger audit disagrees after this test: {drift}")
+
+
+def _empty(app: Flask, redis_url: str) -> None:
     with engine_for(app).begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(table.delete())

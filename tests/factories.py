@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from shopify_app.config import Config
 from shopify_app.devtools import demo
-from shopify_app.models import Customer, EarningRule, Shop, VipTier
+from shopify_app.loyalty.ledger import postings
+from shopify_app.models import Customer, EarningRule, EntrySource, Shop, VipTier
 from shopify_app.shops import api_keys
 from shopify_app.shops.lookup import get_or_create_shop
 from tests import shopify_signing
@@ -34,14 +35,20 @@ def shop(session: Session, domain: str = "other-shop.myshopify.com", *, expiry_d
     return created
 
 
-def customer(
-    session: Session, shop: Shop, shopify_customer_id: str, email: str | None = None, **fields: Any
-) -> Customer:
+def customer(session: Session, shop: Shop, shopify_customer_id: str, email: str | None = None, *,
+             current_points: int = 0, lifetime_points: int | None = None, **fields: Any) -> Customer:
+    """A customer whose balances are posted: an opening balance of ``lifetime_points`` (default
+    ``current_points``), less a manual removal down to ``current_points``."""
     email = email or f"c{shopify_customer_id}@example.com"
     row = Customer(shop_id=shop.id, shopify_customer_id=shopify_customer_id, email=email,
                    email_normalized=email.lower(), **fields)
     session.add(row)
     session.flush()
+    lifetime = current_points if lifetime_points is None else lifetime_points
+    if lifetime:
+        postings.grant(session, shop, row, lifetime, source=EntrySource.OPENING_BALANCE)
+    if lifetime > current_points:
+        postings.spend(session, row, lifetime - current_points, source=EntrySource.MANUAL)
     return row
 
 

@@ -1,13 +1,14 @@
-"""The command-line interface: demo seed, API keys, schema, shops, refused webhooks."""
+"""The command-line interface: demo seed, API keys, schema, shops, refused webhooks, the ledger audit."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from shopify_app import create_app, crypto
 from shopify_app.config import Config
@@ -162,3 +163,28 @@ def test_secrets_reencrypt_moves_every_stored_secret_to_the_current_key(app: Fla
         assert crypto.decrypt(stored.access_token_ciphertext or "", current_only) == "shpat_r"
         assert crypto.decrypt(stored.refresh_token_ciphertext or "", current_only) == "shprt_r"
         assert settings.api_key_for(session, stored.id, "klaviyo", current_only) == "pk_rotating"
+
+
+@pytest.mark.ledger_drift
+def test_ledger_audit_prints_each_disagreeing_customer_and_exits_1(app: Flask) -> None:
+    runner = app.test_cli_runner()
+    seed(app)
+    with sessionmaker_for(app).begin() as session:
+        other = factories.shop(session, "other-audit.myshopify.com")
+        factories.customer(session, other, "1", current_points=40, lifetime_points=90)
+    agreed = runner.invoke(args=["ledger", "audit"])
+    assert (agreed.exit_code, agreed.output) == (0, "all 4 customers agree\n")
+    assert runner.invoke(args=["ledger", "audit", "--shop", demo.DEMO_SHOP]).output == "all 3 customers agree\n"
+
+    with sessionmaker_for(app).begin() as session:
+        goldie = session.scalars(select(Customer).where(Customer.shopify_customer_id == "1001")).one()
+        session.execute(update(Customer).where(Customer.id == goldie.id).values(current_points=1300))
+    drifted = runner.invoke(args=["ledger", "audit"])
+    assert drifted.exit_code == 1
+    assert drifted.stdout.splitlines() == [
+        f"{demo.DEMO_SHOP}\t{goldie.id}\tbalance 1300 (entries 1200, open lots 1200)\t"
+        "lifetime 1200 (earned 1200)\tredeemed 0 (redemptions 0)"]
+    assert "1 customers disagree with the ledger" in drifted.stderr
+    assert runner.invoke(args=["ledger", "audit", "--shop", "other-audit.myshopify.com"]).exit_code == 0
+    unknown = runner.invoke(args=["ledger", "audit", "--shop", "nowhere.myshopify.com"])
+    assert unknown.exit_code == 1 and "Shop 'nowhere.myshopify.com' not found" in unknown.output

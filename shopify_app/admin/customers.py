@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
 from shopify_app.admin.auth import current_shop
 from shopify_app.admin.pages import done, form_data, page_number, render
 from shopify_app.db import get_session
-from shopify_app.errors import FormErrors
+from shopify_app.errors import Conflict, FormErrors
 from shopify_app.loyalty.ledger import adjustments
 from shopify_app.loyalty.members import directory
 from shopify_app.loyalty.members.summary import summarize
-from shopify_app.loyalty.program.inputs import Fields
+from shopify_app.loyalty.program.inputs import Form, PointsChange, parse_form, text_rule
+
+
+class AdjustmentInput(Form):
+    points: PointsChange
+    note: Annotated[str, text_rule(max_length=500)]
 
 
 def customers() -> ResponseReturnValue:
@@ -36,18 +43,17 @@ def customer(customer_id: str, *, status: int = 200, errors: dict[str, str] | No
 def adjust(customer_id: str) -> ResponseReturnValue:
     session, shop = get_session(), current_shop()
     found = adjustments.get_customer(session, shop, customer_id)
-    fields = Fields(form_data())
-    delta = fields.integer("points", maximum=1_000_000, allow_negative=True)
-    note = fields.text("note", max_length=500)
-    if delta == 0 and "points" not in fields.errors:
-        fields.errors["points"] = "Enter a positive number to add or a negative one to remove"
     try:
-        fields.check()
+        command = parse_form(AdjustmentInput, form_data())
     except FormErrors as error:
         return customer(customer_id, status=422, errors=error.fields)
-    entry = adjustments.adjust_points(session, shop, found, delta, note)
+    try:
+        entry = adjustments.adjust_points(session, shop, found, command.points, command.note)
+    except Conflict as error:  # an excluded customer: said beside the field, nothing written
+        session.rollback()
+        return customer(customer_id, status=error.status, errors={"points": error.detail})
     session.commit()
-    return done("admin.customer", f"Points adjusted by {entry.points:+d}", customer_id=customer_id)
+    return done("admin.customer", adjustments.adjustment_toast(command.points, entry.points), customer_id=customer_id)
 
 
 def exclusion(customer_id: str) -> ResponseReturnValue:
@@ -65,7 +71,8 @@ def decide(customer_id: str, entry_id: str) -> ResponseReturnValue:
     approve = request.form.get("decision") == "approve"
     entry = adjustments.decide_pending(session, shop, found, entry_id, approve=approve)
     session.commit()
-    return done("admin.customer", f"{entry.points} points {entry.status}", customer_id=customer_id)
+    return done("admin.customer", f"{entry.points} {shop.settings.points_name.lower()} {entry.status}",
+                customer_id=customer_id)
 
 
 def register(bp: Blueprint) -> None:

@@ -12,8 +12,10 @@ from shopify_app.errors import FormErrors
 from shopify_app.jobs import bulk, collections
 from shopify_app.loyalty.program import rules as program_rules
 from shopify_app.loyalty.program import tiers as program_tiers
+from shopify_app.loyalty.program.inputs import parse_form
 from shopify_app.models import BulkJobKind
 from shopify_app.redis_conn import get_redis
+from shopify_app.shops import onboarding
 
 
 def rules() -> ResponseReturnValue:
@@ -29,7 +31,8 @@ def rule_form(rule_id: str | None = None) -> ResponseReturnValue:
         form = {"action": item.action, "name": item.name} if item and not rule else {}
         return render("admin/rule_form.html", rule=rule, item=item, catalogue=program_rules.CATALOGUE, form=form)
     try:
-        saved = program_rules.save_rule(session, shop, form_data(), rule)
+        saved = program_rules.save_rule(session, shop, parse_form(program_rules.RuleInput, form_data()), rule)
+        onboarding.tick(shop, "rules")
     except FormErrors as error:
         item = item or program_rules.BY_ACTION.get(request.form.get("action", ""))
         return render("admin/rule_form.html", status=422, rule=rule, item=item, catalogue=program_rules.CATALOGUE,
@@ -45,6 +48,7 @@ def rule_active(rule_id: str) -> ResponseReturnValue:
     shop = current_shop()
     rule = program_rules.get_rule(session, shop.id, rule_id)
     program_rules.set_rule_active(session, shop, rule, request.form.get("active") == "1")
+    onboarding.tick(shop, "rules")
     session.commit()
     return done("admin.rules", f"\u201c{rule.name}\u201d {'activated' if rule.is_active else 'deactivated'}")
 
@@ -61,7 +65,7 @@ def tier_form(tier_id: str | None = None) -> ResponseReturnValue:
     if request.method == "GET":
         return render("admin/tier_form.html", tier=tier)
     try:
-        moved = program_tiers.save_tier(session, shop, form_data(), tier)
+        moved = program_tiers.save_tier(session, shop, parse_form(program_tiers.TierInput, form_data()), tier)
     except FormErrors as error:
         return render("admin/tier_form.html", status=422, tier=tier, form=form_data(), errors=error.fields)
     return _recompute_and_finish(moved, "Tier saved")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -16,11 +16,16 @@ from shopify_app.integrations import check
 from shopify_app.integrations import settings as integration_settings
 from shopify_app.jobs import bulk
 from shopify_app.loyalty.program import settings as program_settings
-from shopify_app.loyalty.program.inputs import Fields
+from shopify_app.loyalty.program.inputs import Form, Text, choice_rule, parse_form
 from shopify_app.models import BulkJobKind
 from shopify_app.redis_conn import get_redis
 from shopify_app.reporting import overview
 from shopify_app.shops import api_keys
+
+
+class ApiKeyInput(Form):
+    key_name: Text
+    access: Annotated[str, choice_rule("full", "read_only")]
 
 
 def settings(*, status: int = 200, errors: dict[str, str] | None = None, **extra: Any) -> ResponseReturnValue:
@@ -36,7 +41,8 @@ def settings(*, status: int = 200, errors: dict[str, str] | None = None, **extra
 
 def save_program() -> ResponseReturnValue:
     try:
-        program_settings.update_settings(get_session(), current_shop(), form_data())
+        command = parse_form(program_settings.SettingsInput, form_data())
+        program_settings.update_settings(get_session(), current_shop(), command)
     except FormErrors as error:
         return settings(status=422, errors=error.fields)
     get_session().commit()
@@ -64,6 +70,13 @@ def test_integration(service: str) -> ResponseReturnValue:
     return done("admin.settings", toast if ok else f"{toast} (see Integrations)", _anchor="integrations")
 
 
+def disconnect_integration(service: str) -> ResponseReturnValue:
+    session = get_session()
+    integration_settings.disconnect(session, current_shop(), service)
+    session.commit()
+    return done("admin.settings", f"{service.title()} disconnected", _anchor="integrations")
+
+
 def sync_all() -> ResponseReturnValue:
     session = get_session()
     job = bulk.start(session, current_shop(), BulkJobKind.SYNC_ALL_MEMBERS)
@@ -76,14 +89,11 @@ def sync_all() -> ResponseReturnValue:
 
 def create_key() -> ResponseReturnValue:
     session = get_session()
-    fields = Fields(form_data())
-    name = fields.text("key_name", max_length=255)
-    access = fields.choice("access", ("full", "read_only"))
     try:
-        fields.check()
+        command = parse_form(ApiKeyInput, form_data())
     except FormErrors as error:
         return settings(status=422, errors=error.fields)
-    issued = api_keys.issue_key(session, current_shop(), read_only=access == "read_only", name=name)
+    issued = api_keys.issue_key(session, current_shop(), read_only=command.access == "read_only", name=command.key_name)
     session.commit()
     # Rendered, not redirected: the raw key must never travel in a URL, and is shown this once.
     return settings(new_key=issued.raw, toast="API key created")
@@ -109,6 +119,8 @@ def register(bp: Blueprint) -> None:
                     methods=["POST"])
     bp.add_url_rule("/settings/integrations/<service>/test", view_func=test_integration,
                     endpoint="test_integration", methods=["POST"])
+    bp.add_url_rule("/settings/integrations/<service>/disconnect", view_func=disconnect_integration,
+                    endpoint="disconnect_integration", methods=["POST"])
     bp.add_url_rule("/settings/sync-all", view_func=sync_all, endpoint="sync_all", methods=["POST"])
     bp.add_url_rule("/settings/api-keys", view_func=create_key, endpoint="create_key", methods=["POST"])
     bp.add_url_rule("/settings/api-keys/<key_id>/revoke", view_func=revoke_key, endpoint="revoke_key",

@@ -5,17 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
 from shopify_app.ids import new_id
-from shopify_app.loyalty.ledger.tiers import tier_for_lifetime
+from shopify_app.loyalty.ledger import postings
 from shopify_app.loyalty.members.enrolment import entry_tier
 from shopify_app.loyalty.program.defaults import DEFAULT_TIERS, PURCHASE_RULE, rule_definition
 from shopify_app.loyalty.program.rules import rules
 from shopify_app.loyalty.program.tiers import tiers
-from shopify_app.models import Customer, EarningRule, Shop
+from shopify_app.models import Customer, EarningRule, EntrySource, Shop
 from shopify_app.shops.api_keys import derived_key, ensure_key
 from shopify_app.shops.lookup import get_or_create_shop
 
@@ -40,7 +40,7 @@ RULES: list[dict[str, Any]] = [
 ]
 CUSTOMERS: list[dict[str, Any]] = [
     dict(shopify_customer_id="1001", email="gold@example.com", first_name="Goldie", last_name="Member",
-         lifetime_points=1200, current_points=1200),
+         opening_balance=1200),
     dict(shopify_customer_id="1002", email="new@example.com", first_name="Newt", last_name="Member"),
     dict(shopify_customer_id="1003", email="excluded@example.com", first_name="Ex", last_name="Cluded",
          is_excluded=True),
@@ -85,16 +85,25 @@ def _seed_rules(session: Session, shop: Shop) -> None:
 
 
 def _seed_customers(session: Session, shop: Shop, customers: list[dict[str, Any]]) -> None:
+    """The customers not there yet; a balance is posted as an opening balance, never set."""
     existing = set(session.scalars(select(Customer.shopify_customer_id).where(Customer.shop_id == shop.id)))
     for data in customers:
-        if data["shopify_customer_id"] not in existing:
-            session.add(Customer(shop_id=shop.id, email_normalized=data["email"].lower(), **data))
-    session.flush()
-    session.execute(
-        update(Customer)
-        .where(Customer.shop_id == shop.id, Customer.vip_tier_id.is_(None))
-        .values(vip_tier_id=tier_for_lifetime(Customer.lifetime_points))
-    )
+        if data["shopify_customer_id"] in existing:
+            continue
+        fields = {key: value for key, value in data.items() if key != "opening_balance"}
+        opening = data.get("opening_balance", 0)
+        # Created in the tier the opening balance reaches: a new customer's tier, not a change to log.
+        customer = Customer(shop_id=shop.id, email_normalized=data["email"].lower(),
+                            vip_tier_id=_tier_reached(session, shop, opening), **fields)
+        session.add(customer)
+        session.flush([customer])
+        if opening:
+            postings.grant(session, shop, customer, opening, source=EntrySource.OPENING_BALANCE)
+
+
+def _tier_reached(session: Session, shop: Shop, lifetime_points: int) -> str | None:
+    reached = [tier for tier in tiers(session, shop.id) if tier.points_required <= lifetime_points]
+    return reached[-1].id if reached else None
 
 
 def add_members(session: Session, shop: Shop, count: int, *, batch_size: int = 5000) -> int:
@@ -116,8 +125,7 @@ def add_members(session: Session, shop: Shop, count: int, *, batch_size: int = 5
         email = f"member{i}@example.com"
         rows.append(dict(id=new_id("cus"), shop_id=shop.id, shopify_customer_id=shopify_id, email=email,
                          email_normalized=email, first_name="Member", last_name=str(i), is_excluded=False,
-                         current_points=0, lifetime_points=0, redeemed_points=0, vip_tier_id=first_tier,
-                         created_at=now, updated_at=now))
+                         vip_tier_id=first_tier, created_at=now, updated_at=now))
     for start in range(0, len(rows), batch_size):
         session.execute(insert(Customer), rows[start:start + batch_size])
     return len(rows)

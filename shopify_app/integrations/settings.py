@@ -48,6 +48,22 @@ def disable(session: Session, shop: Shop, service: str) -> None:
         setting.enabled = False
 
 
+def disconnect(session: Session, shop: Shop, service: str) -> None:
+    """The admin's Disconnect: the service is off and its key forgotten (a new one connects it again)."""
+    setting = _setting(session, shop.id, _service(service))
+    if setting is None:
+        return
+    setting.enabled = False
+    setting.api_key_ciphertext = None
+    setting.key_hint = ""
+    setting.last_checked_at = setting.last_check_ok = setting.last_check_message = None
+
+
+def connected(setting: IntegrationSetting | None) -> bool:
+    """Deliveries go out: the service is on and has a key."""
+    return setting is not None and setting.enabled and bool(setting.api_key_ciphertext)
+
+
 def api_key_for(session: Session, shop_id: str, service: str, config: Config) -> str | None:
     """The usable key of an enabled service, or None (the delivery is then skipped)."""
     setting = _setting(session, shop_id, service)

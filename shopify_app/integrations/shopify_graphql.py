@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -15,7 +16,7 @@ from shopify_app.shopify.oauth import admin_origin
 from shopify_app.shopify.webhook_payloads import as_shopify_id
 
 ATTEMPTS = 6
-SHOP_ID_QUERY = "query LoyaltyShopId { shop { id } }"
+SHOP_ID_QUERY = "query LoyaltyShopId { shop { id ianaTimezone } }"
 
 
 def graphql_url(config: Config, shop_domain: str) -> str:
@@ -89,6 +90,18 @@ class GraphQLClient:
         return body.get("data") or {}, "", 0.0
 
 
+@dataclass(frozen=True)
+class ShopIdentity:
+    shopify_shop_id: str  # the N of gid://shopify/Shop/N
+    iana_timezone: str  # as Shopify names it, e.g. "Europe/Paris"; "" when it gave none
+
+
+def shop_identity(client: GraphQLClient) -> ShopIdentity:
+    """The shop's numeric id and time zone, in one query (ValueError when the id is anything else)."""
+    shop = client.execute(SHOP_ID_QUERY, cost=1)["shop"]
+    return ShopIdentity(as_shopify_id(str(shop["id"]).rsplit("/", 1)[-1]), str(shop.get("ianaTimezone") or ""))
+
+
 def shop_gid(client: GraphQLClient) -> str:
     """The shop's global id, ``gid://shopify/Shop/N``."""
     return str(client.execute(SHOP_ID_QUERY, cost=1)["shop"]["id"])
@@ -96,7 +109,7 @@ def shop_gid(client: GraphQLClient) -> str:
 
 def shopify_shop_id(client: GraphQLClient) -> str:
     """The shop's numeric id: the N of its global id (ValueError when Shopify answers anything else)."""
-    return as_shopify_id(shop_gid(client).rsplit("/", 1)[-1])
+    return shop_identity(client).shopify_shop_id
 
 
 def _retry_after(response: httpx.Response) -> float:

@@ -24,6 +24,7 @@ from shopify_app.loyalty.earning.reconciliation import PAGE_COST, Execute, apply
 from shopify_app.loyalty.ledger.maturing import BATCH, approve_due, expire_points
 from shopify_app.models import Shop
 from shopify_app.privacy.erasure import delete_stale_payloads
+from shopify_app.shops.form_submissions import forget_old_form_tokens
 from shopify_app.shops.lookup import installed_shop_ids
 
 PERIOD_SECONDS = 60
@@ -60,6 +61,12 @@ def delete_stale_webhook_payloads() -> int:
     """Payloads of deliveries never applied, once past their retention (privacy.erasure.PAYLOAD_RETENTION)."""
     with runtime.context().sessions.begin() as session:
         return delete_stale_payloads(session)
+
+
+def forget_used_form_tokens() -> int:
+    """The admin's used form tokens, once past their retention (shops.form_submissions)."""
+    with runtime.context().sessions.begin() as session:
+        return forget_old_form_tokens(session)
 
 
 def sweep_bulk_jobs() -> int:
@@ -140,6 +147,7 @@ PERIODIC = {
     "sweep-webhooks": ("shopify_app.jobs.scheduled.sweep_webhook_deliveries", PERIOD_SECONDS),
     "webhook-payload-retention": ("shopify_app.jobs.scheduled.delete_stale_webhook_payloads", 60 * PERIOD_SECONDS),
     "sweep-bulk-jobs": ("shopify_app.jobs.scheduled.sweep_bulk_jobs", PERIOD_SECONDS),
+    "form-token-retention": ("shopify_app.jobs.scheduled.forget_used_form_tokens", 60 * PERIOD_SECONDS),
     "reconcile-orders": ("shopify_app.jobs.scheduled.reconcile_all_shops", 15 * PERIOD_SECONDS),
     "celebrations": ("shopify_app.jobs.scheduled.award_birthdays_and_anniversaries", 24 * 60 * PERIOD_SECONDS),
     "excluded-collections": ("shopify_app.jobs.collections.refresh_all_shops", 24 * 60 * PERIOD_SECONDS),

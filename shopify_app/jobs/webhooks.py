@@ -14,14 +14,14 @@ from sqlalchemy.orm import Session
 from shopify_app.clock import utcnow
 from shopify_app.error_text import error_text
 from shopify_app.integrations.http import AwaitingReconnect
-from shopify_app.integrations.shopify_graphql import shopify_shop_id
+from shopify_app.integrations.shopify_graphql import shop_identity
 from shopify_app.jobs import queues, runtime
 from shopify_app.jobs.destinations import shopify_client
 from shopify_app.jobs.webhook_deliveries import refuse
 from shopify_app.jobs.webhook_topics import handle
 from shopify_app.loyalty.program.defaults import set_up_default_program
 from shopify_app.models import Shop, WebhookDelivery
-from shopify_app.shops.installs import awaits_set_up, keep_shopify_shop_id, lacks_shopify_shop_id
+from shopify_app.shops.installs import awaits_set_up, keep_shopify_shop_id, keep_time_zone, lacks_shopify_shop_id
 
 JOB_TIMEOUT = 60
 RETRY_INTERVALS = [10, 60, 300, 1800, 3600]
@@ -84,7 +84,8 @@ def process_delivery(delivery_id: str) -> None:
 
 
 def set_up_program(shop_id: str) -> None:
-    """After an install: the default program, then the shop's Shopify id if it is still missing.
+    """After an install: the default program, then the shop's Shopify id and time zone if the id is
+    still missing.
 
     The id is read here rather than in the install request, which holds the shop's row lock for
     the token exchange: the token is still fresh, and a failed read is retried (then swept)."""
@@ -96,13 +97,14 @@ def set_up_program(shop_id: str) -> None:
     if client is None:
         return
     try:
-        shop_id_at_shopify = shopify_shop_id(client)  # outside any transaction: no lock waits on Shopify
+        identity = shop_identity(client)  # outside any transaction: no lock waits on Shopify
     except AwaitingReconnect:
         return  # the token was refused; the sweep sets up the shop again once it has a new one
     with ctx.sessions.begin() as session:
         shop = session.scalar(select(Shop).where(Shop.id == shop_id).with_for_update(of=Shop))
         if shop is not None and shop.shopify_shop_id is None:
-            keep_shopify_shop_id(session, shop, shop_id_at_shopify)
+            keep_shopify_shop_id(session, shop, identity.shopify_shop_id)
+            keep_time_zone(shop, identity.iana_timezone)
 
 
 def _live(queue: Queue, job_id: str) -> bool:

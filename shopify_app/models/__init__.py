@@ -5,8 +5,9 @@ from shopify_app.models.api_key import ApiKey
 from shopify_app.models.bulk_job import BulkJob, BulkJobKind, BulkJobStatus
 from shopify_app.models.customer import Customer
 from shopify_app.models.earning_rule import EarningRule, RuleCategory
+from shopify_app.models.form_submission import FormSubmission
 from shopify_app.models.integration import CustomerSyncState, IntegrationSetting, Service
-from shopify_app.models.ledger import EarningEntry, EntryStatus
+from shopify_app.models.ledger import EARNING_SOURCES, EarningEntry, EntrySource, EntryStatus, LotAllocation
 from shopify_app.models.order import OrderRefund, ShopifyOrder
 from shopify_app.models.outbox import OutboxMessage, OutboxStatus, OutboxTopic
 from shopify_app.models.privacy import CustomerDataExport, RedactedCustomer
@@ -16,6 +17,7 @@ from shopify_app.models.vip_tier import VipTier
 from shopify_app.models.webhook_delivery import WebhookDelivery
 
 __all__ = [
+    "EARNING_SOURCES",
     "ActivityLogEntry",
     "ApiKey",
     "BulkJob",
@@ -27,8 +29,11 @@ __all__ = [
     "CustomerSyncState",
     "EarningEntry",
     "EarningRule",
+    "EntrySource",
     "EntryStatus",
+    "FormSubmission",
     "IntegrationSetting",
+    "LotAllocation",
     "OrderRefund",
     "OutboxMessage",
     "OutboxStatus",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shopify_app.db import Base, Points
@@ -20,6 +20,9 @@ class Customer(Timestamps, Base):
         Index("ix_customers_shop_id_email_normalized", "shop_id", "email_normalized"),
         # The admin lists a shop's customers newest first, id breaking ties, one page at a time.
         Index("ix_customers_shop_id_created_at_id", "shop_id", "created_at", "id"),
+        # Nothing is ever negative: postings floor every debit, and the database refuses the rest.
+        CheckConstraint("current_points >= 0 AND lifetime_points >= 0 AND redeemed_points >= 0",
+                        name="points_not_negative"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("cus"))

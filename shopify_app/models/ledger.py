@@ -22,6 +22,32 @@ class EntryStatus(str, enum.Enum):
     REJECTED = "rejected"
 
 
+class EntrySource(str, enum.Enum):
+    """Where an entry's points came from or went: every entry names one."""
+
+    RULE_AWARD = "rule_award"  # a social, engagement or referral rule
+    PURCHASE = "purchase"
+    SIGNUP = "signup"
+    BIRTHDAY = "birthday"
+    ANNIVERSARY = "anniversary"
+    MANUAL = "manual"  # the merchant's adjustment, either way
+    # Approvals and rejections decide a pending entry in place (its status and dates), so no
+    # entry carries them today; they are allowed for a decision that comes to need an entry.
+    APPROVAL = "approval"
+    REJECTION = "rejection"
+    REVERSAL = "reversal"  # a refund or cancellation taking earned points back
+    EXPIRY = "expiry"  # one per expired lot
+    OPENING_BALANCE = "opening_balance"  # balances brought in (demo data, imports)
+    REDEMPTION = "redemption"
+    REDEMPTION_REFUND = "redemption_refund"
+
+
+# Sources whose positive entries count towards lifetime points; reversals take them back.
+EARNING_SOURCES = frozenset({EntrySource.RULE_AWARD.value, EntrySource.PURCHASE.value, EntrySource.SIGNUP.value,
+                             EntrySource.BIRTHDAY.value, EntrySource.ANNIVERSARY.value, EntrySource.MANUAL.value,
+                             EntrySource.OPENING_BALANCE.value})
+
+
 class EarningEntry(Timestamps, Base):
     """``dedupe_key`` makes each business event count once per customer, enforced by the
     database: ``rule:<id>`` for social and engagement awards (once per customer per rule),
@@ -31,6 +57,8 @@ class EarningEntry(Timestamps, Base):
     __table_args__ = (
         UniqueConstraint("customer_id", "dedupe_key"),
         CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),
+        CheckConstraint(f"source IN ({', '.join(repr(s.value) for s in EntrySource)})", name="source"),
+        CheckConstraint("points_remaining >= 0", name="points_remaining_not_negative"),
         Index("ix_earning_entries_customer_id_created_at", "customer_id", "created_at"),
         Index("ix_earning_entries_shop_id_status_points_due_at", "shop_id", "status", "points_due_at"),
         # The admin overview sums a shop's entries by each of these dates; on PostgreSQL the
@@ -38,7 +66,7 @@ class EarningEntry(Timestamps, Base):
         Index("ix_earning_entries_shop_id_status_created_at", "shop_id", "status", "created_at",
               postgresql_include=["earning_rule_id", "points"]),
         Index("ix_earning_entries_shop_id_points_given_at", "shop_id", "points_given_at",
-              postgresql_include=["status", "points", "action"]),
+              postgresql_include=["status", "points", "source"]),
         Index("ix_earning_entries_shop_id_points_expiry_at", "shop_id", "points_expiry_at",
               postgresql_include=["status", "points_remaining"]),
     )
@@ -51,6 +79,7 @@ class EarningEntry(Timestamps, Base):
     )
     dedupe_key: Mapped[str | None] = mapped_column(String(128))
     action: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(32))
     base_points: Mapped[Points]
     points_multiplier: Mapped[Decimal] = mapped_column(Numeric(6, 3))
     points: Mapped[Points]
@@ -67,3 +96,15 @@ class EarningEntry(Timestamps, Base):
 
     customer: Mapped[Customer] = relationship()
     earning_rule: Mapped[EarningRule | None] = relationship()
+
+
+class LotAllocation(Base):
+    """Which lots a debit (spending, expiry, a reversal) took its points from, and how many from
+    each, so a refund of that debit can put them back into the same lots."""
+
+    __tablename__ = "lot_allocations"
+
+    entry_id: Mapped[str] = mapped_column(ForeignKey("earning_entries.id", ondelete="CASCADE"), primary_key=True)
+    lot_id: Mapped[str] = mapped_column(ForeignKey("earning_entries.id", ondelete="CASCADE"), primary_key=True,
+                                        index=True)
+    points: Mapped[Points]

@@ -21,6 +21,20 @@ class OutboxTopic(str, enum.Enum):
     SHOPIFY_SHOP_METAFIELD = "shopify.shop_metafield"
 
 
+# What merchants read for each topic: the admin never shows the internal name.
+TOPIC_LABELS = {
+    OutboxTopic.SHOPIFY_CUSTOMER_METAFIELD.value: "Shopify customer data",
+    OutboxTopic.KLAVIYO.value: "Klaviyo",
+    OutboxTopic.OMNISEND.value: "Omnisend",
+    OutboxTopic.POSTSCRIPT.value: "Postscript",
+    OutboxTopic.SHOPIFY_SHOP_METAFIELD.value: "Shopify program data",
+}
+
+
+def topic_label(topic: str) -> str:
+    return TOPIC_LABELS.get(topic, topic.replace("_", " ").replace(".", " ").capitalize())
+
+
 # Every points change of a customer is pushed to each of these.
 CUSTOMER_SYNC_TOPICS = (
     OutboxTopic.SHOPIFY_CUSTOMER_METAFIELD, OutboxTopic.KLAVIYO, OutboxTopic.OMNISEND, OutboxTopic.POSTSCRIPT,

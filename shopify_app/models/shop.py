@@ -21,6 +21,11 @@ class Shop(Timestamps, Base):
     shopify_shop_id: Mapped[str | None] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(255), default="")
     currency: Mapped[str] = mapped_column(String(3), default="USD")
+    # The shop's IANA time zone (``shop { ianaTimezone }``, read at install): the admin shows times in it.
+    iana_timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    # Set-up steps the app cannot see for itself, as the merchant ticked them on the overview.
+    embed_confirmed_at: Mapped[dt.datetime | None]
+    rules_reviewed_at: Mapped[dt.datetime | None]
     installed_at: Mapped[dt.datetime | None]
     uninstalled_at: Mapped[dt.datetime | None]
     # The offline access token and its refresh token, encrypted with the app secret and

@@ -135,8 +135,9 @@ PERSONAL_DATA: dict[str, dict[str, Eraser | None]] = {
     | _not_personal("id", "shop_id", "vip_tier_id"),
     "earning_entries": _erased_by(_drop_entry_notes, "note")
     # Order ids and numbers are the shop's; Shopify erases the customer from the order itself.
-    | _not_personal("id", "shop_id", "customer_id", "earning_rule_id", "dedupe_key", "action", "status",
+    | _not_personal("id", "shop_id", "customer_id", "earning_rule_id", "dedupe_key", "action", "source", "status",
                     "order_id", "order_number"),
+    "lot_allocations": _not_personal("entry_id", "lot_id"),
     "activity_log": _erased_by(_drop_adjustment_notes, "message", "data")
     | _not_personal("id", "shop_id", "customer_id", "entry_id", "kind"),
     "customer_data_exports": _erased_by(_delete_exports, "shopify_customer_id", "data")
@@ -158,7 +159,9 @@ PERSONAL_DATA: dict[str, dict[str, Eraser | None]] = {
     "order_refunds": _not_personal("id", "shop_id", "order_id", "shopify_refund_id", "lines"),
     # The merchant's own: shop, program, keys and integrations; shop/redact deletes them all.
     "shops": _not_personal("id", "domain", "shopify_shop_id", "name", "currency", "access_token_ciphertext",
-                           "refresh_token_ciphertext", "scopes"),
+                           "refresh_token_ciphertext", "scopes", "iana_timezone"),
+    # A random token per admin form post that went through: nothing about anyone.
+    "form_submissions": _not_personal("shop_id", "token"),
     "shop_sync_states": _not_personal("shop_id"),
     "program_settings": _not_personal("shop_id", "points_name"),
     "earning_rules": _not_personal("id", "shop_id", "name", "description", "category", "action",

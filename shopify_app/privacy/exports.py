@@ -51,9 +51,10 @@ def _profile(customer: Customer) -> dict[str, Any]:
 def _ledger(session: Session, customer: Customer) -> list[dict[str, Any]]:
     entries = session.scalars(select(EarningEntry).where(EarningEntry.customer_id == customer.id)
                               .order_by(EarningEntry.created_at, EarningEntry.id))
-    return [{"id": e.id, "action": e.action, "points": e.points, "status": e.status, "order_id": e.order_id,
-             "order_number": e.order_number, "note": e.note, "created_at": isoformat_z(e.created_at),
-             "points_expiry_at": isoformat_z(e.points_expiry_at)} for e in entries]
+    return [{"id": e.id, "action": e.action, "source": e.source, "points": e.points, "status": e.status,
+             "order_id": e.order_id, "order_number": e.order_number, "note": e.note,
+             "created_at": isoformat_z(e.created_at), "points_expiry_at": isoformat_z(e.points_expiry_at)}
+            for e in entries]
 
 
 def _activity(session: Session, customer: Customer) -> list[dict[str, Any]]:

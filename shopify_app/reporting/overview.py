@@ -14,13 +14,23 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
-from shopify_app.loyalty.ledger.postings import POINTS_EXPIRED
-from shopify_app.models import Customer, EarningEntry, EarningRule, EntryStatus, OutboxMessage, OutboxStatus
+from shopify_app.models import (
+    EARNING_SOURCES,
+    Customer,
+    EarningEntry,
+    EarningRule,
+    EntrySource,
+    EntryStatus,
+    OutboxMessage,
+    OutboxStatus,
+)
 from shopify_app.models.outbox import CUSTOMER_SYNC_TOPICS
 
 PERIODS = (30, 90)
 HISTORY_CACHE_SECONDS = 60
 SERIES = ("issued", "redeemed", "pending", "expired")
+# Points the program gave: earning sources but opening balances, which were given before the app kept them.
+ISSUED = EARNING_SOURCES - {EntrySource.OPENING_BALANCE.value}
 
 
 @dataclass
@@ -99,12 +109,12 @@ def points_by_day(session: Session, shop_id: str, since: dt.datetime, now: dt.da
     e = EarningEntry
     approved = e.status == EntryStatus.APPROVED.value
     day_list = [(since + dt.timedelta(days=i)).date() for i in range((now.date() - since.date()).days + 1)]
-    expiry = e.action == POINTS_EXPIRED
+    # Redeemed counts redemptions only: a merchant's removal or a refund's reversal spends nothing.
     issued, redeemed, expired = _sums_by_day(
         session, e.points_given_at, since, [e.shop_id == shop_id, approved],
-        func.sum(case((e.points > 0, e.points), else_=0)),
-        func.sum(case((and_(e.points < 0, ~expiry), -e.points), else_=0)),
-        func.sum(case((expiry, -e.points), else_=0)),
+        func.sum(case((and_(e.points > 0, e.source.in_(ISSUED)), e.points), else_=0)),
+        func.sum(case((e.source == EntrySource.REDEMPTION.value, -e.points), else_=0)),
+        func.sum(case((e.source == EntrySource.EXPIRY.value, -e.points), else_=0)),
     )
     (pending,) = _sums_by_day(
         session, e.created_at, since, [e.shop_id == shop_id, e.status == EntryStatus.PENDING.value],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 from shopify import ApiAccess
@@ -95,6 +96,15 @@ def install_with_access_token(session: Session, install: ManualInstall, config: 
 def lacks_shopify_shop_id(shop: Shop) -> bool:
     """The shop's id is not known yet and its token can still read it."""
     return shop.shopify_shop_id is None and shop.access_token_ciphertext is not None
+
+
+def keep_time_zone(shop: Shop, iana_timezone: str) -> None:
+    """The shop's time zone as Shopify names it; a name this server does not know leaves UTC."""
+    try:
+        ZoneInfo(iana_timezone)
+    except (ValueError, ZoneInfoNotFoundError):
+        return
+    shop.iana_timezone = iana_timezone
 
 
 def keep_shopify_shop_id(session: Session, shop: Shop, shopify_shop_id: str) -> None:

@@ -1,4 +1,4 @@
-// The admin's only script: toasts, session tokens on form posts, job progress, confirmations.
+// The admin's only script: toasts, session tokens on links and form posts, job progress, confirmations.
 (function () {
   "use strict";
   var embedded = document.body.dataset.embedded === "true";
@@ -14,23 +14,54 @@
     showToast.timer = setTimeout(function () { toast.hidden = true; }, 5000);
   }
 
-  // The toast arrives in the URL after a redirect; drop it so a reload does not repeat it.
+  // The toast and the session token arrive in the URL; drop them so a reload does not repeat the
+  // toast and the token (valid for a minute) is not left in the address Shopify shows.
   var url = new URL(window.location.href);
-  if (url.searchParams.has("toast")) {
-    showToast(url.searchParams.get("toast"));
+  var toast = url.searchParams.get("toast");
+  if (url.searchParams.has("toast") || url.searchParams.has("id_token")) {
     url.searchParams.delete("toast");
+    url.searchParams.delete("id_token");
     history.replaceState(null, "", url.pathname + url.search + url.hash);
-  } else {
-    showToast(document.getElementById("toast").textContent.trim());
   }
+  showToast(toast || document.getElementById("toast").textContent.trim());
 
+  // Inside Shopify a link to another admin page carries a fresh session token, so the page opens in
+  // one document load; without one the server would send it through App Bridge's bounce page.
+  function appLink(target) {
+    var link = target.closest && target.closest("a[href], s-link[href], s-button[href]");
+    if (!link || link.closest("s-app-nav") || link.hasAttribute("download") || link.target === "_blank") return null;
+    var href = new URL(link.getAttribute("href"), window.location.href);
+    if (href.origin !== window.location.origin || href.pathname.indexOf("/admin") !== 0) return null;
+    return href;
+  }
+  document.addEventListener("click", function (event) {
+    if (!embedded || !window.shopify || event.defaultPrevented || event.button !== 0 ||
+        event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    var href = appLink(event.target);
+    if (!href) return;
+    event.preventDefault();
+    window.shopify.idToken().then(function (token) {
+      href.searchParams.set("id_token", token);
+      window.location.assign(href.toString());
+    });
+  }, true);
+
+  // Destructive actions are confirmed in a modal: App Bridge's s-modal inside Shopify, a <dialog> in demo mode.
+  document.addEventListener("click", function (event) {
+    var submit = event.target.closest("[data-submit]");
+    if (submit) { document.getElementById(submit.dataset.submit).requestSubmit(); return; }
+    var open = event.target.closest("[data-open]");
+    if (open) { document.getElementById(open.dataset.open).showModal(); return; }
+    var close = event.target.closest("[data-close]");
+    if (close) close.closest("dialog").close();
+  });
+
+  var sent = new WeakSet();
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    var button = event.submitter || form.querySelector("[data-confirm]");
-    if (button && button.dataset.confirm && !window.confirm(button.dataset.confirm)) {
-      event.preventDefault();
-      return;
-    }
+    // A second click while the first post is on its way would only meet the used form token.
+    if (form.method === "post" && sent.has(form)) { event.preventDefault(); return; }
+    if (form.method === "post") sent.add(form);
     var slot = form.querySelector('input[name="id_token"]');
     if (!embedded || !slot || !window.shopify) return;
     // Embedded posts carry a fresh session token in the form: App Bridge only adds it to fetches.
@@ -63,6 +94,14 @@
       })
       .catch(function () { setTimeout(function () { poll(block); }, 3000); });
   }
+  // On a phone each table row becomes a small card: every cell names its column (admin.css).
+  document.querySelectorAll(".table-wrap table").forEach(function (table) {
+    var heads = Array.prototype.map.call(table.tHead.rows[0].cells, function (cell) { return cell.textContent.trim(); });
+    Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
+      Array.prototype.forEach.call(row.cells, function (cell, i) { if (heads[i]) cell.dataset.label = heads[i]; });
+    });
+  });
+
   document.querySelectorAll("[data-job-url]").forEach(function (block) {
     if (block.dataset.status === "queued" || block.dataset.status === "running") poll(block);
   });

@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from shopify_app import create_app
+from shopify_app.admin.form_tokens import new_form_token
 from shopify_app.config import Config
 from shopify_app.db import engine_for
 from tests import factories
@@ -32,7 +33,11 @@ class TokenClient:
         return self.client.get(url, headers=self._headers(kwargs), **kwargs)
 
     def post(self, url: str, **kwargs: Any) -> Any:
-        return self.client.post(url, headers=self._headers(kwargs), **kwargs)
+        """A post of a freshly rendered form: it carries a new one-time form token unless given one."""
+        data = kwargs.pop("data", None) or {}
+        if isinstance(data, dict) and "form_token" not in data and not url.startswith("/admin/api/"):
+            data = {**data, "form_token": new_form_token()}
+        return self.client.post(url, headers=self._headers(kwargs), data=data, **kwargs)
 
 
 @pytest.fixture
@@ -52,6 +57,11 @@ def dev_login_app(app: Flask, app_config: Config) -> Iterator[Flask]:
 def csrf_of(page: str) -> str:
     """The CSRF token a demo-login page's forms carry."""
     return page.split('name="csrf_token" value="')[1].split('"')[0]
+
+
+def form_token_of(page: str) -> str:
+    """The one-time token of the first form on an admin page."""
+    return page.split('name="form_token" value="')[1].split('"')[0]
 
 
 def log_in_to_the_demo(client: FlaskClient, **request: Any) -> TestResponse:

@@ -17,7 +17,7 @@ from shopify_app.admin import auth
 from shopify_app.config import Config
 from shopify_app.models import Customer
 from tests import factories
-from tests.admin.conftest import TokenClient, csrf_of
+from tests.admin.conftest import TokenClient, csrf_of, form_token_of
 
 
 def _admin_routes() -> list[tuple[str, str]]:
@@ -153,6 +153,7 @@ def test_the_demo_login_needs_the_csrf_token_for_every_change(demo_client, sessi
     assert demo_client.post(url, data={"points": "50", "note": "no token"}).status_code == 403
     assert demo_client.post(url, data={"points": "50", "note": "bad", "csrf_token": "guess"}).status_code == 403
     page = demo_client.get(f"/admin/customers/{customer.id}").get_data(as_text=True)
-    assert demo_client.post(url, data={"points": "50", "note": "ok", "csrf_token": csrf_of(page)}).status_code == 303
+    assert demo_client.post(url, data={"points": "50", "note": "ok", "csrf_token": csrf_of(page),
+                                                "form_token": form_token_of(page)}).status_code == 303
     session.refresh(customer)
     assert customer.current_points == 50

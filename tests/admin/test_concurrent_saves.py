@@ -35,8 +35,7 @@ def test_concurrent_identical_tier_creations_give_one_tier_and_422s(app: Flask, 
     responses = post_at_once(app, demo_shop, "/admin/tiers/new", [form] * REQUESTS)
     assert sorted(r.status_code for r in responses) == [303] + [422] * (REQUESTS - 1)
     for refused in (r for r in responses if r.status_code == 422):
-        assert ('<p class="error" id="e-points_required">Another tier already starts at this many points</p>'
-                in refused.get_data(as_text=True))
+        assert 'error="Another tier already starts at this many points"' in refused.get_data(as_text=True)
     assert session.scalars(select(VipTier.name).where(VipTier.points_required == 5000)).all() == ["Platinum"]
 
 
@@ -48,7 +47,7 @@ def test_concurrent_first_integration_key_saves_never_give_a_500(app: Flask, dem
     statuses = [r.status_code for r in responses]
     assert set(statuses) <= {303, 422} and 303 in statuses
     for refused in (r for r in responses if r.status_code == 422):
-        assert ('<p class="error" id="e-klaviyo_api_key">Another save of this key came at the same moment; '
-                'save it again</p>') in refused.get_data(as_text=True)
+        assert ('error="Another save of this key came at the same moment; save it again"'
+                in refused.get_data(as_text=True))
     [row] = session.scalars(select(IntegrationSetting)).all()
     assert (row.service, row.enabled, row.key_hint in {key[-4:] for key in keys}) == ("klaviyo", True, True)

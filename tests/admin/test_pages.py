@@ -35,7 +35,7 @@ def test_a_rule_is_created_with_inline_errors_first(admin: TokenClient, session:
                                                "approval_time": "0", "call_to_action_url": "javascript:alert(1)"})
     assert bad.status_code == 422
     html = bad.get_data(as_text=True)
-    assert 'id="e-name"' in html and "Enter a whole number" in html and "https://" in html
+    assert 'error="Enter a value"' in html and "Enter a whole number" in html and "https://" in html
     good = admin.post("/admin/rules/new", data={"action": "follow_on_youtube", "name": "Subscribe on YouTube",
                                                 "points_to_give": "75", "approval_time": "3",
                                                 "call_to_action_url": "https://youtube.com/@demo"})
@@ -82,8 +82,8 @@ def test_adjustments_add_remove_and_floor_at_zero(admin: TokenClient, session: S
     assert "Enter a value" in admin.post(url, data={"points": "5", "note": ""}).get_data(as_text=True)
     assert admin.post(url, data={"points": "120", "note": "goodwill"}).status_code == 303
     assert (_customer(session, "1002").current_points, _customer(session, "1002").lifetime_points) == (120, 120)
-    response = admin.post(url, data={"points": "-500", "note": "correction"})
-    assert "toast=Points+adjusted+by+-120" in response.headers["Location"]
+    response = admin.post(url, data={"points": "-500", "note": "correction"})  # more than the balance
+    assert "toast=Removed+120+points+(all+the+customer+had)" in response.headers["Location"]
     customer = _customer(session, "1002")
     assert (customer.current_points, customer.lifetime_points) == (0, 120)
     entries = session.scalars(select(EarningEntry).where(EarningEntry.customer_id == customer.id)
@@ -92,6 +92,22 @@ def test_adjustments_add_remove_and_floor_at_zero(admin: TokenClient, session: S
     page = admin.get(f"/admin/customers/{customer.id}").get_data(as_text=True)
     assert "+120 points adjusted by the merchant: goodwill" in page and "-120" in page
     assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 8
+
+
+def test_removals_say_what_they_took_and_excluded_customers_get_no_points(
+        admin: TokenClient, session: Session, demo_shop) -> None:
+    goldie, excluded = _customer(session, "1001"), _customer(session, "1003")
+    response = admin.post(f"/admin/customers/{goldie.id}/adjust", data={"points": "-200", "note": "typo"})
+    assert "toast=Points+adjusted+by+-200" in response.headers["Location"]
+    nothing = admin.post(f"/admin/customers/{excluded.id}/adjust", data={"points": "-5", "note": "none there"})
+    assert "toast=No+points+removed+(the+customer+had+none)" in nothing.headers["Location"]
+    before = session.scalar(select(func.count()).select_from(EarningEntry))
+    refused = admin.post(f"/admin/customers/{excluded.id}/adjust", data={"points": "50", "note": "gift"})
+    assert refused.status_code == 409
+    assert "excluded from the loyalty program and cannot be given points" in refused.get_data(as_text=True)
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(EarningEntry)) == before
+    assert _customer(session, "1003").current_points == 0
 
 
 def test_pending_entries_are_approved_or_rejected_once(admin: TokenClient, session: Session, demo_shop) -> None:
@@ -104,7 +120,8 @@ def test_pending_entries_are_approved_or_rejected_once(admin: TokenClient, sessi
         award = admin.client.post(f"/v1/earning-rules/{rule_id}/award", headers={"Authorization": key},
                                   json={"customer_identifier": "new@example.com"})
         assert award.status_code == 201
-    entries = {e.earning_rule_id: e.id for e in session.scalars(select(EarningEntry))}
+    entries = {e.earning_rule_id: e.id for e in session.scalars(select(EarningEntry).where(
+        EarningEntry.customer_id == customer.id))}
     pending_page = admin.get(f"/admin/customers/{customer.id}?status=pending").get_data(as_text=True)
     assert pending_page.count(">Approve<") == 2
     decide = f"/admin/customers/{customer.id}/entries/{{}}/decision"
@@ -114,7 +131,8 @@ def test_pending_entries_are_approved_or_rejected_once(admin: TokenClient, sessi
     assert again.status_code == 409 and "already approved" in again.get_data(as_text=True)
     customer = _customer(session, "1002")
     assert (customer.current_points, customer.lifetime_points) == (50, 50)
-    statuses = {e.earning_rule_id: e.status for e in session.scalars(select(EarningEntry))}
+    statuses = {e.earning_rule_id: e.status for e in session.scalars(select(EarningEntry).where(
+        EarningEntry.customer_id == customer.id))}
     assert statuses == {tiktok: "approved", other.id: "rejected"}
 
 

@@ -17,10 +17,10 @@ NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.timezone.utc)
 
 
 def _entry(session: Session, customer, rule, points: int, status: str, created: dt.datetime, action: str = "x",
-           **fields) -> None:
+           source: str = "rule_award", **fields) -> None:
     session.add(EarningEntry(
         shop_id=customer.shop_id, customer_id=customer.id, earning_rule_id=rule.id if rule else None,
-        action=action, base_points=points, points_multiplier=Decimal(1), points=points, status=status,
+        action=action, source=source, base_points=points, points_multiplier=Decimal(1), points=points, status=status,
         created_at=created, updated_at=created, **fields))
 
 
@@ -33,13 +33,16 @@ def test_points_are_counted_by_day_and_status(session: Session) -> None:
     day = dt.timedelta(days=1)
     _entry(session, customer, rule, 100, "approved", NOW - 2 * day, points_given_at=NOW - 2 * day)
     _entry(session, customer, rule, 40, "approved", NOW - 40 * day, points_given_at=NOW - 40 * day)
-    _entry(session, customer, None, -30, "approved", NOW - day, points_given_at=NOW - day)
+    _entry(session, customer, None, -30, "approved", NOW - day, source="redemption", points_given_at=NOW - day)
+    # Neither a merchant's removal nor a refund's reversal is a redemption.
+    _entry(session, customer, None, -20, "approved", NOW - day, source="manual", points_given_at=NOW - day)
+    _entry(session, customer, None, -15, "approved", NOW - day, source="reversal", points_given_at=NOW - day)
     _entry(session, customer, rule, 70, "pending", NOW)
     _entry(session, customer, rule, 9, "rejected", NOW)
     _entry(session, customer, rule, 60, "approved", NOW - 200 * day, points_given_at=NOW - 200 * day,
            points_expiry_at=NOW - 3 * day)
     _entry(session, customer, None, -25, "approved", NOW - 3 * day, points_given_at=NOW - 3 * day,
-           action=POINTS_EXPIRED)  # what expiry wrote for that lot's unspent points
+           action=POINTS_EXPIRED, source="expiry")  # what expiry wrote for that lot's unspent points
     _entry(session, stranger, None, 1000, "approved", NOW, points_given_at=NOW)
     session.flush()
     figures = overview.overview(session, shop.id, 30, now=NOW)

@@ -1,5 +1,6 @@
-"""The shop's Shopify id, read after an install through the Admin API's ``shop { id }``: webhook
-payloads must name it. An install never waits for it, or fails for it."""
+"""The shop's Shopify id and time zone, read after an install through the Admin API's
+``shop { id ianaTimezone }``: webhook payloads must name the id, the admin shows times in the zone.
+An install never waits for them, or fails for them."""
 
 from __future__ import annotations
 
@@ -50,8 +51,9 @@ def test_the_set_up_job_after_an_install_keeps_the_shops_id(shopify_app: Flask, 
     first_load(shopify_app)
     assert shop(shopify_app).shopify_shop_id is None  # the page load did not wait for it
     run_jobs(shopify_app, redis)
-    assert shop(shopify_app).shopify_shop_id == "68000000077"
-    [query] = [r for r in shopify.received("POST", shopify.graphql_path()) if "shop { id }" in r.json["query"]]
+    installed = shop(shopify_app)
+    assert (installed.shopify_shop_id, installed.iana_timezone) == ("68000000077", "America/Toronto")
+    [query] = [r for r in shopify.received("POST", shopify.graphql_path()) if "shop { id" in r.json["query"]]
     assert query.headers["X-Shopify-Access-Token"] == "shpat_1"  # the token the exchange just gave
 
 

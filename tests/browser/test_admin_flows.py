@@ -7,10 +7,11 @@ import re
 import httpx
 from flask import Flask
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shopify_app.devtools.demo import add_members
-from shopify_app.models import Shop
+from shopify_app.models import Customer, Shop
 from tests.admin.test_jobs_and_integrations import run_worker
 from tests.browser.conftest import log_in, screenshot
 
@@ -69,7 +70,7 @@ def test_adjust_points_with_the_keyboard(page: Page, demo_shop) -> None:
     page.get_by_label("Points (+ to add, − to remove)").fill("-1500")
     page.get_by_label("Note").fill("Returned order")
     page.get_by_label("Note").press("Enter")
-    expect(page.locator("#toast")).to_contain_text("Points adjusted by -1200")
+    expect(page.locator("#toast")).to_contain_text("Removed 1200 points (all the customer had)")
     expect(page.locator("#balance")).to_have_text("0")
     expect(page.locator("#ledger")).to_contain_text("Returned order")
     page.get_by_label("Points (+ to add, − to remove)").fill("")
@@ -123,3 +124,39 @@ def test_a_tier_threshold_change_shows_the_recompute_progress(page: Page, app: F
     _watch_job_reach_100(page, app, redis, "Recomputing members' tiers")
     page.get_by_role("link", name="Customers", exact=True).click()
     expect(page.locator("tr", has_text="Goldie")).to_contain_text("Silver")
+
+
+def test_every_page_fits_a_phone_at_360_px(page: Page, session: Session, demo_shop) -> None:
+    page.set_viewport_size({"width": 360, "height": 780})
+    log_in(page)
+    goldie = session.scalars(select(Customer).where(Customer.shopify_customer_id == "1001")).one()
+    pages = [*PAGES, ("Customer", f"/admin/customers/{goldie.id}"),
+             ("Edit rule", f"/admin/rules/{demo_shop['rules']['follow_on_instagram']}"),
+             ("Edit tier", f"/admin/tiers/{demo_shop['tiers']['Gold']}"),
+             ("Customers past the end", "/admin/customers?page=999")]
+    wide: dict[str, int] = {}
+    for name, url in pages:
+        page.goto(url)
+        expect(page.locator("h1")).to_be_visible()
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 360:
+            wide[name] = width
+        screenshot(page, "360px-" + name.lower().replace(" ", "-"))
+    assert wide == {}
+
+
+def test_revoking_a_key_asks_in_a_modal_not_window_confirm(page: Page, demo_shop) -> None:
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: dialogs.append(dialog.message))
+    log_in(page)
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_role("button", name="Revoke").first.click()
+    modal = page.get_by_role("dialog", name="Revoke?")
+    expect(modal).to_be_visible()
+    modal.get_by_role("button", name="Cancel").click()
+    expect(modal).to_be_hidden()
+    page.get_by_role("button", name="Revoke").first.click()
+    page.get_by_role("dialog", name="Revoke?").get_by_role("button", name="Revoke").click()
+    expect(page.locator("#toast")).to_contain_text("revoked")
+    expect(page.locator("tr", has_text="Revoked")).to_have_count(1)
+    assert dialogs == []

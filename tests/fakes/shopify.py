@@ -31,9 +31,10 @@ class FakeShopify(FakeServer):
     Access tokens are checked; each refresh issues a new pair and retires the refresh token used."""
 
     def __init__(self, *, maximum: float = 2000, restore_rate: float = 100, access_token: str = "shpat_0",
-                 shop_id: str = "1") -> None:
+                 shop_id: str = "1", iana_timezone: str = "America/Toronto") -> None:
         super().__init__()
         self.shop_id = shop_id  # what `shop { id }` answers, as gid://shopify/Shop/<shop_id>
+        self.iana_timezone = iana_timezone  # what `shop { ianaTimezone }` answers
         self.maximum, self.restore_rate = maximum, restore_rate
         self.available, self.updated = maximum, time.monotonic()
         self.bucket_lock = threading.Lock()
@@ -112,7 +113,8 @@ class FakeShopify(FakeServer):
                 "code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"}}],
                 "extensions": {"cost": cost}})
         if not mutation:
-            data: dict[str, Any] = {"shop": {"id": f"gid://shopify/Shop/{self.shop_id}"}}
+            data: dict[str, Any] = {"shop": {"id": f"gid://shopify/Shop/{self.shop_id}",
+                                             "ianaTimezone": self.iana_timezone}}
             if "orders(" in query:  # reconciliation: the orders the test put here, on one page
                 data = {"orders": {"pageInfo": {"hasNextPage": False, "endCursor": None}, "nodes": self.orders}}
             elif "collection(" in query:

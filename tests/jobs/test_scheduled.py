@@ -12,8 +12,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
+from shopify_app.loyalty.ledger import postings
 from shopify_app.loyalty.ledger.maturing import approve_due, expire_points
-from shopify_app.models import ActivityLogEntry, Customer, EarningEntry, OutboxMessage
+from shopify_app.models import ActivityLogEntry, Customer, EarningEntry, EntrySource, LotAllocation, OutboxMessage
 from tests import factories
 from tests.fakes.shopify import order_node
 from tests.jobs.conftest import award, work
@@ -41,27 +42,25 @@ def test_due_entries_are_approved_once_and_synced(sync_app: Flask, sync_client: 
 
 def test_expiry_takes_the_oldest_lots_first_and_never_below_zero(app: Flask, session: Session) -> None:
     shop = factories.shop(session, expiry_days=30)
-    customer = factories.customer(session, shop, "7", current_points=120, lifetime_points=300)
+    customer = factories.customer(session, shop, "7")
     now = utcnow()
-    lots = []
-    for days_ago, points in ((40, 100), (35, 100), (10, 100)):
-        lot = EarningEntry(shop_id=shop.id, customer_id=customer.id, action="adjust", base_points=points,
-                           points_multiplier=1, points=points, points_remaining=points, status="approved",
-                           points_given_at=now - dt.timedelta(days=days_ago),
-                           points_expiry_at=now - dt.timedelta(days=days_ago - 30))
-        session.add(lot)
-        lots.append(lot)
+    lots = [postings.grant(session, shop, customer, 100, source=EntrySource.MANUAL, now=now - dt.timedelta(days=ago))
+            for ago in (40, 35, 10)]
+    postings.spend(session, customer, 180, source=EntrySource.MANUAL)  # the oldest lots first: 100, then 80
     session.commit()
 
-    # 200 points of lots expired, but only 120 remain in the balance (the rest was spent).
-    assert expire_points(session, now=now) == 120
+    # 200 points of lots expired, but only 20 of them are still unspent.
+    assert expire_points(session, now=now) == 20
     session.commit()
     assert expire_points(session, now=now) == 0
     session.refresh(customer)
-    assert (customer.current_points, customer.lifetime_points) == (0, 300)
+    assert (customer.current_points, customer.lifetime_points) == (100, 300)
     assert [lot.points_remaining for lot in lots] == [0, 0, 100]
+    expiry = session.scalars(select(EarningEntry).where(EarningEntry.source == "expiry")).one()  # one per lot
+    assert session.execute(select(LotAllocation.lot_id, LotAllocation.points)
+                           .where(LotAllocation.entry_id == expiry.id)).tuples().all() == [(lots[1].id, 20)]
     log = session.scalars(select(ActivityLogEntry).where(ActivityLogEntry.kind == "points_expired")).one()
-    assert log.data == {"points": 120, "entries": [lots[0].id, lots[1].id]}
+    assert log.data == {"points": 20, "entries": [lots[1].id]}
     assert session.scalar(select(OutboxMessage.payload).limit(1)) == {"reason": "points_expired"}
 
 
@@ -72,6 +71,7 @@ def test_approval_runs_in_batches_without_doubling(app: Flask, session: Session)
     past = utcnow() - dt.timedelta(days=2)
     for customer in customers:
         session.add(EarningEntry(shop_id=shop.id, customer_id=customer.id, earning_rule_id=rule.id, action="x",
+                                 source="rule_award",
                                  base_points=10, points_multiplier=1, points=10, status="pending",
                                  points_due_at=past))
     session.commit()

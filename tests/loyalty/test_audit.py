@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 from flask import Flask
 from sqlalchemy import event, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
@@ -27,13 +29,16 @@ def test_a_ledger_that_adds_up_passes_and_every_kind_of_drift_is_reported(app: F
         adjustments.adjust_points(session, shop, customer, -30, "spent")
     assert maturing.expire_points(session) == 6 * 70
     never_earned = factories.customer(session, shop, "idle")
-    stranger = factories.customer(session, other, "1", current_points=5)  # no entries behind it
+    stranger = factories.customer(session, other, "1")
     session.flush()
-    assert audit.disagreements(session, shop.id) == []
-    assert [d.customer_id for d in audit.disagreements(session)] == [stranger.id]
+    assert audit.disagreements(session) == []
 
     def drift(customer: Customer, **values: Any) -> None:
         session.execute(update(Customer).where(Customer.id == customer.id).values(**values))
+
+    drift(stranger, current_points=5)  # no entries behind it
+    assert audit.disagreements(session, shop.id) == []
+    assert [d.customer_id for d in audit.disagreements(session)] == [stranger.id]
 
     def drift_lot(customer: Customer, **values: Any) -> None:
         session.execute(update(EarningEntry).where(EarningEntry.customer_id == customer.id,
@@ -43,8 +48,13 @@ def test_a_ledger_that_adds_up_passes_and_every_kind_of_drift_is_reported(app: F
     drift_lot(customers[1], points_remaining=79)  # lots below the balance
     drift(customers[2], lifetime_points=179)  # lifetime off its entries
     drift_lot(customers[3], status="rejected")  # approved points that no entry grants
-    drift(never_earned, current_points=-1, lifetime_points=-1)
-    drift_lot(customers[4], points_remaining=-1)
+    drift(customers[4], redeemed_points=10)  # redeemed with no redemption behind it
+    drift(never_earned, lifetime_points=3)
+    negatives = (lambda: drift(never_earned, current_points=-1),
+                 lambda: drift_lot(customers[5], points_remaining=-1))
+    for negative in negatives:
+        with pytest.raises(IntegrityError), session.begin_nested():  # nothing negative: the database refuses it
+            negative()
     found = {d.customer_id: d for d in audit.disagreements(session, shop.id)}
     assert list(found) == sorted([*(c.id for c in customers[:5]), never_earned.id])
     assert (found[customers[0].id].current_points, found[customers[0].id].approved_points,
@@ -52,7 +62,8 @@ def test_a_ledger_that_adds_up_passes_and_every_kind_of_drift_is_reported(app: F
     assert found[customers[1].id].open_lot_points == 79
     assert (found[customers[2].id].lifetime_points, found[customers[2].id].earned_points) == (179, 180)
     assert found[customers[3].id].approved_points == 0
-    assert found[never_earned.id].approved_points == 0 and found[customers[4].id].lowest_lot == -1
+    assert (found[customers[4].id].redeemed_points, found[customers[4].id].redemption_points) == (10, 0)
+    assert (found[never_earned.id].lifetime_points, found[never_earned.id].earned_points) == (3, 0)
 
 
 def test_the_audit_is_one_statement_however_many_customers(app: Flask, session: Session) -> None:

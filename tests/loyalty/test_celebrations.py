@@ -21,7 +21,8 @@ def points_by_customer(session: Session) -> dict[str, list[str]]:
     session.expire_all()
     result: dict[str, list[str]] = {}
     for shopify_id, key in session.execute(select(Customer.shopify_customer_id, EarningEntry.dedupe_key)
-                                           .join(EarningEntry.customer).order_by(EarningEntry.dedupe_key)):
+                                           .join(EarningEntry.customer).order_by(EarningEntry.dedupe_key)
+                                           .where(EarningEntry.source != "opening_balance")):
         result.setdefault(shopify_id, []).append(key.split(":")[0] + ":" + key.split(":")[-1])
     return result
 

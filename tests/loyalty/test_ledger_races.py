@@ -171,6 +171,6 @@ def test_adjustments_and_expiry_at_once_never_deadlock(app: Flask, shop_id: str,
         for _statuses, _points, balance, lifetime in ledgers(session, shop_id).values():
             assert lifetime == rounds * (100 + 50 + 30) and 0 <= balance < lifetime
         assert set(session.scalars(select(EarningEntry.action).where(EarningEntry.points < 0))) == {
-            adjustments.MANUAL_ADJUSTMENT, postings.POINTS_EXPIRED}  # removals and expiry both took points
+            postings.MANUAL_ADJUSTMENT, postings.POINTS_EXPIRED}  # removals and expiry both took points
         assert session.scalar(select(EarningEntry.id).where(
             EarningEntry.points_remaining > 0, EarningEntry.points_expiry_at <= utcnow()).limit(1)) is None

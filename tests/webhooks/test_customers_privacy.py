@@ -96,7 +96,7 @@ def test_data_request_stores_an_export_for_the_merchant(client: FlaskClient, app
     assert (export.shop_id, export.shopify_customer_id, export.data_request_id) == (demo_shop["shop_id"], "1001", "77")
     assert export.data["customer"]["email"] == "gold@example.com"
     assert export.data["customer"]["points_balance"] == 1350
-    assert [e["points"] for e in export.data["ledger"]] == [150]
+    assert [(e["source"], e["points"]) for e in export.data["ledger"]] == [("opening_balance", 1200), ("purchase", 150)]
     assert export.data["orders"][0]["order_number"] == "#8001"
 
 

@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from shopify_app.clock import utcnow
 from shopify_app.db import sessionmaker_for
-from shopify_app.models import Customer, EarningEntry, EarningRule, Shop
+from shopify_app.loyalty.ledger import postings
+from shopify_app.models import Customer, EarningEntry, EarningRule, EntrySource, Shop
 from tests import factories
 from tests.shopify_signing import SHOP, post_webhook, run_jobs
 
@@ -128,12 +129,13 @@ def test_full_refund_floors_the_balance_and_recomputes_the_tier(
     deliver(client, app, redis, ("orders/paid", order(7007, "400.00")))  # 600 points: lifetime 1800
     with sessionmaker_for(app).begin() as session:  # the member spends most of the balance
         customer = session.scalars(select(Customer).where(Customer.shopify_customer_id == "1001")).one()
-        customer.current_points = 100
+        postings.spend(session, customer, 1700, source=EntrySource.MANUAL)
     deliver(client, app, redis, ("refunds/create", refund(71, 7007, "400.00")),
             ("refunds/create", refund(72, 7007, "50.00")))
     customer = member(app)
     assert (customer.current_points, customer.lifetime_points) == (0, 1200)
-    assert [e.points for e in entries(app, "7007")] == [600, -600]
+    # All 600 earned points reversed (base_points), of which the balance still held 100 (points).
+    assert [(e.points, e.base_points) for e in entries(app, "7007")][1:] == [(-100, -600)]
     deliver(client, app, redis, ("refunds/create", refund(73, 7007, "400.00")))
     assert member(app).vip_tier_id == demo_shop["tiers"]["Gold"]
 
@@ -142,9 +144,12 @@ def test_full_refund_floors_the_balance_and_recomputes_the_tier(
     deliver(client, app, redis, ("orders/paid", order(7008, "400.00")), ("refunds/create", full_refund))
     deliver(client, app, redis, ("refunds/create", {**refund(82, 7009, "1"), "order_id": 7009}))
     assert member(app).lifetime_points == 1200
-    with sessionmaker_for(app).begin() as session:
+    with sessionmaker_for(app).begin() as session:  # lifetime back to 600: half the opening balance taken back
         customer = session.scalars(select(Customer).where(Customer.shopify_customer_id == "1001")).one()
-        customer.lifetime_points = 600
+        postings.lock(session, customer)
+        opening = session.scalars(select(EarningEntry).where(EarningEntry.customer_id == customer.id,
+                                                             EarningEntry.source == "opening_balance")).one()
+        postings.reverse(session, customer=customer, entry=opening, points=600, dedupe_key="test", reason="test")
     deliver(client, app, redis, ("orders/paid", order(7010, "10.00")), ("refunds/create", refund(91, 7010, "10.00")))
     assert member(app).vip_tier_id == demo_shop["tiers"]["Silver"]
 

@@ -179,7 +179,8 @@ def _reverse_share(session: Session, customer: Customer, entry: EarningEntry, re
     share = min(Decimal(1), refunded / basis)
     target = int((entry.points * share).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     # int(): PostgreSQL sums a BIGINT column as NUMERIC.
-    reversed_so_far = -int(session.scalar(select(func.coalesce(func.sum(EarningEntry.points), 0)).where(
+    # base_points: what each reversal took back of the entry, whatever the balance still held.
+    reversed_so_far = -int(session.scalar(select(func.coalesce(func.sum(EarningEntry.base_points), 0)).where(
         EarningEntry.customer_id == customer.id,
         EarningEntry.dedupe_key.startswith(f"{entry.dedupe_key}:refund:", autoescape=True),
     )) or 0)

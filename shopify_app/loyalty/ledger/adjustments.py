@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,10 +11,9 @@ from shopify_app.clock import utcnow
 from shopify_app.errors import Conflict, NotFound
 from shopify_app.loyalty.ledger import postings
 from shopify_app.loyalty.ledger.effects import enqueue_customer_sync, record_activity
-from shopify_app.models import Customer, EarningEntry, EntryStatus, Shop
+from shopify_app.models import Customer, EarningEntry, EntrySource, Shop
 from shopify_app.shops.lookup import get_owned
 
-MANUAL_ADJUSTMENT = "manual_adjustment"
 POINTS_ADJUSTED = "points_adjusted"  # the activity-log kind of an adjustment
 
 
@@ -27,53 +25,38 @@ def get_customer(session: Session, shop: Shop, customer_id: str) -> Customer:
 def adjust_points(
     session: Session, shop: Shop, customer: Customer, delta: int, note: str, *, now: dt.datetime | None = None
 ) -> EarningEntry:
-    """Add or remove points by hand; a removal takes at most the balance, so it floors at 0."""
+    """Add or remove points by hand. A removal takes at most the balance (the entry's points say
+    how much it took); an excluded customer cannot be given points (Conflict, nothing written)."""
     now = now or utcnow()
-    postings.lock(session, customer)  # so that two removals at once cannot both pass the floor
-    applied = delta if delta > 0 else -min(-delta, customer.current_points)
-    entry = EarningEntry(
-        shop_id=shop.id, customer_id=customer.id, action=MANUAL_ADJUSTMENT, base_points=applied,
-        points_multiplier=Decimal("1"), points=applied, points_remaining=max(applied, 0),
-        status=EntryStatus.APPROVED.value, points_given_at=now,
-        points_expiry_at=postings.expiry_for(shop, now) if applied > 0 else None,
-        manual_intervention=True, note=note, created_at=now, updated_at=now,
-    )
-    session.add(entry)
-    session.flush()
-    if applied > 0:
-        postings.credit(session, customer, applied, now=now)
-    elif applied < 0:
-        _spend_oldest_lots(session, customer, -applied)
-        customer.current_points += applied
-        customer.updated_at = now
+    if delta > 0:
+        if customer.is_excluded:
+            raise Conflict("The customer is excluded from the loyalty program and cannot be given points")
+        entry = postings.grant(session, shop, customer, delta, source=EntrySource.MANUAL, note=note, manual=True,
+                               now=now)
+    else:
+        entry = postings.spend(session, customer, -delta, source=EntrySource.MANUAL, note=note, manual=True,
+                               up_to_balance=True, now=now)
     record_activity(
         session, customer, kind=POINTS_ADJUSTED, entry_id=entry.id,
-        message=adjustment_message(applied, note),
-        data={"requested": delta, "points": applied, "note": note},
+        message=adjustment_message(entry.points, note),
+        data={"requested": delta, "points": entry.points, "note": note},
     )
-    enqueue_customer_sync(session, customer, reason="points_adjusted", entry_id=entry.id, version_bumped=applied > 0)
+    enqueue_customer_sync(session, customer, reason="points_adjusted", entry_id=entry.id, version_bumped=True)
     return entry
+
+
+def adjustment_toast(requested: int, points: int) -> str:
+    """What the merchant is told: a removal the balance could not cover says how much it took."""
+    if points == requested:
+        return f"Points adjusted by {points:+d}"
+    if points:  # a removal larger than the balance took all of it
+        return f"Removed {-points} points (all the customer had)"
+    return "No points removed (the customer had none)"
 
 
 def adjustment_message(points: int, note: str | None) -> str:
     """The activity-log line of an adjustment; customers/redact writes it again without the note."""
     return f"{points:+d} points adjusted by the merchant" + (f": {note}" if note else "")
-
-
-def _spend_oldest_lots(session: Session, customer: Customer, points: int) -> None:
-    # Expiry reads points_remaining, so a deduction must use up the oldest lots first.
-    lots = session.scalars(
-        select(EarningEntry)
-        .where(EarningEntry.customer_id == customer.id, EarningEntry.points_remaining > 0)
-        .order_by(EarningEntry.points_given_at, EarningEntry.id)
-        .with_for_update()
-    )
-    for lot in lots:
-        if points <= 0:
-            break
-        used = min(points, lot.points_remaining)
-        lot.points_remaining -= used
-        points -= used
 
 
 def decide_pending(

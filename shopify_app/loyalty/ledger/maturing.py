@@ -49,10 +49,9 @@ def approve_due(session: Session, *, now: dt.datetime | None = None, limit: int 
 
 def expire_points(session: Session, *, now: dt.datetime | None = None, limit: int = BATCH) -> int:
     """Expire lots whose ``points_expiry_at`` has passed, for up to ``limit`` customers, oldest
-    lots first; returns the points expired.
-
-    A customer never loses more than the balance: spent points have already left it. What
-    expires is written as a negative entry, so the balance stays the sum of the entries."""
+    lots first; returns the points expired. Each expired lot gets its own negative entry
+    (``postings.expire``), so the balance stays the sum of the entries and a customer sees why
+    points went; spent points have already left the lots."""
     now = now or utcnow()
     expiring = (EarningEntry.status == EntryStatus.APPROVED.value, EarningEntry.points_remaining > 0,
                 EarningEntry.points_expiry_at <= now)
@@ -73,25 +72,11 @@ def expire_points(session: Session, *, now: dt.datetime | None = None, limit: in
         lots = lots_of.get(customer.id)
         if not lots:
             continue  # spent or expired by someone else between the first read and the lock
-        balance = customer.current_points
-        expired = 0
-        for lot in lots:
-            taken = min(lot.points_remaining, balance - expired)
-            expired += taken
-            lot.points_remaining = 0
-            lot.updated_at = now
-        if expired:
-            session.add(EarningEntry(
-                shop_id=customer.shop_id, customer_id=customer.id, action=postings.POINTS_EXPIRED,
-                base_points=-expired, points_multiplier=1, points=-expired, points_remaining=0,
-                status=EntryStatus.APPROVED.value, points_given_at=now, created_at=now, updated_at=now,
-            ))
-        customer.current_points = balance - expired  # the row is locked: no lost update
-        customer.updated_at = now
+        expired = postings.expire(session, customer, lots, now=now)
         effects.record_activity(
             session, customer, kind="points_expired", message=f"{expired} points expired",
             data={"points": expired, "entries": [lot.id for lot in lots]},
         )
-        effects.enqueue_customer_sync(session, customer, reason="points_expired")
+        effects.enqueue_customer_sync(session, customer, reason="points_expired", version_bumped=True)
         expired_total += expired
     return expired_total

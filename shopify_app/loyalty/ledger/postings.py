@@ -1,25 +1,41 @@
-"""Writing the points ledger: new earning entries and the balances they move."""
+"""Posting to the points ledger: the one writer of customers' balances and lots' remaining points.
+
+Every move of ``current_points``, ``lifetime_points``, ``redeemed_points`` or a lot's
+``points_remaining`` is an entry written here, with its source, and one UPDATE of the balances."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, Row, Update, bindparam, case, select, update
+from sqlalchemy import ColumnElement, CursorResult, Row, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from shopify_app.clock import utcnow
 from shopify_app.db import hold_write_lock
 from shopify_app.errors import Conflict
+from shopify_app.ids import new_id
 from shopify_app.loyalty.ledger import effects
 from shopify_app.loyalty.ledger.tiers import multiplier_of, multiply, tier_for_lifetime
-from shopify_app.models import Customer, EarningEntry, EarningRule, EntryStatus, Shop
+from shopify_app.models import (
+    Customer,
+    EarningEntry,
+    EarningRule,
+    EntrySource,
+    EntryStatus,
+    LotAllocation,
+    RuleCategory,
+    Shop,
+)
 from shopify_app.upserts import insert_new
 
-# The action of the negative entry that expiry writes for the points it takes.
+# The ``action`` of entries no rule gave, as the API has always shown them; others show their source.
+MANUAL_ADJUSTMENT = "manual_adjustment"
 POINTS_EXPIRED = "points_expired"
+_ACTIONS = {EntrySource.MANUAL: MANUAL_ADJUSTMENT, EntrySource.EXPIRY: POINTS_EXPIRED}
 
 
 def earn(
@@ -50,6 +66,7 @@ def earn(
         earning_rule_id=rule.id,
         dedupe_key=dedupe_key,
         action=rule.action,
+        source=source_of(rule),
         base_points=base_points,
         points_multiplier=multiplier,
         points=points,
@@ -68,7 +85,7 @@ def earn(
         raise Conflict(f"Customer '{customer.shopify_customer_id}' already earned points for rule '{rule.id}'")
     approved = entry.status == EntryStatus.APPROVED.value
     if approved:
-        credit(session, customer, entry.points, now=now)
+        _move_balances(session, customer, now, current=entry.points, lifetime=entry.points)
     effects.points_awarded(session, entry, customer, rule_name=rule.name, version_bumped=approved)
     return entry
 
@@ -80,14 +97,67 @@ def expiry_for(shop: Shop, given_at: dt.datetime | None) -> dt.datetime | None:
     return given_at + dt.timedelta(days=days)
 
 
-def credit(session: Session, customer: Customer, points: int, *, now: dt.datetime | None = None) -> None:
-    """Add approved points to the balance and lifetime total, and move the tier, in one UPDATE."""
-    _move_balances(session, _CREDIT, customer, points, now)
+def source_of(rule: EarningRule) -> str:
+    """The source of points a rule gives: its category where that is a source, else a rule award."""
+    return _RULE_SOURCES.get(rule.category, EntrySource.RULE_AWARD.value)
 
 
-def debit(session: Session, customer: Customer, points: int, *, now: dt.datetime | None = None) -> None:
-    """Take approved points back: balance and lifetime each floor at 0 and the tier follows."""
-    _move_balances(session, _DEBIT, customer, points, now)
+def grant(
+    session: Session, shop: Shop, customer: Customer, points: int, *, source: EntrySource, note: str | None = None,
+    manual: bool = False, now: dt.datetime | None = None,
+) -> EarningEntry:
+    """Approved points given outright (a merchant's addition, an opening balance): a new lot."""
+    now = now or utcnow()
+    entry = _insert(session, customer, source=source, points=points, remaining=points, now=now,
+                    points_expiry_at=expiry_for(shop, now), manual_intervention=manual, note=note)
+    _move_balances(session, customer, now, current=points, lifetime=points)
+    return entry
+
+
+def spend(
+    session: Session, customer: Customer, points: int, *, source: EntrySource, note: str | None = None,
+    manual: bool = False, up_to_balance: bool = False, now: dt.datetime | None = None,
+) -> EarningEntry:
+    """Take ``points`` from the balance, oldest lots first, recording what each lot gave
+    (``refund_allocation`` puts them back). A redemption also counts as redeemed.
+
+    Conflict when the balance is short, unless ``up_to_balance``: then it takes what there is
+    (the entry's points say how much). Lifetime points stay: spent points were still earned."""
+    now = now or utcnow()
+    lock(session, customer)
+    if points > customer.current_points and not up_to_balance:
+        raise Conflict(f"The customer has {customer.current_points} points, fewer than {points}")
+    taken = min(points, customer.current_points)
+    entry = _insert(session, customer, source=source, points=-taken, remaining=0, now=now,
+                    manual_intervention=manual, note=note)
+    _take_from_lots(session, customer, entry, taken, now)
+    _move_balances(session, customer, now, current=-taken,
+                   redeemed=taken if source == EntrySource.REDEMPTION else 0)
+    return entry
+
+
+def refund_allocation(session: Session, customer: Customer, redemption: EarningEntry, *,
+                      now: dt.datetime | None = None) -> EarningEntry | None:
+    """Give back what a redemption took, into the lots it took it from, as a ``redemption_refund``
+    entry; None (and no change) when it was given back already. A lot whose expiry passed
+    meanwhile expires at the next run."""
+    if redemption.source != EntrySource.REDEMPTION.value:
+        raise Conflict(f"Entry '{redemption.id}' is not a redemption")
+    now = now or utcnow()
+    lock(session, customer)
+    allocations = session.execute(
+        select(LotAllocation.lot_id, LotAllocation.points).where(LotAllocation.entry_id == redemption.id)
+    ).tuples().all()
+    points = sum(given for _, given in allocations)
+    refund = insert_new(session, EarningEntry, _values(
+        customer, source=EntrySource.REDEMPTION_REFUND, points=points, remaining=0, now=now,
+        dedupe_key=f"refund:{redemption.id}"), ["customer_id", "dedupe_key"])
+    if refund is None:
+        return None
+    for lot_id, given in allocations:
+        session.execute(_RETURN_TO_LOT, {"lot": lot_id, "given": given, "now": now})
+    _move_balances(session, customer, now, current=points, redeemed=-points)
+    return refund
 
 
 def reverse(
@@ -95,22 +165,44 @@ def reverse(
     now: dt.datetime | None = None,
 ) -> EarningEntry | None:
     """Reverse ``points`` of an approved entry with a negative entry keyed ``dedupe_key``;
-    None (and no change) when that reversal was recorded already."""
+    None (and no change) when that reversal was recorded already.
+
+    The caller holds the customer's lock (``lock``). Lifetime points lose all ``points`` (the
+    entry's ``base_points``); the balance loses at most what it holds (its ``points``): what the
+    customer spent already is not taken twice. The points come out of the entry's own lot first,
+    then the oldest others."""
     now = now or utcnow()
-    values = dict(
-        shop_id=entry.shop_id, customer_id=customer.id, earning_rule_id=entry.earning_rule_id,
-        dedupe_key=dedupe_key, action=reason, base_points=-points, points_multiplier=1, points=-points,
-        points_remaining=0, status=EntryStatus.APPROVED.value, points_given_at=now, order_id=entry.order_id,
-        order_number=entry.order_number, created_at=now, updated_at=now,
-    )
+    taken = min(points, customer.current_points)
+    points = min(points, customer.lifetime_points)
+    values = _values(customer, source=EntrySource.REVERSAL, points=-taken, remaining=0, now=now,
+                     dedupe_key=dedupe_key, action=reason, earning_rule_id=entry.earning_rule_id,
+                     order_id=entry.order_id, order_number=entry.order_number)
+    values["base_points"] = -points
     reversal = insert_new(session, EarningEntry, values, ["customer_id", "dedupe_key"])
     if reversal is None:
         return None
-    entry.points_remaining = max(0, entry.points_remaining - points)
-    debit(session, customer, points, now=now)
+    _take_from_lots(session, customer, reversal, taken, now, first=entry)
+    _move_balances(session, customer, now, current=-taken, lifetime=-points)
     effects.points_changed(session, reversal, customer, kind="points_reversed", version_bumped=True,
-                                message=f"{points} points reversed: {reason.replace('_', ' ')}")
+                           message=f"{points} points reversed: {reason.replace('_', ' ')}")
     return reversal
+
+
+def expire(session: Session, customer: Customer, lots: Iterable[EarningEntry], *,
+           now: dt.datetime | None = None) -> int:
+    """Expire what is left of each of ``lots``: one negative ``expiry`` entry per lot, allocated
+    to it; returns the points expired. The caller holds the customer's lock."""
+    now = now or utcnow()
+    expired = 0
+    for lot in lots:
+        points = lot.points_remaining
+        if points <= 0:
+            continue
+        entry = _insert(session, customer, source=EntrySource.EXPIRY, points=-points, remaining=0, now=now)
+        _allocate(session, entry, lot, points, now)
+        _move_balances(session, customer, now, current=-points)
+        expired += points
+    return expired
 
 
 def lock(session: Session, customer: Customer) -> None:
@@ -143,7 +235,7 @@ def approve(session: Session, shop: Shop, entry: EarningEntry, customer: Custome
     if not _decide(session, entry, now, status=EntryStatus.APPROVED.value, points_given_at=now,
                    points_remaining=entry.points, points_expiry_at=expiry_for(shop, now)):
         return False
-    credit(session, customer, entry.points, now=now)
+    _move_balances(session, customer, now, current=entry.points, lifetime=entry.points)
     return True
 
 
@@ -171,42 +263,99 @@ def _decide(session: Session, entry: EarningEntry, now: dt.datetime, **values: A
     return True
 
 
-def _move_balances(
-    session: Session, statement: Update, customer: Customer, points: int, now: dt.datetime | None
-) -> None:
+def _insert(session: Session, customer: Customer, **fields: Any) -> EarningEntry:
+    entry = EarningEntry(**_values(customer, **fields))
+    session.add(entry)
+    session.flush([entry])
+    return entry
+
+
+def _values(
+    customer: Customer, *, source: EntrySource, points: int, remaining: int, now: dt.datetime,
+    action: str | None = None, **fields: Any,
+) -> dict[str, Any]:
+    """An approved entry's columns."""
+    return dict(
+        id=new_id("cer"), shop_id=customer.shop_id, customer_id=customer.id, source=source.value,
+        action=action or _ACTIONS.get(source, source.value), base_points=points, points_multiplier=Decimal(1),
+        points=points, points_remaining=remaining, status=EntryStatus.APPROVED.value, points_given_at=now,
+        created_at=now, updated_at=now, **fields,
+    )
+
+
+def _take_from_lots(session: Session, customer: Customer, entry: EarningEntry, points: int, now: dt.datetime, *,
+                    first: EarningEntry | None = None) -> None:
+    """Take ``points`` out of the customer's open lots for ``entry``: ``first`` if given, then
+    the oldest (expiry reads ``points_remaining``, so spending must not leave old points behind)."""
+    if points <= 0:
+        return
+    lots = list(session.scalars(
+        select(EarningEntry)
+        .where(EarningEntry.customer_id == customer.id, EarningEntry.points_remaining > 0)
+        .order_by(EarningEntry.points_given_at, EarningEntry.id)
+        .with_for_update().execution_options(populate_existing=True)
+    ))
+    if first is not None:
+        lots.sort(key=lambda lot: lot.id != first.id)  # stable: the rest keep their age order
+    for lot in lots:
+        if points <= 0:
+            break
+        used = min(points, lot.points_remaining)
+        _allocate(session, entry, lot, used, now)
+        points -= used
+
+
+def _allocate(session: Session, entry: EarningEntry, lot: EarningEntry, points: int, now: dt.datetime) -> None:
+    lot.points_remaining -= points
+    lot.updated_at = now
+    session.add(LotAllocation(entry_id=entry.id, lot_id=lot.id, points=points))
+
+
+def _move_balances(session: Session, customer: Customer, now: dt.datetime, *, current: int, lifetime: int = 0,
+                   redeemed: int = 0) -> None:
+    """One UPDATE moving balance, lifetime and redeemed points by these amounts, the tier with
+    lifetime, and the sync version. Debits are worked out under the customer's lock, so the
+    amounts never take a balance below 0 (and the database's CHECK refuses it if they did)."""
     previous_tier_id = customer.vip_tier_id
-    row = session.execute(statement, {"customer": customer.id, "points": points, "now": now or utcnow()}).one()
+    row = session.execute(_MOVE, {"customer": customer.id, "current": current, "lifetime": lifetime,
+                                  "redeemed": redeemed, "now": now}).one()
     _refresh_balances(session, customer, row)
     if customer.vip_tier_id != previous_tier_id:
         effects.tier_changed(session, customer, previous_tier_id=previous_tier_id)
 
 
-def _balance_update(current: ColumnElement[int], lifetime: ColumnElement[int]) -> Update:
-    """One UPDATE moving balance, lifetime points and tier together, and the sync version with them."""
-    return (
-        update(_customers)
-        .where(_customers.c.id == bindparam("customer"))
-        .values(
-            current_points=current,
-            lifetime_points=lifetime,
-            vip_tier_id=tier_for_lifetime(lifetime),
-            updated_at=bindparam("now", type_=_customers.c.updated_at.type),
-            sync_version=_customers.c.sync_version + 1,
-        )
-        .returning(_customers.c.current_points, _customers.c.lifetime_points, _customers.c.vip_tier_id)
-    )
-
-
-def _floored(column: ColumnElement[int]) -> ColumnElement[int]:
-    return case((column > _points, column - _points), else_=0)
-
-
 # Built once, at import: on the award's hot path, building a statement costs more CPU than
 # running it (docs/architecture.md, "Hot-path statements").
 _customers = Customer.__table__
-_points = bindparam("points", type_=_customers.c.current_points.type)
-_CREDIT = _balance_update(_customers.c.current_points + _points, _customers.c.lifetime_points + _points)
-_DEBIT = _balance_update(_floored(_customers.c.current_points), _floored(_customers.c.lifetime_points))
+_entries = EarningEntry.__table__
+
+
+def _delta(name: str) -> ColumnElement[int]:
+    return bindparam(name, type_=_customers.c.current_points.type)
+
+
+_new_lifetime = _customers.c.lifetime_points + _delta("lifetime")
+_MOVE = (
+    update(_customers)
+    .where(_customers.c.id == bindparam("customer"))
+    .values(
+        current_points=_customers.c.current_points + _delta("current"),
+        lifetime_points=_new_lifetime,
+        redeemed_points=_customers.c.redeemed_points + _delta("redeemed"),
+        vip_tier_id=tier_for_lifetime(_new_lifetime),
+        updated_at=bindparam("now", type_=_customers.c.updated_at.type),
+        sync_version=_customers.c.sync_version + 1,
+    )
+    .returning(_customers.c.current_points, _customers.c.lifetime_points, _customers.c.redeemed_points,
+               _customers.c.vip_tier_id)
+)
+_RETURN_TO_LOT = (
+    update(_entries).where(_entries.c.id == bindparam("lot"))
+    .values(points_remaining=_entries.c.points_remaining + _delta("given"),
+            updated_at=bindparam("now", type_=_entries.c.updated_at.type))
+)
+_RULE_SOURCES: dict[str, str] = {category.value: category.value for category in (
+    RuleCategory.PURCHASE, RuleCategory.SIGNUP, RuleCategory.BIRTHDAY, RuleCategory.ANNIVERSARY)}
 
 
 def _refresh_balances(session: Session, customer: Customer, row: Row[Any]) -> None:

@@ -22,6 +22,8 @@ class Page:
     customers: list[Customer]
     page: int
     has_next: bool
+    # Set only for a page past the end (``?page=999``): the last page that has customers.
+    last_page: int = 0
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,12 @@ def search(session: Session, shop_id: str, query: str, page: int = 1) -> Page:
             .order_by(*newest_first)
         )
     )
-    return Page(customers=rows[:PAGE_SIZE], page=page, has_next=len(rows) > PAGE_SIZE)
+    last_page = 0
+    if not rows and page > 1:
+        # Counted only here, past the end, to say where the end is.
+        matches = session.scalar(select(func.count()).select_from(ids.subquery())) or 0
+        last_page = max(1, -(-matches // PAGE_SIZE))
+    return Page(customers=rows[:PAGE_SIZE], page=page, has_next=len(rows) > PAGE_SIZE, last_page=last_page)
 
 
 def ledger(session: Session, customer: Customer, status: str | None) -> list[EarningEntry]:

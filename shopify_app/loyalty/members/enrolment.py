@@ -55,9 +55,8 @@ def enrol(session: Session, shop: Shop, data: ShopifyCustomer, *, now: dt.dateti
         return None
     values = dict(
         id=new_id("cus"),
-        shop_id=shop.id, shopify_customer_id=customer_id, is_excluded=False, current_points=0,
-        lifetime_points=0, redeemed_points=0, vip_tier_id=entry_tier(session, shop.id),
-        shopify_created_at=data.created_at,
+        shop_id=shop.id, shopify_customer_id=customer_id, is_excluded=False,
+        vip_tier_id=entry_tier(session, shop.id), shopify_created_at=data.created_at,
         created_at=now, updated_at=now, **_profile(data),
     )
     created = insert_new(session, Customer, values, ["shop_id", "shopify_customer_id"])

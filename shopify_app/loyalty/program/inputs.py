@@ -1,86 +1,154 @@
-"""The admin's form input: typed values read from a submitted form, field errors collected and raised together."""
+"""The admin's form input as pydantic models: field types that carry the messages merchants read,
+and one parse that turns every field's error into FormErrors, shown beside each field."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlparse
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic_core import PydanticCustomError
 
 from shopify_app.errors import FormErrors
 
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 MAX_LIST = 250  # ids or tags in one field
+FormModel = TypeVar("FormModel", bound="Form")
 
 
-class Fields:
-    """Reads typed values out of a submitted form, remembering what was wrong with each."""
+class Form(BaseModel):
+    """A submitted form: fields it does not name are ignored."""
 
-    def __init__(self, form: dict[str, str]) -> None:
-        self.form = form
-        self.errors: dict[str, str] = {}
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
-    def text(self, name: str, *, required: bool = True, max_length: int = 255) -> str:
-        value = (self.form.get(name) or "").strip()
+
+def parse_form(model: type[FormModel], form: Mapping[str, str]) -> FormModel:
+    """The form as ``model``; a field the form lacks is read as empty (a browser sends no value for
+    an unticked choice). Raises FormErrors with the first message of each field."""
+    try:
+        return model.model_validate({name: form.get(name, "") for name in model.model_fields})
+    except ValidationError as error:
+        errors: dict[str, str] = {}
+        for item in error.errors():
+            errors.setdefault(str(item["loc"][0]) if item["loc"] else "form", item["msg"])
+        raise FormErrors(errors) from None
+
+
+def _invalid(message: str) -> PydanticCustomError:
+    return PydanticCustomError("form_field", message)
+
+
+def _on_stripped(check: Callable[[str], Any]) -> BeforeValidator:
+    """A validator of the raw form value, surrounding spaces removed."""
+    return BeforeValidator(lambda value: check("" if value is None else str(value).strip()))
+
+
+def text_rule(*, required: bool = True, max_length: int = 255) -> BeforeValidator:
+    def check(value: str) -> str:
         if required and not value:
-            self.errors[name] = "Enter a value"
-        elif len(value) > max_length:
-            self.errors[name] = f"Use at most {max_length} characters"
+            raise _invalid("Enter a value")
+        if len(value) > max_length:
+            raise _invalid(f"Use at most {max_length} characters")
         return value
 
-    def integer(self, name: str, *, minimum: int = 0, maximum: int = 10_000_000, allow_negative: bool = False) -> int:
-        raw = (self.form.get(name) or "").strip()
+    return _on_stripped(check)
+
+
+def number_rule(*, maximum: int, minimum: int = 0, signed: bool = False) -> BeforeValidator:
+    low = -maximum if signed else minimum
+
+    def check(value: str) -> int:
         try:
-            value = int(raw)
+            number = int(value)
         except ValueError:
-            self.errors[name] = "Enter a whole number"
-            return 0
-        low = -maximum if allow_negative else minimum
-        if not low <= value <= maximum:
-            self.errors[name] = f"Enter a number from {low} to {maximum}"
+            raise _invalid("Enter a whole number") from None
+        if not low <= number <= maximum:
+            raise _invalid(f"Enter a number from {low} to {maximum}")
+        return number
+
+    return _on_stripped(check)
+
+
+def choice_rule(*options: str) -> BeforeValidator:
+    def check(value: str) -> str:
+        if value not in options:
+            raise _invalid("Choose one of the options")
         return value
 
-    def url(self, name: str) -> str | None:
-        value = self.text(name, required=False, max_length=2048)
-        if value and urlparse(value).scheme not in ("https", "http"):
-            self.errors[name] = "Enter a full URL starting with https://"
-        return value or None
+    return _on_stripped(check)
 
-    def colour(self, name: str) -> str:
-        value = self.text(name, max_length=7)
-        if value and not HEX_COLOUR.match(value):
-            self.errors[name] = "Enter a colour like #c0c0c0"
-        return value
 
-    def choice(self, name: str, choices: list[str] | tuple[str, ...]) -> str:
-        value = (self.form.get(name) or "").strip()
-        if value not in choices:
-            self.errors[name] = "Choose one of the options"
-        return value
+def _web_url(value: str) -> str | None:
+    if len(value) > 2048:
+        raise _invalid("Use at most 2048 characters")
+    if value and urlparse(value).scheme not in ("https", "http"):
+        raise _invalid("Enter a full URL starting with https://")
+    return value or None
 
-    def id_list(self, name: str, *, kind: str) -> list[str]:
-        """Shopify ids (digits, or ``gid://shopify/<kind>/<digits>``) separated by commas, spaces or lines."""
+
+def _colour(value: str) -> str:
+    if not value:
+        raise _invalid("Enter a value")
+    if not HEX_COLOUR.match(value):
+        raise _invalid("Enter a colour like #c0c0c0")
+    return value
+
+
+def _multiplier(value: str) -> Decimal:
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise _invalid("Enter a number such as 1.25") from None
+    if not number.is_finite() or not Decimal("0.1") <= number <= Decimal(10):
+        raise _invalid("Enter a multiplier from 0.1 to 10")
+    return number
+
+
+def _not_zero(value: int) -> int:
+    if value == 0:
+        raise _invalid("Enter a positive number to add or a negative one to remove")
+    return value
+
+
+def id_list_rule(kind: str) -> BeforeValidator:
+    """Shopify ids of ``kind`` (digits, or ``gid://shopify/<kind>/<digits>``) separated by commas, spaces or lines."""
+
+    def check(value: str) -> list[str]:
         ids = []
-        for item in re.split(r"[\s,]+", (self.form.get(name) or "").strip()):
+        for item in re.split(r"[\s,]+", value):
             digits = item.removeprefix(f"gid://shopify/{kind}/")
             if not item:
                 continue
             if not (digits.isascii() and digits.isdigit() and 0 < len(digits) <= 19):
-                self.errors[name] = f"Enter {kind.lower()} ids (numbers), separated by commas"
-                return []
+                raise _invalid(f"Enter {kind.lower()} ids (numbers), separated by commas")
             ids.append(str(int(digits)))
         if len(ids) > MAX_LIST:
-            self.errors[name] = f"Enter at most {MAX_LIST}"
+            raise _invalid(f"Enter at most {MAX_LIST}")
         return list(dict.fromkeys(ids))
 
-    def tag_list(self, name: str) -> list[str]:
-        """Tags separated by commas, as Shopify writes them."""
-        tags = [tag.strip() for tag in (self.form.get(name) or "").split(",") if tag.strip()]
-        if len(tags) > MAX_LIST or any(len(tag) > 255 for tag in tags):
-            self.errors[name] = f"Enter at most {MAX_LIST} tags of at most 255 characters"
-        return list(dict.fromkeys(tags))
+    return _on_stripped(check)
 
-    def checkbox(self, name: str) -> bool:
-        return self.form.get(name) in ("1", "on", "true")
 
-    def check(self) -> None:
-        if self.errors:
-            raise FormErrors(self.errors)
+def _tags(value: str) -> list[str]:
+    """Tags separated by commas, as Shopify writes them."""
+    tags = [tag.strip() for tag in value.split(",") if tag.strip()]
+    if len(tags) > MAX_LIST or any(len(tag) > 255 for tag in tags):
+        raise _invalid(f"Enter at most {MAX_LIST} tags of at most 255 characters")
+    return list(dict.fromkeys(tags))
+
+
+Text = Annotated[str, text_rule()]
+OptionalText = Annotated[str, text_rule(required=False)]
+WebUrl = Annotated[str | None, _on_stripped(_web_url)]
+Colour = Annotated[str, _on_stripped(_colour)]
+Multiplier = Annotated[Decimal, _on_stripped(_multiplier)]
+# A points change: added (+) or removed (-), never nothing.
+PointsChange = Annotated[int, number_rule(maximum=1_000_000, signed=True), AfterValidator(_not_zero)]
+ProductIds = Annotated[list[str], id_list_rule("Product")]
+CollectionIds = Annotated[list[str], id_list_rule("Collection")]
+Tags = Annotated[list[str], _on_stripped(_tags)]
+# A checkbox: a browser sends its value when ticked, nothing when not.
+Checkbox = Annotated[bool, _on_stripped(lambda value: value in ("1", "on", "true"))]

@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shopify_app.errors import FormErrors
 from shopify_app.loyalty.ledger.effects import program_changed
-from shopify_app.loyalty.program.inputs import Fields
+from shopify_app.loyalty.program.inputs import (
+    Checkbox,
+    CollectionIds,
+    Form,
+    OptionalText,
+    ProductIds,
+    Tags,
+    Text,
+    WebUrl,
+    number_rule,
+    text_rule,
+)
 from shopify_app.models import EarningRule, RuleCategory, Shop
 from shopify_app.shops.lookup import get_owned
 
@@ -56,6 +69,17 @@ def is_self_reported(action: str) -> bool:
     return item is not None and item.self_reported
 
 
+def action_label(action: str) -> str:
+    """What a merchant reads for an action: its catalogue name, else the words of its name."""
+    item = BY_ACTION.get(action)
+    return item.name if item else action.replace("_", " ").capitalize()
+
+
+def category_label(category: str) -> str:
+    """What a merchant reads for a rule's category: "Sign-up", not the stored "signup"."""
+    return {RuleCategory.SIGNUP.value: "Sign-up"}.get(category, category.capitalize())
+
+
 def active_rules(session: Session, shop_id: str, *categories: RuleCategory) -> list[EarningRule]:
     """The shop's active rules, oldest first; only those of ``categories`` when any are given."""
     statement = select(EarningRule).where(EarningRule.shop_id == shop_id, EarningRule.is_active.is_(True))
@@ -77,36 +101,41 @@ def get_rule(session: Session, shop_id: str, rule_id: str) -> EarningRule:
     return get_owned(session, EarningRule, shop_id, rule_id, "Earning rule")
 
 
-def save_rule(session: Session, shop: Shop, form: dict[str, str], rule: EarningRule | None = None) -> EarningRule:
+class RuleInput(Form):
+    """The rule form; ``action`` names a catalogue entry and is fixed once the rule exists."""
+
+    action: str
+    name: Text
+    points_to_give: Annotated[int, number_rule(maximum=1_000_000)]
+    approval_time: Annotated[int, number_rule(maximum=365)]
+    customer_facing_label: OptionalText
+    call_to_action_url: WebUrl
+    description: Annotated[str, text_rule(required=False, max_length=2000)]
+    # A purchase rule's exclusions (loyalty.earning.exclusions); other rules ignore them.
+    excluded_product_ids: ProductIds
+    excluded_collection_ids: CollectionIds
+    excluded_customer_tags: Tags
+    exclude_b2b: Checkbox
+
+
+def save_rule(session: Session, shop: Shop, command: RuleInput, rule: EarningRule | None = None) -> EarningRule:
     """Create (rule None) or update a rule from the admin form; the action is fixed once created."""
-    fields = Fields(form)
-    item = BY_ACTION.get(rule.action if rule else form.get("action", ""))
+    item = BY_ACTION.get(rule.action if rule else command.action)
     if item is None:
-        fields.errors["action"] = "Choose an action from the catalogue"
-    name = fields.text("name")
-    points = fields.integer("points_to_give", maximum=1_000_000)
-    approval = fields.integer("approval_time", maximum=365)
-    label = fields.text("customer_facing_label", required=False)
-    url = fields.url("call_to_action_url")
-    description = fields.text("description", required=False, max_length=2000)
-    purchase = item is not None and item.category == RuleCategory.PURCHASE.value
-    if purchase:
-        products = fields.id_list("excluded_product_ids", kind="Product")
-        collections = fields.id_list("excluded_collection_ids", kind="Collection")
-        tags = fields.tag_list("excluded_customer_tags")
-    fields.check()
-    assert item is not None
+        raise FormErrors({"action": "Choose an action from the catalogue"})
     if rule is None:
         rule = EarningRule(shop_id=shop.id, action=item.action, category=item.category, is_active=True)
         session.add(rule)
-    rule.name, rule.points_to_give, rule.approval_time = name, points, approval
-    rule.customer_facing_label, rule.call_to_action_url, rule.description = label or None, url, description or None
-    if purchase:
-        if collections != (rule.excluded_collection_ids or []):
+    rule.name, rule.points_to_give, rule.approval_time = command.name, command.points_to_give, command.approval_time
+    rule.customer_facing_label = command.customer_facing_label or None
+    rule.call_to_action_url, rule.description = command.call_to_action_url, command.description or None
+    if item.category == RuleCategory.PURCHASE.value:
+        if command.excluded_collection_ids != (rule.excluded_collection_ids or []):
             # The products of the new collections are read through the Admin API next (jobs.collections).
-            rule.collection_product_ids = [] if not collections else rule.collection_product_ids
-        rule.excluded_product_ids, rule.excluded_collection_ids = products, collections
-        rule.excluded_customer_tags, rule.exclude_b2b = tags, fields.checkbox("exclude_b2b")
+            rule.collection_product_ids = [] if not command.excluded_collection_ids else rule.collection_product_ids
+        rule.excluded_product_ids = command.excluded_product_ids
+        rule.excluded_collection_ids = command.excluded_collection_ids
+        rule.excluded_customer_tags, rule.exclude_b2b = command.excluded_customer_tags, command.exclude_b2b
     session.flush()
     program_changed(session, shop.id)
     return rule

@@ -2,7 +2,7 @@
 order's rules earned on
 
 Revision ID: 0012_trust
-Revises: 0007
+Revises: 0009
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_trust"
-down_revision = "0007"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
