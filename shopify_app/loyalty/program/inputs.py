@@ -72,6 +72,23 @@ def number_rule(*, maximum: int, minimum: int = 0, signed: bool = False) -> Befo
     return _on_stripped(check)
 
 
+def optional_number_rule(*, minimum: int, maximum: int) -> BeforeValidator:
+    """A whole number from ``minimum`` to ``maximum``, or None when left empty."""
+
+    def check(value: str) -> int | None:
+        if not value:
+            return None
+        try:
+            number = int(value)
+        except ValueError:
+            raise _invalid("Enter a whole number, or leave it empty") from None
+        if not minimum <= number <= maximum:
+            raise _invalid(f"Enter a number from {minimum} to {maximum}, or leave it empty")
+        return number
+
+    return _on_stripped(check)
+
+
 def choice_rule(*options: str) -> BeforeValidator:
     def check(value: str) -> str:
         if value not in options:
