@@ -32,7 +32,6 @@ Execute = Callable[[Shop, str, dict[str, Any]], dict[str, Any]]
 # Each run reads again what changed shortly before the last one: an order written just as the
 # previous run read may not have been visible to it.
 OVERLAP = dt.timedelta(minutes=15)
-FIRST_RUN_LOOKBACK = dt.timedelta(days=1)
 PAGE_SIZE = 4  # with the nested lines and refunds, a page costs about 800 of the 1,000-point query limit
 PAGE_COST = 800
 MAX_PAGES = 50
@@ -143,19 +142,21 @@ class OrdersRead:
 
 
 def window_start(session: Session, shop_id: str, now: dt.datetime) -> dt.datetime:
-    """Where this run reads from: the shop's last run (minus the overlap), or a day back on the first."""
+    """Where this run reads from: the shop's last run (minus the overlap), or now on the first: orders
+    from before the install earn only when the merchant gives points for them (``past_orders``)."""
     state = session.get(ShopSyncState, shop_id)
     reconciled = state.orders_reconciled_through if state is not None else None
-    return (reconciled or now - FIRST_RUN_LOOKBACK) - OVERLAP
+    return reconciled - OVERLAP if reconciled is not None else now
 
 
-def read_orders(shop: Shop, execute: Execute, since: dt.datetime, now: dt.datetime) -> OrdersRead:
+def read_orders(shop: Shop, execute: Execute, since: dt.datetime, now: dt.datetime, *,
+                max_pages: int = MAX_PAGES) -> OrdersRead:
     """Every order updated since ``since``, page by page; no database is touched (no transaction
-    waits on Shopify). Past MAX_PAGES the next run goes on from the last order read."""
+    waits on Shopify). Past ``max_pages`` the next run goes on from the last order read."""
     variables: dict[str, Any] = {"first": PAGE_SIZE, "after": None,
                                  "query": f"updated_at:>='{since.strftime('%Y-%m-%dT%H:%M:%SZ')}'"}
     nodes: list[dict[str, Any]] = []
-    for _ in range(MAX_PAGES):
+    for _ in range(max_pages):
         page = execute(shop, ORDERS_QUERY, variables)["orders"]
         nodes.extend(page["nodes"])
         if not page["pageInfo"]["hasNextPage"]:
