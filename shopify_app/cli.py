@@ -1,10 +1,13 @@
-"""Flask commands: db, demo, api-keys, shops, webhooks, secrets, ledger, import; worker, jobs and integrations come from
-shopify_app.jobs."""
+"""Flask commands: db, demo, api-keys, shops, webhooks, secrets, ledger, import, export; worker, jobs and
+integrations come from shopify_app.jobs."""
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import json
+import sys
+from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
 import click
@@ -24,7 +27,7 @@ from shopify_app.integrations.http import DeliveryError
 from shopify_app.integrations.shopify_graphql import GraphQLClient, graphql_url, shopify_shop_id
 from shopify_app.jobs import webhook_deliveries
 from shopify_app.loyalty.ledger import audit
-from shopify_app.loyalty.members import enrolment, points_import
+from shopify_app.loyalty.members import csv_export, enrolment, points_import
 from shopify_app.loyalty.program import tiers as program_tiers
 from shopify_app.models import Customer, EarningRule, IntegrationSetting, Shop
 from shopify_app.shops import api_keys, installs
@@ -41,6 +44,7 @@ ENCRYPTED_COLUMNS = ((Shop, ("access_token_ciphertext", "refresh_token_ciphertex
                      (IntegrationSetting, ("api_key_ciphertext",)))
 ledger_cli = AppGroup("ledger", help="The points ledger.")
 import_cli = AppGroup("import", help="Balances brought from another loyalty app.")
+export_cli = AppGroup("export", help="A shop's members or ledger as CSV, streamed.")
 
 
 def _config() -> Config:
@@ -290,8 +294,33 @@ def import_points(shop_domain: str, file: TextIO, dry_run: bool, format_name: st
                f"imported; {counts['no points to import']} with no points; {errors} rows skipped with errors")
 
 
+@export_cli.command("members")
+@click.argument("shop_domain")
+def export_members(shop_domain: str) -> None:
+    """Print SHOP_DOMAIN's members and their balances as CSV."""
+    _write_csv(shop_domain, csv_export.member_rows)
+
+
+@export_cli.command("ledger")
+@click.argument("shop_domain")
+def export_ledger(shop_domain: str) -> None:
+    """Print SHOP_DOMAIN's ledger entries as CSV."""
+    _write_csv(shop_domain, csv_export.ledger_rows)
+
+
+def _write_csv(shop_domain: str, rows: Callable[[Session, str], Iterable[tuple[object, ...]]]) -> None:
+    with sessionmaker_for(current_app)() as session:
+        shop = get_shop(session, shop_domain)
+        if shop is None:
+            raise click.ClickException(f"Shop '{shop_domain}' not found")
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        for row in rows(session, shop.id):
+            writer.writerow(row)
+
+
 def register(app: Flask) -> None:
     from shopify_app.jobs.commands import COMMANDS
 
-    for group in (db_cli, demo_cli, keys_cli, shops_cli, webhooks_cli, secrets_cli, ledger_cli, import_cli, *COMMANDS):
+    for group in (db_cli, demo_cli, keys_cli, shops_cli, webhooks_cli, secrets_cli, ledger_cli, import_cli, export_cli,
+                  *COMMANDS):
         app.cli.add_command(group)
