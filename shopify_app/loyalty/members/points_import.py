@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shopify_app.db import hold_write_lock
 from shopify_app.errors import BadRequest, NotFound
 from shopify_app.loyalty.ledger import postings
 from shopify_app.loyalty.members.lookup import find_customer
@@ -105,7 +106,7 @@ def _row(session: Session, shop: Shop, form: CsvFormat, columns: dict[str, int],
     if not points:
         return RowOutcome(line, identifier, points, "no points to import", ok=True)
     if not dry_run:
-        postings.lock(session, customer)
+        _lock(session, customer)
         postings.grant(session, shop, customer, points, source=EntrySource.OPENING_BALANCE,
                        note="Balance imported from another app")
     return RowOutcome(line, identifier, points, "import", ok=True)
@@ -115,3 +116,11 @@ def _has_opening_balance(session: Session, customer: Customer) -> bool:
     return session.scalar(select(EarningEntry.id).where(
         EarningEntry.customer_id == customer.id, EarningEntry.source == EntrySource.OPENING_BALANCE.value,
     ).limit(1)) is not None
+
+
+def _lock(session: Session, customer: Customer) -> None:
+    """postings.lock for a customer found with their tier joined: PostgreSQL locks no row of the
+    nullable side of an outer join, so the row is locked and read afresh by a query of its own."""
+    hold_write_lock(session)
+    session.scalars(select(Customer).where(Customer.id == customer.id).with_for_update()
+                    .execution_options(populate_existing=True)).one()
