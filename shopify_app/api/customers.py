@@ -12,6 +12,7 @@ from pydantic_core import PydanticCustomError
 
 from shopify_app.api.auth import current_shop
 from shopify_app.auth import shopify_http
+from shopify_app.clock import utcnow
 from shopify_app.config import loyalty_config
 from shopify_app.db import get_session, sessionmaker_for
 from shopify_app.errors import Forbidden, NotFound, ServiceUnavailable
@@ -21,6 +22,7 @@ from shopify_app.integrations.shopify_graphql import GraphQLClient, graphql_url
 from shopify_app.loyalty.earning.signup import customer_created
 from shopify_app.loyalty.ledger.adjustments import adjust_points, set_excluded
 from shopify_app.loyalty.members import directory, profile
+from shopify_app.loyalty.members.birthdays import Birthday, set_birthday
 from shopify_app.loyalty.members.enrolment import find_member
 from shopify_app.loyalty.members.lookup import find_customer
 from shopify_app.loyalty.members.summary import next_expiries, summarize
@@ -116,7 +118,9 @@ def update_customer(identifier: str) -> ResponseReturnValue:
     customer = find_customer(session, current_shop().id, identifier)
     given = body.model_fields_set
     if "date_of_birth" in given:
-        profile.set_birthday(session, customer, body.date_of_birth)
+        born, now = body.date_of_birth, utcnow()
+        birthday = Birthday.of(born.day, born.month, born.year, today=now.date()) if born is not None else None
+        set_birthday(session, customer, birthday, now)
     if "anniversary_date" in given:
         profile.set_anniversary(session, customer, body.anniversary_date)
     if body.is_excluded is not None:

@@ -1,6 +1,6 @@
 """Scheduled work, enqueued once per period by whichever worker gets there first: approving due
 entries, expiring points, sweeping webhook deliveries and admin bulk jobs, deleting stale webhook payloads and
-expired idempotency keys, reconciling orders, birthdays."""
+expired idempotency keys, reconciling orders, birthdays, the products of excluded collections."""
 
 from __future__ import annotations
 
@@ -158,6 +158,7 @@ PERIODIC = {
     "sweep-idempotency-keys": ("shopify_app.jobs.scheduled.sweep_idempotency_keys", 60 * PERIOD_SECONDS),
     "reconcile-orders": ("shopify_app.jobs.scheduled.reconcile_all_shops", 15 * PERIOD_SECONDS),
     "celebrations": ("shopify_app.jobs.scheduled.award_birthdays_and_anniversaries", 24 * 60 * PERIOD_SECONDS),
+    "excluded-collections": ("shopify_app.jobs.collections.refresh_all_shops", 24 * 60 * PERIOD_SECONDS),
 }
 
 

@@ -41,7 +41,10 @@ class Customer(Timestamps, Base):
     lifetime_points: Mapped[Points] = mapped_column(default=0)
     redeemed_points: Mapped[Points] = mapped_column(default=0)
     vip_tier_id: Mapped[str | None] = mapped_column(ForeignKey("vip_tiers.id", ondelete="SET NULL"))
+    # loyalty.members.birthdays: the year is NO_YEAR when the member did not give it.
     date_of_birth: Mapped[dt.date | None]
+    # When the member last changed a date of birth they had set (the first setting is no change).
+    date_of_birth_changed_at: Mapped[dt.datetime | None]
     shopify_created_at: Mapped[dt.datetime | None]
     # Bumped with every change that is synced out; see CustomerSyncState.
     sync_version: Mapped[int] = mapped_column(default=0)

@@ -50,6 +50,8 @@ def environment() -> Environment:
 
     env.filters["t"] = translate
     env.filters["json"] = _json
+    # The extension's own assets, which the browser tests serve from /assets/.
+    env.filters["asset_url"] = lambda name: f"/assets/{name}"
     return env
 
 

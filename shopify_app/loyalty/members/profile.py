@@ -1,4 +1,4 @@
-"""What a merchant edits on a member: their birthday and their anniversary."""
+"""What a merchant edits on a member beside the birthday (members.birthdays): the anniversary."""
 
 from __future__ import annotations
 
@@ -6,19 +6,8 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from shopify_app.loyalty.ledger.effects import enqueue_customer_sync, record_activity
+from shopify_app.loyalty.ledger.effects import record_activity
 from shopify_app.models import Customer
-
-
-def set_birthday(session: Session, customer: Customer, birthday: dt.date | None) -> None:
-    """The customer's date of birth (None clears it); the birthday rule reads it once a year. The
-    activity row does not repeat the date: customers/redact erases it from the member alone."""
-    if customer.date_of_birth == birthday:
-        return
-    customer.date_of_birth = birthday
-    record_activity(session, customer, kind="birthday_changed",
-                    message="Birthday cleared" if birthday is None else "Birthday set", data={})
-    enqueue_customer_sync(session, customer, reason="birthday_changed")
 
 
 def set_anniversary(session: Session, customer: Customer, anniversary: dt.date | None) -> None:
