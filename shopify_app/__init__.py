@@ -6,7 +6,7 @@ from flask import Flask
 
 from shopify_app import db, health, redis_conn, web_security
 from shopify_app.config import PROJECT_ROOT, Config
-from shopify_app.web import errors
+from shopify_app.web import errors, rate_limits
 
 # Shopify's largest webhook payloads (orders with many lines) stay well under this.
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
@@ -29,6 +29,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     db.init_app(app, config.resolved_database_url)
     redis_conn.init_app(app, config)
+    rate_limits.init_app(app, config)
     web_security.register(app, config)
     errors.register(app)
 

@@ -1,11 +1,14 @@
-"""Flask commands: db, demo, api-keys, shops, webhooks, secrets, ledger; worker, jobs and integrations come from
-shopify_app.jobs."""
+"""Flask commands: db, demo, api-keys, shops, webhooks, secrets, ledger, import, export; worker, jobs and
+integrations come from shopify_app.jobs."""
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import json
-from typing import Any
+import sys
+from collections.abc import Callable, Iterable
+from typing import Any, TextIO
 
 import click
 import httpx
@@ -24,7 +27,7 @@ from shopify_app.integrations.http import DeliveryError
 from shopify_app.integrations.shopify_graphql import GraphQLClient, graphql_url, shopify_shop_id
 from shopify_app.jobs import webhook_deliveries
 from shopify_app.loyalty.ledger import audit
-from shopify_app.loyalty.members import enrolment
+from shopify_app.loyalty.members import csv_export, enrolment, points_import
 from shopify_app.loyalty.program import tiers as program_tiers
 from shopify_app.loyalty.rewards.catalogue import rewards
 from shopify_app.models import Customer, EarningRule, IntegrationSetting, Shop
@@ -41,6 +44,8 @@ secrets_cli = AppGroup("secrets", help="Secrets stored encrypted (shop tokens, v
 ENCRYPTED_COLUMNS = ((Shop, ("access_token_ciphertext", "refresh_token_ciphertext")),
                      (IntegrationSetting, ("api_key_ciphertext",)))
 ledger_cli = AppGroup("ledger", help="The points ledger.")
+import_cli = AppGroup("import", help="Balances brought from another loyalty app.")
+export_cli = AppGroup("export", help="A shop's members or ledger as CSV, streamed.")
 
 
 def _config() -> Config:
@@ -164,13 +169,15 @@ def _demo_details(session: Session, seeded: demo.DemoShop) -> dict[str, Any]:
 @click.argument("shop_domain")
 @click.option("--read-only", is_flag=True, help="The key may only GET.")
 @click.option("--name", default="", help="A label to recognise the key by.")
-def keys_create(shop_domain: str, read_only: bool, name: str) -> None:
+@click.option("--rate-limit", type=click.IntRange(min=1), default=None,
+              help="Requests per second this key may make (default: API_RATE_LIMIT).")
+def keys_create(shop_domain: str, read_only: bool, name: str, rate_limit: int | None) -> None:
     """Print a new API key for SHOP_DOMAIN (shown this once only)."""
     with sessionmaker_for(current_app).begin() as session:
         shop = get_shop(session, shop_domain)
         if shop is None:
             raise click.ClickException(f"no shop {shop_domain}")
-        issued = api_keys.issue_key(session, shop, read_only=read_only, name=name)
+        issued = api_keys.issue_key(session, shop, read_only=read_only, name=name, rate_limit=rate_limit)
     click.echo(issued.raw)
 
 
@@ -271,8 +278,69 @@ def ledger_audit(shop_domain: str | None) -> None:
     raise SystemExit(1)
 
 
+@import_cli.command("points")
+@click.argument("shop_domain")
+@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
+@click.option("--dry-run", is_flag=True, help="Report what each row would do; write nothing.")
+@click.option("--format", "format_name", type=click.Choice(sorted(points_import.FORMATS)), default=None,
+              help="The export's format; detected from the header when not given.")
+def import_points(shop_domain: str, file: TextIO, dry_run: bool, format_name: str | None) -> None:
+    """Post each customer's balance from FILE (a Smile, LoyaltyLion or generic email,points CSV) as an
+    opening balance, once; rows with errors are reported by line and skipped."""
+    counts = {"import": 0, "already imported": 0, "no points to import": 0}
+    points = errors = 0
+    with sessionmaker_for(current_app)() as session:
+        shop = get_shop(session, shop_domain)
+        if shop is None:
+            raise click.ClickException(f"Shop '{shop_domain}' not found")
+        try:
+            for row in points_import.import_points(session, shop, file, format_name=format_name, dry_run=dry_run):
+                if not row.ok:
+                    errors += 1
+                    click.echo(f"line {row.line}: {row.outcome}", err=True)
+                    continue
+                counts[row.outcome] += 1
+                points += (row.points or 0) if row.outcome == "import" else 0
+                if dry_run:
+                    click.echo(f"line {row.line}: {row.customer}: {row.outcome} {row.points} points")
+        except DomainError as error:
+            raise click.ClickException(error.detail) from None
+        if dry_run:
+            session.rollback()
+        else:
+            session.commit()
+    verb = "would import" if dry_run else "imported"
+    click.echo(f"{counts['import']} balances {verb} ({points} points); {counts['already imported']} already "
+               f"imported; {counts['no points to import']} with no points; {errors} rows skipped with errors")
+
+
+@export_cli.command("members")
+@click.argument("shop_domain")
+def export_members(shop_domain: str) -> None:
+    """Print SHOP_DOMAIN's members and their balances as CSV."""
+    _write_csv(shop_domain, csv_export.member_rows)
+
+
+@export_cli.command("ledger")
+@click.argument("shop_domain")
+def export_ledger(shop_domain: str) -> None:
+    """Print SHOP_DOMAIN's ledger entries as CSV."""
+    _write_csv(shop_domain, csv_export.ledger_rows)
+
+
+def _write_csv(shop_domain: str, rows: Callable[[Session, str], Iterable[tuple[object, ...]]]) -> None:
+    with sessionmaker_for(current_app)() as session:
+        shop = get_shop(session, shop_domain)
+        if shop is None:
+            raise click.ClickException(f"Shop '{shop_domain}' not found")
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        for row in rows(session, shop.id):
+            writer.writerow(row)
+
+
 def register(app: Flask) -> None:
     from shopify_app.jobs.commands import COMMANDS
 
-    for group in (db_cli, demo_cli, keys_cli, shops_cli, webhooks_cli, secrets_cli, ledger_cli, *COMMANDS):
+    for group in (db_cli, demo_cli, keys_cli, shops_cli, webhooks_cli, secrets_cli, ledger_cli, import_cli, export_cli,
+                  *COMMANDS):
         app.cli.add_command(group)

@@ -119,6 +119,10 @@ class Config(BaseSettings):
     admin_dev_login: Flag = Field(default=False, validation_alias="ADMIN_DEV_LOGIN")
     klaviyo_revision: str = Field(default="2026-07-15", validation_alias="KLAVIYO_REVISION")
     omnisend_version: str = Field(default="2026-03-15", validation_alias="OMNISEND_VERSION")
+    # Requests per second each API key may make (a sliding window), unless the key sets its own.
+    api_rate_limit: int = Field(default=6, ge=1, validation_alias="API_RATE_LIMIT")
+    # Requests per minute of one shopper (or one anonymous visitor's shop) on the storefront's /proxy.
+    proxy_rate_limit: int = Field(default=120, ge=1, validation_alias="PROXY_RATE_LIMIT")
     # Changes to one customer closer together than this are delivered as one update.
     sync_coalesce_seconds: float = Field(
         default=1.0, ge=0, allow_inf_nan=False, validation_alias="SYNC_COALESCE_SECONDS")

@@ -37,6 +37,18 @@ class Conflict(DomainError):
     title = "Conflict"
 
 
+class UnsupportedMediaType(DomainError):
+    status = 415
+    title = "Unsupported Media Type"
+
+
+class ServiceUnavailable(DomainError):
+    """A service the answer depends on (Shopify) could not be reached or refused: nothing changed."""
+
+    status = 503
+    title = "Service Unavailable"
+
+
 class Unprocessable(DomainError):
     status = 422
     title = "Unprocessable Entity"
@@ -49,9 +61,3 @@ class FormErrors(Unprocessable):
         super().__init__("; ".join(f"{name}: {message}" for name, message in fields.items()))
         self.fields = fields
 
-
-class ServiceUnavailable(DomainError):
-    """A service the answer depends on (Shopify) could not be reached or refused: nothing changed."""
-
-    status = 503
-    title = "Service Unavailable"

@@ -68,6 +68,9 @@ def app_config(database_url: str, redis_url: str, tmp_path_factory: pytest.TempP
         instance_path=Path(tmp_path_factory.mktemp("instance")),
         database_url=database_url,
         redis_url=redis_url,
+        # Tests send requests faster than a client may; the rate-limit tests give their keys a limit.
+        api_rate_limit=10_000,
+        proxy_rate_limit=100_000,
     )
 
 

@@ -51,7 +51,7 @@ def test_a_hung_redis_keeps_request_paths_quick(hung_app: Flask, demo_shop: dict
     client = hung_app.test_client()
     query = signed_query("1002", params=[("nonce", uuid.uuid4().hex)])
     claim, claim_time = timed(client.post,
-                              f"/proxy/earning-rules/{demo_shop['rules']['join_newsletter']}/claim?{query}")
+                              f"/proxy/earning-rules/{demo_shop['rules']['follow_on_instagram']}/claim?{query}")
     assert claim.status_code == 503 and claim_time < 1  # the replay store cannot vouch for the signature
 
     token = factories.session_token(hung_app.config["LOYALTY"], demo_shop["domain"])

@@ -1,4 +1,4 @@
-"""Customers pages: search, detail with ledger and activity, adjust, exclude, approve or reject."""
+"""Customers pages: search, detail with ledger and activity, adjust, exclude, approve or reject, birthday."""
 
 from __future__ import annotations
 
@@ -9,17 +9,32 @@ from flask.typing import ResponseReturnValue
 
 from shopify_app.admin.auth import current_shop
 from shopify_app.admin.pages import done, form_data, page_number, render
+from shopify_app.clock import utcnow
 from shopify_app.db import get_session
-from shopify_app.errors import Conflict, FormErrors
+from shopify_app.errors import BadRequest, Conflict, FormErrors
 from shopify_app.loyalty.ledger import adjustments
 from shopify_app.loyalty.members import directory
+from shopify_app.loyalty.members.birthdays import Birthday, birthday_of, set_birthday
 from shopify_app.loyalty.members.summary import summarize
-from shopify_app.loyalty.program.inputs import Form, PointsChange, parse_form, text_rule
+from shopify_app.loyalty.program.inputs import (
+    Form,
+    PointsChange,
+    number_rule,
+    optional_number_rule,
+    parse_form,
+    text_rule,
+)
 
 
 class AdjustmentInput(Form):
     points: PointsChange
     note: Annotated[str, text_rule(max_length=500)]
+
+
+class BirthdayInput(Form):
+    day: Annotated[int, number_rule(minimum=1, maximum=31)]
+    month: Annotated[int, number_rule(minimum=1, maximum=12)]
+    year: Annotated[int | None, optional_number_rule(minimum=1, maximum=9999)]
 
 
 def customers() -> ResponseReturnValue:
@@ -36,7 +51,7 @@ def customer(customer_id: str, *, status: int = 200, errors: dict[str, str] | No
         "admin/customer.html", status=status, errors=errors, form=form_data() if errors else {}, customer=found,
         ledger=directory.ledger(session, found, ledger_status), ledger_status=ledger_status,
         statuses=directory.STATUSES, summary=summarize(session, found),
-        activity=directory.activity(session, found),
+        activity=directory.activity(session, found), birthday=birthday_of(found),
     )
 
 
@@ -54,6 +69,23 @@ def adjust(customer_id: str) -> ResponseReturnValue:
         return customer(customer_id, status=error.status, errors={"points": error.detail})
     session.commit()
     return done("admin.customer", adjustments.adjustment_toast(command.points, entry.points), customer_id=customer_id)
+
+
+def birthday(customer_id: str) -> ResponseReturnValue:
+    """The customer's birthday through set_birthday, as the storefront sets it: one change a year."""
+    session, shop, now = get_session(), current_shop(), utcnow()
+    found = adjustments.get_customer(session, shop, customer_id)
+    try:
+        command = parse_form(BirthdayInput, form_data())
+        set_birthday(session, found, Birthday.of(command.day, command.month, command.year, today=now.date()), now)
+    except FormErrors as error:
+        return customer(customer_id, status=422, errors=error.fields)
+    except (BadRequest, Conflict) as error:  # no such date; changed less than a year ago (nothing written)
+        session.rollback()
+        return customer(customer_id, status=422 if isinstance(error, BadRequest) else error.status,
+                        errors={"day": error.detail})
+    session.commit()
+    return done("admin.customer", "Birthday saved", customer_id=customer_id)
 
 
 def exclusion(customer_id: str) -> ResponseReturnValue:
@@ -79,6 +111,7 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule("/customers", view_func=customers, endpoint="customers", methods=["GET"])
     bp.add_url_rule("/customers/<customer_id>", view_func=customer, endpoint="customer", methods=["GET"])
     bp.add_url_rule("/customers/<customer_id>/adjust", view_func=adjust, endpoint="adjust", methods=["POST"])
+    bp.add_url_rule("/customers/<customer_id>/birthday", view_func=birthday, endpoint="birthday", methods=["POST"])
     bp.add_url_rule("/customers/<customer_id>/exclusion", view_func=exclusion, endpoint="exclusion",
                     methods=["POST"])
     bp.add_url_rule("/customers/<customer_id>/entries/<entry_id>/decision", view_func=decide, endpoint="decide",

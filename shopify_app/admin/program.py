@@ -9,7 +9,7 @@ from shopify_app.admin.auth import current_shop
 from shopify_app.admin.pages import done, form_data, render
 from shopify_app.db import get_session
 from shopify_app.errors import FormErrors
-from shopify_app.jobs import bulk
+from shopify_app.jobs import bulk, collections
 from shopify_app.loyalty.program import rules as program_rules
 from shopify_app.loyalty.program import tiers as program_tiers
 from shopify_app.loyalty.program.inputs import parse_form
@@ -38,6 +38,8 @@ def rule_form(rule_id: str | None = None) -> ResponseReturnValue:
         return render("admin/rule_form.html", status=422, rule=rule, item=item, catalogue=program_rules.CATALOGUE,
                       form=form_data(), errors=error.fields)
     session.commit()
+    if saved.excluded_collection_ids:
+        collections.enqueue_refresh(get_redis(current_app), shop.id)
     return done("admin.rules", f"Saved \u201c{saved.name}\u201d")
 
 

@@ -12,12 +12,24 @@ from shopify_app.shops.api_keys import authenticate
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+def request_key() -> ApiKey:
+    """The request's live key, looked up once (the rate limit asks for it before the view does); 401 without one."""
+    if "api_key" not in g:
+        session = get_session()
+        g.api_key = authenticate(session, request.headers.get("Authorization"))
+        if session.is_modified(g.api_key):
+            # last_used_at moved (once a minute): committed now, so the row is not locked for the
+            # whole request (a read commits nothing, and every request of the key would queue on it).
+            session.commit()
+    key: ApiKey = g.api_key
+    return key
+
+
 def require_api_key() -> None:
     """Blueprint before_request hook: 401 without a live key, 403 for a read-only key's write."""
-    key = authenticate(get_session(), request.headers.get("Authorization"))
+    key = request_key()
     if key.read_only and request.method not in READ_METHODS:
         raise Forbidden("This API key is read-only and cannot perform write operations")
-    g.api_key = key
 
 
 def current_shop() -> Shop:

@@ -16,6 +16,8 @@ from shopify_app.shopify.oauth import admin_origin
 from shopify_app.shopify.webhook_payloads import as_shopify_id
 
 ATTEMPTS = 6
+# Where a client waits for the answer: one retry, then the request answers 503.
+WAITED_ON_ATTEMPTS = 2
 SHOP_ID_QUERY = "query LoyaltyShopId { shop { id ianaTimezone } }"
 
 
@@ -29,7 +31,7 @@ class GraphQLClient:
     ``bucket`` None is for a one-off query outside the workers (``shops install`` reading the shop's
     id): Shopify's own THROTTLED answers are still waited out. A 401 means Shopify no longer takes
     the token: ``token_refused`` is told which one (to clear it), then AwaitingReconnect is raised.
-    ``attempts`` is fewer where someone waits for the answer (a purchase's code)."""
+    ``attempts`` is fewer where someone waits for the answer (``WAITED_ON_ATTEMPTS``)."""
 
     def __init__(self, http: httpx.Client, url: str, token: Callable[[], str], bucket: CostBucket | None,
                  token_refused: Callable[[str], None] = lambda _token: None, *, attempts: int = ATTEMPTS) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
@@ -10,13 +12,16 @@ from sqlalchemy.orm import Session
 from shopify_app.db import sessionmaker_for
 from shopify_app.errors import DomainError
 from shopify_app.integrations import settings
-from shopify_app.jobs import failures, worker
+from shopify_app.jobs import failures, past_orders, runtime, worker
+from shopify_app.jobs.destinations import shopify_client
+from shopify_app.loyalty.earning.reconciliation import PAGE_COST
 from shopify_app.models import Shop
 from shopify_app.redis_conn import get_redis
 from shopify_app.shops.lookup import get_shop
 
 jobs_cli = AppGroup("jobs", help="Background jobs and failed deliveries.")
 integrations_cli = AppGroup("integrations", help="Per-shop Klaviyo, Omnisend and Postscript settings.")
+orders_cli = AppGroup("orders", help="Points for a shop's past orders.")
 
 
 @click.command("worker")
@@ -81,4 +86,26 @@ def integrations_disable(shop_domain: str, service: str) -> None:
     click.echo(f"{service} disabled for {shop_domain}")
 
 
-COMMANDS = (worker_command, jobs_cli, integrations_cli)
+@orders_cli.command("past")
+@click.argument("shop_domain")
+@click.option("--days", type=int, required=True, help="Give points for the orders of the last DAYS days.")
+@click.option("--run", "run_it", is_flag=True, help="Give the points; without it, only the preview.")
+def orders_past(shop_domain: str, days: int, run_it: bool) -> None:
+    """Preview, or with --run give, points for SHOP_DOMAIN's orders of the last DAYS days, through the
+    order handler (orders that already earned are not counted again)."""
+    ctx = runtime.bind(current_app)
+    with ctx.sessions() as session:
+        shop_id = _shop(session, shop_domain).id
+
+    def execute(shop: Shop, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        return shopify_client(ctx, shop).execute(query, variables, cost=PAGE_COST)
+
+    try:
+        outcome = past_orders.past_orders(ctx.sessions, shop_id, execute, days, preview=not run_it)
+    except DomainError as error:
+        raise click.ClickException(error.detail) from None
+    verb = "Gave" if run_it else "Would give"
+    click.echo(f"{verb} {outcome.points} points to {outcome.members} members for {outcome.orders} orders")
+
+
+COMMANDS = (worker_command, jobs_cli, integrations_cli, orders_cli)

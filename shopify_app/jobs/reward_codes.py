@@ -10,14 +10,13 @@ from sqlalchemy.orm import Session
 from shopify_app.errors import ServiceUnavailable
 from shopify_app.integrations import discounts
 from shopify_app.integrations.http import AwaitingReconnect, DeliveryError, Permanent, Skipped
+from shopify_app.integrations.shopify_graphql import WAITED_ON_ATTEMPTS
 from shopify_app.jobs import runtime
 from shopify_app.jobs.destinations import shopify_client
 from shopify_app.loyalty.rewards import redemption as redemptions
 from shopify_app.models import Customer, RedemptionState, RewardRedemption, Shop
 
 logger = logging.getLogger(__name__)
-# A shopper waits for the code: two tries, then the points go back and the answer is 503.
-REQUEST_ATTEMPTS = 2
 UNAVAILABLE = "Shopify could not create the discount code; no points were spent"
 
 
@@ -33,7 +32,7 @@ def purchase(session: Session, shop: Shop, reward_id: str, customer: Customer | 
     session.commit()
     try:
         discount_id = discounts.create_code(
-            shopify_client(runtime.context(), shop, attempts=REQUEST_ATTEMPTS), redemption)
+            shopify_client(runtime.context(), shop, attempts=WAITED_ON_ATTEMPTS), redemption)
     except (Skipped, AwaitingReconnect, Permanent) as error:  # no usable token, or Shopify refused the code
         logger.warning("no reward code for %s: %s", redemption.id, error)
         redemptions.give_back(session, redemption)
@@ -54,7 +53,7 @@ def refund(session: Session, shop: Shop, redemption_id: str) -> RewardRedemption
     redemption = redemptions.refundable(session, shop, redemption_id)
     if redemption.shopify_discount_id is not None:
         try:
-            discounts.delete_code(shopify_client(runtime.context(), shop, attempts=REQUEST_ATTEMPTS),
+            discounts.delete_code(shopify_client(runtime.context(), shop, attempts=WAITED_ON_ATTEMPTS),
                                   redemption.shopify_discount_id)
         except (DeliveryError, Skipped):
             raise ServiceUnavailable("Shopify could not delete the discount code; nothing was refunded") from None

@@ -1,6 +1,7 @@
 """Scheduled work, enqueued once per period by whichever worker gets there first: approving due
 entries, expiring points, sweeping webhook deliveries, admin bulk jobs and reward codes left half made,
-deleting stale webhook payloads, reconciling orders, birthdays, expiring reward codes."""
+deleting stale webhook payloads and expired idempotency keys, reconciling orders, birthdays, the products of
+excluded collections, expiring reward codes."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from shopify_app.loyalty.ledger.maturing import BATCH, approve_due, expire_point
 from shopify_app.loyalty.rewards.redemption import expire_codes
 from shopify_app.models import Shop
 from shopify_app.privacy.erasure import delete_stale_payloads
+from shopify_app.shops import idempotency
 from shopify_app.shops.form_submissions import forget_old_form_tokens
 from shopify_app.shops.lookup import installed_shop_ids
 
@@ -68,6 +70,12 @@ def forget_used_form_tokens() -> int:
     """The admin's used form tokens, once past their retention (shops.form_submissions)."""
     with runtime.context().sessions.begin() as session:
         return forget_old_form_tokens(session)
+
+
+def sweep_idempotency_keys() -> int:
+    """API idempotency keys past their 24 hours."""
+    with runtime.context().sessions.begin() as session:
+        return idempotency.sweep(session)
 
 
 def sweep_bulk_jobs() -> int:
@@ -162,8 +170,10 @@ PERIODIC = {
     "sweep-reward-codes": ("shopify_app.jobs.scheduled.sweep_reward_codes", PERIOD_SECONDS),
     "expire-reward-codes": ("shopify_app.jobs.scheduled.expire_reward_codes", 24 * 60 * PERIOD_SECONDS),
     "form-token-retention": ("shopify_app.jobs.scheduled.forget_used_form_tokens", 60 * PERIOD_SECONDS),
+    "sweep-idempotency-keys": ("shopify_app.jobs.scheduled.sweep_idempotency_keys", 60 * PERIOD_SECONDS),
     "reconcile-orders": ("shopify_app.jobs.scheduled.reconcile_all_shops", 15 * PERIOD_SECONDS),
     "celebrations": ("shopify_app.jobs.scheduled.award_birthdays_and_anniversaries", 24 * 60 * PERIOD_SECONDS),
+    "excluded-collections": ("shopify_app.jobs.collections.refresh_all_shops", 24 * 60 * PERIOD_SECONDS),
 }
 
 

@@ -7,8 +7,17 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
-from shopify_app.loyalty.earning import orders, signup
-from shopify_app.loyalty.earning.commands import OrderCancelled, OrderPaid, OrderRefunded, Refund, RefundTransaction
+from shopify_app.loyalty.earning import newsletter, orders, signup
+from shopify_app.loyalty.earning.commands import (
+    EmailConsentUpdated,
+    OrderCancelled,
+    OrderLine,
+    OrderPaid,
+    OrderRefunded,
+    Refund,
+    RefundedLine,
+    RefundTransaction,
+)
 from shopify_app.loyalty.members import enrolment
 from shopify_app.loyalty.members.enrolment import ShopifyCustomer
 from shopify_app.loyalty.rewards import redemption
@@ -24,10 +33,22 @@ def customer(data: payloads.CustomerData) -> ShopifyCustomer:
 def refund(data: payloads.Refund) -> Refund:
     return Refund(
         id=data.id,
-        line_subtotals=tuple(line.subtotal or Decimal(0) for line in data.refund_line_items),
+        lines=tuple(RefundedLine(subtotal=line.subtotal or Decimal(0), line_item_id=line.line_item_id)
+                    for line in data.refund_line_items),
         transactions=tuple(RefundTransaction(kind=t.kind, status=t.status, amount=t.amount or Decimal(0))
                            for t in data.transactions),
     )
+
+
+def line(data: payloads.LineItem) -> OrderLine:
+    discounts = sum((allocation.amount for allocation in data.discount_allocations), Decimal(0))
+    return OrderLine(id=data.id, value=max(data.price * data.quantity - discounts, Decimal(0)),
+                     product_id=data.product_id, gift_card=bool(data.gift_card))
+
+
+def tags(text: str | None) -> frozenset[str]:
+    """Shopify's comma-separated customer tags."""
+    return frozenset(tag.strip() for tag in (text or "").split(",") if tag.strip())
 
 
 def order_paid(session: Session, shop: Shop, data: payloads.OrderPaid) -> None:
@@ -36,6 +57,8 @@ def order_paid(session: Session, shop: Shop, data: payloads.OrderPaid) -> None:
         taxes_included=bool(data.taxes_included), name=data.name, order_number=data.order_number,
         customer=customer(data.customer) if data.customer else None,
         refunds=tuple(refund(r) for r in data.refunds),
+        lines=tuple(line(item) for item in data.line_items),
+        customer_tags=tags(data.customer.tags if data.customer else None), b2b=data.company is not None,
     ))
     if data.discount_codes:
         redemption.mark_used(session, shop.id, [d.code for d in data.discount_codes], order_id=data.id,
@@ -57,3 +80,9 @@ def customer_created(session: Session, shop: Shop, data: payloads.CustomerData) 
 
 def customer_updated(session: Session, shop: Shop, data: payloads.CustomerData) -> None:
     enrolment.customer_updated(session, shop, customer(data))
+
+
+def email_consent_updated(session: Session, shop: Shop, data: payloads.EmailMarketingConsentUpdate) -> None:
+    consent = data.email_marketing_consent
+    newsletter.consent_updated(session, shop, EmailConsentUpdated(
+        customer_id=data.customer_id, email=data.email_address, state=consent.state if consent else None))

@@ -27,6 +27,7 @@ INSTALLED_SHOP_TOPICS: dict[str, ShopHandler] = {
     "refunds/create": webhook_commands.refund_created,
     "customers/create": webhook_commands.customer_created,
     "customers/update": webhook_commands.customer_updated,
+    "customers_email_marketing_consent/update": webhook_commands.email_consent_updated,
 }
 # Lifecycle and privacy: for any shop we hold, installed or not.
 KNOWN_SHOP_TOPICS: dict[str, ShopHandler] = {

@@ -6,6 +6,7 @@ from shopify_app.models.bulk_job import BulkJob, BulkJobKind, BulkJobStatus
 from shopify_app.models.customer import Customer
 from shopify_app.models.earning_rule import EarningRule, RuleCategory
 from shopify_app.models.form_submission import FormSubmission
+from shopify_app.models.idempotency import IdempotencyKey
 from shopify_app.models.integration import CustomerSyncState, IntegrationSetting, Service
 from shopify_app.models.ledger import EARNING_SOURCES, EarningEntry, EntrySource, EntryStatus, LotAllocation
 from shopify_app.models.order import OrderRefund, ShopifyOrder
@@ -41,6 +42,7 @@ __all__ = [
     "EntrySource",
     "EntryStatus",
     "FormSubmission",
+    "IdempotencyKey",
     "IntegrationSetting",
     "LotAllocation",
     "OrderRefund",

@@ -15,7 +15,11 @@ from shopify_app.ids import new_id
 
 class ActivityLogEntry(Base):
     __tablename__ = "activity_log"
-    __table_args__ = (Index("ix_activity_log_customer_id_created_at", "customer_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_activity_log_customer_id_created_at", "customer_id", "created_at"),
+        # The API's shop-wide feed, newest first, one page at a time.
+        Index("ix_activity_log_shop_id_created_at_id", "shop_id", "created_at", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("act"))
     shop_id: Mapped[str] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)

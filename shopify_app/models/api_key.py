@@ -22,6 +22,8 @@ class ApiKey(Base):
     prefix: Mapped[str] = mapped_column(String(16), index=True)
     name: Mapped[str] = mapped_column(String(255), default="")
     read_only: Mapped[bool] = mapped_column(default=False)
+    # Requests per second; None: the app's API_RATE_LIMIT.
+    rate_limit: Mapped[int | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[dt.datetime | None]
     revoked_at: Mapped[dt.datetime | None]

@@ -23,6 +23,10 @@ class Customer(Timestamps, Base):
         # Nothing is ever negative: postings floor every debit, and the database refuses the rest.
         CheckConstraint("current_points >= 0 AND lifetime_points >= 0 AND redeemed_points >= 0",
                         name="points_not_negative"),
+        # The API sorts by each balance; a page's ids come from these indexes alone, however deep.
+        Index("ix_customers_shop_id_current_points_id", "shop_id", "current_points", "id"),
+        Index("ix_customers_shop_id_lifetime_points_id", "shop_id", "lifetime_points", "id"),
+        Index("ix_customers_shop_id_redeemed_points_id", "shop_id", "redeemed_points", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("cus"))
@@ -37,7 +41,10 @@ class Customer(Timestamps, Base):
     lifetime_points: Mapped[Points] = mapped_column(default=0)
     redeemed_points: Mapped[Points] = mapped_column(default=0)
     vip_tier_id: Mapped[str | None] = mapped_column(ForeignKey("vip_tiers.id", ondelete="SET NULL"))
+    # loyalty.members.birthdays: the year is NO_YEAR when the member did not give it.
     date_of_birth: Mapped[dt.date | None]
+    # When the member last changed a date of birth they had set (the first setting is no change).
+    date_of_birth_changed_at: Mapped[dt.datetime | None]
     shopify_created_at: Mapped[dt.datetime | None]
     # Bumped with every change that is synced out; see CustomerSyncState.
     sync_version: Mapped[int] = mapped_column(default=0)

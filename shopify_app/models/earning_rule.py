@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
+from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shopify_app.db import Base, Points
@@ -48,3 +49,10 @@ class EarningRule(Timestamps, Base):
     approval_time: Mapped[int] = mapped_column(default=0, doc="days before points are approved")
     customer_facing_label: Mapped[str | None] = mapped_column(String(255))
     call_to_action_url: Mapped[str | None] = mapped_column(String(2048))
+    # Purchase rules only (loyalty.earning.exclusions): what earns nothing. Gift cards never earn.
+    excluded_product_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    excluded_collection_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # The excluded collections' products, read through the Admin API when the rule is saved and daily.
+    collection_product_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    excluded_customer_tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    exclude_b2b: Mapped[bool] = mapped_column(default=False)

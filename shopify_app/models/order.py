@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import ForeignKey, Numeric, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shopify_app.clock import utcnow
@@ -30,6 +31,9 @@ class ShopifyOrder(Timestamps, Base):
     points_basis: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     paid_at: Mapped[dt.datetime | None]
     cancelled_at: Mapped[dt.datetime | None]
+    # Per purchase rule id, what it earned on as the order was paid: {"basis": "12.50", "lines":
+    # [eligible line item ids] or null when the order listed no lines}; its refunds reverse against that.
+    earning_bases: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class OrderRefund(Base):
@@ -43,5 +47,7 @@ class OrderRefund(Base):
     order_id: Mapped[str] = mapped_column(ForeignKey("shopify_orders.id", ondelete="CASCADE"))
     shopify_refund_id: Mapped[str] = mapped_column(String(32))
     amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    # [[line item id or null, subtotal], …]: which of the order's lines it gives back.
+    lines: Mapped[list[Any]] = mapped_column(JSON, default=list)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     applied_at: Mapped[dt.datetime | None]

@@ -15,9 +15,11 @@ from shopify_app.loyalty.ledger.adjustments import POINTS_ADJUSTED, adjustment_m
 from shopify_app.loyalty.members.enrolment import find_member, redaction_key
 from shopify_app.models import (
     ActivityLogEntry,
+    ApiKey,
     Customer,
     CustomerDataExport,
     EarningEntry,
+    IdempotencyKey,
     OutboxMessage,
     OutboxStatus,
     RedactedCustomer,
@@ -50,7 +52,7 @@ def _anonymise_member(session: Session, subject: _Subject) -> None:
     # The internal id stands in for Shopify's: unique, and meaningless outside this database.
     member.shopify_customer_id = member.id
     member.email = member.email_normalized = member.first_name = member.last_name = None
-    member.date_of_birth = None
+    member.date_of_birth = member.date_of_birth_changed_at = None
     member.shopify_created_at = None
     member.is_excluded = True
 
@@ -75,6 +77,14 @@ def _delete_exports(session: Session, subject: _Subject) -> None:
     session.execute(delete(CustomerDataExport).where(
         CustomerDataExport.shop_id == subject.shop.id,
         CustomerDataExport.shopify_customer_id == subject.shopify_customer_id))
+
+
+def _delete_replays(session: Session, subject: _Subject) -> None:
+    """Stored API responses about the customer (their customer object or points adjustment) go; a
+    retry with such a key runs again, as after 24 hours."""
+    session.execute(delete(IdempotencyKey).where(
+        IdempotencyKey.api_key_id.in_(select(ApiKey.id).where(ApiKey.shop_id == subject.shop.id)),
+        IdempotencyKey.body.contains(f'"shopify_customer_id":"{subject.shopify_customer_id}"', autoescape=True)))
 
 
 UNSENT = (OutboxStatus.PENDING.value, OutboxStatus.ENQUEUED.value, OutboxStatus.FAILED.value)
@@ -131,7 +141,7 @@ def _not_personal(*columns: str) -> dict[str, Eraser | None]:
 # before it ships; another fills every personal one and checks the erasure leaves nothing.
 PERSONAL_DATA: dict[str, dict[str, Eraser | None]] = {
     "customers": _erased_by(_anonymise_member, "shopify_customer_id", "email", "email_normalized", "first_name",
-                            "last_name", "date_of_birth", "shopify_created_at")
+                            "last_name", "date_of_birth", "date_of_birth_changed_at", "shopify_created_at")
     | _not_personal("id", "shop_id", "vip_tier_id"),
     "earning_entries": _erased_by(_drop_entry_notes, "note")
     # Order ids and numbers are the shop's; Shopify erases the customer from the order itself.
@@ -146,7 +156,7 @@ PERSONAL_DATA: dict[str, dict[str, Eraser | None]] = {
     "outbox_messages": _erased_by(_erase_syncs, "last_error")
     | _not_personal("shop_id", "topic", "customer_id", "entry_id", "payload", "status", "job_id"),
     "shopify_orders": _erased_by(_unlink_orders, "shopify_customer_id")
-    | _not_personal("id", "shop_id", "shopify_order_id", "order_number"),
+    | _not_personal("id", "shop_id", "shopify_order_id", "order_number", "earning_bases"),
     "webhook_deliveries": _erased_by(_erase_deliveries, "payload", "last_error")
     | _not_personal("id", "webhook_id", "shop_domain", "topic", "api_version", "event_id", "triggered_at",
                     "refused_reason"),
@@ -156,7 +166,7 @@ PERSONAL_DATA: dict[str, dict[str, Eraser | None]] = {
     "redacted_customers": _not_personal("shop_id", "shopify_customer_id_hash"),
     "customer_profile_versions": _not_personal("customer_id"),
     "customer_sync_states": _not_personal("customer_id", "topic"),
-    "order_refunds": _not_personal("id", "shop_id", "order_id", "shopify_refund_id"),
+    "order_refunds": _not_personal("id", "shop_id", "order_id", "shopify_refund_id", "lines"),
     # The merchant's own: shop, program, keys and integrations; shop/redact deletes them all.
     "shops": _not_personal("id", "domain", "shopify_shop_id", "name", "currency", "access_token_ciphertext",
                            "refresh_token_ciphertext", "scopes", "iana_timezone"),
@@ -171,8 +181,11 @@ PERSONAL_DATA: dict[str, dict[str, Eraser | None]] = {
     "reward_redemptions": _not_personal("id", "shop_id", "customer_id", "reward_id", "entry_id", "refund_entry_id",
                                         "state", "discount_code", "shopify_discount_id", "used_order_id"),
     "earning_rules": _not_personal("id", "shop_id", "name", "description", "category", "action",
-                                   "customer_facing_label", "call_to_action_url"),
+                                   "customer_facing_label", "call_to_action_url", "excluded_product_ids",
+                                   "excluded_collection_ids", "collection_product_ids", "excluded_customer_tags"),
     "vip_tiers": _not_personal("id", "shop_id", "name", "badge_color"),
+    "idempotency_keys": _erased_by(_delete_replays, "body")
+    | _not_personal("id", "api_key_id", "key", "fingerprint", "content_type"),
     "api_keys": _not_personal("id", "shop_id", "key_hash", "prefix", "name"),
     "integration_settings": _not_personal("id", "shop_id", "service", "api_key_ciphertext", "key_hint",
                                           "last_check_message"),

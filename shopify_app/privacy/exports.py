@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from shopify_app.clock import isoformat_z, utcnow
 from shopify_app.ids import new_id
+from shopify_app.loyalty.members.birthdays import birthday_of
 from shopify_app.loyalty.members.enrolment import find_member
 from shopify_app.models import ActivityLogEntry, Customer, CustomerDataExport, EarningEntry, Shop, ShopifyOrder
 from shopify_app.shopify.webhook_payloads import CustomersDataRequest
@@ -35,9 +36,11 @@ def export_customer(session: Session, shop: Shop, request: CustomersDataRequest,
 
 
 def _profile(customer: Customer) -> dict[str, Any]:
+    birthday = birthday_of(customer)
     return {
         "email": customer.email, "first_name": customer.first_name, "last_name": customer.last_name,
-        "date_of_birth": customer.date_of_birth.isoformat() if customer.date_of_birth else None,
+        "date_of_birth": birthday.isoformat() if birthday else None,
+        "date_of_birth_changed_at": isoformat_z(customer.date_of_birth_changed_at),
         "shopify_created_at": isoformat_z(customer.shopify_created_at), "enrolled_at": isoformat_z(customer.created_at),
         "loyalty_status": customer.loyalty_status, "points_balance": customer.current_points,
         "lifetime_points": customer.lifetime_points, "redeemed_points": customer.redeemed_points,

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, request
+from flask import Blueprint, Flask, Response, current_app, request
 from flask.typing import ResponseReturnValue
 from redis.exceptions import RedisError
 
+from shopify_app.config import loyalty_config
 from shopify_app.proxy import views
-from shopify_app.proxy.auth import require_proxy_signature
+from shopify_app.proxy.auth import rate_limit_key, require_proxy_signature
+from shopify_app.web import rate_limits
 from shopify_app.web.jsonapi import error_document
 
 bp = Blueprint("proxy", __name__, url_prefix="/proxy")
 bp.before_request(require_proxy_signature)
+bp.after_request(rate_limits.headers)
 views.register(bp)
+
+
+def _per_minute() -> int:
+    return loyalty_config(current_app).proxy_rate_limit
 
 
 @bp.after_app_request
@@ -34,4 +41,6 @@ def _replay_store_down(_error: RedisError) -> ResponseReturnValue:
 
 
 def register(app: Flask) -> None:
+    rate_limits.limit(app, bp, lambda: f"{_per_minute()}/minute", rate_limit_key,
+                      lambda: f"Too many requests: at most {_per_minute()} a minute; retry after Retry-After seconds")
     app.register_blueprint(bp)

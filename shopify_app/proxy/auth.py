@@ -41,6 +41,19 @@ def require_proxy_signature() -> None:
     g.proxy_shop = shop
 
 
+def rate_limit_key() -> str:
+    """Whom the storefront's rate limit counts a request against: the signed shop and logged-in shopper
+    (a visitor not logged in counts with the shop's other visitors), or an unsigned request's address.
+    Only the signature is checked here: the replay check and the shop lookup stay with the hook above."""
+    config = loyalty_config(current_app)
+    try:
+        proxy = verify_proxy_request(request.args.items(multi=True), secrets=config.signing_secrets,
+                                     path_prefix=config.app_proxy_path_prefix, now=time.time())
+    except InvalidProxySignature:
+        return f"unsigned:{request.remote_addr}"
+    return f"shopper:{proxy.shop}:{proxy.logged_in_customer_id or 'visitor'}"
+
+
 def refuse_replay(proxy: ProxyRequest, now: float) -> None:
     """A signature authorises one write: Shopify signs the query but not the path or body,
     so a captured signed URL could otherwise be sent again while its timestamp is fresh."""

@@ -6,15 +6,17 @@ from typing import Any
 
 from shopify_app.clock import isoformat_z
 from shopify_app.loyalty.earning.awards import WayToEarn
+from shopify_app.loyalty.members.birthdays import birthday_of
 from shopify_app.loyalty.members.summary import CustomerSummary
+from shopify_app.loyalty.program.rules import is_self_reported
 from shopify_app.models import Customer, Pricing, Reward, RewardType, VipTier
-from shopify_app.models.earning_rule import AWARDABLE_CATEGORIES
 from shopify_app.web.jsonapi import resource
 from shopify_app.web.serializers import reward_attributes
 
 
 def customer_attributes(summary: CustomerSummary) -> dict[str, Any]:
     customer = summary.customer
+    birthday = birthday_of(customer)
     return {
         "points_balance": customer.current_points,
         "lifetime_points": customer.lifetime_points,
@@ -25,6 +27,7 @@ def customer_attributes(summary: CustomerSummary) -> dict[str, Any]:
         "status": customer.loyalty_status,
         "points_expire_at": isoformat_z(summary.points_expire_at),
         "points_expiring": summary.points_expiring,
+        "date_of_birth": birthday.isoformat() if birthday else None,
     }
 
 
@@ -56,7 +59,7 @@ def way_to_earn(way: WayToEarn, *, logged_in: bool) -> dict[str, Any]:
             "points_to_give": rule.points_to_give,
             "approval_time": rule.approval_time,
             "call_to_action_url": rule.call_to_action_url,
-            "claimable": rule.category in AWARDABLE_CATEGORIES,
+            "claimable": is_self_reported(rule.action),
             "completion": completion,
         },
     )

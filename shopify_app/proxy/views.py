@@ -1,19 +1,22 @@
 """GET /proxy/customer, /earning-rules, /vip-tiers, /history, /rewards, /my-rewards and
-POST /earning-rules/{id}/claim, /rewards/{id}/redeem."""
+POST /earning-rules/{id}/claim, /customer/birthday, /rewards/{id}/redeem."""
 
 from __future__ import annotations
 
 from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
+from shopify_app.clock import utcnow
 from shopify_app.db import get_session
 from shopify_app.errors import BadRequest
 from shopify_app.jobs import reward_codes
 from shopify_app.loyalty.earning.awards import award_rule, ways_to_earn
 from shopify_app.loyalty.members import directory
+from shopify_app.loyalty.members.birthdays import Birthday, set_birthday
 from shopify_app.loyalty.members.summary import summarize
 from shopify_app.loyalty.program import tiers as program_tiers
 from shopify_app.loyalty.rewards import catalogue, redemption
+from shopify_app.models import Customer
 from shopify_app.proxy import documents
 from shopify_app.proxy.auth import (
     current_shop,
@@ -29,10 +32,28 @@ MAX_PAGE_NUMBER = 1_000_000
 
 
 def customer() -> ResponseReturnValue:
-    summary = summarize(get_session(), logged_in_customer())
-    return jsonapi.document(
-        "loyalty_customer", summary.customer.shopify_customer_id, documents.customer_attributes(summary)
-    )
+    return _customer_document(logged_in_customer())
+
+
+class BirthdayBody(Body):
+    day: int
+    month: int
+    year: int | None = None
+
+
+def birthday() -> ResponseReturnValue:
+    member = logged_in_customer()
+    body = parse_body(request, BirthdayBody)
+    session, now = get_session(), utcnow()
+    date = Birthday.of(body.day, body.month, body.year, today=now.date())
+    set_birthday(session, member, date, now)
+    session.commit()
+    return _customer_document(member)
+
+
+def _customer_document(member: Customer) -> ResponseReturnValue:
+    summary = summarize(get_session(), member)
+    return jsonapi.document("loyalty_customer", member.shopify_customer_id, documents.customer_attributes(summary))
 
 
 def earning_rules() -> ResponseReturnValue:
@@ -43,7 +64,7 @@ def earning_rules() -> ResponseReturnValue:
 def claim(rule_id: str) -> ResponseReturnValue:
     session = get_session()
     # The identifier, not a loaded customer, so award_rule reports a missing rule before a missing customer.
-    entry = award_rule(session, current_shop(), rule_id, logged_in_customer_id())
+    entry = award_rule(session, current_shop(), rule_id, logged_in_customer_id(), claimed=True)
     session.commit()
     return serializers.earning_history_entry(entry, status=201)
 
@@ -106,6 +127,7 @@ def _int_arg(name: str, default: int) -> int:
 
 def register(bp: Blueprint) -> None:
     bp.add_url_rule("/customer", view_func=customer, methods=["GET"])
+    bp.add_url_rule("/customer/birthday", view_func=birthday, methods=["POST"])
     bp.add_url_rule("/earning-rules", view_func=earning_rules, methods=["GET"])
     bp.add_url_rule("/earning-rules/<rule_id>/claim", view_func=claim, methods=["POST"])
     bp.add_url_rule("/vip-tiers", view_func=vip_tiers, methods=["GET"])

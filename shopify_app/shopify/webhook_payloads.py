@@ -105,8 +105,50 @@ class CustomerData(Payload):
     updated_at: Timestamp | None = None
 
 
+class EmailMarketingConsent(Payload):
+    # subscribed, not_subscribed, pending (double opt-in not confirmed yet), unsubscribed, redacted, invalid.
+    state: Label | None = None
+    opt_in_level: Label | None = None
+    consent_updated_at: Timestamp | None = None
+
+
+class EmailMarketingConsentUpdate(Payload):
+    """customers_email_marketing_consent/update: a customer's email-marketing consent, as of 2026-10
+    (customers/update no longer carries it)."""
+
+    customer_id: ShopifyId
+    email_address: Email | None = None
+    email_marketing_consent: EmailMarketingConsent | None = None
+
+
+class Reference(Payload):
+    """Something the payload names by its id: the customer, the data request, an order's company."""
+
+    id: ShopifyId
+
+
 class RefundLine(Payload):
+    line_item_id: ShopifyId | None = None
     subtotal: Amount | None = None
+
+
+class DiscountAllocation(Payload):
+    amount: Amount
+
+
+class LineItem(Payload):
+    id: ShopifyId
+    product_id: ShopifyId | None = None
+    gift_card: bool | None = None
+    price: Amount = Decimal(0)
+    quantity: int = Field(default=1, ge=0, le=1_000_000)
+    discount_allocations: list[DiscountAllocation] = Field(default_factory=list, max_length=MAX_ITEMS)
+
+
+class OrderCustomer(CustomerData):
+    """An order's customer: with their tags (comma-separated), which a purchase rule may exclude."""
+
+    tags: Annotated[str, StringConstraints(max_length=65_535), AfterValidator(_storable)] | None = None
 
 
 class Transaction(Payload):
@@ -147,8 +189,11 @@ class OrderPaid(Payload):
     subtotal_price: Amount
     total_tax: Amount | None = None
     taxes_included: bool | None = None
-    customer: CustomerData | None = None
+    customer: OrderCustomer | None = None
     refunds: list[Refund] = Field(default_factory=list, max_length=MAX_ITEMS)
+    line_items: list[LineItem] = Field(default_factory=list, max_length=MAX_ITEMS)
+    # Set on a B2B order: the company it was placed for.
+    company: Reference | None = None
     # The codes used on the order; a reward's code among them is used up.
     discount_codes: list[DiscountCode] = Field(default_factory=list, max_length=MAX_ITEMS)
     processed_at: Timestamp | None = None
@@ -170,12 +215,6 @@ class ShopScoped(Payload):
 
     def shop_identity(self) -> tuple[str, str] | None:
         return self.shop_domain, self.shop_id
-
-
-class Reference(Payload):
-    """Something the payload names by its id: the customer, the data request."""
-
-    id: ShopifyId
 
 
 class CustomersDataRequest(ShopScoped):
@@ -219,6 +258,7 @@ MODELS: dict[str, type[Payload]] = {
     "refunds/create": RefundCreated,
     "customers/create": CustomerData,
     "customers/update": CustomerData,
+    "customers_email_marketing_consent/update": EmailMarketingConsentUpdate,
     "app/uninstalled": AppUninstalled,
     "app/scopes_update": ScopesUpdate,
     "customers/data_request": CustomersDataRequest,

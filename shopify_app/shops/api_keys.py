@@ -39,10 +39,12 @@ def hash_key(raw: str) -> str:
 
 
 def issue_key(
-    session: Session, shop: Shop, *, read_only: bool = False, name: str = "", raw: str | None = None
+    session: Session, shop: Shop, *, read_only: bool = False, name: str = "", raw: str | None = None,
+    rate_limit: int | None = None,
 ) -> IssuedKey:
     raw = raw or KEY_PREFIX + secrets.token_urlsafe(32)
-    row = ApiKey(shop_id=shop.id, key_hash=hash_key(raw), prefix=raw[:PREFIX_LENGTH], read_only=read_only, name=name)
+    row = ApiKey(shop_id=shop.id, key_hash=hash_key(raw), prefix=raw[:PREFIX_LENGTH], read_only=read_only, name=name,
+                 rate_limit=rate_limit)
     session.add(row)
     return IssuedKey(raw=raw, row=row)
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, TypeVar
+import datetime as dt
+from typing import Annotated, Any, TypeVar
 
 from flask import Request
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from shopify_app.errors import BadRequest
@@ -31,6 +32,21 @@ def _storable(value: str) -> str:
 
 # A string with something in it that the database can hold.
 Text = Annotated[str, AfterValidator(_storable)]
+
+
+def _iso_date(value: Any) -> Any:
+    if value is None or isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise PydanticCustomError("iso_date", "must be an ISO 8601 date (YYYY-MM-DD) or null")
+
+
+# A calendar date sent as "YYYY-MM-DD".
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 
 
 class InvalidBody(BadRequest):

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Request, Response
 
-from shopify_app.errors import BadRequest
+from shopify_app.errors import BadRequest, UnsupportedMediaType
 
 CONTENT_TYPE = "application/vnd.api+json"
 
@@ -38,7 +38,10 @@ def respond(body: dict[str, Any], status: int) -> Response:
 
 
 def json_object_body(request: Request) -> dict[str, Any]:
-    """The request body as a JSON object, whatever the Content-Type header says."""
+    """The request body as a JSON object: a body said to be something other than JSON is 415, one
+    sent without a Content-Type is read as JSON. A JSON:API document's ``data.attributes`` are the body."""
+    if request.mimetype and not (request.mimetype == "application/json" or request.mimetype.endswith("+json")):
+        raise UnsupportedMediaType("Send the body as JSON (Content-Type: application/json)")
     raw = request.get_data(cache=False)
     try:
         body = json.loads(raw)
@@ -46,7 +49,9 @@ def json_object_body(request: Request) -> dict[str, Any]:
         raise BadRequest("The request body is not valid JSON") from None
     if not isinstance(body, dict):
         raise BadRequest("The request body must be a JSON object")
-    return body
+    data = body.get("data")
+    attributes = data.get("attributes") if isinstance(data, dict) else None
+    return attributes if isinstance(attributes, dict) else body
 
 
 def storable_text(value: str) -> bool:

@@ -1,34 +1,86 @@
-"""Domain objects as JSON:API resources."""
+"""Domain objects as JSON:API resources, their attributes built by the models of web.resources."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import Response
 
-from shopify_app.clock import isoformat_z
-from shopify_app.models import EarningEntry, RedemptionState, Reward, RewardRedemption
-from shopify_app.web.jsonapi import document
+from shopify_app.models import (
+    ActivityLogEntry,
+    Customer,
+    EarningEntry,
+    EarningRule,
+    RedemptionState,
+    Reward,
+    RewardRedemption,
+    VipTier,
+)
+from shopify_app.web import resources as r
+from shopify_app.web.jsonapi import document, resource
+
+
+def _resource(model: type[r.Attributes], resource_id: str, source: Any, **extra: Any) -> dict[str, Any]:
+    attributes = model.model_validate({**_fields(model, source), **extra}).dump()
+    return resource(r.RESOURCE_TYPES[model], resource_id, attributes)
+
+
+def _fields(model: type[r.Attributes], source: Any) -> dict[str, Any]:
+    return {name: getattr(source, name) for name in model.model_fields if hasattr(source, name)}
 
 
 def earning_history_entry(entry: EarningEntry, status: int = 200) -> Response:
+    """The award's answer."""
     return document("earning_history_entry", entry.id, earning_history_entry_attributes(entry), status)
 
 
 def earning_history_entry_attributes(entry: EarningEntry) -> dict[str, Any]:
-    return {
-        "earning_rule_id": entry.earning_rule_id,
-        "action": entry.action,
-        "points": entry.points,
-        "base_points": entry.base_points,
-        "points_multiplier": float(entry.points_multiplier),
-        "status": entry.status,
-        "points_given_at": isoformat_z(entry.points_given_at),
-        "points_due_at": isoformat_z(entry.points_due_at),
-        "points_expiry_at": isoformat_z(entry.points_expiry_at),
-        "created_at": isoformat_z(entry.created_at),
-        "updated_at": isoformat_z(entry.updated_at),
-    }
+    """An entry as the award and the storefront's history give it."""
+    return r.AwardedEntryAttributes.model_validate(_fields(r.AwardedEntryAttributes, entry)).dump()
+
+
+def history_entry(entry: EarningEntry) -> dict[str, Any]:
+    return _resource(r.EarningHistoryEntryAttributes, entry.id, entry)
+
+
+def vip_tier(tier: VipTier) -> dict[str, Any]:
+    return _resource(r.VipTierAttributes, tier.id, tier)
+
+
+def customer(row: Customer, points_expire_at: dt.datetime | None, *, with_vip: bool = True) -> dict[str, Any]:
+    """The customer object; its id is the Shopify customer id. No referrals yet: their fields are null."""
+    tier = r.VipTierSummary.model_validate(row.vip_tier) if with_vip and row.vip_tier is not None else None
+    return _resource(r.CustomerAttributes, row.shopify_customer_id, row, vip_tier=tier,
+                     points_expire_at=points_expire_at)
+
+
+def birthday(row: Customer) -> dict[str, Any]:
+    return _resource(r.CustomerBirthdayAttributes, row.shopify_customer_id, row)
+
+
+def anniversary(row: Customer) -> dict[str, Any]:
+    """The anniversary is the date the customer's Shopify account was created (UTC)."""
+    created = row.shopify_created_at
+    return _resource(r.CustomerAnniversaryAttributes, row.shopify_customer_id, row,
+                     anniversary_date=created.astimezone(dt.UTC).date() if created is not None else None)
+
+
+def earning_rule(rule: EarningRule) -> dict[str, Any]:
+    return _resource(r.EarningRuleAttributes, rule.id, rule)
+
+
+def points_adjustment(entry: EarningEntry, row: Customer, adjustment: int) -> dict[str, Any]:
+    after = row.current_points
+    return _resource(r.PointsAdjustmentAttributes, entry.id, row, adjustment=adjustment,
+                     points_before=after - entry.points, points_after=after, note=entry.note)
+
+
+def activity(entry: ActivityLogEntry, shopify_customer_id: str | None) -> dict[str, Any]:
+    points = entry.data.get("points")
+    return _resource(r.ActivityAttributes, entry.id, entry, occurred_at=entry.created_at,
+                     shopify_customer_id=shopify_customer_id, points=points if isinstance(points, int) else None,
+                     description=entry.message)
 
 
 def reward_history_entry(redemption: RewardRedemption, status: int = 200) -> Response:
@@ -37,41 +89,14 @@ def reward_history_entry(redemption: RewardRedemption, status: int = 200) -> Res
 
 def reward_history_entry_attributes(redemption: RewardRedemption) -> dict[str, Any]:
     reward = redemption.reward
-    return {
-        "reward_id": reward.id,
-        "reward_name": reward.name,
-        "reward_discount_type": reward.discount_type,
-        "points_spent": redemption.points_spent,
-        "discount_amount": float(redemption.discount_amount),
-        "discount_code": redemption.discount_code,
-        "status": redemption.state,
-        "is_refunded": redemption.state == RedemptionState.REFUNDED.value,
-        # Both name when the code was used on an order, as Mage's examples do.
-        "discount_code_redeemed_at": isoformat_z(redemption.used_at),
-        "redeemed_at": isoformat_z(redemption.used_at),
-        "expires_at": isoformat_z(redemption.expires_at),
-        "created_at": isoformat_z(redemption.created_at),
-        "updated_at": isoformat_z(redemption.updated_at),
-    }
+    return r.RewardHistoryEntryAttributes.model_validate({
+        **_fields(r.RewardHistoryEntryAttributes, redemption),
+        "reward_id": reward.id, "reward_name": reward.name, "reward_discount_type": reward.discount_type,
+        "status": redemption.state, "is_refunded": redemption.state == RedemptionState.REFUNDED.value,
+        "discount_code_redeemed_at": redemption.used_at, "redeemed_at": redemption.used_at,
+    }).dump()
 
 
 def reward_attributes(reward: Reward) -> dict[str, Any]:
-    """A reward's public fields, as the API and the storefront show them."""
-    return {
-        "name": reward.name,
-        "description": reward.description,
-        "discount_type": reward.discount_type,
-        "reward_type": reward.reward_type,
-        "points_cost": reward.points_cost,
-        "discount_amount": float(reward.discount_amount),
-        "minimum_spend": float(reward.minimum_spend) if reward.minimum_spend is not None else None,
-        "is_active": reward.is_active,
-        "max_redemptions": reward.max_redemptions,
-        "expiry_days": reward.expiry_days,
-        "pricing": reward.pricing,
-        "points_per_unit": reward.points_per_unit,
-        "min_points": reward.min_points,
-        "max_points": reward.max_points,
-        "created_at": isoformat_z(reward.created_at),
-        "updated_at": isoformat_z(reward.updated_at),
-    }
+    """A reward's public fields, as the storefront shows them."""
+    return r.RewardAttributes.model_validate(_fields(r.RewardAttributes, reward)).dump()

@@ -15,6 +15,7 @@ from playwright.sync_api import BrowserContext, Page, Route, expect
 
 from shopify_app.db import sessionmaker_for
 from shopify_app.integrations import metafields
+from shopify_app.loyalty.members.birthdays import Birthday
 from shopify_app.loyalty.members.lookup import find_customer
 from shopify_app.loyalty.members.summary import summarize
 from shopify_app.models import ProgramSettings
@@ -101,17 +102,18 @@ def test_claiming_in_the_widget_updates_the_balance(
     expect(panel).to_be_visible()
     expect(panel.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "0")
 
-    panel.get_by_role("button", name="Claim 200 points for Join our newsletter").click()
-    expect(launcher).to_contain_text("200 points")
-    expect(panel.locator("[data-loyalty-status]")).to_have_text("You earned 200 points")
+    # The newsletter's points come from the subscription itself: there is nothing to claim.
+    expect(panel.locator("li", has_text="Join our newsletter")).to_contain_text("Earned automatically")
+    expect(panel.get_by_role("button", name="Claim 200 points for Join our newsletter")).to_have_count(0)
 
     with context.expect_page() as popup:
         panel.get_by_role("button", name="Claim 100 points for Follow us on Instagram").click()
     assert popup.value.url.startswith("https://instagram.com/demo-loyalty")
-    expect(launcher).to_contain_text("300 points")
-    expect(panel.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "60")
-    expect(panel).to_contain_text("200 points to Silver")
-    expect(panel.locator("li", has_text="Join our newsletter")).to_contain_text("Completed")
+    expect(launcher).to_contain_text("100 points")
+    expect(panel.locator("[data-loyalty-status]")).to_have_text("You earned 100 points")
+    expect(panel.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "20")
+    expect(panel).to_contain_text("400 points to Silver")
+    expect(panel.locator("li", has_text="Follow us on Instagram")).to_contain_text("Completed")
 
     page.bring_to_front()
     screenshot(page, "loyalty-widget", full_page=False)
@@ -120,12 +122,34 @@ def test_claiming_in_the_widget_updates_the_balance(
     expect(panel).to_be_hidden()
     expect(launcher).to_be_focused()
 
-    assert customer_row(app, "1002").current_points == 300
+    assert customer_row(app, "1002").current_points == 100
     assert [call for call in shop.proxied if call.startswith("POST")] == [
-        f"POST {PROXY_PREFIX}/earning-rules/{demo_shop['rules']['join_newsletter']}/claim",
         f"POST {PROXY_PREFIX}/earning-rules/{demo_shop['rules']['follow_on_instagram']}/claim",
     ]
     assert shop.elsewhere == ["https://instagram.com/demo-loyalty"]
+
+
+def test_a_member_gives_their_birthday_in_the_widget(
+    context: BrowserContext, app: Flask, live_url: str, demo_shop: dict[str, Any]
+) -> None:
+    shop = open_storefront(context, app, live_url, demo_shop["shop_id"], "1002")
+    shop.page.locator("[data-loyalty-launcher]").click()
+    panel = shop.page.get_by_role("dialog", name="Your rewards")
+    form = panel.get_by_role("group", name="Your birthday")
+    expect(form).to_be_visible()  # the demo shop gives birthday points
+    form.get_by_label("Day").fill("17")
+    form.get_by_label("Month").fill("5")
+    form.get_by_role("button", name="Save birthday").click()
+    expect(panel.locator("[data-loyalty-status]")).to_have_text("Your birthday is saved")
+    # One change is allowed (a slip of the finger); a second within the year is refused, and the widget says why.
+    form.get_by_label("Day").fill("18")
+    form.get_by_role("button", name="Save birthday").click()
+    expect(panel.locator("[data-loyalty-status]")).to_have_text("Your birthday is saved")
+    form.get_by_label("Day").fill("19")
+    form.get_by_role("button", name="Save birthday").click()
+    expect(panel.locator("[data-loyalty-status]")).to_contain_text("it can be changed again from")
+    assert Birthday.stored(customer_row(app, "1002").date_of_birth) == Birthday(18, 5)  # type: ignore[arg-type]
+    assert shop.proxied.count(f"POST {PROXY_PREFIX}/customer/birthday") == 3
 
 
 def test_an_anonymous_shopper_sees_the_program_and_a_log_in_link(

@@ -6,6 +6,7 @@ import gzip
 import json
 import re
 import tomllib
+from typing import Any
 
 from shopify_app.config import PROJECT_ROOT
 from tests.extension.theme import BLOCK, EXTENSION, app_metafield, block_schema, locale, lookup, render_block
@@ -91,3 +92,13 @@ def test_the_blocks_proxy_path_is_the_app_proxy_of_the_toml() -> None:
     assert (proxy["prefix"], proxy["subpath"]) == ("apps", "loyalty")
     assert "write_app_proxy" in config["access_scopes"]["scopes"].split(",")
     assert block_schema()["settings"][0]["default"] == "/" + proxy["prefix"] + "/" + proxy["subpath"]
+
+
+def test_the_birthday_form_is_shown_to_members_of_a_shop_with_birthday_points() -> None:
+    def program(*actions: str) -> dict[str, Any]:
+        return {"metafields": app_metafield("loyalty_program", {"earning_rules": [{"action": a} for a in actions]})}
+
+    member = {"metafields": app_metafield("loyalty", {"points_balance": 0})}
+    assert "data-loyalty-birthday" in render_block(customer=member, shop=program("place_order", "birthday"))
+    assert "data-loyalty-birthday" not in render_block(customer=member, shop=program("place_order"))
+    assert "data-loyalty-birthday" not in render_block(customer=None, shop=program("birthday"))

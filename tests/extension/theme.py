@@ -50,7 +50,7 @@ def environment() -> Environment:
 
     env.filters["t"] = translate
     env.filters["json"] = _json
-    # Shopify serves an extension's assets from its CDN; the browser test serves them under /assets/.
+    # The extension's own assets, which the browser tests serve from /assets/.
     env.filters["asset_url"] = lambda name: f"/assets/{name}"
     return env
 

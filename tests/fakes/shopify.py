@@ -44,6 +44,7 @@ class FakeShopify(FakeServer):
         self.refreshes = 0
         self.exchanges = 0
         self.orders: list[dict[str, Any]] = []
+        self.collections: dict[str, list[str]] = {}  # collection id -> its product ids, in pages of `first`
         self.throttled = 0
         self.metafields: dict[tuple[str, str], Any] = {}
         self.writes: list[dict[str, Any]] = []  # metafieldsSet inputs, in order
@@ -52,6 +53,7 @@ class FakeShopify(FakeServer):
         self.discounts_made = 0
         self.refuse_discounts = False  # every discount mutation answers with a userError
         self.discount_delay = 0.0  # seconds each discount mutation takes, as Shopify's do
+        self.customers: dict[str, dict[str, Any]] = {}  # what `customer(id:)` answers, by GID
 
     def graphql_path(self, version: str = "2026-10") -> str:
         return f"/admin/api/{version}/graphql.json"
@@ -128,8 +130,12 @@ class FakeShopify(FakeServer):
         if not mutation:
             data: dict[str, Any] = {"shop": {"id": f"gid://shopify/Shop/{self.shop_id}",
                                              "ianaTimezone": self.iana_timezone}}
+            if "customer(id:" in query:  # a customer read by id; null when the test put none there
+                data = {"customer": self.customers.get(request.json["variables"]["id"])}
             if "orders(" in query:  # reconciliation: the orders the test put here, on one page
                 data = {"orders": {"pageInfo": {"hasNextPage": False, "endCursor": None}, "nodes": self.orders}}
+            elif "collection(" in query:
+                data = {"collection": self._collection(request.json["variables"])}
             return json_response({"data": data, "extensions": {"cost": cost}})
         return json_response({"data": {"metafieldsSet": self._set(request.json["variables"]["metafields"])},
                               "extensions": {"cost": cost}})
@@ -158,6 +164,15 @@ class FakeShopify(FakeServer):
             gid = f"gid://shopify/DiscountCodeNode/{self.discounts_made}"
             self.discounts[discount["code"]] = {"id": gid, "kind": field, "input": discount}
         return {"codeDiscountNode": {"id": gid}, "userErrors": []}
+    def _collection(self, variables: dict[str, Any]) -> dict[str, Any] | None:
+        products = self.collections.get(variables["id"].rsplit("/", 1)[-1])
+        if products is None:
+            return None
+        start, first = int(variables.get("after") or 0), variables["first"]
+        page = products[start:start + first]
+        more = start + first < len(products)
+        return {"products": {"pageInfo": {"hasNextPage": more, "endCursor": str(start + first) if more else None},
+                             "nodes": [{"legacyResourceId": product} for product in page]}}
 
     def _set(self, metafields: list[dict[str, Any]]) -> dict[str, Any]:
         errors = [{"field": ["metafields", str(i), "value"], "message": "Value is invalid JSON.",

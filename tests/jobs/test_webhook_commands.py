@@ -12,7 +12,7 @@ import pytest
 
 from shopify_app.jobs import webhook_commands
 from shopify_app.jobs.webhook_topics import INSTALLED_SHOP_TOPICS, KNOWN_SHOP_TOPICS
-from shopify_app.loyalty.earning.commands import OrderPaid, Refund, RefundTransaction
+from shopify_app.loyalty.earning.commands import OrderLine, OrderPaid, Refund, RefundedLine, RefundTransaction
 from shopify_app.loyalty.members.enrolment import ShopifyCustomer
 from shopify_app.shopify.webhook_payloads import MODELS, CustomerData, parse_payload
 from shopify_app.shopify.webhook_payloads import OrderPaid as OrderPaidPayload
@@ -39,8 +39,9 @@ def test_an_order_paid_payload_is_an_order_paid_command(monkeypatch: pytest.Monk
         name="#9999", order_number=1999,
         customer=ShopifyCustomer(id="115310627314723954", email="ann@example.com", first_name="Ann",
                                  created_at=dt.datetime(2026, 11, 30, 14, tzinfo=dt.timezone.utc)),
-        refunds=(Refund(id="509562969", line_subtotals=(Decimal("10.00"), Decimal(0)),
+        refunds=(Refund(id="509562969", lines=(RefundedLine(Decimal("10.00")), RefundedLine(Decimal(0))),
                         transactions=(RefundTransaction(kind="refund", status="success", amount=Decimal("10.00")),)),),
+        lines=(OrderLine(id="1", value=Decimal(0)),),
     )]
 
 

@@ -22,7 +22,7 @@ from shopify_app.clock import utcnow
 from shopify_app.db import sessionmaker_for
 from shopify_app.errors import Conflict
 from shopify_app.loyalty.earning import orders
-from shopify_app.loyalty.earning.commands import OrderPaid, OrderRefunded, Refund
+from shopify_app.loyalty.earning.commands import OrderPaid, OrderRefunded, Refund, RefundedLine
 from shopify_app.loyalty.ledger import adjustments, audit, maturing, postings
 from shopify_app.loyalty.members.enrolment import ShopifyCustomer
 from shopify_app.models import Customer, EarningEntry, EntryStatus, Shop
@@ -39,7 +39,7 @@ def order(number: int) -> OrderPaid:
 
 def refund(number: int) -> OrderRefunded:
     return OrderRefunded(order_id=str(80_000 + number),
-                         refund=Refund(id=str(90_000 + number), line_subtotals=(REFUNDED,)))
+                         refund=Refund(id=str(90_000 + number), lines=(RefundedLine(REFUNDED),)))
 
 
 def race(*steps: Callable[[], None]) -> None:

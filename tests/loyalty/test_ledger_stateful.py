@@ -29,7 +29,7 @@ from shopify_app.clock import utcnow
 from shopify_app.db import sessionmaker_for
 from shopify_app.errors import Conflict
 from shopify_app.loyalty.earning import orders
-from shopify_app.loyalty.earning.commands import OrderCancelled, OrderPaid, OrderRefunded, Refund
+from shopify_app.loyalty.earning.commands import OrderCancelled, OrderPaid, OrderRefunded, Refund, RefundedLine
 from shopify_app.loyalty.ledger import adjustments, audit, maturing, postings
 from shopify_app.loyalty.members.enrolment import ShopifyCustomer
 from shopify_app.models import Customer, EarningEntry, EarningRule, EntrySource, EntryStatus, Shop
@@ -91,7 +91,7 @@ class Ledger:
         if not self.orders:
             return
         refunded = OrderRefunded(order_id=self.orders[pick % len(self.orders)],
-                                 refund=Refund(id=str(next(self.numbers)), line_subtotals=(Decimal(amount),)))
+                                 refund=Refund(id=str(next(self.numbers)), lines=(RefundedLine(Decimal(amount)),)))
         self._run(lambda session, shop: orders.refund_created(session, shop, refunded, now=self.now))
 
     def cancel(self, pick: int) -> None:

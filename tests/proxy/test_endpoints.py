@@ -43,7 +43,7 @@ def test_customer_summary_of_a_gold_member(client: FlaskClient, demo_shop: dict[
         "vip_tier": {"id": demo_shop["tiers"]["Gold"], "name": "Gold", "points_required": 1000,
                      "points_multiplier": 1.5, "badge_color": "#d4af37"},
         "next_tier": None, "points_to_next_tier": None, "status": "member", "points_expire_at": None,
-        "points_expiring": 0,
+        "points_expiring": 0, "date_of_birth": None,
     }
 
 
@@ -75,7 +75,7 @@ def test_earning_rules_are_the_active_ones_with_this_customers_completion(
 ) -> None:
     rules = demo_shop["rules"]
     assert claim(client, rules["follow_on_tiktok"], "1002").status_code == 201
-    assert claim(client, rules["join_newsletter"], "1001").status_code == 201
+    assert claim(client, rules["follow_on_instagram"], "1001").status_code == 201
 
     response = call(client, "/earning-rules", "1002")
     assert response.status_code == 200
@@ -90,9 +90,10 @@ def test_earning_rules_are_the_active_ones_with_this_customers_completion(
         "claimable": True, "completion": "not_started",
     }
     assert by_action["follow_on_tiktok"]["attributes"]["completion"] == "pending"
-    # 1001's claim is not 1002's.
+    # 1001's claim (of Instagram, above) is not 1002's; verified actions are not claimable.
     assert by_action["join_newsletter"]["attributes"]["completion"] == "not_started"
-    assert by_action["place_order"]["attributes"]["claimable"] is False
+    assert {action for action, rule in by_action.items() if not rule["attributes"]["claimable"]} == {
+        "place_order", "birthday", "join_newsletter"}
 
 
 def test_an_anonymous_shopper_gets_only_the_public_program(client: FlaskClient, demo_shop: dict[str, Any]) -> None:
@@ -105,7 +106,7 @@ def test_an_anonymous_shopper_gets_only_the_public_program(client: FlaskClient, 
         response = call(client, path, None)
         assert response.status_code == 401
         assert "Log in" in error_of(response)["detail"]
-    response = claim(client, demo_shop["rules"]["join_newsletter"], None)
+    response = claim(client, demo_shop["rules"]["follow_on_instagram"], None)
     assert response.status_code == 401
     assert count(client.application, EarningEntry) == 0
 
@@ -123,9 +124,10 @@ def test_claim_awards_through_the_award_rules(client: FlaskClient, app: Flask, d
     ("rule_missing", "1002", 404, "Earning rule 'rule_missing' not found"),
     ("%00", "1002", 404, "not found"),
     ("share_on_facebook", "1002", 404, "not found"),
-    ("join_newsletter", "1003", 403, "excluded"),
+    ("follow_on_instagram", "1003", 403, "excluded"),
     ("place_order", "1002", 422, "only social and engagement rules"),
-    ("join_newsletter", "999999", 404, "Customer '999999' not found"),
+    ("join_newsletter", "1002", 422, "verified by the store (join_newsletter)"),
+    ("follow_on_instagram", "999999", 404, "Customer '999999' not found"),
 ])
 def test_claim_outcomes(client: FlaskClient, demo_shop: dict[str, Any], rule: str, customer_id: str, status: int,
                         detail: str) -> None:
@@ -137,7 +139,7 @@ def test_claim_outcomes(client: FlaskClient, demo_shop: dict[str, Any], rule: st
 
 
 def test_claiming_twice_is_a_conflict(client: FlaskClient, demo_shop: dict[str, Any]) -> None:
-    rule_id = demo_shop["rules"]["join_newsletter"]
+    rule_id = demo_shop["rules"]["follow_on_instagram"]
     assert claim(client, rule_id, "1002").status_code == 201
     again = claim(client, rule_id, "1002")
     assert again.status_code == 409
@@ -146,26 +148,25 @@ def test_claiming_twice_is_a_conflict(client: FlaskClient, demo_shop: dict[str, 
 
 
 def test_a_replayed_claim_signature_is_refused(client: FlaskClient, app: Flask, demo_shop: dict[str, Any]) -> None:
-    url = f"/proxy/earning-rules/{demo_shop['rules']['join_newsletter']}/claim?{signed_query('1002')}"
+    url = f"/proxy/earning-rules/{demo_shop['rules']['follow_on_instagram']}/claim?{signed_query('1002')}"
     assert client.post(url).status_code == 201
     replay = client.post(url)
     assert replay.status_code == 401
     assert "already used" in error_of(replay)["detail"]
     # Shopify signs the query, not the path: the used signature cannot drive another claim either.
-    other = client.post(url.replace(demo_shop["rules"]["join_newsletter"], demo_shop["rules"]["follow_on_instagram"]))
+    other = client.post(url.replace(demo_shop["rules"]["follow_on_instagram"], demo_shop["rules"]["follow_on_tiktok"]))
     assert other.status_code == 401
     assert count(app, EarningEntry) == 1
-    assert customer_row(app, "1002").current_points == 200
+    assert customer_row(app, "1002").current_points == 100
 
 
 def test_claims_in_the_same_second_need_distinct_nonces(client: FlaskClient, demo_shop: dict[str, Any]) -> None:
     now = int(dt.datetime.now(dt.timezone.utc).timestamp())
     rules = demo_shop["rules"]
     # Without a nonce both claims carry the same signature: the second is taken for a replay.
-    assert claim(client, rules["join_newsletter"], "1002", params=[], timestamp=now).status_code == 201
-    assert claim(client, rules["follow_on_instagram"], "1002", params=[], timestamp=now).status_code == 401
-    for rule, nonce in (("follow_on_instagram", "a"), ("follow_on_tiktok", "b")):
-        assert claim(client, rules[rule], "1002", params=[("nonce", nonce)], timestamp=now).status_code == 201
+    assert claim(client, rules["follow_on_instagram"], "1002", params=[], timestamp=now).status_code == 201
+    assert claim(client, rules["follow_on_tiktok"], "1002", params=[], timestamp=now).status_code == 401
+    assert claim(client, rules["follow_on_tiktok"], "1002", params=[("nonce", "b")], timestamp=now).status_code == 201
 
 
 def test_reads_may_repeat_a_signature(client: FlaskClient, demo_shop: dict[str, Any]) -> None:
@@ -184,7 +185,7 @@ def test_forged_requests_are_unauthorized(client: FlaskClient, demo_shop: dict[s
         "other_shop": signed_query("1001").replace("demo-loyalty.myshopify.com", "other-shop.myshopify.com"),
     }[change]
     for method, path in (("GET", "/customer"), ("GET", "/history"), ("GET", "/earning-rules"),
-                         ("POST", f"/earning-rules/{demo_shop['rules']['join_newsletter']}/claim")):
+                         ("POST", f"/earning-rules/{demo_shop['rules']['follow_on_instagram']}/claim")):
         response = client.open(f"/proxy{path}?{query}", method=method)
         assert response.status_code == 401, (path, response.get_data(as_text=True))
         assert error_of(response)["detail"].startswith("Invalid app proxy request")
@@ -210,7 +211,7 @@ def test_another_shops_customer_is_never_returned(client: FlaskClient, app: Flas
         other = factories.shop(session, "other-shop.myshopify.com")
         factories.customer(session, other, "1001", current_points=7, lifetime_points=7)
         factories.customer(session, other, "5555", current_points=9, lifetime_points=9)
-        other_rule = factories.rule(session, other, "join_newsletter", category="engagement").id
+        other_rule = factories.rule(session, other, "follow_on_instagram", category="social").id
 
     assert attributes(call(client, "/customer", "1001"))["points_balance"] == 1200
     assert attributes(call(client, "/customer", "1001", shop="other-shop.myshopify.com"))["points_balance"] == 7
@@ -232,17 +233,17 @@ def customer_row_in(app: Flask, domain: str, shopify_id: str) -> Customer:
 
 def test_history_is_this_customers_ledger_paginated(client: FlaskClient, demo_shop: dict[str, Any]) -> None:
     rules = demo_shop["rules"]
-    for rule in ("follow_on_instagram", "follow_on_tiktok", "join_newsletter"):
+    for rule in ("follow_on_instagram", "follow_on_tiktok"):
         assert claim(client, rules[rule], "1002").status_code == 201
-    assert claim(client, rules["join_newsletter"], "1001").status_code == 201
+    assert claim(client, rules["follow_on_tiktok"], "1001").status_code == 201
 
-    first = call(client, "/history", "1002", params=[("page", "1"), ("per_page", "2")]).get_json(force=True)
-    assert first["meta"] == {"page": 1, "per_page": 2, "total": 3}
-    assert [e["attributes"]["action"] for e in first["data"]] == ["join_newsletter", "follow_on_tiktok"]
-    second = call(client, "/history", "1002", params=[("page", "2"), ("per_page", "2")]).get_json(force=True)
+    first = call(client, "/history", "1002", params=[("page", "1"), ("per_page", "1")]).get_json(force=True)
+    assert first["meta"] == {"page": 1, "per_page": 1, "total": 2}
+    assert [e["attributes"]["action"] for e in first["data"]] == ["follow_on_tiktok"]
+    second = call(client, "/history", "1002", params=[("page", "2"), ("per_page", "1")]).get_json(force=True)
     assert [e["attributes"]["action"] for e in second["data"]] == ["follow_on_instagram"]
     assert [e["attributes"]["action"] for e in  # the demo's balance is posted, so it has its entry
-            call(client, "/history", "1001").get_json(force=True)["data"]] == ["join_newsletter", "opening_balance"]
+            call(client, "/history", "1001").get_json(force=True)["data"]] == ["follow_on_tiktok", "opening_balance"]
 
 
 @pytest.mark.parametrize("params", [
@@ -278,7 +279,7 @@ def test_writes_answer_503_when_the_replay_store_is_down(
     working = app.extensions.get("redis")
     app.extensions["redis"] = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5)
     try:
-        response = claim(client, demo_shop["rules"]["join_newsletter"], "1002")
+        response = claim(client, demo_shop["rules"]["follow_on_instagram"], "1002")
     finally:
         if working is None:
             app.extensions.pop("redis")

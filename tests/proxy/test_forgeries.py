@@ -53,7 +53,7 @@ def test_a_re_split_signature_cannot_name_another_customer(
     query = re_cut(crafted, customer_id, head)
     for method, path in (
         ("GET", "/customer"), ("GET", "/history"),
-        ("POST", f"/earning-rules/{demo_shop['rules']['join_newsletter']}/claim"),
+        ("POST", f"/earning-rules/{demo_shop['rules']['follow_on_instagram']}/claim"),
     ):
         response = client.open(f"/proxy{path}?{query}", method=method)
         assert response.status_code == 401, (path, response.get_data(as_text=True))
@@ -105,7 +105,7 @@ def test_no_redirect_leaks_the_signed_query(
 ) -> None:
     """Shopify forwards /apps/loyalty//customer as /proxy//customer, signed: the answer is a 404."""
     query = signed_query("1001", params=[("nonce", uuid.uuid4().hex)])
-    url = f"/proxy{path.format(rule=demo_shop['rules']['join_newsletter'])}?{query}"
+    url = f"/proxy{path.format(rule=demo_shop['rules']['follow_on_instagram'])}?{query}"
     response = client.open(url, method=method)
     assert response.status_code == 404
     assert "Location" not in response.headers

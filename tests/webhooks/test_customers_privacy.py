@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import threading
 import uuid
 from typing import Any
@@ -22,12 +23,15 @@ from shopify_app.jobs.webhook_commands import customer_updated
 from shopify_app.jobs.webhook_deliveries import record_delivery
 from shopify_app.jobs.webhooks import MAX_ATTEMPTS
 from shopify_app.loyalty.ledger.adjustments import adjust_points
+from shopify_app.loyalty.members.birthdays import Birthday
 from shopify_app.models import (
     ActivityLogEntry,
+    ApiKey,
     Customer,
     CustomerDataExport,
     EarningEntry,
     EarningRule,
+    IdempotencyKey,
     OutboxMessage,
     RedactedCustomer,
     Shop,
@@ -143,6 +147,7 @@ def test_redact_erases_every_classified_personal_column(client: FlaskClient, app
     with sessionmaker_for(app).begin() as write:
         row = write.scalars(select(Customer).where(Customer.shopify_customer_id == "7777777701")).one()
         row.date_of_birth = dt.date(1990, 5, 17)
+        row.date_of_birth_changed_at = dt.datetime(2025, 6, 1, 8, 30, tzinfo=dt.timezone.utc)
         adjust_points(write, write.get_one(Shop, row.shop_id), row, 25, "Parcel for Annabelle lost")
         write.add(OutboxMessage(shop_id=row.shop_id, topic="klaviyo", customer_id=row.id, payload={}, status="failed",
                                 last_error=f"Permanent: POST /api/profile-import: 400 invalid email {ANN['email']}"))
@@ -150,10 +155,17 @@ def test_redact_erases_every_classified_personal_column(client: FlaskClient, app
                                            f"ValueError: not a Shopify id: {ANN['email']!r}")
         failed_refund = _unapplied_delivery(write, "refunds/create", refund(83, 8002, "5.00"), "KeyError: 'id'")
         someone_else = _unapplied_delivery(write, "orders/paid", order(8010), "KeyError: 'id'")
+        # A stored API response about her, kept to replay a retried write.
+        api_key_id = write.scalars(select(ApiKey.id).where(ApiKey.shop_id == row.shop_id)).first()
+        write.add(IdempotencyKey(api_key_id=api_key_id, key="retry-1", fingerprint="0" * 64, status=200,
+                                 body=json.dumps({"data": {"attributes": {"shopify_customer_id": "7777777701",
+                                                                          "email": ANN["email"]}}},
+                                                 separators=(",", ":"))))
     redact = {"shop_id": 1, "shop_domain": SHOP, "orders_to_redact": [8002],
               "customer": {"id": 7777777701, "email": ANN["email"], "phone": ANN["phone"]}}
     deliver(client, app, redis, ("customers/data_request", {**redact, "data_request": {"id": 78}}))
-    values = {ANN["email"], "Annabelle", "Privatewoman", "7777777701", ANN["phone"], "1990-05-17", "2024-03-01 15:00"}
+    values = {ANN["email"], "Annabelle", "Privatewoman", "7777777701", ANN["phone"], "1990-05-17", "2024-03-01 15:00",
+              "2025-06-01 08:30"}
     # The check sees the customer in every column classified as personal before the erasure.
     assert {hit.split(": ")[0] for hit in personal_values(session, values)} >= _personal_columns()
 
@@ -199,14 +211,21 @@ def test_a_webhook_after_redact_does_not_re_enrol_the_customer(event: str, clien
 
 def test_data_request_export_includes_the_date_of_birth(client: FlaskClient, app: Flask, redis: Redis,
                                                         demo_shop: dict[str, Any], session: Session) -> None:
+    changed = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
     with sessionmaker_for(app).begin() as write:
         write.execute(update(Customer).where(Customer.shopify_customer_id == "1001")
-                      .values(date_of_birth=dt.date(1985, 2, 3)))
-    request = {"shop_id": 1, "shop_domain": SHOP, "orders_requested": [], "customer": {"id": 1001},
-               "data_request": {"id": 79}}
-    deliver(client, app, redis, ("customers/data_request", request))
-    [export] = session.scalars(select(CustomerDataExport)).all()
-    assert export.data["customer"]["date_of_birth"] == "1985-02-03"
+                      .values(date_of_birth=dt.date(1985, 2, 3), date_of_birth_changed_at=changed))
+        # Given without its year.
+        write.execute(update(Customer).where(Customer.shopify_customer_id == "1002")
+                      .values(date_of_birth=Birthday(29, 2).as_date()))
+    for customer_id, request_id in ((1001, 79), (1002, 80)):
+        request = {"shop_id": 1, "shop_domain": SHOP, "orders_requested": [], "customer": {"id": customer_id},
+                   "data_request": {"id": request_id}}
+        deliver(client, app, redis, ("customers/data_request", request))
+    exports = {e.shopify_customer_id: e.data["customer"] for e in session.scalars(select(CustomerDataExport))}
+    assert (exports["1001"]["date_of_birth"], exports["1001"]["date_of_birth_changed_at"]) == (
+        "1985-02-03", "2026-01-02T03:04:05.000Z")
+    assert (exports["1002"]["date_of_birth"], exports["1002"]["date_of_birth_changed_at"]) == ("--02-29", None)
 
 
 def uninstalled(app: Flask, shop: str = SHOP, *, ago: dt.timedelta) -> None:

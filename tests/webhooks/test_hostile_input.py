@@ -81,6 +81,10 @@ WELL_FORMED: dict[str, dict[str, Any]] = {
     "refunds/create": refund(71, 7001, "10.00"),
     "customers/create": {**GOLD, "created_at": "2024-03-01T10:00:00-05:00"},
     "customers/update": {**GOLD, "updated_at": "2026-11-29T12:00:00Z"},
+    "customers_email_marketing_consent/update": {
+        "customer_id": 1001, "email_address": "gold@example.com",
+        "email_marketing_consent": {"state": "subscribed", "opt_in_level": "single_opt_in",
+                                    "consent_updated_at": "2026-11-29T12:00:00Z"}},
     "app/uninstalled": {"id": 1, "myshopify_domain": SHOP}, "app/scopes_update": {"current": ["read_orders"]},
     "customers/data_request": {**COMPLIANCE, "customer": {"id": 1002}, "data_request": {"id": 7}},
     "customers/redact": {**COMPLIANCE, "customer": {"id": 1002}, "orders_to_redact": []},

@@ -14,12 +14,12 @@
     var w = window.LoyaltyWidget;
     var SDK = window.LoyaltySDK;
     SDK.getShopRewards = function () {
-      return w.request('GET', '/rewards').then(function (body) { return body.data.map(w.flat); });
+      return SDK.request('GET', '/rewards').then(function (body) { return body.data.map(w.flat); });
     };
     // options.points: what to spend on a per-point reward.
     SDK.redeemReward = function (rewardId, options) {
       var points = options && options.points;
-      return w.request('POST', '/rewards/' + encodeURIComponent(rewardId) + '/redeem', null,
+      return SDK.request('POST', '/rewards/' + encodeURIComponent(rewardId) + '/redeem', null,
         points ? { points: points } : undefined).then(function (body) { return w.flat(body.data); });
     };
     SDK.getCustomerRewards = function (options) {

@@ -5,8 +5,8 @@
   var root = document.querySelector('[data-loyalty-widget]');
   var base = ((root && root.getAttribute('data-proxy-url')) || '/apps/loyalty').replace(/\/$/, '');
 
-  // Shopify signs the query but not the path, so every write carries a nonce: two claims
-  // sent in the same second get distinct signatures and neither is taken for a replay.
+  // Shopify signs the query, not the path: a nonce keeps two writes in one second from
+  // looking like a replay.
   function nonce() {
     return Date.now().toString(36) + Math.random().toString(36).slice(2);
   }
@@ -18,8 +18,8 @@
     return fetch(base + path + (search ? '?' + search : ''), {
       method: method,
       credentials: 'same-origin',
-      headers: { Accept: 'application/json' },
-      body: JSON.stringify(body)
+      headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
+      body: body && JSON.stringify(body)
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (body) {
         if (response.ok) return body;
@@ -40,6 +40,7 @@
   }
 
   var SDK = {
+    request: request, // (method, path, query, body): one signed call
     getCustomer: function () {
       return request('GET', '/customer').then(function (body) { return body.data.attributes; });
     },
@@ -66,7 +67,7 @@
   }
   window.LoyaltySDK = SDK;
   // For loyalty-rewards.js.
-  var hook = window.LoyaltyWidget = { request: request, flat: flat, page: page, root: root };
+  var hook = window.LoyaltyWidget = { flat: flat, page: page, root: root };
 
   if (!root) return;
 
@@ -208,7 +209,7 @@
     SDK.claim(rule.id).then(function (entry) {
       rule.completion = entry.status;
       renderRules();
-      // The button is gone; keep keyboard focus on its rule, which now tells the new state.
+      // The button is gone: focus its rule, which now tells the new state.
       rulesList.querySelector('[data-loyalty-rule="' + CSS.escape(rule.id) + '"]').focus();
       announce(t(entry.status === 'pending' ? 'claimed_pending' : 'claimed', { points: number(entry.points) }));
       return loadCustomer();
@@ -239,6 +240,6 @@
   Object.assign(hook, { el: el, t: t, number: number, loadCustomer: loadCustomer });
   renderLauncher();
   renderSummary();
-  // No metafield yet (a new member, or one not synced yet): the balance comes from the app instead.
+  // No metafield yet (new, or not synced yet): the balance comes from the app.
   if (loggedIn && !state) loadCustomer().catch(function () {});
 })();

@@ -1,4 +1,5 @@
-"""Awarding a social or engagement rule (the API's award, the storefront's claim); a shopper's ways to earn."""
+"""Awarding a social or engagement rule (the API's award, the storefront's claim of a self-reported one);
+a shopper's ways to earn."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 from shopify_app.errors import Forbidden, NotFound, Unprocessable
 from shopify_app.loyalty.ledger.postings import earn
 from shopify_app.loyalty.members.lookup import find_customer
-from shopify_app.loyalty.program.rules import active_rules
+from shopify_app.loyalty.program.rules import active_rules, is_self_reported
 from shopify_app.models import Customer, EarningEntry, EarningRule, Shop
 from shopify_app.models.earning_rule import AWARDABLE_CATEGORIES
 
@@ -28,10 +29,14 @@ class WayToEarn:
 
 
 def award_rule(
-    session: Session, shop: Shop, rule_id: str, customer: Customer | str, *, now: dt.datetime | None = None
+    session: Session, shop: Shop, rule_id: str, customer: Customer | str, *, now: dt.datetime | None = None,
+    claimed: bool = False,
 ) -> EarningEntry:
     """Award ``rule_id`` once to a customer (object or identifier), checking in contract order:
-    rule (404), customer (404), exclusion (403), category (422), once only (409)."""
+    rule (404), customer (404), exclusion (403), category (422), once only (409).
+
+    ``claimed``: the shopper asks from the storefront, which only a self-reported action allows (422);
+    the API's award is the merchant's server, which may vouch for a verified one."""
     # No rule id holds a NUL, and PostgreSQL refuses one in a query parameter.
     rule = None if "\x00" in rule_id else session.scalar(_SHOP_RULE, {"shop": shop.id, "rule": rule_id})
     if rule is None or not rule.is_active:
@@ -43,6 +48,11 @@ def award_rule(
     if rule.category not in AWARDABLE_CATEGORIES:
         raise Unprocessable(
             f"Earning rule '{rule_id}' is a {rule.category} rule; only social and engagement rules can be awarded"
+        )
+    if claimed and not is_self_reported(rule.action):
+        raise Unprocessable(
+            f"Earning rule '{rule_id}' is verified by the store ({rule.action}): its points come when it happens, "
+            "not from a claim"
         )
     return earn(
         session, shop=shop, customer=customer, rule=rule, base_points=rule.points_to_give,

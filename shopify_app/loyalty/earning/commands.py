@@ -1,4 +1,5 @@
-"""What the order functions take: paid, cancelled and refunded orders as Shopify reports them, typed."""
+"""What the earning functions take: paid, cancelled and refunded orders, and email-marketing consent,
+as Shopify reports them, typed."""
 
 from __future__ import annotations
 
@@ -17,12 +18,30 @@ class RefundTransaction:
 
 
 @dataclass(frozen=True)
+class RefundedLine:
+    """A refund's line: the subtotal it gives back of the order's line ``line_item_id`` (None: not said)."""
+
+    subtotal: Decimal
+    line_item_id: str | None = None
+
+
+@dataclass(frozen=True)
 class Refund:
-    """One refund of an order: its Shopify id (digits), its line items' subtotals, its transactions."""
+    """One refund of an order: its Shopify id (digits), its lines, its transactions."""
 
     id: str
-    line_subtotals: tuple[Decimal, ...] = ()
+    lines: tuple[RefundedLine, ...] = ()
     transactions: tuple[RefundTransaction, ...] = ()
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    """A line of an order: ``value`` is its price times quantity less the discounts allocated to it."""
+
+    id: str
+    value: Decimal
+    product_id: str | None = None
+    gift_card: bool = False
 
 
 @dataclass(frozen=True)
@@ -38,6 +57,11 @@ class OrderPaid:
     # None for a guest order, or one whose customer was erased.
     customer: ShopifyCustomer | None = None
     refunds: tuple[Refund, ...] = ()
+    # No lines: an order as older events and tests report it, all of it eligible.
+    lines: tuple[OrderLine, ...] = ()
+    customer_tags: frozenset[str] = frozenset()
+    # Placed for a company (B2B).
+    b2b: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,3 +77,12 @@ class OrderRefunded:
 
     order_id: str
     refund: Refund
+
+
+@dataclass(frozen=True)
+class EmailConsentUpdated:
+    """customers_email_marketing_consent/update: ``state`` as Shopify names it (``subscribed``, ``pending``…)."""
+
+    customer_id: str
+    email: str | None
+    state: str | None

@@ -18,6 +18,7 @@ from shopify_app.clock import utcnow
 from shopify_app.errors import Conflict
 from shopify_app.ids import new_id
 from shopify_app.loyalty.earning.commands import OrderCancelled, OrderPaid, OrderRefunded, Refund
+from shopify_app.loyalty.earning.exclusions import earning_basis, excludes_order
 from shopify_app.loyalty.ledger import effects, postings
 from shopify_app.loyalty.members.enrolment import enrol
 from shopify_app.loyalty.program.rules import active_rules
@@ -39,8 +40,8 @@ def refund_amount(refund: Refund) -> Decimal:
     """What a refund gives back of the points basis: its line items' ``subtotal`` (shipping and
     tax refunds are not part of the basis); a refund with no line items counts its successful
     refund transactions."""
-    if refund.line_subtotals:
-        return sum(refund.line_subtotals, Decimal(0))
+    if refund.lines:
+        return sum((line.subtotal for line in refund.lines), Decimal(0))
     return sum(
         (t.amount for t in refund.transactions if t.kind == "refund" and t.status == "success"),
         Decimal(0),
@@ -60,7 +61,7 @@ def order_paid(session: Session, shop: Shop, paid: OrderPaid, *, now: dt.datetim
         if customer is not None:
             order.shopify_customer_id = customer.shopify_customer_id
             if not customer.is_excluded:
-                _earn_purchase_points(session, shop, customer, order, now)
+                _earn_purchase_points(session, shop, customer, order, paid, now)
     _record_refunds(session, order, paid.refunds)
     _settle(session, order, now)
 
@@ -97,13 +98,19 @@ def _record_refunds(session: Session, order: ShopifyOrder, refunds: tuple[Refund
         insert_new(session, OrderRefund, dict(
             id=new_id("ref"), shop_id=order.shop_id, order_id=order.id, shopify_refund_id=refund.id,
             amount=refund_amount(refund), created_at=utcnow(),
+            lines=[[line.line_item_id, str(line.subtotal)] for line in refund.lines],
         ), ["order_id", "shopify_refund_id"])
 
 
-def _earn_purchase_points(session: Session, shop: Shop, customer: Customer, order: ShopifyOrder,
+def _earn_purchase_points(session: Session, shop: Shop, customer: Customer, order: ShopifyOrder, paid: OrderPaid,
                           now: dt.datetime) -> None:
-    units = math.floor(order.points_basis or 0)
+    bases: dict[str, object] = {}
     for rule in active_rules(session, shop.id, RuleCategory.PURCHASE):
+        if excludes_order(rule, paid):
+            continue
+        basis = earning_basis(rule, paid, order.points_basis or Decimal(0))
+        bases[rule.id] = basis.as_json()
+        units = math.floor(basis.amount)
         if units * rule.points_to_give <= 0:
             continue
         try:
@@ -112,6 +119,7 @@ def _earn_purchase_points(session: Session, shop: Shop, customer: Customer, orde
                           order_id=order.shopify_order_id, order_number=order.order_number)
         except Conflict:
             pass  # reconciliation or another subscription got here first
+    order.earning_bases = bases  # what refunds reverse against
 
 
 def _settle(session: Session, order: ShopifyOrder, now: dt.datetime) -> None:
@@ -138,15 +146,28 @@ def _settle(session: Session, order: ShopifyOrder, now: dt.datetime) -> None:
             effects.points_changed(
                 session, entry, customer, kind="points_rejected",
                 message=f"{entry.points} pending points rejected: {reason.replace('_', ' ')}")
-    refunded = Decimal(0)
+    refunded = dict.fromkeys((entry.id for entry in entries), Decimal(0))
     for refund in refunds:
-        refunded += refund.amount
-        if refund.applied_at is not None:
-            continue
         for entry in entries:
-            if entry.status == EntryStatus.APPROVED.value:
-                _reverse_share(session, customer, entry, refund, refunded, order.points_basis or Decimal(0), now)
-        refund.applied_at = now
+            basis, amount = _refunded_of_basis(order, entry, refund)
+            refunded[entry.id] += amount
+            if refund.applied_at is None and entry.status == EntryStatus.APPROVED.value:
+                _reverse_share(session, customer, entry, refund, refunded[entry.id], basis, now)
+        refund.applied_at = refund.applied_at or now
+
+
+def _refunded_of_basis(order: ShopifyOrder, entry: EarningEntry, refund: OrderRefund) -> tuple[Decimal, Decimal]:
+    """The basis the entry earned on and what the refund gives back of it: the refunded lines the
+    rule counted; a refund that names no lines, its amount in proportion to the rule's share."""
+    whole = order.points_basis or Decimal(0)
+    earned_on = (order.earning_bases or {}).get(entry.earning_rule_id or "")
+    if earned_on is None:  # earned before bases were recorded: on the whole order
+        return whole, refund.amount
+    basis, lines = Decimal(earned_on["basis"]), earned_on["lines"]
+    if lines is not None and refund.lines and all(line_id is not None for line_id, _ in refund.lines):
+        eligible = set(lines)
+        return basis, sum((Decimal(subtotal) for line_id, subtotal in refund.lines if line_id in eligible), Decimal(0))
+    return basis, refund.amount * basis / whole if whole > 0 else Decimal(0)
 
 
 def _reverse_share(session: Session, customer: Customer, entry: EarningEntry, refund: OrderRefund,

@@ -12,7 +12,15 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from shopify_app.loyalty.earning import orders
-from shopify_app.loyalty.earning.commands import OrderCancelled, OrderPaid, OrderRefunded, Refund, RefundTransaction
+from shopify_app.loyalty.earning.commands import (
+    OrderCancelled,
+    OrderLine,
+    OrderPaid,
+    OrderRefunded,
+    Refund,
+    RefundedLine,
+    RefundTransaction,
+)
 from shopify_app.loyalty.members.enrolment import ShopifyCustomer
 from shopify_app.models import Shop, ShopSyncState
 from shopify_app.shopify.payloads import parse_time, shopify_id
@@ -24,8 +32,7 @@ Execute = Callable[[Shop, str, dict[str, Any]], dict[str, Any]]
 # Each run reads again what changed shortly before the last one: an order written just as the
 # previous run read may not have been visible to it.
 OVERLAP = dt.timedelta(minutes=15)
-FIRST_RUN_LOOKBACK = dt.timedelta(days=1)
-PAGE_SIZE = 10  # with the nested refunds, a page costs about 800 of the 1,000-point query limit
+PAGE_SIZE = 4  # with the nested lines and refunds, a page costs about 800 of the 1,000-point query limit
 PAGE_COST = 800
 MAX_PAGES = 50
 PAID_STATUSES = {"PAID", "PARTIALLY_REFUNDED", "REFUNDED"}
@@ -38,10 +45,19 @@ query ReconcileOrders($first: Int!, $after: String, $query: String!) {
       legacyResourceId name updatedAt cancelledAt displayFinancialStatus taxesIncluded
       subtotalPriceSet { shopMoney { amount } }
       totalTaxSet { shopMoney { amount } }
-      customer { id defaultEmailAddress { emailAddress } firstName lastName createdAt }
+      customer { id defaultEmailAddress { emailAddress } firstName lastName createdAt tags }
+      purchasingEntity { __typename }
+      lineItems(first: 25) {
+        pageInfo { hasNextPage }
+        nodes {
+          id isGiftCard quantity product { legacyResourceId }
+          originalUnitPriceSet { shopMoney { amount } }
+          discountAllocations { allocatedAmountSet { shopMoney { amount } } }
+        }
+      }
       refunds(first: 5) {
         id
-        refundLineItems(first: 10) { nodes { subtotalSet { shopMoney { amount } } } }
+        refundLineItems(first: 10) { nodes { lineItem { id } subtotalSet { shopMoney { amount } } } }
         transactions(first: 5) { nodes { kind status amountSet { shopMoney { amount } } } }
       }
     }
@@ -66,11 +82,33 @@ def _customer(node: dict[str, Any] | None) -> ShopifyCustomer | None:
 def _refund(node: dict[str, Any]) -> Refund:
     return Refund(
         id=shopify_id(node["id"]),
-        line_subtotals=tuple(_money(line.get("subtotalSet")) for line in node["refundLineItems"]["nodes"]),
+        lines=tuple(RefundedLine(subtotal=_money(line.get("subtotalSet")), line_item_id=_line_item_id(line))
+                    for line in node["refundLineItems"]["nodes"]),
         transactions=tuple(
             RefundTransaction(kind=t["kind"].lower(), status=t["status"].lower(), amount=_money(t["amountSet"]))
             for t in node["transactions"]["nodes"]
         ),
+    )
+
+
+def _line_item_id(refund_line: dict[str, Any]) -> str | None:
+    line_item = refund_line.get("lineItem")
+    return shopify_id(line_item["id"]) if line_item else None
+
+
+def _lines(node: dict[str, Any] | None) -> tuple[OrderLine, ...]:
+    """The order's lines; none (the whole order counted) when it has more than one page of them."""
+    if not node or node["pageInfo"]["hasNextPage"]:
+        return ()
+    return tuple(
+        OrderLine(
+            id=shopify_id(line["id"]), gift_card=bool(line.get("isGiftCard")),
+            product_id=(line.get("product") or {}).get("legacyResourceId"),
+            value=max(_money(line.get("originalUnitPriceSet")) * int(line.get("quantity") or 0) - sum(
+                (_money(allocation.get("allocatedAmountSet")) for allocation in line.get("discountAllocations") or []),
+                Decimal(0)), Decimal(0)),
+        )
+        for line in node["nodes"]
     )
 
 
@@ -83,7 +121,9 @@ def apply_order(session: Session, shop: Shop, node: dict[str, Any]) -> None:
         orders.order_paid(session, shop, OrderPaid(
             id=order_id, name=node.get("name"), subtotal_price=_money(node.get("subtotalPriceSet")),
             total_tax=_money(node.get("totalTaxSet")), taxes_included=bool(node.get("taxesIncluded")),
-            customer=_customer(node.get("customer")), refunds=refunds,
+            customer=_customer(node.get("customer")), refunds=refunds, lines=_lines(node.get("lineItems")),
+            customer_tags=frozenset((node.get("customer") or {}).get("tags") or ()),
+            b2b=(node.get("purchasingEntity") or {}).get("__typename") == "PurchasingCompany",
         ))
     if node.get("cancelledAt"):
         orders.order_cancelled(session, shop, OrderCancelled(
@@ -102,19 +142,21 @@ class OrdersRead:
 
 
 def window_start(session: Session, shop_id: str, now: dt.datetime) -> dt.datetime:
-    """Where this run reads from: the shop's last run (minus the overlap), or a day back on the first."""
+    """Where this run reads from: the shop's last run (minus the overlap), or now on the first: orders
+    from before the install earn only when the merchant gives points for them (``past_orders``)."""
     state = session.get(ShopSyncState, shop_id)
     reconciled = state.orders_reconciled_through if state is not None else None
-    return (reconciled or now - FIRST_RUN_LOOKBACK) - OVERLAP
+    return reconciled - OVERLAP if reconciled is not None else now
 
 
-def read_orders(shop: Shop, execute: Execute, since: dt.datetime, now: dt.datetime) -> OrdersRead:
+def read_orders(shop: Shop, execute: Execute, since: dt.datetime, now: dt.datetime, *,
+                max_pages: int = MAX_PAGES) -> OrdersRead:
     """Every order updated since ``since``, page by page; no database is touched (no transaction
-    waits on Shopify). Past MAX_PAGES the next run goes on from the last order read."""
+    waits on Shopify). Past ``max_pages`` the next run goes on from the last order read."""
     variables: dict[str, Any] = {"first": PAGE_SIZE, "after": None,
                                  "query": f"updated_at:>='{since.strftime('%Y-%m-%dT%H:%M:%SZ')}'"}
     nodes: list[dict[str, Any]] = []
-    for _ in range(MAX_PAGES):
+    for _ in range(max_pages):
         page = execute(shop, ORDERS_QUERY, variables)["orders"]
         nodes.extend(page["nodes"])
         if not page["pageInfo"]["hasNextPage"]:

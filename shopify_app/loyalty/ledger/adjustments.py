@@ -23,16 +23,20 @@ def get_customer(session: Session, shop: Shop, customer_id: str) -> Customer:
 
 
 def adjust_points(
-    session: Session, shop: Shop, customer: Customer, delta: int, note: str, *, now: dt.datetime | None = None
+    session: Session, shop: Shop, customer: Customer, delta: int, note: str | None, *,
+    update_lifetime: bool = True, announce: bool = True, now: dt.datetime | None = None,
 ) -> EarningEntry:
     """Add or remove points by hand. A removal takes at most the balance (the entry's points say
-    how much it took); an excluded customer cannot be given points (Conflict, nothing written)."""
+    how much it took); an excluded customer cannot be given points (Conflict, nothing written).
+
+    ``update_lifetime=False``: an addition leaves lifetime points (and so the tier) where they are.
+    ``announce=False``: the profile still syncs, but no "Points Awarded" event goes to the marketing tools."""
     now = now or utcnow()
     if delta > 0:
         if customer.is_excluded:
             raise Conflict("The customer is excluded from the loyalty program and cannot be given points")
         entry = postings.grant(session, shop, customer, delta, source=EntrySource.MANUAL, note=note, manual=True,
-                               now=now)
+                               lifetime=update_lifetime, now=now)
     else:
         entry = postings.spend(session, customer, -delta, source=EntrySource.MANUAL, note=note, manual=True,
                                up_to_balance=True, now=now)
@@ -41,7 +45,8 @@ def adjust_points(
         message=adjustment_message(entry.points, note),
         data={"requested": delta, "points": entry.points, "note": note},
     )
-    enqueue_customer_sync(session, customer, reason="points_adjusted", entry_id=entry.id, version_bumped=True)
+    enqueue_customer_sync(session, customer, reason="points_adjusted", entry_id=entry.id if announce else None,
+                          version_bumped=True)
     return entry
 
 

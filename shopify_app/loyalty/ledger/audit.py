@@ -42,7 +42,9 @@ def disagreements(session: Session, shop_id: str | None = None) -> list[Disagree
         # Over every entry, not only approved ones: a pending or rejected entry holding points is wrong too.
         func.sum(e.points_remaining).label("lots"),
         # A reversal takes its base_points off lifetime, even where the balance held fewer (postings.reverse).
-        func.sum(case((and_(approved, e.points > 0, e.source.in_(EARNING_SOURCES)), e.points),
+        # A merchant's addition may leave lifetime alone: its base_points say what lifetime gained.
+        func.sum(case((and_(approved, e.points > 0, e.source == EntrySource.MANUAL.value), e.base_points),
+                      (and_(approved, e.points > 0, e.source.in_(EARNING_SOURCES)), e.points),
                       (and_(approved, e.source == EntrySource.REVERSAL.value), e.base_points), else_=0))
         .label("earned"),
         (-approved_sum(e.source.in_([EntrySource.REDEMPTION.value, EntrySource.REDEMPTION_REFUND.value])))

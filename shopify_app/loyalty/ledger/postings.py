@@ -104,13 +104,17 @@ def source_of(rule: EarningRule) -> str:
 
 def grant(
     session: Session, shop: Shop, customer: Customer, points: int, *, source: EntrySource, note: str | None = None,
-    manual: bool = False, now: dt.datetime | None = None,
+    manual: bool = False, lifetime: bool = True, now: dt.datetime | None = None,
 ) -> EarningEntry:
-    """Approved points given outright (a merchant's addition, an opening balance): a new lot."""
+    """Approved points given outright (a merchant's addition, an opening balance): a new lot.
+
+    ``lifetime=False`` leaves lifetime points (and so the tier) where they are; the entry's
+    ``base_points`` say what lifetime gained, 0 then, which is what the audit adds up."""
     now = now or utcnow()
-    entry = _insert(session, customer, source=source, points=points, remaining=points, now=now,
+    gained = points if lifetime else 0
+    entry = _insert(session, customer, source=source, points=points, remaining=points, now=now, base_points=gained,
                     points_expiry_at=expiry_for(shop, now), manual_intervention=manual, note=note)
-    _move_balances(session, customer, now, current=points, lifetime=points)
+    _move_balances(session, customer, now, current=points, lifetime=gained)
     return entry
 
 
@@ -212,8 +216,8 @@ def lock(session: Session, customer: Customer) -> None:
     lock first and the entries' rows after it: one lock order, so two of them never wait on
     each other, and the second reads what the first committed."""
     hold_write_lock(session)
-    # OF customers: a customer found with its tier joined (members.lookup) is refreshed with that
-    # outer join, and PostgreSQL locks no row on the nullable side of one.
+    # OF customers: a customer loaded with their tier is refreshed with it, and PostgreSQL locks no
+    # row of an outer join's nullable side.
     session.refresh(customer, with_for_update={"of": Customer})
 
 
@@ -279,7 +283,8 @@ def _values(
     """An approved entry's columns."""
     return dict(
         id=new_id("cer"), shop_id=customer.shop_id, customer_id=customer.id, source=source.value,
-        action=action or _ACTIONS.get(source, source.value), base_points=points, points_multiplier=Decimal(1),
+        action=action or _ACTIONS.get(source, source.value), base_points=fields.pop("base_points", points),
+        points_multiplier=Decimal(1),
         points=points, points_remaining=remaining, status=EntryStatus.APPROVED.value, points_given_at=now,
         created_at=now, updated_at=now, **fields,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
@@ -9,6 +10,8 @@ from sqlalchemy.orm import Session, joinedload
 
 from shopify_app.loyalty.members.lookup import GID_PREFIX, normalize_email
 from shopify_app.models import ActivityLogEntry, Customer, EarningEntry, EntryStatus
+from shopify_app.paging import Page as ListPage
+from shopify_app.paging import PageRequest, read_page
 
 PAGE_SIZE = 25
 LEDGER_LIMIT = 100
@@ -108,3 +111,44 @@ def history(session: Session, customer: Customer, *, page: int, per_page: int) -
         .offset((page - 1) * per_page)
     )
     return HistoryPage(entries=list(entries), total=total, page=page, per_page=per_page)
+
+
+def list_customers(session: Session, shop_id: str, request: PageRequest, *, email: str | None = None,
+                   excluded: bool | None = None) -> ListPage[Customer]:
+    """One page of the shop's customers; ``email`` matches any part of the address, in any case."""
+    ids = select(Customer.id).where(Customer.shop_id == shop_id)
+    if email is not None:
+        ids = ids.where(Customer.email_normalized.contains(email.strip().lower(), autoescape=True))
+    if excluded is not None:
+        ids = ids.where(Customer.is_excluded.is_(excluded))
+    return read_page(session, Customer, ids, request, joinedload(Customer.vip_tier))
+
+
+def earning_history(session: Session, customer: Customer, request: PageRequest, *,
+                    status: str | None = None) -> ListPage[EarningEntry]:
+    """One page of the customer's ledger entries, of one status if given."""
+    ids = select(EarningEntry.id).where(EarningEntry.customer_id == customer.id)
+    if status is not None:
+        ids = ids.where(EarningEntry.status == status)
+    return read_page(session, EarningEntry, ids, request)
+
+
+def shop_activity(session: Session, shop_id: str, request: PageRequest, *, customer_id: str | None = None,
+                  kind: str | None = None, since: dt.datetime | None = None) -> ListPage[ActivityLogEntry]:
+    """One page of the shop's activity log: every ledger and reward event, of one customer or kind if given."""
+    ids = select(ActivityLogEntry.id).where(ActivityLogEntry.shop_id == shop_id)
+    if customer_id is not None:
+        ids = ids.where(ActivityLogEntry.customer_id == customer_id)
+    if kind is not None:
+        ids = ids.where(ActivityLogEntry.kind == kind)
+    if since is not None:
+        ids = ids.where(ActivityLogEntry.created_at >= since)
+    return read_page(session, ActivityLogEntry, ids, request)
+
+
+def shopify_ids(session: Session, customer_ids: set[str]) -> dict[str, str]:
+    """Customers' Shopify ids by our ids."""
+    if not customer_ids:
+        return {}
+    rows = session.execute(select(Customer.id, Customer.shopify_customer_id).where(Customer.id.in_(customer_ids)))
+    return {customer_id: shopify_id for customer_id, shopify_id in rows}

@@ -65,3 +65,17 @@ def next_tier(session: Session, customer: Customer) -> VipTier | None:
     """The lowest tier of the shop that the customer's lifetime points do not reach yet."""
     return next((tier for tier in tiers(session, customer.shop_id)
                  if tier.points_required > customer.lifetime_points), None)
+
+
+def next_expiries(session: Session, customers: list[Customer], *,
+                  now: dt.datetime | None = None) -> dict[str, dt.datetime]:
+    """The summaries' next expiry of a page of customers in one statement, by customer id (a customer
+    without expiring points is absent)."""
+    if not customers:
+        return {}
+    rows = session.execute(
+        select(EarningEntry.customer_id, func.min(EarningEntry.points_expiry_at))
+        .where(EarningEntry.customer_id.in_([c.id for c in customers]), expiring_lots(now or utcnow()))
+        .group_by(EarningEntry.customer_id)
+    )
+    return {customer_id: expire_at for customer_id, expire_at in rows}

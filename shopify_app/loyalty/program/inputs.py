@@ -15,6 +15,7 @@ from pydantic_core import PydanticCustomError
 from shopify_app.errors import FormErrors
 
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+MAX_LIST = 250  # ids or tags in one field
 FormModel = TypeVar("FormModel", bound="Form")
 
 
@@ -71,6 +72,23 @@ def number_rule(*, maximum: int, minimum: int = 0, signed: bool = False) -> Befo
     return _on_stripped(check)
 
 
+def optional_number_rule(*, minimum: int, maximum: int) -> BeforeValidator:
+    """A whole number from ``minimum`` to ``maximum``, or None when left empty."""
+
+    def check(value: str) -> int | None:
+        if not value:
+            return None
+        try:
+            number = int(value)
+        except ValueError:
+            raise _invalid("Enter a whole number, or leave it empty") from None
+        if not minimum <= number <= maximum:
+            raise _invalid(f"Enter a number from {minimum} to {maximum}, or leave it empty")
+        return number
+
+    return _on_stripped(check)
+
+
 def choice_rule(*options: str) -> BeforeValidator:
     def check(value: str) -> str:
         if value not in options:
@@ -112,6 +130,33 @@ def _not_zero(value: int) -> int:
     return value
 
 
+def id_list_rule(kind: str) -> BeforeValidator:
+    """Shopify ids of ``kind`` (digits, or ``gid://shopify/<kind>/<digits>``) separated by commas, spaces or lines."""
+
+    def check(value: str) -> list[str]:
+        ids = []
+        for item in re.split(r"[\s,]+", value):
+            digits = item.removeprefix(f"gid://shopify/{kind}/")
+            if not item:
+                continue
+            if not (digits.isascii() and digits.isdigit() and 0 < len(digits) <= 19):
+                raise _invalid(f"Enter {kind.lower()} ids (numbers), separated by commas")
+            ids.append(str(int(digits)))
+        if len(ids) > MAX_LIST:
+            raise _invalid(f"Enter at most {MAX_LIST}")
+        return list(dict.fromkeys(ids))
+
+    return _on_stripped(check)
+
+
+def _tags(value: str) -> list[str]:
+    """Tags separated by commas, as Shopify writes them."""
+    tags = [tag.strip() for tag in value.split(",") if tag.strip()]
+    if len(tags) > MAX_LIST or any(len(tag) > 255 for tag in tags):
+        raise _invalid(f"Enter at most {MAX_LIST} tags of at most 255 characters")
+    return list(dict.fromkeys(tags))
+
+
 Text = Annotated[str, text_rule()]
 OptionalText = Annotated[str, text_rule(required=False)]
 WebUrl = Annotated[str | None, _on_stripped(_web_url)]
@@ -119,3 +164,8 @@ Colour = Annotated[str, _on_stripped(_colour)]
 Multiplier = Annotated[Decimal, _on_stripped(_multiplier)]
 # A points change: added (+) or removed (-), never nothing.
 PointsChange = Annotated[int, number_rule(maximum=1_000_000, signed=True), AfterValidator(_not_zero)]
+ProductIds = Annotated[list[str], id_list_rule("Product")]
+CollectionIds = Annotated[list[str], id_list_rule("Collection")]
+Tags = Annotated[list[str], _on_stripped(_tags)]
+# A checkbox: a browser sends its value when ticked, nothing when not.
+Checkbox = Annotated[bool, _on_stripped(lambda value: value in ("1", "on", "true"))]

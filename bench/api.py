@@ -1,0 +1,110 @@
+"""API benchmark: GET /v1/customers/{id} and GET /v1/customers?page[number]=500 against 100,000 members
+on PostgreSQL, each as a ratio to GET /healthz in the same run, from 16 threads through the WSGI app
+in process; and what an Idempotency-Key adds to the award (the rate limiter counts both).
+
+    .venv/bin/python bench/api.py [--database-url postgresql://postgres@127.0.0.1:5432/test]
+        [--redis-url redis://127.0.0.1:6379/14]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, text
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.admin import drop_database, fresh_database  # noqa: E402
+from shopify_app import create_app, migrations  # noqa: E402
+from shopify_app.config import Config  # noqa: E402
+from shopify_app.db import engine_for, sessionmaker_for  # noqa: E402
+from shopify_app.devtools import demo  # noqa: E402
+from shopify_app.models import EarningRule  # noqa: E402
+
+MEMBERS = 100_000
+THREADS, PER_THREAD = 16, 40
+
+
+def timed(app: Any, request: Callable[[Any, int], Any]) -> float:
+    """Median seconds per request, THREADS threads each sending PER_THREAD requests."""
+    times: list[float] = []
+    lock = threading.Lock()
+
+    def worker(n: int) -> None:
+        client = app.test_client()
+        mine = []
+        for i in range(PER_THREAD):
+            start = time.perf_counter()
+            response = request(client, n * PER_THREAD + i)
+            mine.append(time.perf_counter() - start)
+            assert response.status_code < 300, response.get_data(as_text=True)
+        with lock:
+            times.extend(mine)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
+    args = parser.parse_args()
+    url = fresh_database(args.database_url)
+    try:
+        config = Config(env="test", instance_path=Path(tempfile.mkdtemp()), database_url=url,
+                        redis_url=args.redis_url, api_rate_limit=1_000_000)
+        app = create_app(config)
+        migrations.upgrade(engine_for(app))
+        with sessionmaker_for(app).begin() as session:
+            seeded = demo.seed(session, config.shopify_api_secret, members=MEMBERS - len(demo.CUSTOMERS))
+            key = seeded.api_key
+            rules = {r.action: r.id for r in session.scalars(select(EarningRule).where(
+                EarningRule.shop_id == seeded.shop.id))}
+        with engine_for(app).connect() as connection:
+            # As autovacuum would by now: without statistics the planner takes a shop for 500 rows.
+            connection.execute(text("ANALYZE"))
+            connection.commit()
+        auth = {"Authorization": key}
+        health = timed(app, lambda c, i: c.get("/healthz"))
+        one = timed(app, lambda c, i: c.get(f"/v1/customers/{2000001 + i}", headers=auth))
+        first = timed(app, lambda c, i: c.get("/v1/customers", headers=auth))
+        deep = timed(app, lambda c, i: c.get("/v1/customers?page[number]=500", headers=auth))
+        by_points = timed(app, lambda c, i: c.get("/v1/customers?page[number]=500&sort=-points", headers=auth))
+
+        def award(rule: str, idempotent: bool) -> Callable[[Any, int], Any]:
+            def send(c: Any, i: int) -> Any:
+                headers = {**auth, **({"Idempotency-Key": uuid.uuid4().hex} if idempotent else {})}
+                return c.post(f"/v1/earning-rules/{rules[rule]}/award", headers=headers,
+                              json={"customer_identifier": str(2000001 + i)})
+            return send
+
+        plain = timed(app, award("follow_on_instagram", False))
+        keyed = timed(app, award("join_newsletter", True))
+        print(f"members {MEMBERS}, {THREADS} threads x {PER_THREAD} requests, medians")
+        for name, value in [("GET /healthz", health), ("GET /v1/customers/{id}", one),
+                            ("GET /v1/customers (page 1)", first), ("GET /v1/customers?page[number]=500", deep),
+                            ("  … sort=-points", by_points)]:
+            print(f"{name:40} {value * 1000:7.2f} ms  {value / health:5.1f}x healthz")
+        print(f"{'award':40} {plain * 1000:7.2f} ms")
+        print(f"{'award with an Idempotency-Key':40} {keyed * 1000:7.2f} ms  {keyed / plain:5.2f}x the award")
+    finally:
+        drop_database(args.database_url, url)
+
+
+if __name__ == "__main__":
+    main()

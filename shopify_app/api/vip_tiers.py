@@ -1,0 +1,20 @@
+"""/v1/vip-tiers: every tier of the shop by threshold, not paginated."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask.typing import ResponseReturnValue
+
+from shopify_app.api.auth import current_shop
+from shopify_app.db import get_session
+from shopify_app.loyalty.program.tiers import tiers
+from shopify_app.web import serializers
+from shopify_app.web.jsonapi import collection
+
+
+def list_tiers() -> ResponseReturnValue:
+    return collection([serializers.vip_tier(t) for t in tiers(get_session(), current_shop().id)])
+
+
+def register(bp: Blueprint) -> None:
+    bp.add_url_rule("/vip-tiers", view_func=list_tiers, methods=["GET"])

@@ -1,0 +1,86 @@
+"""The conventions of every /v1 list: page[number], page[size], sort and filter[...] read and checked,
+and the meta a page answers with."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+
+from shopify_app.errors import BadRequest
+from shopify_app.paging import Page, PageRequest
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+# Far past any shop's last page, and small enough that the row offset fits the database's integers.
+MAX_PAGE_NUMBER = 10_000_000
+DEFAULT_SORT = "-created_at"
+_BRACKETED = re.compile(r"^(page|filter)\[(.*)\]$")
+# An error detail quotes at most this much of what the client sent.
+QUOTE_LIMIT = 200
+
+
+def quote(value: str) -> str:
+    return value if len(value) <= QUOTE_LIMIT else value[:QUOTE_LIMIT] + "…"
+
+
+def _page_value(args: MultiDict[str, str], name: str, default: int, maximum: int) -> int:
+    raw = args.get(f"page[{name}]")
+    if raw is None:
+        return default
+    value = int(raw) if raw.strip().isdigit() and raw.strip().isascii() else 0
+    if not 1 <= value <= maximum:
+        raise BadRequest(f"'page[{name}]' must be a whole number from 1 to {maximum}, not '{quote(raw)}'")
+    return value
+
+
+def filters(args: MultiDict[str, str], allowed: Collection[str]) -> dict[str, str]:
+    """The list's ``filter[name]`` values; an unknown filter or page key is 400 naming it."""
+    found: dict[str, str] = {}
+    for key in args:
+        match = _BRACKETED.match(key)
+        if match is None:
+            continue
+        kind, name = match.groups()
+        if kind == "page" and name in ("number", "size"):
+            continue
+        if kind == "filter" and name in allowed:
+            found[name] = args[key]
+            continue
+        raise BadRequest(f"Unknown {kind} parameter '{quote(key)}'")
+    return found
+
+
+def page_request(args: MultiDict[str, str], sorts: Mapping[str, str], default_sort: str = DEFAULT_SORT) -> PageRequest:
+    """page[number], page[size] and sort (``sorts`` maps each name a client sorts by to its column);
+    400 naming the parameter that is out of range or unknown."""
+    number = _page_value(args, "number", 1, MAX_PAGE_NUMBER)
+    size = _page_value(args, "size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+    sort = args.get("sort", default_sort)
+    name = sort.removeprefix("-")
+    if name not in sorts:
+        allowed = ", ".join(sorts)
+        raise BadRequest(f"Unknown sort '{quote(sort)}': sort by one of {allowed}, '-' first for descending")
+    return PageRequest(number=number, size=size, sort=sorts[name], descending=sort.startswith("-"))
+
+
+def meta(page: Page[Any]) -> dict[str, int]:
+    return {"total": page.total, "page": page.number, "per_page": page.size,
+            "total_pages": math.ceil(page.total / page.size)}
+
+
+def boolean(name: str, raw: str) -> bool:
+    """A filter or flag of true or false (any case)."""
+    value = raw.strip().lower()
+    if value not in ("true", "false"):
+        raise BadRequest(f"'{name}' must be true or false, not '{quote(raw)}'")
+    return value == "true"
+
+
+def one_of(name: str, raw: str, allowed: Collection[str]) -> str:
+    if raw not in allowed:
+        raise BadRequest(f"'{name}' must be one of {', '.join(allowed)}, not '{quote(raw)}'")
+    return raw

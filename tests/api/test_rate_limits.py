@@ -1,0 +1,94 @@
+"""Rate limits: under /v1 a sliding window per API key, its headers on every answer, 429 with Retry-After,
+a key's own limit, and answers with Redis down; under /proxy one per shop and shopper."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Flask
+
+from shopify_app import create_app
+from shopify_app.config import Config
+from shopify_app.db import sessionmaker_for
+from shopify_app.models import ApiKey, Shop
+from tests import factories
+from tests.api.test_award import error_of
+from tests.proxy.signing import signed_params
+
+
+def key_with_limit(app: Flask, demo_shop: dict[str, Any], per_second: int) -> str:
+    with sessionmaker_for(app).begin() as session:
+        shop = session.get(Shop, demo_shop["shop_id"])
+        assert shop is not None
+        raw = factories.api_key(session, shop)
+        session.flush()
+        row = session.query(ApiKey).filter(ApiKey.shop_id == shop.id).order_by(ApiKey.created_at.desc()).first()
+        assert row is not None
+        row.rate_limit = per_second
+        return raw
+
+
+def test_over_the_keys_limit_is_429(app: Flask, demo_shop: dict[str, Any]) -> None:
+    key = key_with_limit(app, demo_shop, 3)
+    client = app.test_client()
+    answers = [client.get("/v1/vip-tiers", headers={"Authorization": key}) for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert [a.headers["RateLimit-Limit"] for a in answers] == ["3"] * 4
+    assert [a.headers["RateLimit-Remaining"] for a in answers] == ["2", "1", "0", "0"]
+    for answer in answers:
+        assert 0 <= int(answer.headers["RateLimit-Reset"]) <= 2  # seconds from now, not a timestamp
+    refused = answers[-1]
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert "3 requests per second" in error_of(refused)["detail"]
+    # Another key of the same shop has a window of its own.
+    assert client.get("/v1/vip-tiers", headers={"Authorization": demo_shop["api_key"]}).status_code == 200
+
+
+def test_writes_and_errors_count_and_carry_headers(app: Flask, demo_shop: dict[str, Any]) -> None:
+    key = key_with_limit(app, demo_shop, 2)
+    client = app.test_client()
+    missing = client.get("/v1/customers/nobody@example.com", headers={"Authorization": key})
+    assert missing.status_code == 404 and missing.headers["RateLimit-Remaining"] == "1"
+    write = client.post("/v1/customers/1002/points", json={"adjustment": 1}, headers={"Authorization": key})
+    assert write.status_code == 200 and write.headers["RateLimit-Remaining"] == "0"
+    assert client.get("/v1/vip-tiers", headers={"Authorization": key}).status_code == 429
+
+
+def test_the_default_is_six_per_second(monkeypatch: Any) -> None:
+    monkeypatch.delenv("API_RATE_LIMIT", raising=False)
+    assert Config.from_env().api_rate_limit == 6
+    monkeypatch.setenv("API_RATE_LIMIT", "12")
+    assert Config.from_env().api_rate_limit == 12
+
+
+def test_api_keys_create_with_a_rate_limit(app: Flask, demo_shop: dict[str, Any]) -> None:
+    runner = app.test_cli_runner()
+    created = runner.invoke(args=["api-keys", "create", demo_shop["domain"], "--rate-limit", "2"])
+    assert created.exit_code == 0, created.output
+    key = created.output.strip()
+    client = app.test_client()
+    statuses = [client.get("/v1/vip-tiers", headers={"Authorization": key}).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    assert runner.invoke(args=["api-keys", "create", demo_shop["domain"], "--rate-limit", "0"]).exit_code != 0
+
+
+def test_redis_down_the_api_answers(app_config: Config, demo_shop: dict[str, Any], tmp_path: Path) -> None:
+    down = create_app(app_config.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"}))
+    response = down.test_client().get("/v1/vip-tiers", headers={"Authorization": demo_shop["api_key"]})
+    assert response.status_code == 200
+    assert "RateLimit-Limit" not in response.headers
+
+
+def test_proxy_limit_per_shop_and_shopper(app_config: Config, demo_shop: dict[str, Any]) -> None:
+    limited = create_app(app_config.model_copy(update={"proxy_rate_limit": 2}))
+    client = limited.test_client()
+
+    def customer(shopper: str) -> Any:
+        return client.get("/proxy/customer?" + urlencode(signed_params(shopper)))
+
+    first, second, third = customer("1001"), customer("1001"), customer("1001")
+    assert [first.status_code, second.status_code, third.status_code] == [200, 200, 429]
+    assert third.headers["RateLimit-Limit"] == "2" and int(third.headers["Retry-After"]) >= 1
+    assert customer("1002").status_code == 200  # another shopper counts alone
