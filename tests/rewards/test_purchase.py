@@ -182,3 +182,18 @@ def test_shopify_failing_gives_503_and_nothing_spent(sync_app: Flask, sync_clien
     (redemption,) = redemptions(sync_app)
     assert redemption.state == "refunded" and redemption.shopify_discount_id is None
     assert fakes.shopify.discounts == {}
+
+
+def test_a_purchase_retried_with_its_idempotency_key_answers_the_same_code_and_spends_once(
+        sync_app: Flask, sync_client: FlaskClient, shop: dict[str, Any], fakes: SimpleNamespace) -> None:
+    reward_id = shop["rewards"]["$5 off"]
+    headers = {"Authorization": shop["api_key"], "Idempotency-Key": "purchase-1"}
+    body = {"customer_identifier": "gold@example.com"}
+
+    first = sync_client.post(f"/v1/rewards/{reward_id}/purchase", json=body, headers=headers)
+    again = sync_client.post(f"/v1/rewards/{reward_id}/purchase", json=body, headers=headers)
+
+    assert first.status_code == again.status_code == 201, first.get_data(as_text=True)
+    assert again.get_json(force=True) == first.get_json(force=True)
+    assert len(fakes.shopify.discounts) == 1 and len(redemptions(sync_app)) == 1
+    assert balance(sync_app, "1001") == (700, 500)
