@@ -29,6 +29,7 @@ from shopify_app.jobs import webhook_deliveries
 from shopify_app.loyalty.ledger import audit
 from shopify_app.loyalty.members import csv_export, enrolment, points_import
 from shopify_app.loyalty.program import tiers as program_tiers
+from shopify_app.loyalty.rewards.catalogue import rewards
 from shopify_app.models import Customer, EarningRule, IntegrationSetting, Shop
 from shopify_app.shops import api_keys, installs
 from shopify_app.shops.lookup import get_shop
@@ -57,6 +58,17 @@ def db_upgrade(revision: str) -> None:
     """Bring the schema to REVISION (default: head)."""
     migrations.upgrade(engine_for(current_app), revision)
     click.echo(f"database at {revision}")
+
+
+@demo_cli.command("connect")
+def demo_connect() -> None:
+    """Give the demo shop an Admin API token for the local Shopify stand-in (bin/dev starts it)."""
+    config = _config()
+    if not demo.is_local_standin(config.shopify_admin_origin):
+        raise click.ClickException("SHOPIFY_ADMIN_ORIGIN must name the local Shopify stand-in (http://127.0.0.1:PORT)")
+    with sessionmaker_for(current_app).begin() as session:
+        demo.connect_to_standin(demo.seed(session, config.shopify_api_secret).shop, config)
+    click.echo(f"{demo.DEMO_SHOP} talks to the Shopify stand-in at {config.shopify_admin_origin}")
 
 
 @demo_cli.command("seed")
@@ -138,6 +150,12 @@ def _demo_details(session: Session, seeded: demo.DemoShop) -> dict[str, Any]:
             {"id": r.id, "name": r.name, "action": r.action, "category": r.category,
              "points_to_give": r.points_to_give, "is_active": r.is_active, "approval_time": r.approval_time}
             for r in rules
+        ],
+        "rewards": [
+            {"id": r.id, "name": r.name, "discount_type": r.discount_type, "points_cost": r.points_cost,
+             "reward_type": r.reward_type, "vip_tier": r.vip_tier.name if r.vip_tier else None,
+             "pricing": r.pricing, "is_active": r.is_active}
+            for r in rewards(session, shop.id, include_inactive=True)
         ],
         "customers": [
             {"shopify_customer_id": c.shopify_customer_id, "email": c.email, "loyalty_status": c.loyalty_status,

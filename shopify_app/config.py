@@ -29,7 +29,7 @@ DEV_DATA_ENCRYPTION_KEY = "dev-loyalty-data-encryption-key-not-for-production"
 MIN_DATA_ENCRYPTION_KEY_LENGTH = 32
 SHOPIFY_API_VERSION = "2026-10"
 # The scopes the app needs (as in shopify.app.toml); the Shopify CLI passes them as SCOPES.
-SHOPIFY_SCOPES = "read_customers,write_customers,read_orders,write_app_proxy"
+SHOPIFY_SCOPES = "read_customers,write_customers,read_orders,write_app_proxy,write_discounts"
 
 
 def normalize_database_url(url: str) -> str:
@@ -179,6 +179,8 @@ class Config(BaseSettings):
             raise ConfigError("SHOPIFY_API_KEY must be set in production")
         if not self.database_url or not self.redis_url:
             raise ConfigError("DATABASE_URL and REDIS_URL must be set in production")
+        if self.shopify_admin_origin:
+            raise ConfigError("SHOPIFY_ADMIN_ORIGIN names a local Shopify stand-in and cannot be set in production")
         if self.secret_key == DEV_SECRET_KEY or not self.secret_key:
             raise ConfigError("SECRET_KEY must be set in production")
         if self.secret_key in self.signing_secrets:

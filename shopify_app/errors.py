@@ -43,6 +43,8 @@ class UnsupportedMediaType(DomainError):
 
 
 class ServiceUnavailable(DomainError):
+    """A service the answer depends on (Shopify) could not be reached or refused: nothing changed."""
+
     status = 503
     title = "Service Unavailable"
 
@@ -58,3 +60,4 @@ class FormErrors(Unprocessable):
     def __init__(self, fields: dict[str, str]) -> None:
         super().__init__("; ".join(f"{name}: {message}" for name, message in fields.items()))
         self.fields = fields
+

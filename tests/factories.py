@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from shopify_app.config import Config
 from shopify_app.devtools import demo
 from shopify_app.loyalty.ledger import postings
-from shopify_app.models import Customer, EarningRule, EntrySource, Shop, VipTier
+from shopify_app.models import Customer, EarningRule, EntrySource, Reward, Shop, VipTier
 from shopify_app.shops import api_keys
 from shopify_app.shops.lookup import get_or_create_shop
 from tests import shopify_signing
@@ -26,6 +26,7 @@ def describe(session: Session, seeded: demo.DemoShop) -> dict[str, Any]:
         "read_only_api_key": seeded.read_only_api_key,
         "rules": {r.action: r.id for r in session.scalars(select(EarningRule).where(EarningRule.shop_id == shop.id))},
         "tiers": {t.name: t.id for t in session.scalars(select(VipTier).where(VipTier.shop_id == shop.id))},
+        "rewards": {r.name: r.id for r in session.scalars(select(Reward).where(Reward.shop_id == shop.id))},
     }
 
 

@@ -15,7 +15,7 @@ from shopify_app.config import Config
 from shopify_app.db import engine_for, sessionmaker_for
 from shopify_app.devtools import demo
 from shopify_app.integrations import settings
-from shopify_app.models import ApiKey, Customer, EarningRule, Shop, VipTier
+from shopify_app.models import ApiKey, Customer, EarningRule, Reward, Shop, VipTier
 from shopify_app.shopify.oauth import TokenGrant
 from shopify_app.shops.tokens import store_grant
 from tests import factories
@@ -32,12 +32,13 @@ def seed(app: Flask, *args: str) -> dict:  # type: ignore[type-arg]
 def counts(app: Flask) -> dict[str, int]:
     with sessionmaker_for(app)() as session:
         return {model.__name__: session.scalar(select(func.count()).select_from(model)) or 0
-                for model in (Shop, ApiKey, Customer, EarningRule, VipTier)}
+                for model in (Shop, ApiKey, Customer, EarningRule, VipTier, Reward)}
 
 
 def test_demo_seed_prints_the_documented_object_and_is_idempotent(app: Flask) -> None:
     first = seed(app)
-    assert set(first) == {"shop", "api_key", "read_only_api_key", "vip_tiers", "earning_rules", "customers"}
+    assert set(first) == {"shop", "api_key", "read_only_api_key", "vip_tiers", "earning_rules", "rewards",
+                          "customers"}
     assert first["shop"] == "demo-loyalty.myshopify.com"
     assert [(t["name"], t["points_required"], t["points_multiplier"]) for t in first["vip_tiers"]] == [
         ("Bronze", 0, 1.0), ("Silver", 500, 1.25), ("Gold", 1000, 1.5)]
@@ -49,6 +50,17 @@ def test_demo_seed_prints_the_documented_object_and_is_idempotent(app: Flask) ->
         "follow_on_instagram": ("social", 100, True, 0), "follow_on_tiktok": ("social", 50, True, 14),
         "join_newsletter": ("engagement", 200, True, 0), "share_on_facebook": ("social", 15, False, 0),
         "place_order": ("purchase", 1, True, 0), "birthday": ("birthday", 250, True, 0)}
+    assert set(first["rewards"][0]) == {"id", "name", "discount_type", "points_cost", "reward_type", "vip_tier",
+                                        "pricing", "is_active"}
+    assert [(r["name"], r["discount_type"], r["points_cost"], r["reward_type"], r["vip_tier"], r["pricing"],
+             r["is_active"]) for r in first["rewards"]] == [
+        ("Points for dollars", "fixed_amount", 100, "discount", None, "per_point", True),
+        ("Free shipping", "free_shipping", 300, "discount", None, "fixed", True),
+        ("$5 off", "fixed_amount", 500, "discount", None, "fixed", True),
+        ("Free tote bag", "free_product", 800, "discount", None, "fixed", False),
+        ("10% off", "percentage", 1000, "discount", None, "fixed", True),
+        ("Gold: $20 off", "fixed_amount", 1500, "tier", "Gold", "fixed", True),
+    ]
     assert first["customers"] == [
         {"shopify_customer_id": "1001", "email": "gold@example.com", "loyalty_status": "member", "vip_tier": "Gold"},
         {"shopify_customer_id": "1002", "email": "new@example.com", "loyalty_status": "member", "vip_tier": "Bronze"},
@@ -121,6 +133,22 @@ def test_shops_install_reads_the_shop_id_through_the_admin_api_or_asks_for_it(ap
     assert bad_id.exit_code != 0 and "is not a shop id" in bad_id.output
     with sessionmaker_for(app)() as session:
         assert session.scalars(select(Shop.domain)).all() == ["read-id.myshopify.com"]  # nothing half-written
+    engine_for(app).dispose()
+
+
+def test_demo_connect_lets_the_demo_shop_redeem_against_the_local_stand_in(app_config: Config) -> None:
+    refused = create_app(app_config).test_cli_runner().invoke(args=["demo", "connect"])
+    assert refused.exit_code != 0 and "SHOPIFY_ADMIN_ORIGIN must name the local Shopify stand-in" in refused.output
+    with FakeShopify(access_token=demo.STANDIN_ACCESS_TOKEN) as shopify:
+        app = create_app(app_config.model_copy(update={"shopify_admin_origin": shopify.url}))
+        connected = app.test_cli_runner().invoke(args=["demo", "connect"])
+        assert connected.exit_code == 0, connected.output
+        details = seed(app)
+        five = next(r["id"] for r in details["rewards"] if r["name"] == "$5 off")
+        response = app.test_client().post(f"/v1/rewards/{five}/purchase", json={"customer_identifier": "1001"},
+                                          headers={"Authorization": details["api_key"]})
+        assert response.status_code == 201, response.get_data(as_text=True)
+        assert list(shopify.discounts) == [response.get_json(force=True)["data"]["attributes"]["discount_code"]]
     engine_for(app).dispose()
 
 

@@ -130,6 +130,7 @@ def test_every_bad_variable_is_named_and_no_value_is_shown() -> None:
     ({"SECRET_KEY": None}, "SECRET_KEY must be set in production"),
     ({"SECRET_KEY": PRODUCTION["SHOPIFY_API_SECRET"]}, "SECRET_KEY must differ from the Shopify secrets"),
     ({"ADMIN_DEV_LOGIN": "1"}, "ADMIN_DEV_LOGIN is for development only"),
+    ({"SHOPIFY_ADMIN_ORIGIN": "http://127.0.0.1:8001"}, "SHOPIFY_ADMIN_ORIGIN names a local Shopify stand-in"),
 ])
 def test_production_refuses_development_secrets(changes: dict[str, str | None], problem: str) -> None:
     assert Config.from_env(PRODUCTION).is_production

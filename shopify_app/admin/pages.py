@@ -18,6 +18,7 @@ NAV = (
     ("admin.overview", "Overview"),
     ("admin.rules", "Earning rules"),
     ("admin.tiers", "VIP tiers"),
+    ("admin.rewards", "Rewards"),
     ("admin.customers", "Customers"),
     ("admin.settings", "Settings"),
     ("admin.privacy", "Privacy"),

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, current_app, request
 
-from shopify_app.api import activity, customers, earning_history, earning_rules, idempotency, openapi, vip_tiers
+from shopify_app.api import (
+    activity,
+    customers,
+    earning_history,
+    earning_rules,
+    idempotency,
+    openapi,
+    rewards,
+    vip_tiers,
+)
 from shopify_app.api.auth import request_key, require_api_key
 from shopify_app.config import Config
 from shopify_app.errors import DomainError
@@ -19,6 +28,7 @@ activity.register(bp)
 customers.register(bp)
 earning_history.register(bp)
 earning_rules.register(bp)
+rewards.register(bp)
 vip_tiers.register(bp)
 
 RATE_LIMITED = "Rate limit exceeded: at most {} requests per second per API key; retry after Retry-After seconds"

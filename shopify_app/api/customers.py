@@ -18,7 +18,7 @@ from shopify_app.db import get_session, sessionmaker_for
 from shopify_app.errors import Forbidden, NotFound, ServiceUnavailable
 from shopify_app.integrations.http import DeliveryError
 from shopify_app.integrations.shopify_customers import fetch_customer
-from shopify_app.integrations.shopify_graphql import GraphQLClient, graphql_url
+from shopify_app.integrations.shopify_graphql import WAITED_ON_ATTEMPTS, GraphQLClient, graphql_url
 from shopify_app.loyalty.earning.signup import customer_created
 from shopify_app.loyalty.ledger.adjustments import adjust_points, set_excluded
 from shopify_app.loyalty.members import directory, profile
@@ -74,8 +74,7 @@ class EnrolBody(Body):
     shopify_customer_id: Annotated[str, AfterValidator(_digits)]
 
 
-# The client waits on the answer: one retry, then 503, and the client retries (with its Idempotency-Key).
-WEB_ATTEMPTS = 2
+# After WAITED_ON_ATTEMPTS a 503, and the client retries (with its Idempotency-Key).
 SHOPIFY_UNREACHABLE = "Shopify could not be reached to read the customer; try again shortly"
 
 
@@ -92,7 +91,7 @@ def enrol_customer() -> ResponseReturnValue:
     def token() -> str:
         return fresh_access_token(sessionmaker_for(current_app), shop.id, config, get_redis(current_app), http)
 
-    client = GraphQLClient(http, graphql_url(config, shop.domain), token, None, attempts=WEB_ATTEMPTS)
+    client = GraphQLClient(http, graphql_url(config, shop.domain), token, None, attempts=WAITED_ON_ATTEMPTS)
     try:
         found = fetch_customer(client, body.shopify_customer_id)
     except (DeliveryError, ShopNotConnected):

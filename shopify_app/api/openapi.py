@@ -15,6 +15,7 @@ from pydantic.json_schema import models_json_schema
 
 from shopify_app.api.customers import EnrolBody, PointsBody, UpdateCustomerBody
 from shopify_app.api.earning_rules import AwardBody
+from shopify_app.api.rewards import PurchaseBody
 from shopify_app.web import listing
 from shopify_app.web import resources as r
 from shopify_app.web.jsonapi import CONTENT_TYPE
@@ -109,6 +110,13 @@ OPERATIONS = [
                                           _query("sort", "newest first", {"type": "string",
                                                                           "enum": ["-occurred_at", "occurred_at"]}),
                                           *PAGE]),
+    Operation("post", "/v1/rewards/{reward_id}/purchase",
+              "Spend a customer's points on a reward's discount code ('points' for a per-point reward only)",
+              r.RewardHistoryEntryAttributes, body=PurchaseBody, success=201, also=(404,),
+              parameters=[_path_param("reward_id")]),
+    Operation("post", "/v1/reward-history/{redemption_id}/refund",
+              "Refund an active code: deleted in Shopify, the points back to the lots they came from",
+              r.RewardHistoryEntryAttributes, also=(404, 409), parameters=[_path_param("redemption_id")]),
 ]
 COMMON_ERRORS = {400: "Bad request", 401: "Missing or invalid API key", 429: "Over the rate limit"}
 WRITE_ERRORS = {403: "Read-only key, or the customer is excluded",
@@ -165,7 +173,7 @@ def _operation(op: Operation) -> dict[str, Any]:
 
 @functools.cache
 def openapi_document() -> dict[str, Any]:
-    bodies: list[type[BaseModel]] = [EnrolBody, UpdateCustomerBody, PointsBody, AwardBody]
+    bodies: list[type[BaseModel]] = [EnrolBody, UpdateCustomerBody, PointsBody, AwardBody, PurchaseBody]
     models: list[type[BaseModel]] = [*r.RESOURCE_TYPES, *bodies]
     _, definitions = models_json_schema([(m, "serialization" if issubclass(m, r.Attributes) else "validation")
                                          for m in models], ref_template="#/components/schemas/{model}")

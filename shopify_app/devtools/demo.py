@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
+from shopify_app.config import SHOPIFY_SCOPES, Config
 from shopify_app.ids import new_id
 from shopify_app.loyalty.ledger import postings
 from shopify_app.loyalty.members.enrolment import entry_tier
 from shopify_app.loyalty.program.defaults import DEFAULT_TIERS, PURCHASE_RULE, rule_definition
 from shopify_app.loyalty.program.rules import rules
 from shopify_app.loyalty.program.tiers import tiers
-from shopify_app.models import Customer, EarningRule, EntrySource, Shop
+from shopify_app.loyalty.rewards.catalogue import rewards
+from shopify_app.models import Customer, DiscountType, EarningRule, EntrySource, Pricing, Reward, RewardType, Shop
+from shopify_app.shopify.oauth import TokenGrant
 from shopify_app.shops.api_keys import derived_key, ensure_key
 from shopify_app.shops.lookup import get_or_create_shop
+from shopify_app.shops.tokens import store_grant
 
 DEMO_SHOP = "demo-loyalty.myshopify.com"
 # Its Shopify id, as webhook payloads for it name it (shop_id; app/uninstalled's id).
@@ -46,6 +52,27 @@ CUSTOMERS: list[dict[str, Any]] = [
          is_excluded=True),
 ]
 
+# One of each kind; ``tier`` names the VIP tier of a tier reward.
+REWARDS: list[dict[str, Any]] = [
+    dict(name="$5 off", discount_type=DiscountType.FIXED_AMOUNT.value, discount_amount=Decimal("5.00"),
+         points_cost=500),
+    dict(name="10% off", discount_type=DiscountType.PERCENTAGE.value, discount_amount=Decimal("10"),
+         points_cost=1000, minimum_spend=Decimal("50.00")),
+    dict(name="Free shipping", discount_type=DiscountType.FREE_SHIPPING.value, points_cost=300, max_redemptions=1),
+    dict(name="Gold: $20 off", discount_type=DiscountType.FIXED_AMOUNT.value, discount_amount=Decimal("20.00"),
+         points_cost=1500, reward_type=RewardType.TIER.value, tier="Gold"),
+    dict(name="Free tote bag", discount_type=DiscountType.FREE_PRODUCT.value, points_cost=800, is_active=False,
+         product_gid="gid://shopify/Product/1001", variant_gid="gid://shopify/ProductVariant/1001",
+         product_title="Tote bag", product_handle="tote-bag"),
+    dict(name="Points for dollars", discount_type=DiscountType.FIXED_AMOUNT.value, points_cost=100,
+         pricing=Pricing.PER_POINT.value, points_per_unit=100, min_points=100, max_points=2000),
+]
+
+
+# The token pair the local Shopify stand-in (tests/fakes/standin.py) accepts and refreshes.
+STANDIN_ACCESS_TOKEN, STANDIN_REFRESH_TOKEN = "shpat_0", "shprt_0"
+LOOPBACK_ORIGINS = ("http://127.0.0.1:", "http://localhost:")
+
 
 @dataclass(frozen=True)
 class DemoShop:
@@ -60,6 +87,7 @@ def seed(session: Session, secret: str, *, members: int = 0) -> DemoShop:
     _seed_tiers(session, shop)
     _seed_rules(session, shop)
     _seed_customers(session, shop, CUSTOMERS)
+    _seed_rewards(session, shop)
     if members:
         add_members(session, shop, members)
     full = ensure_key(session, shop, derived_key(secret, shop.domain, "demo-full"), read_only=False, name="Demo")
@@ -81,6 +109,16 @@ def _seed_rules(session: Session, shop: Shop) -> None:
     for rule in RULES:
         if rule["action"] not in existing:
             session.add(EarningRule(shop_id=shop.id, **rule))
+    session.flush()
+
+
+def _seed_rewards(session: Session, shop: Shop) -> None:
+    existing = {reward.name for reward in rewards(session, shop.id, include_inactive=True)}
+    tier_ids = {tier.name: tier.id for tier in tiers(session, shop.id)}
+    for data in REWARDS:
+        if data["name"] not in existing:
+            fields = {key: value for key, value in data.items() if key != "tier"}
+            session.add(Reward(shop_id=shop.id, vip_tier_id=tier_ids.get(data.get("tier", "")), **fields))
     session.flush()
 
 
@@ -129,3 +167,14 @@ def add_members(session: Session, shop: Shop, count: int, *, batch_size: int = 5
     for start in range(0, len(rows), batch_size):
         session.execute(insert(Customer), rows[start:start + batch_size])
     return len(rows)
+
+
+def is_local_standin(origin: str) -> bool:
+    return origin.startswith(LOOPBACK_ORIGINS)
+
+
+def connect_to_standin(shop: Shop, config: Config) -> None:
+    """The demo shop's offline token pair, as an install would store it, for the local stand-in."""
+    now = utcnow()
+    store_grant(shop, TokenGrant(STANDIN_ACCESS_TOKEN, SHOPIFY_SCOPES, now + dt.timedelta(hours=1),
+                                 STANDIN_REFRESH_TOKEN, now + dt.timedelta(days=90)), config)

@@ -1,4 +1,5 @@
-"""Klaviyo: profile upsert with the loyalty properties and a "Points Awarded" event per ledger entry."""
+"""Klaviyo: profile upsert with the loyalty properties, a "Points Awarded" event per ledger entry and a
+"Reward Redeemed" event per reward code."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from redis import Redis
 
 from shopify_app.integrations.http import backoff, send
 from shopify_app.integrations.limits import acquire_window
-from shopify_app.integrations.profile import LoyaltyState, PointsEvent, titled_properties
+from shopify_app.integrations.profile import Event, LoyaltyState, RewardEvent, titled_properties
 
 METRIC = "Points Awarded"
+REWARD_METRIC = "Reward Redeemed"
 
 
 def _identity(state: LoyaltyState) -> dict[str, Any]:
@@ -54,12 +56,17 @@ class Klaviyo:
         self._post("/api/profile-import", {"data": {"type": "profile", "attributes": {
             **_identity(state), "properties": titled_properties(state)}}}, 75, 750)
 
-    def send_event(self, state: LoyaltyState, event: PointsEvent) -> None:
+    def send_event(self, state: LoyaltyState, event: Event) -> None:
+        if isinstance(event, RewardEvent):
+            metric, properties, value = REWARD_METRIC, event.titled_properties(), event.points_spent
+        else:
+            metric, value = METRIC, event.points
+            properties = {"points": event.points, "earning_rule": event.earning_rule, "status": event.status}
         self._post("/api/events", {"data": {"type": "event", "attributes": {
-            "metric": {"data": {"type": "metric", "attributes": {"name": METRIC}}},
+            "metric": {"data": {"type": "metric", "attributes": {"name": metric}}},
             "profile": {"data": {"type": "profile", "attributes": _identity(state)}},
-            "properties": {"points": event.points, "earning_rule": event.earning_rule, "status": event.status},
-            "value": event.points,
+            "properties": properties,
+            "value": value,
             "unique_id": event.unique_id,
             "time": event.occurred_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         }}}, 350, 3500)

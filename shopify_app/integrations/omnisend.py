@@ -1,4 +1,5 @@
-"""Omnisend: contact upsert by email with custom properties and a points-awarded event, 400 requests/min per brand."""
+"""Omnisend: contact upsert by email with custom properties, points-awarded and reward-redeemed events,
+400 requests/min per brand."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from redis import Redis
 
 from shopify_app.integrations.http import Skipped, backoff, send
 from shopify_app.integrations.limits import acquire_window
-from shopify_app.integrations.profile import LoyaltyState, PointsEvent, snake_properties
+from shopify_app.integrations.profile import Event, LoyaltyState, RewardEvent, snake_properties
 
 EVENT_NAME = "points awarded"
+REWARD_EVENT_NAME = "reward redeemed"
 PER_MINUTE = 400
 # eventID must be a UUID: derived from the entry id so a repeat sends the same one.
 _EVENT_NAMESPACE = uuid.UUID("6f1b7c1e-2d8a-4c55-9a53-0d5f1c2b7e41")
@@ -49,14 +51,19 @@ class Omnisend:
         self._post("/api/contacts", {"identifiers": [{"type": "email", "id": _email(state)}],
                                      "customProperties": snake_properties(state)})
 
-    def send_event(self, state: LoyaltyState, event: PointsEvent) -> None:
+    def send_event(self, state: LoyaltyState, event: Event) -> None:
+        if isinstance(event, RewardEvent):
+            name, properties = REWARD_EVENT_NAME, event.snake_properties()
+        else:
+            name = EVENT_NAME
+            properties = {"points": event.points, "earning_rule": event.earning_rule, "status": event.status}
         self._post("/api/events", {
-            "eventName": EVENT_NAME,
+            "eventName": name,
             "origin": "api",
             "eventID": str(uuid.uuid5(_EVENT_NAMESPACE, event.unique_id)),
             "eventTime": event.occurred_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "contact": {"email": _email(state)},
-            "properties": {"points": event.points, "earning_rule": event.earning_rule, "status": event.status},
+            "properties": properties,
         })
 
 

@@ -9,9 +9,10 @@ from redis import Redis
 
 from shopify_app.integrations.http import Skipped, backoff, send
 from shopify_app.integrations.limits import acquire_window
-from shopify_app.integrations.profile import LoyaltyState, PointsEvent, snake_properties
+from shopify_app.integrations.profile import Event, LoyaltyState, RewardEvent, snake_properties
 
 EVENT_TYPE = "Points_Awarded"
+REWARD_EVENT_TYPE = "Reward_Redeemed"
 PER_SECOND = 15
 # Counted over a slightly longer window than Postscript's second: requests that leave 1 s apart
 # can arrive closer together, and one over the limit costs a 429 and a backoff.
@@ -60,12 +61,17 @@ class Postscript:
         self._call("PATCH", f"/api/v2/subscribers/{subscriber_id}",
                    json={"properties": _without_nulls(snake_properties(state))})
 
-    def send_event(self, subscriber_id: str, state: LoyaltyState, event: PointsEvent) -> None:
+    def send_event(self, subscriber_id: str, state: LoyaltyState, event: Event) -> None:
+        if isinstance(event, RewardEvent):
+            kind, properties = REWARD_EVENT_TYPE, event.snake_properties()
+        else:
+            kind = EVENT_TYPE
+            properties = {"points": event.points, "earning_rule": event.earning_rule, "status": event.status}
         body: dict[str, Any] = {
-            "type": EVENT_TYPE,
+            "type": kind,
             "subscriber_id": subscriber_id,
             "occurred_at": event.occurred_at.strftime("%Y-%m-%d %H:%M:%S.%f"),
-            "properties": {"points": event.points, "earning_rule": event.earning_rule, "status": event.status},
+            "properties": properties,
             "external_id": event.unique_id,
         }
         if state.email:

@@ -84,3 +84,29 @@ class PointsEvent:
     earning_rule: str
     status: str
     occurred_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class RewardEvent:
+    """One "Reward Redeemed" event: ``unique_id`` is the reward history id, so vendors keep it once."""
+
+    unique_id: str
+    reward_name: str
+    points_spent: int
+    discount_type: str
+    discount_code: str
+    expires_at: str | None
+    occurred_at: dt.datetime
+
+    def titled_properties(self) -> dict[str, object]:
+        """Klaviyo's Title Case properties; ``snake_properties`` for Omnisend and Postscript."""
+        return {"Reward Name": self.reward_name, "Points Spent": self.points_spent,
+                "Discount Type": self.discount_type, "Discount Code": self.discount_code,
+                "Expires At": self.expires_at}
+
+    def snake_properties(self) -> dict[str, object]:
+        return {name.lower().replace(" ", "_"): value for name, value in self.titled_properties().items()}
+
+
+# What a points change sends to the marketing tools besides the profile.
+Event = PointsEvent | RewardEvent

@@ -16,6 +16,8 @@ from shopify_app.shopify.oauth import admin_origin
 from shopify_app.shopify.webhook_payloads import as_shopify_id
 
 ATTEMPTS = 6
+# Where a client waits for the answer: one retry, then the request answers 503.
+WAITED_ON_ATTEMPTS = 2
 SHOP_ID_QUERY = "query LoyaltyShopId { shop { id ianaTimezone } }"
 
 
@@ -28,7 +30,8 @@ class GraphQLClient:
 
     ``bucket`` None is for a one-off query outside the workers (``shops install`` reading the shop's
     id): Shopify's own THROTTLED answers are still waited out. A 401 means Shopify no longer takes
-    the token: ``token_refused`` is told which one (to clear it), then AwaitingReconnect is raised."""
+    the token: ``token_refused`` is told which one (to clear it), then AwaitingReconnect is raised.
+    ``attempts`` is fewer where someone waits for the answer (``WAITED_ON_ATTEMPTS``)."""
 
     def __init__(self, http: httpx.Client, url: str, token: Callable[[], str], bucket: CostBucket | None,
                  token_refused: Callable[[str], None] = lambda _token: None, *, attempts: int = ATTEMPTS) -> None:
@@ -37,7 +40,7 @@ class GraphQLClient:
         self.token = token
         self.bucket = bucket
         self.token_refused = token_refused
-        self.attempts = attempts  # fewer for a request a client waits on
+        self.attempts = attempts
 
     def execute(self, query: str, variables: dict[str, Any] | None = None, *, cost: int = 10) -> dict[str, Any]:
         """The ``data`` of a successful answer; ``cost`` is the expected requested cost."""
@@ -59,7 +62,7 @@ class GraphQLClient:
                 data, last, wait = self._read(response, attempt)
                 if data is not None:
                     return data
-            if wait > MAX_IN_JOB_WAIT:
+            if wait > MAX_IN_JOB_WAIT or attempt == self.attempts - 1:
                 raise RetryLater(last, wait)
             time.sleep(wait)
         raise RetryLater(last)

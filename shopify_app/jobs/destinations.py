@@ -4,22 +4,24 @@ after that transaction has ended, with plain values only."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from shopify_app.clock import isoformat_z
 from shopify_app.integrations import metafields
 from shopify_app.integrations.http import AwaitingReconnect, Skipped
 from shopify_app.integrations.klaviyo import Klaviyo
 from shopify_app.integrations.limits import CostBucket
 from shopify_app.integrations.omnisend import Omnisend
 from shopify_app.integrations.postscript import Postscript
-from shopify_app.integrations.profile import LoyaltyState, PointsEvent
+from shopify_app.integrations.profile import Event, LoyaltyState, PointsEvent, RewardEvent
 from shopify_app.integrations.settings import api_key_for
-from shopify_app.integrations.shopify_graphql import GraphQLClient, graphql_url
+from shopify_app.integrations.shopify_graphql import ATTEMPTS, GraphQLClient, graphql_url
 from shopify_app.jobs.runtime import Context
-from shopify_app.models import EarningEntry, OutboxMessage, OutboxTopic, Service, Shop
+from shopify_app.models import EarningEntry, OutboxMessage, OutboxTopic, RewardRedemption, Service, Shop
 from shopify_app.shops.tokens import ShopNotConnected, awaits_reconnect, forget_refused_access_token, fresh_access_token
 
 # The vendor calls of one delivery, run with no transaction open and no ORM object in reach.
@@ -38,7 +40,7 @@ class Delivery:
     push_profile: bool  # False when this state (or a newer one) already reached the destination
 
 
-def shopify_client(ctx: Context, shop: Shop) -> GraphQLClient:
+def shopify_client(ctx: Context, shop: Shop, *, attempts: int = ATTEMPTS) -> GraphQLClient:
     """The shop's Admin API client; it keeps the shop's id and domain, not the row.
 
     A token Shopify refuses (a 401, or ``invalid_grant`` on refresh) is cleared, and the work waits
@@ -59,13 +61,19 @@ def shopify_client(ctx: Context, shop: Shop) -> GraphQLClient:
         forget_refused_access_token(ctx.sessions, shop_id, access_token, ctx.config)
 
     return GraphQLClient(ctx.http, graphql_url(ctx.config, shop.domain), token, CostBucket(ctx.redis, shop_id),
-                         refused)
+                         refused, attempts=attempts)
 
 
-def events(session: Session, rows: list[OutboxMessage]) -> list[PointsEvent]:
-    """One event per ledger change; an approval is an event of its own, so its id differs."""
-    found = []
+def events(session: Session, rows: list[OutboxMessage]) -> list[Event]:
+    """One event per ledger change (an approval is an event of its own, so its id differs) and one
+    per reward code made."""
+    found: list[Event] = []
     for row in rows:
+        if "redemption_id" in row.payload:
+            redemption = session.get(RewardRedemption, row.payload["redemption_id"])
+            if redemption is not None:
+                found.append(reward_event(redemption, row.created_at))
+            continue
         entry = session.get(EarningEntry, row.entry_id) if row.entry_id else None
         if entry is None:
             continue
@@ -78,6 +86,13 @@ def events(session: Session, rows: list[OutboxMessage]) -> list[PointsEvent]:
             occurred_at=row.created_at,
         ))
     return found
+
+
+def reward_event(redemption: RewardRedemption, occurred_at: dt.datetime) -> RewardEvent:
+    return RewardEvent(unique_id=redemption.id, reward_name=redemption.reward.name,
+                       points_spent=redemption.points_spent, discount_type=redemption.reward.discount_type,
+                       discount_code=redemption.discount_code, expires_at=isoformat_z(redemption.expires_at),
+                       occurred_at=occurred_at)
 
 
 def _key(d: Delivery, service: Service) -> str:

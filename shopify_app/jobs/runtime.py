@@ -43,13 +43,16 @@ def bind(app: Flask) -> Context:
 
 
 def context() -> Context:
-    """The process's context: the one the worker command bound; else the current app's (a job run
-    in an app context); else a new app. A forked child (a plain ``rq worker``) builds its own
-    engine and pools."""
+    """The process's context: the current app's (a request, or a job run in an app context), bound
+    once; else the one the worker command bound; else a new app. A forked child (a plain ``rq
+    worker``) builds its own engine and pools."""
+    if has_app_context():
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        if _context is not None and _context.pid == os.getpid() and _context.config is app.config["LOYALTY"]:
+            return _context
+        return bind(app)
     if _context is not None and _context.pid == os.getpid():
         return _context
-    if has_app_context():
-        return bind(current_app._get_current_object())  # type: ignore[attr-defined]
     from shopify_app import create_app
 
     return bind(create_app())

@@ -1,6 +1,7 @@
 """Scheduled work, enqueued once per period by whichever worker gets there first: approving due
-entries, expiring points, sweeping webhook deliveries and admin bulk jobs, deleting stale webhook payloads and
-expired idempotency keys, reconciling orders, birthdays, the products of excluded collections."""
+entries, expiring points, sweeping webhook deliveries, admin bulk jobs and reward codes left half made,
+deleting stale webhook payloads and expired idempotency keys, reconciling orders, birthdays, the products of
+excluded collections, expiring reward codes."""
 
 from __future__ import annotations
 
@@ -15,13 +16,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shopify_app.clock import utcnow
 from shopify_app.integrations.http import AwaitingReconnect
-from shopify_app.jobs import queues, runtime
+from shopify_app.jobs import queues, reward_codes, runtime
 from shopify_app.jobs.bulk import enqueue_waiting
 from shopify_app.jobs.destinations import shopify_client
 from shopify_app.jobs.webhooks import enqueue_unprocessed_deliveries
 from shopify_app.loyalty.earning.celebrations import award_celebrations
 from shopify_app.loyalty.earning.reconciliation import PAGE_COST, Execute, apply_orders, read_orders, window_start
 from shopify_app.loyalty.ledger.maturing import BATCH, approve_due, expire_points
+from shopify_app.loyalty.rewards.redemption import expire_codes
 from shopify_app.models import Shop
 from shopify_app.privacy.erasure import delete_stale_payloads
 from shopify_app.shops import idempotency
@@ -81,6 +83,17 @@ def sweep_bulk_jobs() -> int:
     ctx = runtime.context()
     with ctx.sessions() as session:
         return enqueue_waiting(session, ctx.redis)
+
+
+def sweep_reward_codes() -> int:
+    """Redemptions whose request died between the spend and Shopify's answer, and codes in doubt."""
+    return reward_codes.sweep_creating() + reward_codes.sweep_codes_in_doubt()
+
+
+def expire_reward_codes() -> int:
+    """Unused reward codes past their end become ``expired``."""
+    with runtime.context().sessions.begin() as session:
+        return expire_codes(session)
 
 
 def reconcile_all_shops() -> int:
@@ -154,6 +167,8 @@ PERIODIC = {
     "sweep-webhooks": ("shopify_app.jobs.scheduled.sweep_webhook_deliveries", PERIOD_SECONDS),
     "webhook-payload-retention": ("shopify_app.jobs.scheduled.delete_stale_webhook_payloads", 60 * PERIOD_SECONDS),
     "sweep-bulk-jobs": ("shopify_app.jobs.scheduled.sweep_bulk_jobs", PERIOD_SECONDS),
+    "sweep-reward-codes": ("shopify_app.jobs.scheduled.sweep_reward_codes", PERIOD_SECONDS),
+    "expire-reward-codes": ("shopify_app.jobs.scheduled.expire_reward_codes", 24 * 60 * PERIOD_SECONDS),
     "form-token-retention": ("shopify_app.jobs.scheduled.forget_used_form_tokens", 60 * PERIOD_SECONDS),
     "sweep-idempotency-keys": ("shopify_app.jobs.scheduled.sweep_idempotency_keys", 60 * PERIOD_SECONDS),
     "reconcile-orders": ("shopify_app.jobs.scheduled.reconcile_all_shops", 15 * PERIOD_SECONDS),

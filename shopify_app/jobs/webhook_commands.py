@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from shopify_app.clock import utcnow
 from shopify_app.loyalty.earning import newsletter, orders, signup
 from shopify_app.loyalty.earning.commands import (
     EmailConsentUpdated,
@@ -19,6 +20,7 @@ from shopify_app.loyalty.earning.commands import (
 )
 from shopify_app.loyalty.members import enrolment
 from shopify_app.loyalty.members.enrolment import ShopifyCustomer
+from shopify_app.loyalty.rewards import redemption
 from shopify_app.models import Shop
 from shopify_app.shopify import webhook_payloads as payloads
 
@@ -58,6 +60,9 @@ def order_paid(session: Session, shop: Shop, data: payloads.OrderPaid) -> None:
         lines=tuple(line(item) for item in data.line_items),
         customer_tags=tags(data.customer.tags if data.customer else None), b2b=data.company is not None,
     ))
+    if data.discount_codes:
+        redemption.mark_used(session, shop.id, [d.code for d in data.discount_codes], order_id=data.id,
+                             used_at=data.processed_at or utcnow())
 
 
 def order_cancelled(session: Session, shop: Shop, data: payloads.OrderCancelled) -> None:

@@ -12,6 +12,14 @@ from shopify_app.models.ledger import EARNING_SOURCES, EarningEntry, EntrySource
 from shopify_app.models.order import OrderRefund, ShopifyOrder
 from shopify_app.models.outbox import OutboxMessage, OutboxStatus, OutboxTopic
 from shopify_app.models.privacy import CustomerDataExport, RedactedCustomer
+from shopify_app.models.reward import (
+    DiscountType,
+    Pricing,
+    RedemptionState,
+    Reward,
+    RewardRedemption,
+    RewardType,
+)
 from shopify_app.models.shop import ProgramSettings, Shop
 from shopify_app.models.shop_state import CustomerProfileVersion, ShopSyncState
 from shopify_app.models.vip_tier import VipTier
@@ -28,6 +36,7 @@ __all__ = [
     "CustomerDataExport",
     "CustomerProfileVersion",
     "CustomerSyncState",
+    "DiscountType",
     "EarningEntry",
     "EarningRule",
     "EntrySource",
@@ -40,8 +49,13 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "OutboxTopic",
+    "Pricing",
     "ProgramSettings",
     "RedactedCustomer",
+    "RedemptionState",
+    "Reward",
+    "RewardRedemption",
+    "RewardType",
     "RuleCategory",
     "Service",
     "Shop",

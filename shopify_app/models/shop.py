@@ -47,5 +47,7 @@ class ProgramSettings(Timestamps, Base):
     shop_id: Mapped[str] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True)
     points_expiry_days: Mapped[int] = mapped_column(default=0)
     points_name: Mapped[str] = mapped_column(String(64), default="Points")
+    # What every reward code of the shop starts with.
+    reward_code_prefix: Mapped[str] = mapped_column(String(16), default="LOYAL", server_default="LOYAL")
 
     shop: Mapped[Shop] = relationship(back_populates="settings")

@@ -173,7 +173,13 @@ PERSONAL_DATA: dict[str, dict[str, Eraser | None]] = {
     # A random token per admin form post that went through: nothing about anyone.
     "form_submissions": _not_personal("shop_id", "token"),
     "shop_sync_states": _not_personal("shop_id"),
-    "program_settings": _not_personal("shop_id", "points_name"),
+    "program_settings": _not_personal("shop_id", "points_name", "reward_code_prefix"),
+    "rewards": _not_personal("id", "shop_id", "name", "description", "discount_type", "reward_type", "vip_tier_id",
+                             "product_gid", "variant_gid", "product_title", "product_handle", "product_image_url",
+                             "pricing"),
+    # A code is the shop's discount, tied to the customer only through customer_id (anonymised).
+    "reward_redemptions": _not_personal("id", "shop_id", "customer_id", "reward_id", "entry_id", "refund_entry_id",
+                                        "state", "discount_code", "shopify_discount_id", "used_order_id"),
     "earning_rules": _not_personal("id", "shop_id", "name", "description", "category", "action",
                                    "customer_facing_label", "call_to_action_url", "excluded_product_ids",
                                    "excluded_collection_ids", "collection_product_ids", "excluded_customer_tags"),

@@ -1,4 +1,4 @@
-"""Storefront resources: the shopper's summary (the customer metafield's fields), rules, tiers."""
+"""Storefront resources: the shopper's summary (the customer metafield's fields), rules, tiers, rewards."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from shopify_app.loyalty.earning.awards import WayToEarn
 from shopify_app.loyalty.members.birthdays import birthday_of
 from shopify_app.loyalty.members.summary import CustomerSummary
 from shopify_app.loyalty.program.rules import is_self_reported
-from shopify_app.models import VipTier
+from shopify_app.models import Customer, Pricing, Reward, RewardType, VipTier
 from shopify_app.web.jsonapi import resource
+from shopify_app.web.serializers import reward_attributes
 
 
 def customer_attributes(summary: CustomerSummary) -> dict[str, Any]:
@@ -62,3 +63,17 @@ def way_to_earn(way: WayToEarn, *, logged_in: bool) -> dict[str, Any]:
             "completion": completion,
         },
     )
+
+
+def reward(item: Reward, customer: Customer | None) -> dict[str, Any]:
+    """A reward with its tier and product; for a logged-in shopper whether they can afford it and
+    whether their tier locks it (None for an anonymous one)."""
+    attributes = reward_attributes(item)
+    attributes["vip_tier"] = {"id": item.vip_tier.id, "name": item.vip_tier.name} if item.vip_tier else None
+    attributes["product"] = ({"title": item.product_title, "image": item.product_image_url,
+                              "handle": item.product_handle} if item.product_gid else None)
+    cheapest = item.min_points if item.pricing == Pricing.PER_POINT.value and item.min_points else item.points_cost
+    attributes["affordable"] = customer.current_points >= cheapest if customer else None
+    attributes["locked"] = (item.reward_type == RewardType.TIER.value and customer.vip_tier_id != item.vip_tier_id
+                            if customer else None)
+    return resource("reward", item.id, attributes)

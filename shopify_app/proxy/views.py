@@ -1,4 +1,5 @@
-"""GET /proxy/customer, /earning-rules, /vip-tiers, /history; POST /earning-rules/{id}/claim, /customer/birthday."""
+"""GET /proxy/customer, /earning-rules, /vip-tiers, /history, /rewards, /my-rewards and
+POST /earning-rules/{id}/claim, /customer/birthday, /rewards/{id}/redeem."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ from flask.typing import ResponseReturnValue
 from shopify_app.clock import utcnow
 from shopify_app.db import get_session
 from shopify_app.errors import BadRequest
+from shopify_app.jobs import reward_codes
 from shopify_app.loyalty.earning.awards import award_rule, ways_to_earn
 from shopify_app.loyalty.members import directory
 from shopify_app.loyalty.members.birthdays import Birthday, set_birthday
 from shopify_app.loyalty.members.summary import summarize
 from shopify_app.loyalty.program import tiers as program_tiers
+from shopify_app.loyalty.rewards import catalogue, redemption
 from shopify_app.models import Customer
 from shopify_app.proxy import documents
 from shopify_app.proxy.auth import (
@@ -82,6 +85,34 @@ def history() -> ResponseReturnValue:
     )
 
 
+class RedeemBody(Body):
+    points: int | None = None  # a per-point reward's choice
+
+
+def rewards() -> ResponseReturnValue:
+    items = catalogue.rewards(get_session(), current_shop().id)
+    customer = optional_customer()
+    return jsonapi.collection([documents.reward(item, customer) for item in items])
+
+
+def redeem(reward_id: str) -> ResponseReturnValue:
+    # An empty body is a fixed-price reward's; request.get_data keeps it for parse_body.
+    body = parse_body(request, RedeemBody) if request.get_data() else RedeemBody()
+    made = reward_codes.purchase(get_session(), current_shop(), reward_id, logged_in_customer_id(),
+                                 points=body.points)
+    return serializers.reward_history_entry(made, status=201)
+
+
+def my_rewards() -> ResponseReturnValue:
+    page, per_page = _int_arg("page", 1), _int_arg("per_page", 20)
+    codes, total = redemption.customer_codes(get_session(), logged_in_customer(), page=page, per_page=per_page)
+    return jsonapi.collection(
+        [jsonapi.resource("reward_history_entry", code.id, serializers.reward_history_entry_attributes(code))
+         for code in codes],
+        meta={"page": page, "per_page": min(per_page, redemption.MAX_PAGE_SIZE), "total": total},
+    )
+
+
 def _int_arg(name: str, default: int) -> int:
     value = request.args.get(name)
     if value is None:
@@ -101,3 +132,6 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule("/earning-rules/<rule_id>/claim", view_func=claim, methods=["POST"])
     bp.add_url_rule("/vip-tiers", view_func=vip_tiers, methods=["GET"])
     bp.add_url_rule("/history", view_func=history, methods=["GET"])
+    bp.add_url_rule("/rewards", view_func=rewards, methods=["GET"])
+    bp.add_url_rule("/rewards/<reward_id>/redeem", view_func=redeem, methods=["POST"])
+    bp.add_url_rule("/my-rewards", view_func=my_rewards, methods=["GET"])

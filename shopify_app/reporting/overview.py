@@ -29,6 +29,8 @@ from shopify_app.models.outbox import CUSTOMER_SYNC_TOPICS
 PERIODS = (30, 90)
 HISTORY_CACHE_SECONDS = 60
 SERIES = ("issued", "redeemed", "pending", "expired")
+# A redemption's entry is negative and its refund positive: their negated sum is what stays spent.
+REDEEMED = (EntrySource.REDEMPTION.value, EntrySource.REDEMPTION_REFUND.value)
 # Points the program gave: earning sources but opening balances, which were given before the app kept them.
 ISSUED = EARNING_SOURCES - {EntrySource.OPENING_BALANCE.value}
 
@@ -109,11 +111,12 @@ def points_by_day(session: Session, shop_id: str, since: dt.datetime, now: dt.da
     e = EarningEntry
     approved = e.status == EntryStatus.APPROVED.value
     day_list = [(since + dt.timedelta(days=i)).date() for i in range((now.date() - since.date()).days + 1)]
-    # Redeemed counts redemptions only: a merchant's removal or a refund's reversal spends nothing.
+    # Redeemed counts points spent on rewards less those refunded: a merchant's removal or a
+    # refund's reversal spends nothing.
     issued, redeemed, expired = _sums_by_day(
         session, e.points_given_at, since, [e.shop_id == shop_id, approved],
         func.sum(case((and_(e.points > 0, e.source.in_(ISSUED)), e.points), else_=0)),
-        func.sum(case((e.source == EntrySource.REDEMPTION.value, -e.points), else_=0)),
+        func.sum(case((e.source.in_(REDEEMED), -e.points), else_=0)),
         func.sum(case((e.source == EntrySource.EXPIRY.value, -e.points), else_=0)),
     )
     (pending,) = _sums_by_day(

@@ -178,6 +178,10 @@ class RefundCreated(Refund):
     order_id: ShopifyId
 
 
+class DiscountCode(Payload):
+    code: Label
+
+
 class OrderPaid(Payload):
     id: ShopifyId
     name: Name | None = None
@@ -190,6 +194,9 @@ class OrderPaid(Payload):
     line_items: list[LineItem] = Field(default_factory=list, max_length=MAX_ITEMS)
     # Set on a B2B order: the company it was placed for.
     company: Reference | None = None
+    # The codes used on the order; a reward's code among them is used up.
+    discount_codes: list[DiscountCode] = Field(default_factory=list, max_length=MAX_ITEMS)
+    processed_at: Timestamp | None = None
 
 
 class OrderCancelled(Payload):

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
 from shopify_app.errors import NotFound
-from shopify_app.models import IntegrationSetting, Shop
+from shopify_app.models import IntegrationSetting, Reward, Shop
 
 # The app embed's block, extensions/loyalty-widget/blocks/<handle>.liquid: the theme editor's
 # activateAppId names it after the app's client id.
@@ -22,7 +22,6 @@ TICKABLE = ("embed", "rules")
 class Step:
     key: str
     done: bool
-    coming_soon: bool = False
 
 
 @dataclass(frozen=True)
@@ -31,11 +30,11 @@ class Checklist:
 
     @property
     def done(self) -> bool:
-        return all(step.done for step in self.steps if not step.coming_soon)
+        return all(step.done for step in self.steps)
 
     @property
     def remaining(self) -> int:
-        return sum(1 for step in self.steps if not step.done and not step.coming_soon)
+        return sum(1 for step in self.steps if not step.done)
 
     def step(self, key: str) -> Step:
         return next(step for step in self.steps if step.key == key)
@@ -51,8 +50,8 @@ def checklist(session: Session, shop: Shop) -> Checklist:
     return Checklist((
         Step("embed", shop.embed_confirmed_at is not None),
         Step("rules", shop.rules_reviewed_at is not None),
-        # Rewards to spend points on are not built yet: the step says so and does not hold the list open.
-        Step("rewards", False, coming_soon=True),
+        Step("rewards", session.scalar(select(Reward.id).where(
+            Reward.shop_id == shop.id, Reward.is_active.is_(True), Reward.deleted_at.is_(None)).limit(1)) is not None),
         Step("marketing", connected is not None),
     ))
 

@@ -131,6 +131,47 @@ class ActivityAttributes(Attributes):
     description: str
 
 
+class RewardAttributes(Attributes):
+    """A reward's public fields, as the API and the storefront show them."""
+
+    name: str
+    description: str
+    discount_type: str
+    reward_type: str
+    points_cost: int
+    discount_amount: Multiplier
+    minimum_spend: Annotated[Decimal | None, PlainSerializer(lambda d: None if d is None else float(d),
+                                                             return_type=float | None)]
+    is_active: bool
+    max_redemptions: int | None
+    expiry_days: int | None
+    pricing: str
+    points_per_unit: int | None
+    min_points: int | None
+    max_points: int | None
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class RewardHistoryEntryAttributes(Attributes):
+    """A reward's code bought with points."""
+
+    reward_id: str
+    reward_name: str
+    reward_discount_type: str
+    points_spent: int
+    discount_amount: Multiplier
+    discount_code: str
+    status: str
+    is_refunded: bool
+    # Both name when the code was used on an order, as Mage's examples do.
+    discount_code_redeemed_at: Timestamp
+    redeemed_at: Timestamp
+    expires_at: Timestamp
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
 # The JSON:API type of each resource, for the documents and the OpenAPI schemas.
 RESOURCE_TYPES: dict[type[Attributes], str] = {
     CustomerAttributes: "customer",
@@ -142,4 +183,5 @@ RESOURCE_TYPES: dict[type[Attributes], str] = {
     VipTierAttributes: "vip_tier",
     PointsAdjustmentAttributes: "points_adjustment",
     ActivityAttributes: "activity",
+    RewardHistoryEntryAttributes: "reward_history_entry",
 }

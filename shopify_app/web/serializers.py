@@ -7,7 +7,16 @@ from typing import Any
 
 from flask import Response
 
-from shopify_app.models import ActivityLogEntry, Customer, EarningEntry, EarningRule, VipTier
+from shopify_app.models import (
+    ActivityLogEntry,
+    Customer,
+    EarningEntry,
+    EarningRule,
+    RedemptionState,
+    Reward,
+    RewardRedemption,
+    VipTier,
+)
 from shopify_app.web import resources as r
 from shopify_app.web.jsonapi import document, resource
 
@@ -72,3 +81,22 @@ def activity(entry: ActivityLogEntry, shopify_customer_id: str | None) -> dict[s
     return _resource(r.ActivityAttributes, entry.id, entry, occurred_at=entry.created_at,
                      shopify_customer_id=shopify_customer_id, points=points if isinstance(points, int) else None,
                      description=entry.message)
+
+
+def reward_history_entry(redemption: RewardRedemption, status: int = 200) -> Response:
+    return document("reward_history_entry", redemption.id, reward_history_entry_attributes(redemption), status)
+
+
+def reward_history_entry_attributes(redemption: RewardRedemption) -> dict[str, Any]:
+    reward = redemption.reward
+    return r.RewardHistoryEntryAttributes.model_validate({
+        **_fields(r.RewardHistoryEntryAttributes, redemption),
+        "reward_id": reward.id, "reward_name": reward.name, "reward_discount_type": reward.discount_type,
+        "status": redemption.state, "is_refunded": redemption.state == RedemptionState.REFUNDED.value,
+        "discount_code_redeemed_at": redemption.used_at, "redeemed_at": redemption.used_at,
+    }).dump()
+
+
+def reward_attributes(reward: Reward) -> dict[str, Any]:
+    """A reward's public fields, as the storefront shows them."""
+    return r.RewardAttributes.model_validate(_fields(r.RewardAttributes, reward)).dump()

@@ -28,11 +28,11 @@ def test_a_new_shop_sees_the_checklist_until_its_steps_are_done(app, admin: Toke
                                                                 demo_shop: dict[str, Any]) -> None:
     page = _overview(admin)
     api_key = app.config["LOYALTY"].shopify_api_key
-    assert "Set up your program" in page and "3 of 3 steps left" in page
+    assert "Set up your program" in page and "3 of 4 steps left" in page
     assert (f"https://{demo_shop['domain']}/admin/themes/current/editor?context=apps&amp;activateAppId="
             f"{api_key}/{EMBED_HANDLE}") in page
     assert (EXTENSION_BLOCKS / f"{EMBED_HANDLE}.liquid").is_file()  # the deep link names the real embed
-    assert "Coming soon" in page and not _step_done(page, "rewards")
+    assert _step_done(page, "rewards")  # the demo shop has active rewards
 
     assert admin.post("/admin/setup/embed").status_code == 303
     assert _step_done(_overview(admin), "embed")
@@ -40,7 +40,7 @@ def test_a_new_shop_sees_the_checklist_until_its_steps_are_done(app, admin: Toke
     assert admin.post(f"/admin/rules/{rule}/active", data={"active": "0"}).status_code == 303
     assert _step_done(_overview(admin), "rules")  # switching a rule is reviewing the rules
     assert admin.post(KLAVIYO, data={"klaviyo_api_key": "pk_a_real_looking_key"}).status_code == 303
-    assert "Set up your program" not in _overview(admin)  # rewards, coming soon, do not hold it open
+    assert "Set up your program" not in _overview(admin)
     assert admin.post("/admin/setup/rewards").status_code == 404
 
 

@@ -34,6 +34,9 @@ def test_points_are_counted_by_day_and_status(session: Session) -> None:
     _entry(session, customer, rule, 100, "approved", NOW - 2 * day, points_given_at=NOW - 2 * day)
     _entry(session, customer, rule, 40, "approved", NOW - 40 * day, points_given_at=NOW - 40 * day)
     _entry(session, customer, None, -30, "approved", NOW - day, source="redemption", points_given_at=NOW - day)
+    _entry(session, customer, None, -10, "approved", NOW - day, source="redemption", points_given_at=NOW - day)
+    # A refunded reward's points are not redeemed: they are back in the balance.
+    _entry(session, customer, None, 10, "approved", NOW - day, source="redemption_refund", points_given_at=NOW - day)
     # Neither a merchant's removal nor a refund's reversal is a redemption.
     _entry(session, customer, None, -20, "approved", NOW - day, source="manual", points_given_at=NOW - day)
     _entry(session, customer, None, -15, "approved", NOW - day, source="reversal", points_given_at=NOW - day)

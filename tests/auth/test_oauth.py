@@ -222,11 +222,12 @@ def test_callback_never_redirects_outside_shopify(client: FlaskClient, app: Flas
 
 
 @pytest.mark.parametrize("granted,missing", [
-    ("write_customers,read_orders,write_app_proxy", []),  # write_customers includes read_customers
-    ("read_customers,write_customers,read_orders,write_app_proxy", []),
-    ("read_customers,read_orders,write_app_proxy", ["write_customers"]),
-    ("write_customers,write_app_proxy,unauthenticated_read_orders", ["read_orders"]),
-    ("not a scope", ["read_orders", "write_app_proxy", "write_customers"]),
+    ("write_customers,read_orders,write_app_proxy,write_discounts", []),  # write_ includes read_customers
+    ("read_customers,write_customers,read_orders,write_app_proxy,write_discounts", []),
+    ("read_customers,read_orders,write_app_proxy,write_discounts", ["write_customers"]),
+    ("write_customers,write_app_proxy,unauthenticated_read_orders,write_discounts", ["read_orders"]),
+    ("read_customers,write_customers,read_orders,write_app_proxy", ["write_discounts"]),
+    ("not a scope", ["read_orders", "write_app_proxy", "write_customers", "write_discounts"]),
 ])
 def test_missing_scopes_follow_shopify_api_access(granted: str, missing: list[str]) -> None:
     assert missing_scopes(granted, SHOPIFY_SCOPES) == missing

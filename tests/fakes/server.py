@@ -27,7 +27,7 @@ class FakeServer:
     """Subclasses answer in ``handle``; ``fail`` queues error answers, ``down`` answers 500 to everything;
     ``during`` (if set) runs for each request before it is answered, while the caller waits."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.requests: list[Recorded] = []
         self.lock = threading.Lock()
         self.faults: list[tuple[str, int, dict[str, str], Any]] = []
@@ -36,7 +36,7 @@ class FakeServer:
         self.hang_started = threading.Event()
         self.release = threading.Event()
         self.during: Callable[[Recorded], None] | None = None
-        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
+        self._server = make_server("127.0.0.1", port, self._wsgi, threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 

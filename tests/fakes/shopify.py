@@ -22,6 +22,7 @@ TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 # A customer selection naming `email` itself (not defaultEmailAddress { emailAddress }).
 CUSTOMER_EMAIL_FIELD = re.compile(r"\bcustomer\s*\{[^}]*\bemail\b")
 MUTATION_COST = 10
+DISCOUNT_MUTATIONS = ("discountCodeBasicCreate", "discountCodeFreeShippingCreate", "discountCodeDelete")
 QUERY_COST = 1
 
 
@@ -31,8 +32,8 @@ class FakeShopify(FakeServer):
     Access tokens are checked; each refresh issues a new pair and retires the refresh token used."""
 
     def __init__(self, *, maximum: float = 2000, restore_rate: float = 100, access_token: str = "shpat_0",
-                 shop_id: str = "1", iana_timezone: str = "America/Toronto") -> None:
-        super().__init__()
+                 shop_id: str = "1", iana_timezone: str = "America/Toronto", port: int = 0) -> None:
+        super().__init__(port)
         self.shop_id = shop_id  # what `shop { id }` answers, as gid://shopify/Shop/<shop_id>
         self.iana_timezone = iana_timezone  # what `shop { ianaTimezone }` answers
         self.maximum, self.restore_rate = maximum, restore_rate
@@ -48,6 +49,10 @@ class FakeShopify(FakeServer):
         self.metafields: dict[tuple[str, str], Any] = {}
         self.writes: list[dict[str, Any]] = []  # metafieldsSet inputs, in order
         self.spent = 0.0
+        self.discounts: dict[str, dict[str, Any]] = {}  # by code: the mutation's input, its kind and id
+        self.discounts_made = 0
+        self.refuse_discounts = False  # every discount mutation answers with a userError
+        self.discount_delay = 0.0  # seconds each discount mutation takes, as Shopify's do
         self.customers: dict[str, dict[str, Any]] = {}  # what `customer(id:)` answers, by GID
 
     def graphql_path(self, version: str = "2026-10") -> str:
@@ -113,6 +118,15 @@ class FakeShopify(FakeServer):
             return json_response({"errors": [{"message": "Throttled", "extensions": {
                 "code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"}}],
                 "extensions": {"cost": cost}})
+        variables = request.json.get("variables") or {}
+        if "codeDiscountNodeByCode" in query:
+            with self.bucket_lock:
+                found = self.discounts.get(variables["code"])
+            node = {"id": found["id"]} if found else None
+            return json_response({"data": {"codeDiscountNodeByCode": node}, "extensions": {"cost": cost}})
+        for field in DISCOUNT_MUTATIONS:
+            if field in query:
+                return json_response({"data": {field: self._discount(field, variables)}, "extensions": {"cost": cost}})
         if not mutation:
             data: dict[str, Any] = {"shop": {"id": f"gid://shopify/Shop/{self.shop_id}",
                                              "ianaTimezone": self.iana_timezone}}
@@ -126,6 +140,30 @@ class FakeShopify(FakeServer):
         return json_response({"data": {"metafieldsSet": self._set(request.json["variables"]["metafields"])},
                               "extensions": {"cost": cost}})
 
+    def _discount(self, field: str, variables: dict[str, Any]) -> dict[str, Any]:
+        """A code discount made, or deleted: codes are unique in the shop, as Shopify has them."""
+        time.sleep(self.discount_delay)
+        if self.refuse_discounts:
+            return {"userErrors": [{"field": None, "code": "INTERNAL_ERROR", "message": "Refused"}]}
+        with self.bucket_lock:
+            if field == "discountCodeDelete":
+                code = next((c for c, d in self.discounts.items() if d["id"] == variables["id"]), None)
+                if code is None:
+                    return {"deletedCodeDiscountId": None, "userErrors": [
+                        {"field": ["id"], "code": "INVALID", "message": "Discount does not exist"}]}
+                del self.discounts[code]
+                return {"deletedCodeDiscountId": variables["id"], "userErrors": []}
+            discount = next(iter(variables.values()))
+            if "customerSelection" in discount:
+                return {"codeDiscountNode": None, "userErrors": [
+                    {"field": ["customerSelection"], "code": "INVALID", "message": "customerSelection is deprecated"}]}
+            if discount["code"] in self.discounts:
+                return {"codeDiscountNode": None, "userErrors": [
+                    {"field": ["code"], "code": "TAKEN", "message": "Code must be unique."}]}
+            self.discounts_made += 1
+            gid = f"gid://shopify/DiscountCodeNode/{self.discounts_made}"
+            self.discounts[discount["code"]] = {"id": gid, "kind": field, "input": discount}
+        return {"codeDiscountNode": {"id": gid}, "userErrors": []}
     def _collection(self, variables: dict[str, Any]) -> dict[str, Any] | None:
         products = self.collections.get(variables["id"].rsplit("/", 1)[-1])
         if products is None:

@@ -5,8 +5,8 @@
   var root = document.querySelector('[data-loyalty-widget]');
   var base = ((root && root.getAttribute('data-proxy-url')) || '/apps/loyalty').replace(/\/$/, '');
 
-  // Shopify signs the query but not the path, so every write carries a nonce: two claims
-  // sent in the same second get distinct signatures and neither is taken for a replay.
+  // Shopify signs the query, not the path: a nonce keeps two writes in one second from
+  // looking like a replay.
   function nonce() {
     return Date.now().toString(36) + Math.random().toString(36).slice(2);
   }
@@ -40,7 +40,7 @@
   }
 
   var SDK = {
-    request: request, // (method, path, query, body): one signed call, as every method below makes
+    request: request, // (method, path, query, body): one signed call
     getCustomer: function () {
       return request('GET', '/customer').then(function (body) { return body.data.attributes; });
     },
@@ -55,15 +55,19 @@
       return request('GET', '/vip-tiers').then(function (body) { return body.data.map(flat); });
     },
     getHistory: function (options) {
-      var query = {};
-      if (options && options.page) query.page = options.page;
-      if (options && options.perPage) query.per_page = options.perPage;
-      return request('GET', '/history', query).then(function (body) {
-        return { entries: body.data.map(flat), page: body.meta.page, perPage: body.meta.per_page, total: body.meta.total };
-      });
+      return page('/history', options);
     }
   };
+
+  function page(path, options) {
+    var o = options || {};
+    return request('GET', path, { page: o.page || 1, per_page: o.perPage || 20 }).then(function (body) {
+      return { entries: body.data.map(flat), page: body.meta.page, perPage: body.meta.per_page, total: body.meta.total };
+    });
+  }
   window.LoyaltySDK = SDK;
+  // For loyalty-rewards.js.
+  var hook = window.LoyaltyWidget = { flat: flat, page: page, root: root };
 
   if (!root) return;
 
@@ -205,7 +209,7 @@
     SDK.claim(rule.id).then(function (entry) {
       rule.completion = entry.status;
       renderRules();
-      // The button is gone; keep keyboard focus on its rule, which now tells the new state.
+      // The button is gone: focus its rule, which now tells the new state.
       rulesList.querySelector('[data-loyalty-rule="' + CSS.escape(rule.id) + '"]').focus();
       announce(t(entry.status === 'pending' ? 'claimed_pending' : 'claimed', { points: number(entry.points) }));
       return loadCustomer();
@@ -233,8 +237,9 @@
   document.addEventListener('keydown', function (event) {
     if (event.key === 'Escape' && !panel.hidden) close();
   });
+  Object.assign(hook, { el: el, t: t, number: number, loadCustomer: loadCustomer });
   renderLauncher();
   renderSummary();
-  // No metafield yet (a new member, or one not synced yet): the balance comes from the app instead.
+  // No metafield yet (new, or not synced yet): the balance comes from the app.
   if (loggedIn && !state) loadCustomer().catch(function () {});
 })();

@@ -51,7 +51,7 @@ def tier_changed(session: Session, customer: Customer, *, previous_tier_id: str 
 
 def enqueue_customer_sync(
     session: Session, customer: Customer, *, reason: str, entry_id: str | None = None,
-    event_status: str | None = None, version_bumped: bool = False,
+    event_status: str | None = None, version_bumped: bool = False, redemption_id: str | None = None,
 ) -> None:
     """One outbox row per destination; the relay delivers them after commit.
 
@@ -59,13 +59,16 @@ def enqueue_customer_sync(
     state it reads is newer than what the destination already has. A balance move (credit or
     debit) bumps it in its own UPDATE; its caller says so with ``version_bumped`` and this
     saves a statement. With ``entry_id`` the rows also carry a "Points Awarded" event whose
-    status is the one at this moment. The rows go in one multi-row INSERT: with RETURNING,
+    status is the one at this moment; with ``redemption_id``, a "Reward Redeemed" event. The rows
+    go in one multi-row INSERT: with RETURNING,
     SQLAlchemy batches an executemany into a single statement rather than one per row."""
     if not version_bumped:
         session.execute(_BUMP_SYNC_VERSION, {"customer": customer.id})
     payload: dict[str, str] = {"reason": reason}
     if event_status is not None:
         payload["status"] = event_status
+    if redemption_id is not None:
+        payload["redemption_id"] = redemption_id
     session.execute(
         _INSERT_OUTBOX,
         [
