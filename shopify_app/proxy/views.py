@@ -25,7 +25,7 @@ from shopify_app.proxy.auth import (
     logged_in_customer_id,
     optional_customer,
 )
-from shopify_app.web import jsonapi, serializers
+from shopify_app.web import jsonapi, listing, serializers
 from shopify_app.web.bodies import Body, parse_body
 
 MAX_PAGE_NUMBER = 1_000_000
@@ -117,12 +117,11 @@ def _int_arg(name: str, default: int) -> int:
     value = request.args.get(name)
     if value is None:
         return default
-    # Bounded so a huge page cannot overflow the database's OFFSET; the length check first,
-    # as int() refuses numbers of thousands of digits.
-    digits = value.isascii() and value.isdigit() and len(value) <= len(str(MAX_PAGE_NUMBER))
-    if not digits or not 1 <= int(value) <= MAX_PAGE_NUMBER:
+    # Bounded so a huge page cannot overflow the database's OFFSET.
+    number = listing.whole_number(value, MAX_PAGE_NUMBER)
+    if number is None:
         raise BadRequest(f"'{name}' must be an integer from 1 to {MAX_PAGE_NUMBER}")
-    return int(value)
+    return number
 
 
 def register(bp: Blueprint) -> None:

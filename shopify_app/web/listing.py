@@ -27,12 +27,21 @@ def quote(value: str) -> str:
     return value if len(value) <= QUOTE_LIMIT else value[:QUOTE_LIMIT] + "…"
 
 
+def whole_number(text: str, maximum: int) -> int | None:
+    """``text`` as a whole number from 1 to ``maximum``, else None. The length is checked before
+    int(), which refuses numbers of thousands of digits; isascii() since isdigit() takes "²"."""
+    if not (text.isascii() and text.isdigit() and len(text) <= len(str(maximum))):
+        return None
+    value = int(text)
+    return value if 1 <= value <= maximum else None
+
+
 def _page_value(args: MultiDict[str, str], name: str, default: int, maximum: int) -> int:
     raw = args.get(f"page[{name}]")
     if raw is None:
         return default
-    value = int(raw) if raw.strip().isdigit() and raw.strip().isascii() else 0
-    if not 1 <= value <= maximum:
+    value = whole_number(raw.strip(), maximum)
+    if value is None:
         raise BadRequest(f"'page[{name}]' must be a whole number from 1 to {maximum}, not '{quote(raw)}'")
     return value
 
