@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from shopify_app.errors import ServiceUnavailable
 from shopify_app.integrations import discounts
 from shopify_app.integrations.http import AwaitingReconnect, DeliveryError, Permanent, Skipped
-from shopify_app.integrations.shopify_graphql import WAITED_ON_ATTEMPTS
+from shopify_app.integrations.shopify_graphql import WAITED_ON_ATTEMPTS, GraphQLClient
 from shopify_app.jobs import runtime
 from shopify_app.jobs.destinations import shopify_client
 from shopify_app.loyalty.rewards import redemption as redemptions
@@ -64,51 +64,67 @@ def refund(session: Session, shop: Shop, redemption_id: str) -> RewardRedemption
 
 def sweep_creating() -> int:
     """Redemptions left ``creating`` over a minute: activate those whose code Shopify has, give the
-    points back for the others; one transaction each. Those Shopify cannot answer for wait."""
+    points back for the others. Shopify is asked with no transaction open, and each outcome is
+    written in a transaction of its own (a conditional move: what finished meanwhile stays as it is).
+    Those Shopify cannot answer for wait."""
     ctx = runtime.context()
     with ctx.sessions() as session:
         ids = redemptions.stale_creating(session)
     finished = 0
     for redemption_id in ids:
+        asked = _code_to_ask(ctx, redemption_id, RedemptionState.CREATING)
+        if asked is None:
+            continue
+        client, code = asked
+        try:
+            discount_id = discounts.find_code(client, code) if client is not None else None
+        except DeliveryError as error:
+            logger.warning("reward code %s left creating: %s", redemption_id, error)
+            continue
         with ctx.sessions.begin() as session:
-            redemption = session.get(RewardRedemption, redemption_id)
-            if redemption is None or redemption.state != RedemptionState.CREATING.value:
-                continue
-            shop = session.get_one(Shop, redemption.shop_id)
-            try:
-                discount_id = discounts.find_code(shopify_client(ctx, shop), redemption.discount_code)
-            except Skipped:
-                discount_id = None
-            except DeliveryError as error:
-                logger.warning("reward code %s left creating: %s", redemption.id, error)
-                continue
-            finished += _finish(session, redemption, discount_id)
+            finished += _finish(session, session.get_one(RewardRedemption, redemption_id), discount_id)
     return finished
 
 
 def sweep_codes_in_doubt() -> int:
     """Codes whose create request's outcome was unknown, their points given back: deleted in Shopify
-    if it made them after all. Returns how many were deleted."""
+    if it made them after all, with no transaction open while Shopify answers. Returns how many were deleted."""
     ctx = runtime.context()
     with ctx.sessions() as session:
         ids = redemptions.codes_in_doubt(session)
     deleted = 0
     for redemption_id in ids:
-        with ctx.sessions.begin() as session:
-            redemption = session.get_one(RewardRedemption, redemption_id)
-            client = shopify_client(ctx, session.get_one(Shop, redemption.shop_id))
+        asked = _code_to_ask(ctx, redemption_id, None)
+        if asked is None:
+            continue
+        client, code = asked
+        if client is not None:  # else the shop lost its token: it can make no codes either
             try:
-                discount_id = discounts.find_code(client, redemption.discount_code)
+                discount_id = discounts.find_code(client, code)
                 if discount_id is not None:
                     discounts.delete_code(client, discount_id)
                     deleted += 1
             except DeliveryError as error:
-                logger.warning("reward code %s still in doubt: %s", redemption.id, error)
+                logger.warning("reward code %s still in doubt: %s", redemption_id, error)
                 continue
-            except Skipped:
-                pass  # the shop lost its token: it can make no codes either
-            redemption.code_in_doubt = False
+        with ctx.sessions.begin() as session:
+            session.get_one(RewardRedemption, redemption_id).code_in_doubt = False
     return deleted
+
+
+def _code_to_ask(ctx: runtime.Context, redemption_id: str,
+                 state: RedemptionState | None) -> tuple[GraphQLClient | None, str] | None:
+    """What to ask Shopify about a redemption, read in a short transaction: the shop's client (None
+    when the shop has no token) and the code; None when the redemption is gone or no longer in ``state``."""
+    with ctx.sessions() as session:
+        redemption = session.get(RewardRedemption, redemption_id)
+        if redemption is None or (state is not None and redemption.state != state.value):
+            return None
+        try:
+            client: GraphQLClient | None = shopify_client(ctx, session.get_one(Shop, redemption.shop_id))
+        except Skipped:
+            client = None
+        return client, redemption.discount_code
 
 
 def _finish(session: Session, redemption: RewardRedemption, discount_id: str | None) -> bool:
