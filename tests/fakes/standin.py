@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import signal
 import sys
-import threading
 
 from shopify_app.devtools.demo import STANDIN_ACCESS_TOKEN
 from tests.fakes.shopify import FakeShopify
 
 
 def main() -> None:
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # SIGTERM as SystemExit in the main thread, so the server's context closes it; waiting on an
+    # Event here would sleep through the signal.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with FakeShopify(access_token=STANDIN_ACCESS_TOKEN, port=int(sys.argv[1])):
         try:
-            stop.wait()
+            while True:
+                signal.pause()
         except KeyboardInterrupt:
             pass
 
