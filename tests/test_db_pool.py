@@ -40,11 +40,13 @@ def close_pooled_connection(
     def close(idle_ping_seconds: float) -> int:
         monkeypatch.setattr(db, "IDLE_PING_SECONDS", idle_ping_seconds)
         pid = backend_pid(engine)
-        admin = create_engine(postgres_url, poolclass=NullPool)
+        # Autocommit: within one transaction PostgreSQL answers pg_stat_activity from a cached
+        # snapshot, so a poll in a single transaction would never see the backend leave.
+        admin = create_engine(postgres_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
         try:
             with admin.connect() as connection:
                 connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-                deadline = time.monotonic() + 30  # a loaded machine can take a while to reap a backend
+                deadline = time.monotonic() + 30
                 while connection.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"),
                                          {"pid": pid}).scalar_one():
                     assert time.monotonic() < deadline, "the backend did not exit"
