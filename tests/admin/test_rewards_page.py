@@ -11,9 +11,9 @@ from shopify_app.db import sessionmaker_for
 from shopify_app.models import Reward
 from tests.admin.conftest import TokenClient
 
-FORM = {"name": "$10 off", "description": "", "discount_type": "fixed_amount", "pricing": "fixed",
-        "points_cost": "900", "discount_amount": "10", "minimum_spend": "", "product_gid": "", "vip_tier_id": "",
-        "max_redemptions": "", "expiry_days": "30"}
+FORM = {"name": "$10 off", "description": "", "discount_type": "fixed_amount", "reward_type": "discount",
+        "pricing": "fixed", "points_cost": "900", "discount_amount": "10", "minimum_spend": "", "product_gid": "",
+        "vip_tier_id": "", "max_redemptions": "", "expiry_days": "30"}
 
 
 def reward_named(app: Flask, name: str) -> Reward:
@@ -36,7 +36,8 @@ def test_create_edit_deactivate_and_delete(app: Flask, admin: TokenClient, demo_
     reward = reward_named(app, "$10 off")
     assert (reward.points_cost, reward.discount_amount, reward.expiry_days, reward.is_active) == (900, 10, 30, True)
 
-    edited = admin.post(f"/admin/rewards/{reward.id}", data={**FORM, "vip_tier_id": demo_shop["tiers"]["Gold"],
+    edited = admin.post(f"/admin/rewards/{reward.id}", data={**FORM, "reward_type": "tier",
+                                                              "vip_tier_id": demo_shop["tiers"]["Gold"],
                                                               "max_redemptions": "2"})
     assert edited.status_code in (302, 303)
     reward = reward_named(app, "$10 off")
