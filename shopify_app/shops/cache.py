@@ -47,3 +47,7 @@ class ShopsByDomain:
             shop = CachedShop(id=row.id, installed=row.uninstalled_at is None)
             self._entries[domain] = (now + self.seconds, shop)
         return shop
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()

@@ -85,11 +85,14 @@ def _statement() -> Select[Any]:
     current, following = aliased(VipTier, name="current_tier"), aliased(VipTier, name="next_tier")
     mine = EarningEntry.customer_id == Customer.id
     expiring = expiring_lots(bindparam("now", type_=EarningEntry.points_expiry_at.type))
+    # Each correlated to the customer alone: the next expiry nests in the sum of what expires then.
     pending = (select(func.coalesce(func.sum(EarningEntry.points), 0))
-               .where(mine, EarningEntry.status == EntryStatus.PENDING.value).scalar_subquery())
-    next_expiry = select(func.min(EarningEntry.points_expiry_at)).where(mine, expiring).scalar_subquery()
+               .where(mine, EarningEntry.status == EntryStatus.PENDING.value).correlate(Customer).scalar_subquery())
+    next_expiry = (select(func.min(EarningEntry.points_expiry_at)).where(mine, expiring)
+                   .correlate(Customer).scalar_subquery())
     expiring_then = (select(func.coalesce(func.sum(EarningEntry.points_remaining), 0))
-                     .where(mine, expiring, EarningEntry.points_expiry_at == next_expiry).scalar_subquery())
+                     .where(mine, expiring, EarningEntry.points_expiry_at == next_expiry)
+                     .correlate(Customer).scalar_subquery())
     # The lowest tier of the shop that the customer's lifetime points do not reach yet.
     next_tier_id = (select(VipTier.id)
                     .where(VipTier.shop_id == Customer.shop_id, VipTier.points_required > Customer.lifetime_points)
