@@ -122,7 +122,7 @@ def served(database_url: str, redis_url: str, key: str, rounds: int = 5) -> None
                                "--workers", "4", "--worker-class", "sync", "--log-level", "warning"], cwd=ROOT, env=env)
     try:
         base = f"http://127.0.0.1:{port}"
-        wait_until_up(base + "/healthz")
+        wait_until_up(base + "/healthz", timeout=180)  # a busy host boots workers slowly
         wrk_args = ["-t", "2", "-c", "16", "-d", "5s", "--latency"]
         script = ["-s", str(ROOT / "bench" / "api_customer_wrk.lua"), base, "--", key, str(MEMBERS - 100)]
         run_wrk([*wrk_args[:-2], "3s", *script])  # warm-up

@@ -79,7 +79,7 @@ def main() -> None:
         )
         try:
             base = f"http://127.0.0.1:{port}"
-            wait_until_up(base + "/healthz")
+            wait_until_up(base + "/healthz", timeout=180)  # a busy host boots workers slowly
             wrk_args = ["-t", "2", "-c", str(args.connections), "-d", f"{args.duration}s", "--latency"]
             script = ["-s", str(ROOT / "bench" / "proxy_wrk.lua"), base, "--", str(paths)]
             write_signed_paths(paths, args.members)
