@@ -124,7 +124,9 @@ def served(database_url: str, redis_url: str, key: str, rounds: int = 5) -> None
         base = f"http://127.0.0.1:{port}"
         wait_until_up(base + "/healthz", timeout=180)  # a busy host boots workers slowly
         wrk_args = ["-t", "2", "-c", "16", "-d", "5s", "--latency"]
-        script = ["-s", str(ROOT / "bench" / "api_customer_wrk.lua"), base, "--", key, str(MEMBERS - 100)]
+        paths = Path(tempfile.mkdtemp()) / "customer_paths.txt"
+        paths.write_text("".join(f"/v1/customers/{2000001 + i}\n" for i in range(MEMBERS - len(demo.CUSTOMERS))))
+        script = ["-s", str(ROOT / "bench" / "paths_wrk.lua"), base, "--", str(paths), key]
         run_wrk([*wrk_args[:-2], "3s", *script])  # warm-up
         ratios = []
         for _ in range(rounds):

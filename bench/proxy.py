@@ -81,7 +81,7 @@ def main() -> None:
             base = f"http://127.0.0.1:{port}"
             wait_until_up(base + "/healthz", timeout=180)  # a busy host boots workers slowly
             wrk_args = ["-t", "2", "-c", str(args.connections), "-d", f"{args.duration}s", "--latency"]
-            script = ["-s", str(ROOT / "bench" / "proxy_wrk.lua"), base, "--", str(paths)]
+            script = ["-s", str(ROOT / "bench" / "paths_wrk.lua"), base, "--", str(paths)]
             write_signed_paths(paths, args.members)
             run_wrk([*wrk_args[:-2], "3s", *script])  # warm-up: pools, caches
             rounds = []
