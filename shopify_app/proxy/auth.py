@@ -43,7 +43,7 @@ def require_proxy_signature() -> None:
 
 def storefront_shops(app: Flask) -> ShopsByDomain:
     """The worker's cache of the storefront's shops, one per app (each app has its own database)."""
-    shops: ShopsByDomain = app.extensions.setdefault("storefront_shops", ShopsByDomain())
+    shops: ShopsByDomain = app.extensions["storefront_shops"]
     return shops
 
 
