@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from shopify_app.clock import utcnow
 from shopify_app.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
@@ -31,6 +31,7 @@ from shopify_app.models import (
     RewardType,
     Shop,
 )
+from shopify_app.paging import Page, PageRequest, read_page
 
 # A redemption left ``creating`` this long lost its request (the process died): the sweep finishes it.
 STALE_AFTER = dt.timedelta(minutes=1)
@@ -173,22 +174,15 @@ def codes_in_doubt(session: Session, *, now: dt.datetime | None = None, limit: i
     ))
 
 
-MAX_PAGE_SIZE = 100
-
-
-def customer_codes(session: Session, customer: Customer, *, page: int, per_page: int
-                   ) -> tuple[list[RewardRedemption], int]:
-    """One page of the customer's codes, newest first, and how many there are: every redemption
-    Shopify made a code for (not those whose code was never made)."""
-    per_page, page = min(max(per_page, 1), MAX_PAGE_SIZE), max(page, 1)
-    mine = (RewardRedemption.customer_id == customer.id, RewardRedemption.shopify_discount_id.is_not(None))
-    total = session.scalar(select(func.count()).select_from(RewardRedemption).where(*mine)) or 0
-    rows = session.scalars(
-        select(RewardRedemption).where(*mine)
-        .order_by(RewardRedemption.created_at.desc(), RewardRedemption.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)
-    )
-    return list(rows), total
+def history(session: Session, customer: Customer, request: PageRequest, *,
+            state: str | None = None) -> Page[RewardRedemption]:
+    """One page of the customer's codes, of one state if given: every redemption Shopify made a
+    code for (not those whose code was never made)."""
+    ids = select(RewardRedemption.id).where(RewardRedemption.customer_id == customer.id,
+                                            RewardRedemption.shopify_discount_id.is_not(None))
+    if state is not None:
+        ids = ids.where(RewardRedemption.state == state)
+    return read_page(session, RewardRedemption, ids, request, joinedload(RewardRedemption.reward))
 
 
 def shop_redemption(session: Session, shop_id: str, redemption_id: str) -> RewardRedemption | None:
