@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
-from shopify_app.errors import NotFound
+from shopify_app.errors import NotFound, quote
 from shopify_app.models import Customer
 
 GID_PREFIX = "gid://shopify/Customer/"
@@ -33,8 +33,8 @@ def find_customer(session: Session, shop_id: str, identifier: str) -> Customer:
     elif "@" in value and (email := normalize_email(value)):
         query, value = _BY_EMAIL, email
     else:
-        raise NotFound(f"Customer '{identifier}' not found")
+        raise NotFound(f"Customer '{quote(identifier)}' not found")
     customer = session.scalars(query, {"shop": shop_id, "value": value}).first()
     if customer is None:
-        raise NotFound(f"Customer '{identifier}' not found")
+        raise NotFound(f"Customer '{quote(identifier)}' not found")
     return customer

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from shopify_app.clock import utcnow
-from shopify_app.errors import FormErrors, NotFound
+from shopify_app.errors import FormErrors, NotFound, quote
 from shopify_app.loyalty.program.inputs import Form, OptionalText, Text, _on_stripped, choice_rule, number_rule
 from shopify_app.models import DiscountType, Pricing, Reward, RewardRedemption, RewardType, Shop, VipTier
 from shopify_app.paging import Page, PageRequest, read_page
@@ -108,7 +108,7 @@ def save_reward(session: Session, shop: Shop, command: RewardInput, reward: Rewa
 def get_reward(session: Session, shop_id: str, reward_id: str) -> Reward:
     reward = shop_reward(session, shop_id, reward_id)
     if reward is None or reward.deleted_at is not None:
-        raise NotFound(f"Reward '{reward_id}' not found")
+        raise NotFound(f"Reward '{quote(reward_id)}' not found")
     return reward
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from shopify_app.clock import utcnow
-from shopify_app.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
+from shopify_app.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable, quote
 from shopify_app.loyalty.ledger import effects, postings
 from shopify_app.loyalty.members.lookup import find_customer
 from shopify_app.loyalty.rewards import codes
@@ -55,7 +55,7 @@ def purchase(session: Session, shop: Shop, reward_id: str, customer: Customer | 
     if reward is not None and reward.pricing == Pricing.PER_POINT.value:
         _check_points(reward, points)
     if reward is None or not is_live(reward):
-        raise NotFound(f"Reward '{reward_id}' not found")
+        raise NotFound(f"Reward '{quote(reward_id)}' not found")
     if isinstance(customer, str):
         customer = find_customer(session, shop.id, customer)
     if customer.is_excluded:
@@ -114,7 +114,7 @@ def refundable(session: Session, shop: Shop, redemption_id: str) -> RewardRedemp
     """A redemption of the shop whose code may be refunded: 404 when none, 409 unless ``active``."""
     redemption = shop_redemption(session, shop.id, redemption_id)
     if redemption is None:
-        raise NotFound(f"Reward history entry '{redemption_id}' not found")
+        raise NotFound(f"Reward history entry '{quote(redemption_id)}' not found")
     if redemption.state != RedemptionState.ACTIVE.value:
         raise Conflict(f"Reward history entry '{redemption_id}' is {redemption.state}; only an active, unrefunded "
                        "code can be refunded")
