@@ -55,6 +55,15 @@ def filters(args: MultiDict[str, str], allowed: Collection[str]) -> dict[str, st
     return found
 
 
+def unpaged(args: MultiDict[str, str]) -> None:
+    """A list given whole: any ``page[…]``, ``filter[…]`` or ``sort`` is 400 naming it."""
+    for key in args:
+        match = _BRACKETED.match(key)
+        if match is not None or key == "sort":
+            raise BadRequest(f"Unknown {match.group(1) if match else 'sort'} parameter '{quote(key)}': "
+                             "this list is neither paginated, filtered nor sorted")
+
+
 def page_request(args: MultiDict[str, str], sorts: Mapping[str, str], default_sort: str = DEFAULT_SORT) -> PageRequest:
     """page[number], page[size] and sort (``sorts`` maps each name a client sorts by to its column);
     400 naming the parameter that is out of range or unknown."""

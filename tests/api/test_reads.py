@@ -179,6 +179,16 @@ def test_vip_tiers_by_threshold(client: FlaskClient, demo_shop: dict[str, Any]) 
     assert body["data"][0]["type"] == "vip_tier"
 
 
+@pytest.mark.parametrize(("params", "named"), [
+    ({"page[number]": "1"}, "page[number]"), ({"filter[name]": "Gold"}, "filter[name]"), ({"sort": "name"}, "sort"),
+])
+def test_vip_tiers_take_no_list_parameters(client: FlaskClient, demo_shop: dict[str, Any],
+                                           params: dict[str, str], named: str) -> None:
+    response = get(client, "/v1/vip-tiers", demo_shop["api_key"], **params)
+    assert response.status_code == 400
+    assert named in error_of(response)["detail"]
+
+
 def test_read_only_key_reads(client: FlaskClient, demo_shop: dict[str, Any]) -> None:
     assert get(client, "/v1/customers", demo_shop["read_only_api_key"]).status_code == 200
 
