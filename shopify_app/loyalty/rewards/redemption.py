@@ -8,10 +8,11 @@ conditional UPDATE taken under the customer's lock, so of two movers only one wi
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, Row, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from shopify_app.clock import utcnow
@@ -131,27 +132,44 @@ def refund(session: Session, redemption: RewardRedemption, *, now: dt.datetime |
 
 def mark_used(session: Session, shop_id: str, discount_codes: list[str], *, order_id: str, used_at: dt.datetime,
               now: dt.datetime | None = None) -> int:
-    """An order used these codes: the shop's active reward codes among them become ``used``."""
+    """An order used these codes: the shop's active reward codes among them become ``used``, each an activity."""
     if not discount_codes:
         return 0
-    return _rowcount(session.execute(
+    used = session.execute(
         update(RewardRedemption)
         .where(RewardRedemption.shop_id == shop_id, RewardRedemption.state == RedemptionState.ACTIVE.value,
                func.upper(RewardRedemption.discount_code).in_([code.upper() for code in discount_codes]))
         .values(state=RedemptionState.USED.value, used_at=used_at, used_order_id=order_id, updated_at=now or utcnow())
-        .execution_options(synchronize_session=False)
-    ))
+        .returning(*_CODE_EVENT).execution_options(synchronize_session=False)
+    ).all()
+    _code_activity(session, used, "reward_code_used", lambda code: f"Reward code {code} used on order {order_id}")
+    return len(used)
 
 
 def expire_codes(session: Session, *, now: dt.datetime | None = None) -> int:
-    """Active codes past their end become ``expired`` (Shopify refuses them already)."""
+    """Active codes past their end become ``expired`` (Shopify refuses them already), each an activity."""
     now = now or utcnow()
-    return _rowcount(session.execute(
+    expired = session.execute(
         update(RewardRedemption)
         .where(RewardRedemption.state == RedemptionState.ACTIVE.value, RewardRedemption.expires_at < now)
         .values(state=RedemptionState.EXPIRED.value, updated_at=now)
-        .execution_options(synchronize_session=False)
-    ))
+        .returning(*_CODE_EVENT).execution_options(synchronize_session=False)
+    ).all()
+    _code_activity(session, expired, "reward_code_expired", lambda code: f"Reward code {code} expired")
+    return len(expired)
+
+
+# What the activity of a code's move names.
+_CODE_EVENT = (RewardRedemption.id, RewardRedemption.shop_id, RewardRedemption.customer_id,
+               RewardRedemption.reward_id, RewardRedemption.discount_code)
+
+
+def _code_activity(session: Session, moved: Sequence[Row[Any]], kind: str, message: Callable[[str], str]) -> None:
+    effects.log_activities(session, [
+        dict(shop_id=row.shop_id, customer_id=row.customer_id, entry_id=None, kind=kind,
+             message=message(row.discount_code), data={"reward_id": row.reward_id, "redemption_id": row.id})
+        for row in moved
+    ])
 
 
 def stale_creating(session: Session, *, now: dt.datetime | None = None, limit: int = 100) -> list[str]:
