@@ -1,6 +1,6 @@
 """API benchmark: GET /v1/customers/{id} and GET /v1/customers?page[number]=500 against 100,000 members
 on PostgreSQL, each as a ratio to GET /healthz in the same run, from 16 threads through the WSGI app
-in process; and what an Idempotency-Key adds to the award (the rate limiter counts both).
+in process; and what the rate limiter and an Idempotency-Key each add to the award.
 
     .venv/bin/python bench/api.py [--database-url postgresql://postgres@127.0.0.1:5432/test]
         [--redis-url redis://127.0.0.1:6379/14]
@@ -30,6 +30,7 @@ from shopify_app.config import Config  # noqa: E402
 from shopify_app.db import engine_for, sessionmaker_for  # noqa: E402
 from shopify_app.devtools import demo  # noqa: E402
 from shopify_app.models import EarningRule  # noqa: E402
+from shopify_app.web.rate_limits import EXTENSION  # noqa: E402
 
 MEMBERS = 100_000
 THREADS, PER_THREAD = 16, 40
@@ -73,8 +74,8 @@ def main() -> None:
         with sessionmaker_for(app).begin() as session:
             seeded = demo.seed(session, config.shopify_api_secret, members=MEMBERS - len(demo.CUSTOMERS))
             key = seeded.api_key
-            rules = {r.action: r.id for r in session.scalars(select(EarningRule).where(
-                EarningRule.shop_id == seeded.shop.id))}
+            rule = session.scalars(select(EarningRule.id).where(
+                EarningRule.shop_id == seeded.shop.id, EarningRule.action == "follow_on_instagram")).one()
         with engine_for(app).connect() as connection:
             # As autovacuum would by now: without statistics the planner takes a shop for 500 rows.
             connection.execute(text("ANALYZE"))
@@ -86,21 +87,28 @@ def main() -> None:
         deep = timed(app, lambda c, i: c.get("/v1/customers?page[number]=500", headers=auth))
         by_points = timed(app, lambda c, i: c.get("/v1/customers?page[number]=500&sort=-points", headers=auth))
 
-        def award(rule: str, idempotent: bool) -> Callable[[Any, int], Any]:
+        def award(run: int, idempotent: bool) -> Callable[[Any, int], Any]:
+            """The same rule awarded to members no other run awards it to (once per member)."""
             def send(c: Any, i: int) -> Any:
                 headers = {**auth, **({"Idempotency-Key": uuid.uuid4().hex} if idempotent else {})}
-                return c.post(f"/v1/earning-rules/{rules[rule]}/award", headers=headers,
-                              json={"customer_identifier": str(2000001 + i)})
+                return c.post(f"/v1/earning-rules/{rule}/award", headers=headers,
+                              json={"customer_identifier": str(2000001 + run * THREADS * PER_THREAD + i)})
             return send
 
-        plain = timed(app, award("follow_on_instagram", False))
-        keyed = timed(app, award("join_newsletter", True))
+        plain = timed(app, award(0, False))
+        keyed = timed(app, award(1, True))
+        limiter = app.extensions[EXTENSION]
+        limiter.enabled = False  # what Flask-Limiter's RATELIMIT_ENABLED=False gives: no check, no Redis call
+        unlimited = timed(app, award(2, False))
+        limiter.enabled = True
         print(f"members {MEMBERS}, {THREADS} threads x {PER_THREAD} requests, medians")
         for name, value in [("GET /healthz", health), ("GET /v1/customers/{id}", one),
                             ("GET /v1/customers (page 1)", first), ("GET /v1/customers?page[number]=500", deep),
                             ("  … sort=-points", by_points)]:
             print(f"{name:40} {value * 1000:7.2f} ms  {value / health:5.1f}x healthz")
         print(f"{'award':40} {plain * 1000:7.2f} ms")
+        print(f"{'award without the rate limiter':40} {unlimited * 1000:7.2f} ms  {plain / unlimited:5.2f}x "
+              "(the award with it / without)")
         print(f"{'award with an Idempotency-Key':40} {keyed * 1000:7.2f} ms  {keyed / plain:5.2f}x the award")
     finally:
         drop_database(args.database_url, url)
