@@ -7,9 +7,9 @@ from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
 from shopify_app.api.auth import current_shop
+from shopify_app.api.customers import customer_history
 from shopify_app.db import get_session
 from shopify_app.jobs import reward_codes
-from shopify_app.loyalty.members.lookup import find_customer
 from shopify_app.loyalty.rewards import catalogue, redemption
 from shopify_app.models import RedemptionState, RewardType
 from shopify_app.web import listing, serializers
@@ -46,13 +46,8 @@ def show_reward(reward_id: str) -> ResponseReturnValue:
 
 
 def reward_history(identifier: str) -> ResponseReturnValue:
-    filters = listing.filters(request.args, ("status",))
-    page_request = listing.page_request(request.args, HISTORY_SORTS)
-    status = listing.one_of("filter[status]", filters["status"], HISTORY_STATUSES) if "status" in filters else None
-    session = get_session()
-    customer = find_customer(session, current_shop().id, identifier)
-    page = redemption.history(session, customer, page_request, state=status)
-    return collection([serializers.reward_history(r) for r in page.rows], listing.meta(page))
+    return customer_history(identifier, HISTORY_SORTS, HISTORY_STATUSES, redemption.history,
+                            serializers.reward_history)
 
 
 def purchase(reward_id: str) -> ResponseReturnValue:

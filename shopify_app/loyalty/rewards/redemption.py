@@ -193,13 +193,13 @@ def codes_in_doubt(session: Session, *, now: dt.datetime | None = None, limit: i
 
 
 def history(session: Session, customer: Customer, request: PageRequest, *,
-            state: str | None = None) -> Page[RewardRedemption]:
+            status: str | None = None) -> Page[RewardRedemption]:
     """One page of the customer's codes, of one state if given: every redemption Shopify made a
     code for (not those whose code was never made)."""
     ids = select(RewardRedemption.id).where(RewardRedemption.customer_id == customer.id,
                                             RewardRedemption.shopify_discount_id.is_not(None))
-    if state is not None:
-        ids = ids.where(RewardRedemption.state == state)
+    if status is not None:
+        ids = ids.where(RewardRedemption.state == status)
     return read_page(session, RewardRedemption, ids, request, joinedload(RewardRedemption.reward))
 
 
