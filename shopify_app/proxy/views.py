@@ -16,6 +16,7 @@ from shopify_app.loyalty.members.birthdays import Birthday, set_birthday
 from shopify_app.loyalty.members.summary import CustomerSummary, member_summary, summarize
 from shopify_app.loyalty.program import tiers as program_tiers
 from shopify_app.loyalty.rewards import catalogue, redemption
+from shopify_app.paging import PageRequest
 from shopify_app.proxy import documents
 from shopify_app.proxy.auth import (
     current_shop,
@@ -104,14 +105,15 @@ def redeem(reward_id: str) -> ResponseReturnValue:
     return serializers.reward_history_entry(made, status=201)
 
 
+MAX_CODES_PAGE = 100
+
+
 def my_rewards() -> ResponseReturnValue:
-    page, per_page = _int_arg("page", 1), _int_arg("per_page", 20)
-    codes, total = redemption.customer_codes(get_session(), logged_in_customer(), page=page, per_page=per_page)
-    return jsonapi.collection(
-        [jsonapi.resource("reward_history_entry", code.id, serializers.reward_history_entry_attributes(code))
-         for code in codes],
-        meta={"page": page, "per_page": min(per_page, redemption.MAX_PAGE_SIZE), "total": total},
-    )
+    newest_first = PageRequest(number=_int_arg("page", 1), size=min(_int_arg("per_page", 20), MAX_CODES_PAGE),
+                               sort="created_at", descending=True)
+    page = redemption.history(get_session(), logged_in_customer(), newest_first)
+    return jsonapi.collection([serializers.reward_history(code) for code in page.rows],
+                              meta={"page": page.number, "per_page": page.size, "total": page.total})
 
 
 def _int_arg(name: str, default: int) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
-from shopify_app.errors import NotFound
+from shopify_app.errors import NotFound, quote
 from shopify_app.models import Customer
 
 GID_PREFIX = "gid://shopify/Customer/"
@@ -34,7 +34,7 @@ def parse_identifier(identifier: str) -> tuple[str, str]:
         return BY_SHOPIFY_ID, value
     if "@" in value and (email := normalize_email(value)):
         return BY_EMAIL, email
-    raise NotFound(f"Customer '{identifier}' not found")
+    raise NotFound(f"Customer '{quote(identifier)}' not found")
 
 
 def find_customer(session: Session, shop_id: str, identifier: str) -> Customer:
@@ -43,5 +43,5 @@ def find_customer(session: Session, shop_id: str, identifier: str) -> Customer:
     query = _BY_SHOPIFY_ID if kind == BY_SHOPIFY_ID else _BY_EMAIL
     customer = session.scalars(query, {"shop": shop_id, "value": value}).first()
     if customer is None:
-        raise NotFound(f"Customer '{identifier}' not found")
+        raise NotFound(f"Customer '{quote(identifier)}' not found")
     return customer
