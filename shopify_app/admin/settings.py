@@ -79,24 +79,22 @@ def disconnect_integration(service: str) -> ResponseReturnValue:
     return done("admin.settings", f"{service.title()} disconnected", _anchor="integrations")
 
 
-def sync_all() -> ResponseReturnValue:
+def _start_job(kind: BulkJobKind, what: str, short: str, anchor: str) -> ResponseReturnValue:
     session = get_session()
-    job = bulk.start(session, current_shop(), BulkJobKind.SYNC_ALL_MEMBERS)
+    job = bulk.start(session, current_shop(), kind)
     session.commit()
     if bulk.enqueue(get_redis(current_app), job):
-        return done("admin.settings", "Sync of all members started", _anchor="integrations")
-    return done("admin.settings", "Sync of all members saved. The job queue cannot be reached right now; "
-                "the sync starts as soon as it is back", _anchor="integrations")
+        return done("admin.settings", f"{what} started", _anchor=anchor)
+    return done("admin.settings", f"{what} saved. The job queue cannot be reached right now; "
+                f"the {short} starts as soon as it is back", _anchor=anchor)
+
+
+def sync_all() -> ResponseReturnValue:
+    return _start_job(BulkJobKind.SYNC_ALL_MEMBERS, "Sync of all members", "sync", "integrations")
 
 
 def import_customers() -> ResponseReturnValue:
-    session = get_session()
-    job = bulk.start(session, current_shop(), BulkJobKind.IMPORT_CUSTOMERS)
-    session.commit()
-    if bulk.enqueue(get_redis(current_app), job):
-        return done("admin.settings", "Import of existing customers started", _anchor="existing-customers")
-    return done("admin.settings", "Import of existing customers saved. The job queue cannot be reached right now; "
-                "the import starts as soon as it is back", _anchor="existing-customers")
+    return _start_job(BulkJobKind.IMPORT_CUSTOMERS, "Import of existing customers", "import", "existing-customers")
 
 
 def create_key() -> ResponseReturnValue:
