@@ -55,7 +55,7 @@ def start(session: Session, shop: Shop, kind: BulkJobKind) -> BulkJob:
         running.status, running.error, running.finished_at = BulkJobStatus.QUEUED.value, None, None
         return running
     # An import's total is known once Shopify has counted the customers.
-    total = 0 if kind.value in RUNS else session.scalar(
+    total = 0 if kind is BulkJobKind.IMPORT_CUSTOMERS else session.scalar(
         select(func.count()).select_from(_members(shop.id, kind.value).subquery())) or 0
     job = BulkJob(shop_id=shop.id, kind=kind.value, total=total)
     session.add(job)
