@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select
+from collections.abc import Iterable
+
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from shopify_app.errors import NotFound
@@ -25,16 +27,44 @@ def normalize_email(email: str | None) -> str | None:
 
 def find_customer(session: Session, shop_id: str, identifier: str) -> Customer:
     """The customer named by a Shopify customer id (plain or GID) or an email, any letter case."""
+    key = identifier_key(identifier)
+    customer = None
+    if key is not None:
+        by_shopify_id, value = key
+        query = _BY_SHOPIFY_ID if by_shopify_id else _BY_EMAIL
+        customer = session.scalars(query, {"shop": shop_id, "value": value}).first()
+    if customer is None:
+        raise NotFound(f"Customer '{identifier}' not found")
+    return customer
+
+
+def identifier_key(identifier: str) -> tuple[bool, str] | None:
+    """(True, Shopify id) or (False, normalized email) for an identifier, None when it is neither."""
     value = identifier.strip()
     if value.startswith(GID_PREFIX):
         value = value[len(GID_PREFIX):]
     if value.isdigit():
-        query = _BY_SHOPIFY_ID
-    elif "@" in value and (email := normalize_email(value)):
-        query, value = _BY_EMAIL, email
-    else:
-        raise NotFound(f"Customer '{identifier}' not found")
-    customer = session.scalars(query, {"shop": shop_id, "value": value}).first()
-    if customer is None:
-        raise NotFound(f"Customer '{identifier}' not found")
-    return customer
+        return True, value
+    if "@" in value and (email := normalize_email(value)):
+        return False, email
+    return None
+
+
+def find_customers(session: Session, shop_id: str, identifiers: Iterable[str]) -> dict[str, Customer]:
+    """``find_customer`` for many identifiers in one query: identifier -> customer, the unknown left out."""
+    keys = {identifier: key for identifier in identifiers if (key := identifier_key(identifier))}
+    shopify_ids = {value for by_id, value in keys.values() if by_id}
+    emails = {value for by_id, value in keys.values() if not by_id}
+    if not keys:
+        return {}
+    found: dict[tuple[bool, str], Customer] = {}
+    # Oldest first, as find_customer takes the oldest of customers sharing an email.
+    for customer in session.scalars(
+        select(Customer).where(Customer.shop_id == shop_id, or_(Customer.shopify_customer_id.in_(shopify_ids),
+                                                               Customer.email_normalized.in_(emails)))
+        .order_by(Customer.created_at, Customer.id)
+    ):
+        found.setdefault((True, customer.shopify_customer_id), customer)
+        if customer.email_normalized:
+            found.setdefault((False, customer.email_normalized), customer)
+    return {identifier: found[key] for identifier, key in keys.items() if key in found}
