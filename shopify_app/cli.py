@@ -287,8 +287,7 @@ def ledger_audit(shop_domain: str | None) -> None:
 def import_points(shop_domain: str, file: TextIO, dry_run: bool, format_name: str | None) -> None:
     """Post each customer's balance from FILE (a Smile, LoyaltyLion or generic email,points CSV) as an
     opening balance, once; rows with errors are reported by line and skipped."""
-    counts = {"import": 0, "already imported": 0, "no points to import": 0}
-    points = errors = 0
+    tally = points_import.Tally()
     with sessionmaker_for(current_app)() as session:
         shop = get_shop(session, shop_domain)
         if shop is None:
@@ -297,13 +296,10 @@ def import_points(shop_domain: str, file: TextIO, dry_run: bool, format_name: st
             for batch in points_import.import_batches(session, shop, file, format_name=format_name,
                                                       dry_run=dry_run):
                 for row in batch:
+                    tally.add(row)
                     if not row.ok:
-                        errors += 1
                         click.echo(f"line {row.line}: {row.outcome}", err=True)
-                        continue
-                    counts[row.outcome] += 1
-                    points += (row.points or 0) if row.outcome == "import" else 0
-                    if dry_run:
+                    elif dry_run:
                         click.echo(f"line {row.line}: {row.customer}: {row.outcome} {row.points} points")
                 # One transaction per batch: a run stopped half-way keeps what it posted, and the next
                 # run of the file takes those rows as already imported.
@@ -314,8 +310,8 @@ def import_points(shop_domain: str, file: TextIO, dry_run: bool, format_name: st
         except DomainError as error:
             raise click.ClickException(error.detail) from None
     verb = "would import" if dry_run else "imported"
-    click.echo(f"{counts['import']} balances {verb} ({points} points); {counts['already imported']} already "
-               f"imported; {counts['no points to import']} with no points; {errors} rows skipped with errors")
+    click.echo(f"{tally.imported} balances {verb} ({tally.points} points); {tally.already_imported} already "
+               f"imported; {tally.no_points} with no points; {len(tally.errors)} rows skipped with errors")
 
 
 @export_cli.command("members")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 
 from sqlalchemy import select
@@ -50,6 +50,29 @@ class RowOutcome:
     points: int | None
     outcome: str  # "import", "already imported" or the error
     ok: bool
+
+
+@dataclass
+class Tally:
+    """What a run of a file did (or would do): balances imported and their points, rows already
+    imported, rows with no points, and every row skipped with an error."""
+
+    imported: int = 0
+    points: int = 0
+    already_imported: int = 0
+    no_points: int = 0
+    errors: list[RowOutcome] = field(default_factory=list)
+
+    def add(self, outcome: RowOutcome) -> None:
+        if not outcome.ok:
+            self.errors.append(outcome)
+        elif outcome.outcome == "import":
+            self.imported += 1
+            self.points += outcome.points or 0
+        elif outcome.outcome == "already imported":
+            self.already_imported += 1
+        else:
+            self.no_points += 1
 
 
 def detect_format(header: list[str]) -> CsvFormat:
