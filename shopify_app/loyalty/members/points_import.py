@@ -84,13 +84,9 @@ def detect_format(header: list[str]) -> CsvFormat:
                      "(email, points_approved) or the generic email,points[,lifetime_points,vip_tier]")
 
 
-def import_batches(session: Session, shop: Shop, lines: Iterable[str], *, format_name: str | None = None,
-                   dry_run: bool) -> Iterator[list[RowOutcome]]:
-    """The outcomes of each batch of rows, in file order; unless ``dry_run``, a row without errors has
-    posted the balance of a customer who had no opening balance yet by the time its batch is yielded,
-    so the caller commits once per batch. Rows with errors are skipped, the rest imported."""
-    reader = csv.reader(lines)
-    header = next(reader, None)
+def read_header(header: list[str] | None, format_name: str | None) -> tuple[CsvFormat, dict[str, int]]:
+    """The file's format (``format_name``'s, or the one its header shows) and its columns by name;
+    BadRequest saying what is wrong with the header."""
     if header is None:
         raise BadRequest("The file is empty")
     form = FORMATS[format_name] if format_name else detect_format(header)
@@ -98,6 +94,16 @@ def import_batches(session: Session, shop: Shop, lines: Iterable[str], *, format
     missing = [name for name in (form.email, form.points) if name not in columns]
     if missing:
         raise BadRequest(f"The header has no {', '.join(missing)} column for the {form.name} format")
+    return form, columns
+
+
+def import_batches(session: Session, shop: Shop, lines: Iterable[str], *, format_name: str | None = None,
+                   dry_run: bool) -> Iterator[list[RowOutcome]]:
+    """The outcomes of each batch of rows, in file order; unless ``dry_run``, a row without errors has
+    posted the balance of a customer who had no opening balance yet by the time its batch is yielded,
+    so the caller commits once per batch. Rows with errors are skipped, the rest imported."""
+    reader = csv.reader(lines)
+    form, columns = read_header(next(reader, None), format_name)
     seen: dict[str, int] = {}
     rows = ((reader.line_num, row) for row in reader if any(cell.strip() for cell in row))
     while batch := list(islice(rows, BATCH)):
