@@ -3,8 +3,8 @@ progress followed on the page; a points file checked, then imported."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 import re
+from types import SimpleNamespace
 from typing import Any
 
 from flask import Flask
