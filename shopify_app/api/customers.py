@@ -25,7 +25,7 @@ from shopify_app.loyalty.members import directory, profile
 from shopify_app.loyalty.members.birthdays import Birthday, set_birthday
 from shopify_app.loyalty.members.enrolment import find_member
 from shopify_app.loyalty.members.lookup import find_customer
-from shopify_app.loyalty.members.summary import next_expiries, summarize
+from shopify_app.loyalty.members.summary import member_summary, next_expiries, summarize
 from shopify_app.models import Customer, EntryStatus
 from shopify_app.redis_conn import get_redis
 from shopify_app.shops.tokens import ShopNotConnected, fresh_access_token
@@ -55,13 +55,12 @@ def list_customers() -> ResponseReturnValue:
 
 def show_customer(identifier: str) -> ResponseReturnValue:
     exclude_vip = listing.boolean("exclude_vip", request.args.get("exclude_vip", "false"))
-    session = get_session()
-    return _customer_document(find_customer(session, current_shop().id, identifier), with_vip=not exclude_vip)
+    summary = member_summary(get_session(), current_shop().id, identifier)
+    return respond({"data": serializers.member(summary, with_vip=not exclude_vip)}, 200)
 
 
-def _customer_document(customer: Customer, *, with_vip: bool = True, status: int = 200) -> ResponseReturnValue:
-    summary = summarize(get_session(), customer)
-    return respond({"data": serializers.customer(customer, summary.points_expire_at, with_vip=with_vip)}, status)
+def _customer_document(customer: Customer, *, status: int = 200) -> ResponseReturnValue:
+    return respond({"data": serializers.member(summarize(get_session(), customer))}, status)
 
 
 def _digits(value: str) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Response
 
+from shopify_app.loyalty.members.summary import CustomerSummary
 from shopify_app.models import (
     ActivityLogEntry,
     Customer,
@@ -53,6 +54,14 @@ def customer(row: Customer, points_expire_at: dt.datetime | None, *, with_vip: b
     tier = r.VipTierSummary.model_validate(row.vip_tier) if with_vip and row.vip_tier is not None else None
     return _resource(r.CustomerAttributes, row.shopify_customer_id, row, vip_tier=tier,
                      points_expire_at=points_expire_at)
+
+
+def member(summary: CustomerSummary, *, with_vip: bool = True) -> dict[str, Any]:
+    """The customer object from the member's summary: what GET /v1/customers/{id} answers."""
+    tier = summary.current_tier
+    return _resource(r.CustomerAttributes, summary.member.shopify_customer_id, summary.member,
+                     vip_tier=r.VipTierSummary.model_validate(tier) if with_vip and tier is not None else None,
+                     points_expire_at=summary.points_expire_at)
 
 
 def birthday(row: Customer) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from shopify_app.errors import NotFound
 from shopify_app.models import Customer
 
 GID_PREFIX = "gid://shopify/Customer/"
+BY_SHOPIFY_ID, BY_EMAIL = "shopify_id", "email"
 
 # Built once, at import: on the award's hot path, building a statement costs more CPU than
 # running it (docs/architecture.md, "Hot-path statements").
@@ -25,46 +26,49 @@ def normalize_email(email: str | None) -> str | None:
     return email.strip().lower() if email else None
 
 
+def parse_identifier(identifier: str) -> tuple[str, str]:
+    """How a Shopify customer id (plain or GID) or an email names a customer: (BY_SHOPIFY_ID or BY_EMAIL,
+    the value to look up); NotFound for anything else."""
+    value = identifier.strip()
+    if value.startswith(GID_PREFIX):
+        value = value[len(GID_PREFIX):]
+    if value.isdigit():
+        return BY_SHOPIFY_ID, value
+    if "@" in value and (email := normalize_email(value)):
+        return BY_EMAIL, email
+    raise NotFound(f"Customer '{identifier}' not found")
+
+
 def find_customer(session: Session, shop_id: str, identifier: str) -> Customer:
     """The customer named by a Shopify customer id (plain or GID) or an email, any letter case."""
-    key = identifier_key(identifier)
-    customer = None
-    if key is not None:
-        by_shopify_id, value = key
-        query = _BY_SHOPIFY_ID if by_shopify_id else _BY_EMAIL
-        customer = session.scalars(query, {"shop": shop_id, "value": value}).first()
+    kind, value = parse_identifier(identifier)
+    query = _BY_SHOPIFY_ID if kind == BY_SHOPIFY_ID else _BY_EMAIL
+    customer = session.scalars(query, {"shop": shop_id, "value": value}).first()
     if customer is None:
         raise NotFound(f"Customer '{identifier}' not found")
     return customer
 
 
-def identifier_key(identifier: str) -> tuple[bool, str] | None:
-    """(True, Shopify id) or (False, normalized email) for an identifier, None when it is neither."""
-    value = identifier.strip()
-    if value.startswith(GID_PREFIX):
-        value = value[len(GID_PREFIX):]
-    if value.isdigit():
-        return True, value
-    if "@" in value and (email := normalize_email(value)):
-        return False, email
-    return None
-
-
 def find_customers(session: Session, shop_id: str, identifiers: Iterable[str]) -> dict[str, Customer]:
     """``find_customer`` for many identifiers in one query: identifier -> customer, the unknown left out."""
-    keys = {identifier: key for identifier in identifiers if (key := identifier_key(identifier))}
-    shopify_ids = {value for by_id, value in keys.values() if by_id}
-    emails = {value for by_id, value in keys.values() if not by_id}
+    keys: dict[str, tuple[str, str]] = {}
+    for identifier in identifiers:
+        try:
+            keys[identifier] = parse_identifier(identifier)
+        except NotFound:
+            continue
     if not keys:
         return {}
-    found: dict[tuple[bool, str], Customer] = {}
+    shopify_ids = {value for kind, value in keys.values() if kind == BY_SHOPIFY_ID}
+    emails = {value for kind, value in keys.values() if kind == BY_EMAIL}
+    found: dict[tuple[str, str], Customer] = {}
     # Oldest first, as find_customer takes the oldest of customers sharing an email.
     for customer in session.scalars(
         select(Customer).where(Customer.shop_id == shop_id, or_(Customer.shopify_customer_id.in_(shopify_ids),
                                                                Customer.email_normalized.in_(emails)))
         .order_by(Customer.created_at, Customer.id)
     ):
-        found.setdefault((True, customer.shopify_customer_id), customer)
+        found.setdefault((BY_SHOPIFY_ID, customer.shopify_customer_id), customer)
         if customer.email_normalized:
-            found.setdefault((False, customer.email_normalized), customer)
+            found.setdefault((BY_EMAIL, customer.email_normalized), customer)
     return {identifier: found[key] for identifier, key in keys.items() if key in found}
