@@ -287,31 +287,31 @@ def ledger_audit(shop_domain: str | None) -> None:
 def import_points(shop_domain: str, file: TextIO, dry_run: bool, format_name: str | None) -> None:
     """Post each customer's balance from FILE (a Smile, LoyaltyLion or generic email,points CSV) as an
     opening balance, once; rows with errors are reported by line and skipped."""
-    counts = {"import": 0, "already imported": 0, "no points to import": 0}
-    points = errors = 0
+    tally = points_import.Tally()
     with sessionmaker_for(current_app)() as session:
         shop = get_shop(session, shop_domain)
         if shop is None:
             raise click.ClickException(f"Shop '{shop_domain}' not found")
         try:
-            for row in points_import.import_points(session, shop, file, format_name=format_name, dry_run=dry_run):
-                if not row.ok:
-                    errors += 1
-                    click.echo(f"line {row.line}: {row.outcome}", err=True)
-                    continue
-                counts[row.outcome] += 1
-                points += (row.points or 0) if row.outcome == "import" else 0
+            for batch in points_import.import_batches(session, shop, file, format_name=format_name,
+                                                      dry_run=dry_run):
+                for row in batch:
+                    tally.add(row)
+                    if not row.ok:
+                        click.echo(f"line {row.line}: {row.outcome}", err=True)
+                    elif dry_run:
+                        click.echo(f"line {row.line}: {row.customer}: {row.outcome} {row.points} points")
+                # One transaction per batch: a run stopped half-way keeps what it posted, and the next
+                # run of the file takes those rows as already imported.
                 if dry_run:
-                    click.echo(f"line {row.line}: {row.customer}: {row.outcome} {row.points} points")
+                    session.rollback()
+                else:
+                    session.commit()
         except DomainError as error:
             raise click.ClickException(error.detail) from None
-        if dry_run:
-            session.rollback()
-        else:
-            session.commit()
     verb = "would import" if dry_run else "imported"
-    click.echo(f"{counts['import']} balances {verb} ({points} points); {counts['already imported']} already "
-               f"imported; {counts['no points to import']} with no points; {errors} rows skipped with errors")
+    click.echo(f"{tally.imported} balances {verb} ({tally.points} points); {tally.already_imported} already "
+               f"imported; {tally.no_points} with no points; {len(tally.errors)} rows skipped with errors")
 
 
 @export_cli.command("members")

@@ -11,7 +11,10 @@ from flask import Flask
 from sqlalchemy import select
 
 from shopify_app.db import sessionmaker_for
-from shopify_app.models import Customer, EarningEntry
+from shopify_app.loyalty.members import points_import
+from shopify_app.loyalty.members.lookup import find_customer
+from shopify_app.models import Customer, EarningEntry, Shop
+from tests import factories
 
 SHOP = "demo-loyalty.myshopify.com"
 
@@ -87,3 +90,22 @@ def test_a_header_of_no_known_format_is_refused(app: Flask, demo_shop: dict[str,
     wrong = run(app, tmp_path, "email,points\nnew@example.com,5\n", "--format", "smile")
     assert wrong.exit_code != 0 and "no customer email, points balance column" in wrong.stderr
     assert opening_balances(app) == [("1001", 1200)]
+
+
+def test_rows_are_matched_in_batches_as_one_lookup_would(app: Flask, demo_shop: dict[str, Any], tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Across batch boundaries a customer named twice is still a duplicate, and an email two
+    customers share is the older one's, as find_customer has it."""
+    monkeypatch.setattr(points_import, "BATCH", 2)
+    with sessionmaker_for(app).begin() as session:
+        shop = session.get_one(Shop, demo_shop["shop_id"])
+        factories.customer(session, shop, "3001", "shared@example.com")
+        factories.customer(session, shop, "3002", "shared@example.com")
+    result = run(app, tmp_path, "email,points\nshared@example.com,40\nnobody@example.com,1\n"
+                                "new@example.com,30\nSHARED@example.com,5\ngid://shopify/Customer/3002,20\n")
+    assert result.exit_code == 0, result.output
+    assert "line 5: duplicate row: the customer is on line 2" in result.stderr
+    with sessionmaker_for(app)() as session:
+        older = find_customer(session, demo_shop["shop_id"], "shared@example.com").shopify_customer_id
+    assert older == "3001"
+    assert opening_balances(app) == [("1001", 1200), ("1002", 30), ("3001", 40), ("3002", 20)]

@@ -5,7 +5,18 @@ from __future__ import annotations
 from flask import Blueprint, Flask, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from shopify_app.admin import auth, customers, form_tokens, overview, privacy, program, public, rewards, settings
+from shopify_app.admin import (
+    auth,
+    customers,
+    form_tokens,
+    imports,
+    overview,
+    privacy,
+    program,
+    public,
+    rewards,
+    settings,
+)
 from shopify_app.admin.pages import render, when
 from shopify_app.config import loyalty_config
 from shopify_app.errors import DomainError
@@ -15,7 +26,7 @@ from shopify_app.models.outbox import topic_label
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(auth.authenticate)
 bp.before_request(form_tokens.claim_form_token)
-for module in (overview, program, rewards, customers, settings, privacy):
+for module in (overview, program, rewards, customers, imports, settings, privacy):
     module.register(bp)
 
 

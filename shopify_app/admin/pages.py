@@ -20,6 +20,7 @@ NAV = (
     ("admin.tiers", "VIP tiers"),
     ("admin.rewards", "Rewards"),
     ("admin.customers", "Customers"),
+    ("admin.import_export", "Import & export"),
     ("admin.settings", "Settings"),
     ("admin.privacy", "Privacy"),
 )

@@ -1,10 +1,13 @@
 """Admin bulk jobs on RQ: sync every member, recompute every member's tier, import the shop's existing
-customers (``customer_import``); progress in bulk_jobs."""
+customers (``customer_import``), and the import & export page's past orders and points files; progress
+(and what a job found) in bulk_jobs."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from redis import Redis
 from redis.exceptions import RedisError
@@ -12,7 +15,7 @@ from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import Select, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from shopify_app.clock import utcnow
 from shopify_app.error_text import error_text
@@ -26,10 +29,19 @@ BATCH_SIZE = 500
 ACTIVE = (BulkJobStatus.QUEUED.value, BulkJobStatus.RUNNING.value)
 # Kinds whose run carries on from its saved progress: a failed or abandoned run is taken up again.
 RESUMABLE = (BulkJobKind.IMPORT_CUSTOMERS.value,)
-RUNS = {BulkJobKind.IMPORT_CUSTOMERS.value: "shopify_app.jobs.customer_import.import_customers"}
 _LIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 # A job younger than this may still be on its way to the queue from the page that started it.
 SWEEP_GRACE = dt.timedelta(seconds=60)
+
+# The job each kind runs; the member kinds go through run_bulk_job's batches of members.
+RUNNERS = {
+    BulkJobKind.IMPORT_CUSTOMERS.value: "shopify_app.jobs.customer_import.import_customers",
+    BulkJobKind.PAST_ORDERS_PREVIEW.value: "shopify_app.jobs.past_orders.run_past_orders_job",
+    BulkJobKind.PAST_ORDERS.value: "shopify_app.jobs.past_orders.run_past_orders_job",
+    BulkJobKind.POINTS_IMPORT_CHECK.value: "shopify_app.jobs.points_import.run_points_import_job",
+    BulkJobKind.POINTS_IMPORT.value: "shopify_app.jobs.points_import.run_points_import_job",
+}
+MEMBER_RUNNER = "shopify_app.jobs.bulk.run_bulk_job"
 
 logger = logging.getLogger(__name__)
 
@@ -45,19 +57,22 @@ def _members(shop_id: str, kind: str) -> Select[tuple[str]]:
     return query
 
 
-def start(session: Session, shop: Shop, kind: BulkJobKind) -> BulkJob:
+def start(session: Session, shop: Shop, kind: BulkJobKind, *, total: int | None = None,
+          params: dict[str, Any] | None = None) -> BulkJob:
     """A new job of this kind, or the one of this shop still queued or running; a resumable job that
-    failed is queued again, to carry on where it stopped."""
+    failed is queued again, to carry on where it stopped. ``total`` defaults to the members a member
+    job goes through."""
     running = latest(session, shop.id, kind)
     if running is not None and running.status in ACTIVE:
         return running
     if running is not None and running.status == BulkJobStatus.FAILED.value and kind.value in RESUMABLE:
         running.status, running.error, running.finished_at = BulkJobStatus.QUEUED.value, None, None
         return running
-    # An import's total is known once Shopify has counted the customers.
-    total = 0 if kind is BulkJobKind.IMPORT_CUSTOMERS else session.scalar(
-        select(func.count()).select_from(_members(shop.id, kind.value).subquery())) or 0
-    job = BulkJob(shop_id=shop.id, kind=kind.value, total=total)
+    if kind is BulkJobKind.IMPORT_CUSTOMERS:
+        total = 0  # known once Shopify has counted the customers
+    elif total is None:
+        total = session.scalar(select(func.count()).select_from(_members(shop.id, kind.value).subquery())) or 0
+    job = BulkJob(shop_id=shop.id, kind=kind.value, total=total, params=params)
     session.add(job)
     session.flush()
     return job
@@ -102,7 +117,7 @@ def _put(redis: Redis, job: BulkJob) -> bool:
             return False
         previous.delete()
     admin_queue(redis).enqueue(
-        RUNS.get(job.kind, "shopify_app.jobs.bulk.run_bulk_job"), job.id, job_id=job_id,
+        RUNNERS.get(job.kind, MEMBER_RUNNER), job.id, job_id=job_id,
         job_timeout=3600, failure_ttl=queues.FAILURE_TTL,
     )
     return True
@@ -120,37 +135,59 @@ def get_job(session: Session, shop_id: str, job_id: str) -> BulkJob:
 
 
 def run_bulk_job(bulk_job_id: str) -> None:
-    """The RQ job: batches of members by id, one transaction each, progress saved with each batch."""
+    """The RQ job of the member kinds: batches of members by id, one transaction each, progress saved
+    with each batch."""
+    def members(maker: sessionmaker[Session], job: BulkJob) -> None:
+        after = ""
+        process = sync_members if job.kind == BulkJobKind.SYNC_ALL_MEMBERS.value else recompute_tiers
+        while True:
+            with maker.begin() as session:
+                ids = list(session.scalars(
+                    _members(job.shop_id, job.kind).where(Customer.id > after).order_by(Customer.id).limit(BATCH_SIZE)
+                ))
+                if not ids:
+                    return
+                process(session, ids)
+                add_progress(session, job.id, len(ids))
+                after = ids[-1]
+
+    run_tracked(bulk_job_id, members)
+
+
+def run_tracked(bulk_job_id: str, body: Callable[[sessionmaker[Session], BulkJob], dict[str, Any] | None]) -> None:
+    """A job's life in its row: ``running``, then the body (given the sessions and the job's row as it
+    started, detached), then ``done`` with what the body returns as the result, or ``failed``."""
     maker = runtime.context().sessions
     with maker.begin() as session:
         job = session.get(BulkJob, bulk_job_id)
         if job is None or job.status not in ACTIVE:
             return
         job.status = BulkJobStatus.RUNNING.value
-        shop_id, kind, after = job.shop_id, job.kind, ""
+        session.flush()
+        session.expunge(job)
     try:
-        while True:
-            with maker.begin() as session:
-                ids = list(session.scalars(
-                    _members(shop_id, kind).where(Customer.id > after).order_by(Customer.id).limit(BATCH_SIZE)
-                ))
-                if not ids:
-                    break
-                process = sync_members if kind == BulkJobKind.SYNC_ALL_MEMBERS.value else recompute_tiers
-                process(session, ids)
-                session.execute(update(BulkJob).where(BulkJob.id == bulk_job_id).values(done=BulkJob.done + len(ids)))
-                after = ids[-1]
-        finish(maker(), bulk_job_id, BulkJobStatus.DONE, None)
+        result = body(maker, job)
+        finish(maker(), bulk_job_id, BulkJobStatus.DONE, None, result)
     except Exception as error:
         finish(maker(), bulk_job_id, BulkJobStatus.FAILED, error_text(error))
         raise
 
 
-def finish(session: Session, job_id: str, status: BulkJobStatus, error: str | None) -> None:
+def add_progress(session: Session, job_id: str, done: int, *, total: int | None = None) -> None:
+    """Count ``done`` more of the job's items, in the caller's transaction (with the work they are)."""
+    values: dict[str, Any] = {"done": BulkJob.done + done}
+    if total is not None:
+        values["total"] = total
+    session.execute(update(BulkJob).where(BulkJob.id == job_id).values(**values))
+
+
+def finish(session: Session, job_id: str, status: BulkJobStatus, error: str | None,
+           result: dict[str, Any] | None = None) -> None:
     with session.begin():
-        session.execute(
-            update(BulkJob).where(BulkJob.id == job_id).values(status=status.value, error=error, finished_at=utcnow())
-        )
+        values: dict[str, Any] = {"status": status.value, "error": error, "finished_at": utcnow()}
+        if result is not None:
+            values["result"] = result
+        session.execute(update(BulkJob).where(BulkJob.id == job_id).values(**values))
 
 
 def sync_members(session: Session, customer_ids: list[str]) -> None:

@@ -1,5 +1,6 @@
 """Points for past orders, on the merchant's choice: the orders of the last N days read through the
-Admin API (no transaction open), then previewed or given in one transaction."""
+Admin API (no transaction open), then previewed or given in one transaction; from the CLI, or as the
+admin's jobs with their outcome kept in bulk_jobs."""
 
 from __future__ import annotations
 
@@ -10,11 +11,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shopify_app.clock import utcnow
 from shopify_app.errors import BadRequest, NotFound
-from shopify_app.jobs import runtime
+from shopify_app.jobs import bulk, runtime
 from shopify_app.jobs.destinations import shopify_client
 from shopify_app.loyalty.earning.past_orders import PastOrders, give_points
 from shopify_app.loyalty.earning.reconciliation import PAGE_COST, Execute, read_orders
-from shopify_app.models import Shop
+from shopify_app.models import BulkJob, BulkJobKind, Shop
 
 MAX_DAYS = 365
 # 4 orders a page: up to 20,000 orders.
@@ -43,12 +44,19 @@ def past_orders(sessions: sessionmaker[Session], shop_id: str, execute: Execute,
     return outcome
 
 
-def give_past_order_points(shop_id: str, days: int) -> dict[str, int]:
-    """The job the merchant starts once they have seen the preview."""
+def run_past_orders_job(bulk_job_id: str) -> None:
+    """The admin's preview (``past_orders_preview``) or run (``past_orders``) of its days."""
     ctx = runtime.context()
 
     def execute(shop: Shop, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         return shopify_client(ctx, shop).execute(query, variables, cost=PAGE_COST)
 
-    outcome = past_orders(ctx.sessions, shop_id, execute, days, preview=False)
-    return {"orders": outcome.orders, "members": outcome.members, "points": outcome.points}
+    def body(sessions: sessionmaker[Session], job: BulkJob) -> dict[str, int]:
+        days = int((job.params or {})["days"])
+        outcome = past_orders(sessions, job.shop_id, execute, days,
+                              preview=job.kind == BulkJobKind.PAST_ORDERS_PREVIEW.value)
+        with sessions.begin() as session:
+            bulk.add_progress(session, job.id, outcome.orders, total=outcome.orders)
+        return {"days": days, "orders": outcome.orders, "members": outcome.members, "points": outcome.points}
+
+    bulk.run_tracked(bulk_job_id, body)

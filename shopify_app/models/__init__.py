@@ -2,7 +2,7 @@
 
 from shopify_app.models.activity import ActivityLogEntry
 from shopify_app.models.api_key import ApiKey
-from shopify_app.models.bulk_job import BulkJob, BulkJobKind, BulkJobStatus
+from shopify_app.models.bulk_job import BulkJob, BulkJobKind, BulkJobStatus, PointsImportFile
 from shopify_app.models.customer import Customer
 from shopify_app.models.earning_rule import EarningRule, RuleCategory
 from shopify_app.models.form_submission import FormSubmission
@@ -49,6 +49,7 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "OutboxTopic",
+    "PointsImportFile",
     "Pricing",
     "ProgramSettings",
     "RedactedCustomer",

@@ -16,17 +16,20 @@ from shopify_app.loyalty.members.enrolment import find_member, redaction_key
 from shopify_app.models import (
     ActivityLogEntry,
     ApiKey,
+    BulkJob,
     Customer,
     CustomerDataExport,
     EarningEntry,
     IdempotencyKey,
     OutboxMessage,
     OutboxStatus,
+    PointsImportFile,
     RedactedCustomer,
     Shop,
     ShopifyOrder,
     WebhookDelivery,
 )
+from shopify_app.models.bulk_job import POINTS_IMPORT_KINDS
 from shopify_app.shopify.webhook_payloads import CustomersRedact
 from shopify_app.upserts import insert_new
 
@@ -77,6 +80,14 @@ def _delete_exports(session: Session, subject: _Subject) -> None:
     session.execute(delete(CustomerDataExport).where(
         CustomerDataExport.shop_id == subject.shop.id,
         CustomerDataExport.shopify_customer_id == subject.shopify_customer_id))
+
+
+def _drop_points_files(session: Session, subject: _Subject) -> None:
+    """A points file names customers by email, and its check's outcomes repeat them: the shop's file
+    and the outcomes go (the merchant uploads the file again if they still want it imported)."""
+    session.execute(delete(PointsImportFile).where(PointsImportFile.shop_id == subject.shop.id))
+    session.execute(update(BulkJob).where(BulkJob.shop_id == subject.shop.id, BulkJob.result.is_not(None),
+                                          BulkJob.kind.in_(POINTS_IMPORT_KINDS)).values(result=None))
 
 
 def _delete_replays(session: Session, subject: _Subject) -> None:
@@ -162,7 +173,10 @@ PERSONAL_DATA: dict[str, dict[str, Eraser | None]] = {
                     "refused_reason"),
     # A bulk job's error is stored through error_text: a type and a first line, never a value; its
     # operation id names a Shopify bulk operation, not a person.
-    "bulk_jobs": _not_personal("id", "shop_id", "kind", "status", "error", "operation_id"),
+    "bulk_jobs": _erased_by(_drop_points_files, "result")
+    | _not_personal("id", "shop_id", "kind", "status", "error", "params", "operation_id"),
+    "points_import_files": _erased_by(_drop_points_files, "content")
+    | _not_personal("id", "shop_id", "filename", "format"),
     # Only a hash of the Shopify id, to recognise it when it comes back (enrolment.redaction_key).
     "redacted_customers": _not_personal("shop_id", "shopify_customer_id_hash"),
     "customer_profile_versions": _not_personal("customer_id"),

@@ -29,7 +29,7 @@
   // one document load; without one the server would send it through App Bridge's bounce page.
   function appLink(target) {
     var link = target.closest && target.closest("a[href], s-link[href], s-button[href]");
-    if (!link || link.closest("s-app-nav") || link.hasAttribute("download") || link.target === "_blank") return null;
+    if (!link || link.closest("s-app-nav") || link.target === "_blank") return null;
     var href = new URL(link.getAttribute("href"), window.location.href);
     if (href.origin !== window.location.origin || href.pathname.indexOf("/admin") !== 0) return null;
     return href;
@@ -109,6 +109,8 @@
   var sent = new WeakSet();
   document.addEventListener("submit", function (event) {
     var form = event.target;
+    var file = form.querySelector("input[data-max-bytes]");
+    if (file && file.validity.customError) { event.preventDefault(); file.focus(); return; }
     // A second click while the first post is on its way would only meet the used form token.
     if (form.method === "post" && sent.has(form)) { event.preventDefault(); return; }
     if (form.method === "post") sent.add(form);
@@ -126,6 +128,29 @@
     navigator.clipboard.writeText(text).then(function () { showToast("Copied"); }, function () { showToast("Select the key and copy it"); });
   });
 
+  // The page again, showing what a job found: inside Shopify with a fresh session token, as a link would.
+  function reload() {
+    if (!embedded || !window.shopify) { window.location.reload(); return; }
+    window.shopify.idToken().then(function (token) {
+      var again = new URL(window.location.href);
+      again.searchParams.set("id_token", token);
+      window.location.assign(again.toString());
+    });
+  }
+
+  // A file larger than the form allows is refused before it is sent (the server refuses it too).
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.dataset || !input.dataset.maxBytes || !input.files || !input.files[0]) return;
+    var error = document.getElementById("e-" + input.name);
+    var tooLarge = input.files[0].size > Number(input.dataset.maxBytes);
+    input.setCustomValidity(tooLarge ? "too large" : "");
+    if (error) {
+      error.hidden = !tooLarge;
+      if (tooLarge) error.textContent = "The file is larger than " + Math.floor(input.dataset.maxBytes / 1048576) + " MB: split it and import each part";
+    }
+  });
+
   function poll(block) {
     var headers = { Accept: "application/json" };
     if (csrf) headers["X-CSRF-Token"] = csrf.content;
@@ -138,6 +163,7 @@
         block.querySelector(".progress-text").textContent = job.percent + "% · " + job.done + " of " + job.total + " · " + job.status;
         var waiting = block.querySelector(".progress-waiting");
         if (waiting) waiting.hidden = job.status !== "queued";
+        if ((job.status === "done" || job.status === "failed") && block.hasAttribute("data-reload")) { reload(); return; }
         if (job.status === "done") { showToast("Job finished"); return; }
         if (job.status === "failed") { showToast("Job failed: " + job.error); return; }
         setTimeout(function () { poll(block); }, 700);

@@ -94,7 +94,7 @@ def test_sync_all_members_shows_live_progress_to_100(page: Page, app: Flask, ses
 PAGES = [("Overview", "/admin/"), ("Overview 90 days", "/admin/?days=90"), ("Earning rules", "/admin/rules"),
          ("Add rule", "/admin/rules/new"), ("VIP tiers", "/admin/tiers"), ("Add tier", "/admin/tiers/new"),
          ("Customers", "/admin/customers"), ("Customers search", "/admin/customers?q=nobody"),
-         ("Settings", "/admin/settings"), ("Privacy", "/admin/privacy")]
+         ("Import and export", "/admin/import-export"), ("Settings", "/admin/settings"), ("Privacy", "/admin/privacy")]
 
 
 def test_every_page_renders_complete_without_shopify_scripts(page: Page, demo_shop) -> None:

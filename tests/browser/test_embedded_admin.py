@@ -89,7 +89,7 @@ def test_a_link_click_inside_shopify_is_one_document_load(open_embedded: Callabl
     page = embedded.page
     expect(page.locator("s-page")).to_have_attribute("heading", "Earning rules")
     assert "id_token" not in page.url  # the token is not left in the address Shopify shows
-    assert page.locator("s-app-nav s-link").count() == 7 and page.locator(".topbar, nav.tabs").count() == 0
+    assert page.locator("s-app-nav s-link").count() == 8 and page.locator(".topbar, nav.tabs").count() == 0
     assert page.locator('link[href*="admin.css"]').count() == 0  # the demo's styles stay outside Shopify
     assert page.locator('s-page > s-button[slot="primary-action"]', has_text="Add rule").count() == 1
 

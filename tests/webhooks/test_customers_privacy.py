@@ -27,12 +27,14 @@ from shopify_app.loyalty.members.birthdays import Birthday
 from shopify_app.models import (
     ActivityLogEntry,
     ApiKey,
+    BulkJob,
     Customer,
     CustomerDataExport,
     EarningEntry,
     EarningRule,
     IdempotencyKey,
     OutboxMessage,
+    PointsImportFile,
     RedactedCustomer,
     Shop,
     ShopifyOrder,
@@ -161,6 +163,11 @@ def test_redact_erases_every_classified_personal_column(client: FlaskClient, app
                                  body=json.dumps({"data": {"attributes": {"shopify_customer_id": "7777777701",
                                                                           "email": ANN["email"]}}},
                                                  separators=(",", ":"))))
+        # A points file from another app naming her, and its check's outcome.
+        write.add(PointsImportFile(shop_id=row.shop_id, filename="smile.csv",
+                                   content=f"email,points\n{ANN['email']},5\n"))
+        write.add(BulkJob(shop_id=row.shop_id, kind="points_import_check",
+                          result={"rows": [{"line": 2, "customer": ANN["email"], "outcome": "import"}]}))
     redact = {"shop_id": 1, "shop_domain": SHOP, "orders_to_redact": [8002],
               "customer": {"id": 7777777701, "email": ANN["email"], "phone": ANN["phone"]}}
     deliver(client, app, redis, ("customers/data_request", {**redact, "data_request": {"id": 78}}))

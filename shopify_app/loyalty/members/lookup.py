@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select
+from collections.abc import Iterable
+
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from shopify_app.errors import NotFound, quote
@@ -45,3 +47,28 @@ def find_customer(session: Session, shop_id: str, identifier: str) -> Customer:
     if customer is None:
         raise NotFound(f"Customer '{quote(identifier)}' not found")
     return customer
+
+
+def find_customers(session: Session, shop_id: str, identifiers: Iterable[str]) -> dict[str, Customer]:
+    """``find_customer`` for many identifiers in one query: identifier -> customer, the unknown left out."""
+    keys: dict[str, tuple[str, str]] = {}
+    for identifier in identifiers:
+        try:
+            keys[identifier] = parse_identifier(identifier)
+        except NotFound:
+            continue
+    if not keys:
+        return {}
+    shopify_ids = {value for kind, value in keys.values() if kind == BY_SHOPIFY_ID}
+    emails = {value for kind, value in keys.values() if kind == BY_EMAIL}
+    found: dict[tuple[str, str], Customer] = {}
+    # Oldest first, as find_customer takes the oldest of customers sharing an email.
+    for customer in session.scalars(
+        select(Customer).where(Customer.shop_id == shop_id, or_(Customer.shopify_customer_id.in_(shopify_ids),
+                                                               Customer.email_normalized.in_(emails)))
+        .order_by(Customer.created_at, Customer.id)
+    ):
+        found.setdefault((BY_SHOPIFY_ID, customer.shopify_customer_id), customer)
+        if customer.email_normalized:
+            found.setdefault((BY_EMAIL, customer.email_normalized), customer)
+    return {identifier: found[key] for identifier, key in keys.items() if key in found}
