@@ -36,7 +36,12 @@ def parse_identifier(identifier: str) -> tuple[str, str]:
         return BY_SHOPIFY_ID, value
     if "@" in value and (email := normalize_email(value)):
         return BY_EMAIL, email
-    raise NotFound(f"Customer '{quote(identifier)}' not found")
+    raise customer_not_found(identifier)
+
+
+def customer_not_found(identifier: str) -> NotFound:
+    """The one answer for a customer no identifier finds, quoting at most the allowed length of it."""
+    return NotFound(f"Customer '{quote(identifier)}' not found")
 
 
 def find_customer(session: Session, shop_id: str, identifier: str) -> Customer:
@@ -45,7 +50,7 @@ def find_customer(session: Session, shop_id: str, identifier: str) -> Customer:
     query = _BY_SHOPIFY_ID if kind == BY_SHOPIFY_ID else _BY_EMAIL
     customer = session.scalars(query, {"shop": shop_id, "value": value}).first()
     if customer is None:
-        raise NotFound(f"Customer '{quote(identifier)}' not found")
+        raise customer_not_found(identifier)
     return customer
 
 
