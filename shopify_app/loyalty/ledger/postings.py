@@ -106,7 +106,7 @@ class Earning:
     elsewhere they run in turn (``post_earning``). Both are built from the same definitions."""
 
     candidate: Select[Any]
-    insert: Insert
+    insert: dict[str, Insert]
     move: Update
     activity: Insert
     sync: Insert
@@ -142,8 +142,12 @@ def earning(candidate: Select[Any]) -> Earning:
     balance = select(_customers).where(_customers.c.id == bindparam("customer_id")).subquery("balance")
     return Earning(
         candidate=candidate,
-        insert=sqlite.insert(_entries).from_select(_ENTRY_COLUMNS, _entry_row(candidate.subquery("candidate")))
-        .on_conflict_do_nothing(index_elements=_ONCE).returning(*(_entries.c[name] for name in _ENTRY_COLUMNS)),
+        # Each dialect's own INSERT … ON CONFLICT (PostgreSQL runs these in turn too, in tests).
+        insert={
+            name: dialect.insert(_entries).from_select(_ENTRY_COLUMNS, _entry_row(candidate.subquery("candidate")))
+            .on_conflict_do_nothing(index_elements=_ONCE).returning(*(_entries.c[column] for column in _ENTRY_COLUMNS))
+            for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
+        },
         move=_move_by(written),
         activity=effects.points_awarded(written, bindparam("rule_name", type_=String())),
         sync=effects.points_awarded_sync(written),
@@ -186,10 +190,14 @@ def post_earning(session: Session, statements: Earning, parameters: dict[str, An
     was written: not ``allowed``, or the dedupe key was used) and the customer's new balances."""
     parameters = {**parameters, "entry_id": new_id("cer"), "activity_id": new_id("act"),
                   "tier_activity_id": new_id("act")}
-    dialect = session.get_bind().dialect
-    if dialect.name == "postgresql":
-        return session.execute(compiled_once(statements.together, dialect), parameters).one()._mapping
+    if session.get_bind().dialect.name == "postgresql":
+        return post_together(session, statements, parameters)
     return post_in_turn(session, statements, parameters)
+
+
+def post_together(session: Session, statements: Earning, parameters: dict[str, Any]) -> Mapping[Any, Any]:
+    """``post_earning`` in one statement, one round trip (PostgreSQL)."""
+    return session.execute(compiled_once(statements.together, session.get_bind().dialect), parameters).one()._mapping
 
 
 def post_in_turn(session: Session, statements: Earning, parameters: dict[str, Any]) -> Mapping[Any, Any]:
@@ -197,7 +205,8 @@ def post_in_turn(session: Session, statements: Earning, parameters: dict[str, An
     dialect = session.get_bind().dialect
     row: dict[str, Any] = {**session.execute(compiled_once(statements.candidate, dialect), parameters).one()._mapping,
                            **dict.fromkeys(_ENTRY_COLUMNS)}
-    entry = session.execute(compiled_once(statements.insert, dialect), parameters).first() if row["allowed"] else None
+    entry = (session.execute(compiled_once(statements.insert[dialect.name], dialect), parameters).first()
+             if row["allowed"] else None)
     if entry is None:
         return row
     row.update(entry._mapping)
