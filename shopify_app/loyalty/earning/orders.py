@@ -93,8 +93,10 @@ def _locked_order(session: Session, shop: Shop, key: str) -> ShopifyOrder:
     """The order's row, created if new and locked until commit, so one order's events apply one at a time:
     one upsert, whose no-op update of an existing row takes the row's lock and returns it."""
     now = utcnow()
-    return session.scalars(select(ShopifyOrder).from_statement(_LOCK_ORDER).execution_options(populate_existing=True),
-                           {"id": new_id("ord"), "shop": shop.id, "key": key, "now": now, "bases": {}}).one()
+    order: ShopifyOrder = session.scalars(
+        select(ShopifyOrder).from_statement(_LOCK_ORDER).execution_options(populate_existing=True),
+        {"id": new_id("ord"), "shop": shop.id, "key": key, "now": now, "bases": {}}).one()
+    return order
 
 
 # Written once (docs/architecture.md, "Hot-path statements"); PostgreSQL and SQLite spell it alike.
