@@ -25,6 +25,7 @@ from shopify_app.db import Base, engine_for, sessionmaker_for
 from shopify_app.devtools import demo
 from shopify_app.loyalty.ledger import audit
 from shopify_app.proxy.auth import storefront_shops
+from shopify_app.shops import api_keys
 from tests import factories
 
 
@@ -98,6 +99,7 @@ def _clean_state(app: Flask, redis_url: str, request: pytest.FixtureRequest) -> 
 
 
 def _empty(app: Flask, redis_url: str) -> None:
+    api_keys.forget_keys()  # the keys this process found live, of rows that go now
     with engine_for(app).begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(table.delete())

@@ -6,12 +6,15 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import weakref
 from dataclasses import dataclass
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, inspect, select
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from shopify_app.clock import utcnow
+from shopify_app.db import Base
 from shopify_app.errors import BadRequest, Conflict, NotFound, Unauthorized
 from shopify_app.models import ApiKey, Shop
 
@@ -23,6 +26,11 @@ LAST_USED_PRECISION = dt.timedelta(minutes=1)
 # Built once, at import (docs/architecture.md, "Hot-path statements"). The key's shop and the
 # shop's settings come joined with it: their relationships are eager.
 _KEY_BY_HASH = select(ApiKey).where(ApiKey.key_hash == bindparam("key_hash"))
+# How long a process trusts a key it found live (``authenticate``); README, "API keys".
+KEY_CACHE_TTL = dt.timedelta(seconds=5)
+# Per database (engine): when each key was read, and a copy of it with its shop and settings.
+_KNOWN_KEYS: weakref.WeakKeyDictionary[Any, dict[str, tuple[dt.datetime, ApiKey]]] = weakref.WeakKeyDictionary()
+_M = TypeVar("_M", bound=Base)
 
 
 @dataclass(frozen=True)
@@ -64,21 +72,62 @@ def ensure_key(session: Session, shop: Shop, raw: str, *, read_only: bool, name:
 
 
 def authenticate(session: Session, header: str | None, *, now: dt.datetime | None = None) -> ApiKey:
-    """The live key named by an ``Authorization`` header (raw key, or ``Bearer <key>``)."""
+    """The live key named by an ``Authorization`` header (raw key, or ``Bearer <key>``).
+
+    A key found live is kept, with its shop and settings, for ``KEY_CACHE_TTL`` in this process:
+    most requests then read no row to authenticate. So a key revoked (or a shop uninstalled) in
+    another process is refused within that time; this process's own revocations at once."""
     if not header or not header.strip():
         raise Unauthorized("Missing Authorization header")
     raw = header.strip()
     if raw[:7].lower() == "bearer ":
         raw = raw[7:].strip()
-    key = session.scalar(_KEY_BY_HASH, {"key_hash": hash_key(raw)})
+    hashed = hash_key(raw)
+    now = now or utcnow()
+    known = _known_keys(session)
+    cached = known.get(hashed)
+    if cached is not None and now - cached[0] < KEY_CACHE_TTL:
+        # A copy of the session's own: the kept objects belong to no session and are never changed.
+        return session.merge(cached[1], load=False)
+    key = session.scalar(_KEY_BY_HASH, {"key_hash": hashed})
     if key is None or key.revoked_at is not None:
         raise Unauthorized("Invalid or revoked API key")
     if key.shop.uninstalled_at is not None:
         raise Unauthorized("The shop of this API key has uninstalled the app")
-    now = now or utcnow()
+    known[hashed] = (now, _detached_copy(key))
     if key.last_used_at is None or now - key.last_used_at >= LAST_USED_PRECISION:
         key.last_used_at = now
     return key
+
+
+def forget_keys() -> None:
+    """Drop every kept key (the tests empty the database between tests)."""
+    _KNOWN_KEYS.clear()
+
+
+def _known_keys(session: Session) -> dict[str, tuple[dt.datetime, ApiKey]]:
+    """The keys kept for the session's database (one process may serve several, as tests do)."""
+    return _KNOWN_KEYS.setdefault(session.get_bind(), {})
+
+
+def _forget(key: ApiKey) -> None:
+    for known in _KNOWN_KEYS.values():
+        known.pop(key.key_hash, None)
+
+
+def _detached_copy(key: ApiKey) -> ApiKey:
+    """The key, its shop and the shop's settings as objects of no session, as if just loaded."""
+    def copy(instance: _M) -> _M:
+        mapper = inspect(instance).mapper
+        return cast(_M, mapper.class_(**{column.key: getattr(instance, column.key) for column in mapper.column_attrs}))
+
+    shop = copy(key.shop)
+    shop.settings = copy(key.shop.settings)
+    duplicate = copy(key)
+    duplicate.shop = shop
+    for instance in (shop.settings, shop, duplicate):
+        make_transient_to_detached(instance)
+    return duplicate
 
 
 def revoke_by_prefix(session: Session, prefix: str, *, now: dt.datetime | None = None) -> ApiKey:
@@ -96,6 +145,7 @@ def revoke_by_prefix(session: Session, prefix: str, *, now: dt.datetime | None =
     if len(keys) > 1:
         raise Conflict(f"{len(keys)} live keys start with '{prefix}'; give more characters")
     keys[0].revoked_at = now or utcnow()
+    _forget(keys[0])
     return keys[0]
 
 
@@ -116,4 +166,5 @@ def revoke(session: Session, shop_id: str, key_id: str, *, now: dt.datetime | No
         raise NotFound(f"API key '{key_id}' not found")
     if key.revoked_at is None:
         key.revoked_at = now or utcnow()
+    _forget(key)
     return key

@@ -6,19 +6,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Boolean, ColumnElement, FromClause, and_, bindparam, literal, not_, or_, select
 from sqlalchemy.orm import Session
 
-from shopify_app.errors import Forbidden, NotFound, Unprocessable, quote
-from shopify_app.loyalty.ledger.postings import earn
-from shopify_app.loyalty.members.lookup import find_customer
-from shopify_app.loyalty.program.rules import active_rules, is_self_reported
+from shopify_app.clock import utcnow
+from shopify_app.errors import Conflict, Forbidden, NotFound, Unprocessable, quote
+from shopify_app.loyalty.ledger.postings import earning, earning_candidate, entry_of, expiry_for, post_earning
+from shopify_app.loyalty.members.lookup import customer_filter, customer_not_found, read_identifier
+from shopify_app.loyalty.program.rules import SELF_REPORTED_ACTIONS, active_rules
 from shopify_app.models import Customer, EarningEntry, EarningRule, Shop
 from shopify_app.models.earning_rule import AWARDABLE_CATEGORIES
-
-# Built once, at import: on the award's hot path, building a statement costs more CPU than
-# running it (docs/architecture.md, "Hot-path statements").
-_SHOP_RULE = select(EarningRule).where(EarningRule.shop_id == bindparam("shop"), EarningRule.id == bindparam("rule"))
 
 
 @dataclass(frozen=True)
@@ -28,36 +25,70 @@ class WayToEarn:
     entry_status: str | None
 
 
+def _awardable(rule: FromClause, member: FromClause) -> ColumnElement[bool]:
+    """What the award checks after finding the rule and the customer (``award_rule``)."""
+    return and_(
+        rule.c.is_active, not_(member.c.is_excluded), rule.c.category.in_(_literals(AWARDABLE_CATEGORIES)),
+        or_(not_(bindparam("claimed", type_=Boolean)), rule.c.action.in_(_literals(SELF_REPORTED_ACTIONS))),
+    )
+
+
+def _literals(values: frozenset[str]) -> list[ColumnElement[str]]:
+    """An IN list of the statement's own (``compiled_once`` keeps no expanding parameter)."""
+    return [literal(value) for value in sorted(values)]
+
+
+# Built once, at import: on the award's hot path, building a statement costs more CPU than
+# running it (docs/architecture.md, "Hot-path statements"). One per way of naming the customer.
+_AWARDS = {
+    kind: earning(earning_candidate(picks, allowed=_awardable))
+    for kind, picks in (
+        ("shopify_id", customer_filter("shopify_id")), ("email", customer_filter("email")),
+        ("id", lambda customers: customers.c.id == bindparam("value")),
+    )
+}
+
+
 def award_rule(
     session: Session, shop: Shop, rule_id: str, customer: Customer | str, *, now: dt.datetime | None = None,
     claimed: bool = False,
 ) -> EarningEntry:
     """Award ``rule_id`` once to a customer (object or identifier), checking in contract order:
-    rule (404), customer (404), exclusion (403), category (422), once only (409).
+    rule (404), customer (404), exclusion (403), category (422), once only (409). On PostgreSQL the
+    checks and every write are one statement; nothing is written when a check fails.
 
     ``claimed``: the shopper asks from the storefront, which only a self-reported action allows (422);
     the API's award is the merchant's server, which may vouch for a verified one."""
     # No rule id holds a NUL, and PostgreSQL refuses one in a query parameter.
-    rule = None if "\x00" in rule_id else session.scalar(_SHOP_RULE, {"shop": shop.id, "rule": rule_id})
-    if rule is None or not rule.is_active:
+    if "\x00" in rule_id:
         raise NotFound(f"Earning rule '{quote(rule_id)}' not found")
     if isinstance(customer, str):
-        customer = find_customer(session, shop.id, customer)
-    if customer.is_excluded:
-        raise Forbidden(f"Customer '{customer.shopify_customer_id}' is excluded from the loyalty program")
-    if rule.category not in AWARDABLE_CATEGORIES:
+        kind, value = read_identifier(customer)
+    else:
+        kind, value = "id", customer.id
+    now = now or utcnow()
+    row = post_earning(session, _AWARDS[kind], {
+        "shop": shop.id, "rule": rule_id, "value": value, "claimed": claimed, "dedupe_key": rule_dedupe_key(rule_id),
+        "now": now, "expiry_at": expiry_for(shop, now), "order_id": None, "order_number": None,
+    })
+    if row["rule"] is None or not row["rule_active"]:
+        raise NotFound(f"Earning rule '{quote(rule_id)}' not found")
+    if row["customer"] is None:
+        raise customer_not_found(customer if isinstance(customer, str) else customer.shopify_customer_id)
+    if row["is_excluded"]:
+        raise Forbidden(f"Customer '{row['shopify_customer_id']}' is excluded from the loyalty program")
+    if row["category"] not in AWARDABLE_CATEGORIES:
         raise Unprocessable(
-            f"Earning rule '{rule_id}' is a {rule.category} rule; only social and engagement rules can be awarded"
+            f"Earning rule '{rule_id}' is a {row['category']} rule; only social and engagement rules can be awarded"
         )
-    if claimed and not is_self_reported(rule.action):
+    if claimed and row["rule_action"] not in SELF_REPORTED_ACTIONS:
         raise Unprocessable(
-            f"Earning rule '{rule_id}' is verified by the store ({rule.action}): its points come when it happens, "
-            "not from a claim"
+            f"Earning rule '{rule_id}' is verified by the store ({row['rule_action']}): its points come when it "
+            "happens, not from a claim"
         )
-    return earn(
-        session, shop=shop, customer=customer, rule=rule, base_points=rule.points_to_give,
-        dedupe_key=rule_dedupe_key(rule.id), now=now,
-    )
+    if row["id"] is None:
+        raise Conflict(f"Customer '{row['shopify_customer_id']}' already earned points for rule '{rule_id}'")
+    return entry_of(row)
 
 
 def rule_dedupe_key(rule_id: str) -> str:

@@ -4,16 +4,40 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Insert,
+    String,
+    bindparam,
+    case,
+    cast,
+    insert,
+    literal,
+    select,
+    true,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
 
+from shopify_app.db import UTCDateTime
 from shopify_app.models import ActivityLogEntry, Customer, EarningEntry, OutboxMessage
-from shopify_app.models.outbox import CUSTOMER_SYNC_TOPICS, OutboxTopic
+from shopify_app.models.outbox import CUSTOMER_SYNC_TOPICS, OutboxStatus, OutboxTopic
+from shopify_app.portable_sql import json_object
 
 # Built once, at import: on the award's hot path, building a statement costs more CPU than
 # running it (docs/architecture.md, "Hot-path statements").
 _customers = Customer.__table__
+_outbox = OutboxMessage.__table__
 _INSERT_ACTIVITY = insert(ActivityLogEntry.__table__)
+TIER_CHANGED = "vip_tier_changed"
+TIER_CHANGED_MESSAGE = "VIP tier changed"
+
+
+def _activity_from(row: Any) -> Insert:
+    return _INSERT_ACTIVITY.from_select(
+        ["id", "shop_id", "customer_id", "entry_id", "kind", "message", "data", "created_at"], row)
 _INSERT_OUTBOX = insert(OutboxMessage.__table__).returning(OutboxMessage.__table__.c.id)
 _BUMP_SYNC_VERSION = (
     update(_customers)
@@ -22,17 +46,42 @@ _BUMP_SYNC_VERSION = (
 )
 
 
-def points_awarded(
-    session: Session, entry: EarningEntry, customer: Customer, *, rule_name: str, version_bumped: bool = False
-) -> None:
-    verb = "earned" if entry.status == "approved" else "are pending for"
-    _log_activity(
-        session, shop_id=entry.shop_id, customer_id=customer.id, entry_id=entry.id, kind="points_awarded",
-        message=f"{entry.points} points {verb} {rule_name}",
-        data={"points": entry.points, "status": entry.status, "earning_rule": rule_name}, created_at=entry.created_at,
+def points_awarded(entry: FromClause, rule_name: ColumnElement[str]) -> Insert:
+    """The activity row of an earning: ``entry`` has the entry's columns (its INSERT's RETURNING, or
+    the row read back), the ``activity_id`` parameter names the row. SQL, so that PostgreSQL writes
+    it in the earning's one statement and SQLite after it, from this one definition."""
+    verb = case((entry.c.status == "approved", literal(" points earned ")), else_=literal(" points are pending for "))
+    return _activity_from(select(
+        bindparam("activity_id", type_=String), entry.c.shop_id, entry.c.customer_id, entry.c.id,
+        literal("points_awarded"), cast(entry.c.points, String) + verb + rule_name,
+        json_object(literal("points"), entry.c.points, literal("status"), entry.c.status, literal("earning_rule"),
+                    rule_name),
+        entry.c.created_at,
+    ))
+
+
+def points_awarded_sync(entry: FromClause) -> Insert:
+    """``enqueue_customer_sync``'s rows for an earning, in SQL like ``points_awarded``; the
+    earning's balance UPDATE bumps the sync version."""
+    topics = union_all(*(select(literal(topic.value).label("topic")) for topic in CUSTOMER_SYNC_TOPICS)).subquery()
+    return insert(_outbox).from_select(
+        ["shop_id", "topic", "customer_id", "entry_id", "payload", "status", "attempts", "created_at"],
+        select(entry.c.shop_id, topics.c.topic, entry.c.customer_id, entry.c.id,
+               json_object(literal("reason"), literal("points_awarded"), literal("status"), entry.c.status),
+               literal(OutboxStatus.PENDING.value), literal(0), entry.c.created_at)
+        .select_from(entry.join(topics, true())),
     )
-    enqueue_customer_sync(session, customer, reason="points_awarded", entry_id=entry.id, event_status=entry.status,
-                          version_bumped=version_bumped)
+
+
+def tier_changed_with(customer: FromClause, previous_tier_id: ColumnElement[str | None]) -> Insert:
+    """``tier_changed`` in SQL: the row, named by the ``tier_activity_id`` parameter, when
+    ``customer`` (the balance UPDATE's RETURNING, or the row read back) left ``previous_tier_id``."""
+    return _activity_from(select(
+        bindparam("tier_activity_id", type_=String), customer.c.shop_id, customer.c.id, literal(None, String),
+        literal(TIER_CHANGED), literal(TIER_CHANGED_MESSAGE),
+        json_object(literal("previous_tier_id"), previous_tier_id, literal("vip_tier_id"), customer.c.vip_tier_id),
+        bindparam("now", type_=UTCDateTime),
+    ).where(customer.c.vip_tier_id.is_distinct_from(previous_tier_id)))
 
 
 def points_changed(
@@ -45,7 +94,7 @@ def points_changed(
 
 
 def tier_changed(session: Session, customer: Customer, *, previous_tier_id: str | None) -> None:
-    record_activity(session, customer, kind="vip_tier_changed", message="VIP tier changed",
+    record_activity(session, customer, kind=TIER_CHANGED, message=TIER_CHANGED_MESSAGE,
                     data={"previous_tier_id": previous_tier_id, "vip_tier_id": customer.vip_tier_id})
 
 

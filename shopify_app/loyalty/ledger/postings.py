@@ -6,20 +6,42 @@ Every move of ``current_points``, ``lifetime_points``, ``redeemed_points`` or a 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, Row, bindparam, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    FromClause,
+    Integer,
+    Row,
+    Select,
+    String,
+    Update,
+    and_,
+    bindparam,
+    case,
+    false,
+    func,
+    literal,
+    null,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.dml import Insert
 
 from shopify_app.clock import utcnow
-from shopify_app.db import hold_write_lock
+from shopify_app.db import UTCDateTime, hold_write_lock
 from shopify_app.errors import Conflict
 from shopify_app.ids import new_id
 from shopify_app.loyalty.ledger import effects
-from shopify_app.loyalty.ledger.tiers import multiplier_of, multiply, tier_for_lifetime
+from shopify_app.loyalty.ledger.tiers import tier_for_lifetime
 from shopify_app.models import (
     Customer,
     EarningEntry,
@@ -29,7 +51,9 @@ from shopify_app.models import (
     LotAllocation,
     RuleCategory,
     Shop,
+    VipTier,
 )
+from shopify_app.portable_sql import compiled_once, days_after
 from shopify_app.upserts import insert_new
 
 # The ``action`` of entries no rule gave, as the API has always shown them; others show their source.
@@ -54,40 +78,179 @@ def earn(
 
     The unique (customer, dedupe_key) constraint decides: the INSERT skips a duplicate
     instead of failing, so concurrent requests get exactly one entry and the transaction
-    stays usable for the caller."""
-    now = now or utcnow()
-    multiplier = multiplier_of(customer)
-    points = multiply(base_points, multiplier)
-    pending = rule.approval_time > 0
-    given_at = None if pending else now
-    values = dict(
-        shop_id=shop.id,
-        customer_id=customer.id,
-        earning_rule_id=rule.id,
-        dedupe_key=dedupe_key,
-        action=rule.action,
-        source=source_of(rule),
-        base_points=base_points,
-        points_multiplier=multiplier,
-        points=points,
-        points_remaining=0 if pending else points,
-        status=(EntryStatus.PENDING if pending else EntryStatus.APPROVED).value,
-        points_given_at=given_at,
-        points_due_at=now + dt.timedelta(days=rule.approval_time) if pending else None,
-        points_expiry_at=expiry_for(shop, given_at),
-        order_id=order_id,
-        order_number=order_number,
-        created_at=now,
-        updated_at=now,
-    )
-    entry = insert_new(session, EarningEntry, values, ["customer_id", "dedupe_key"])
-    if entry is None:
+    stays usable for the caller. ``customer`` takes the new balances and tier."""
+    row = post_earning(session, _EARN_BY_ID, {
+        "shop": shop.id, "rule": rule.id, "value": customer.id, "base_points": base_points,
+        "dedupe_key": dedupe_key, "now": now or utcnow(), "expiry_at": expiry_for(shop, now or utcnow()),
+        "order_id": order_id, "order_number": order_number,
+    })
+    if row["id"] is None:
         raise Conflict(f"Customer '{customer.shopify_customer_id}' already earned points for rule '{rule.id}'")
-    approved = entry.status == EntryStatus.APPROVED.value
-    if approved:
-        _move_balances(session, customer, now, current=entry.points, lifetime=entry.points)
-    effects.points_awarded(session, entry, customer, rule_name=rule.name, version_bumped=approved)
+    for name in _BALANCE_COLUMNS:
+        set_committed_value(customer, name, row[name])
+    session.expire(customer, ["vip_tier"])
+    entry = entry_of(row)
+    make_transient_to_detached(entry)
+    session.add(entry)
     return entry
+
+
+def entry_of(row: Mapping[Any, Any]) -> EarningEntry:
+    """The entry ``post_earning`` wrote, as an object outside any session (for a response to read)."""
+    return EarningEntry(**{name: row[name] for name in _ENTRY_COLUMNS})
+
+
+@dataclass(frozen=True)
+class Earning:
+    """The statements of an earning (``earning``): PostgreSQL runs ``together``, one round trip;
+    elsewhere they run in turn (``post_earning``). Both are built from the same definitions."""
+
+    candidate: Select[Any]
+    insert: dict[str, Insert]
+    move: Update
+    activity: Insert
+    sync: Insert
+    tier_activity: Insert
+    together: Select[Any]
+
+
+def earning(candidate: Select[Any]) -> Earning:
+    """An earning's statements from ``candidate``, a SELECT of one row labelled ``shop``,
+    ``customer``, ``shopify_customer_id``, ``customer_tier`` (before the change), ``multiplier``,
+    ``rule``, ``rule_active``, ``rule_name``, ``rule_action``, ``category``, ``approval_time``, ``base``
+    (points before the multiplier) and ``allowed`` (anything but true writes nothing). Built once,
+    at import; the parameters are the candidate's, ``dedupe_key``, ``now``, ``expiry_at`` (the
+    shop's expiry of points given now), ``order_id`` and ``order_number``.
+
+    The entry is ``INSERT … SELECT … ON CONFLICT DO NOTHING``: a duplicate writes nothing, and so
+    neither do the balance UPDATE, the activity row and the outbox rows that read the entry."""
+    checked = candidate.cte("candidate")
+    entry = postgresql.insert(_entries).from_select(_ENTRY_COLUMNS, _entry_row(checked))
+    entry_cte = entry.on_conflict_do_nothing(index_elements=_ONCE).returning(*_entries.c).cte("entry")
+    moved = _move_by(entry_cte).cte("balance")
+    together = (
+        select(checked, *(entry_cte.c[name] for name in _ENTRY_COLUMNS), *(moved.c[name] for name in _BALANCE_COLUMNS))
+        .select_from(checked.outerjoin(entry_cte, true()).outerjoin(moved, true()))
+        .add_cte(
+            effects.points_awarded(entry_cte, select(checked.c.rule_name).scalar_subquery()).cte("activity"),
+            effects.points_awarded_sync(entry_cte).cte("sync"),
+            effects.tier_changed_with(moved, select(checked.c.customer_tier).scalar_subquery()).cte("tier"),
+        )
+    )
+    # In turn: each statement reads what the one before wrote, by the ids the runner passes.
+    written = select(_entries).where(_entries.c.id == bindparam("entry_id")).subquery("entry")
+    balance = select(_customers).where(_customers.c.id == bindparam("customer_id")).subquery("balance")
+    return Earning(
+        candidate=candidate,
+        # Each dialect's own INSERT … ON CONFLICT (PostgreSQL runs these in turn too, in tests).
+        insert={
+            name: dialect.insert(_entries).from_select(_ENTRY_COLUMNS, _entry_row(candidate.subquery("candidate")))
+            .on_conflict_do_nothing(index_elements=_ONCE).returning(*(_entries.c[column] for column in _ENTRY_COLUMNS))
+            for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
+        },
+        move=_move_by(written),
+        activity=effects.points_awarded(written, bindparam("rule_name", type_=String())),
+        sync=effects.points_awarded_sync(written),
+        tier_activity=effects.tier_changed_with(
+            balance, bindparam("customer_tier", type_=_customers.c.vip_tier_id.type)),
+        together=together,
+    )
+
+
+def earning_candidate(
+    customer: Callable[[FromClause], ColumnElement[bool]], *, base_points: ColumnElement[int] | None = None,
+    allowed: Callable[[FromClause, FromClause], ColumnElement[bool]] | None = None,
+) -> Select[Any]:
+    """``earning``'s candidate: the rule named by the ``rule`` parameter and the customer that
+    ``customer`` picks (the first created), both of the ``shop`` parameter's shop, each NULL when
+    missing; ``base_points`` (the rule's points by default) and ``allowed``, its extra conditions."""
+    rule = (select(_rules).where(_rules.c.shop_id == bindparam("shop"), _rules.c.id == bindparam("rule"))
+            .subquery("rule"))
+    member = (
+        select(_customers.c.id, _customers.c.shopify_customer_id, _customers.c.is_excluded, _customers.c.vip_tier_id,
+               func.coalesce(_tiers.c.points_multiplier, literal(Decimal(1))).label("multiplier"))
+        .select_from(_customers.outerjoin(_tiers, _tiers.c.id == _customers.c.vip_tier_id))
+        .where(_customers.c.shop_id == bindparam("shop"), customer(_customers))
+        .order_by(_customers.c.created_at).limit(1).subquery("member")
+    )
+    one = select(literal(1).label("one")).subquery("one")
+    found = and_(rule.c.id.is_not(None), member.c.id.is_not(None))
+    return select(
+        bindparam("shop", type_=String).label("shop"), member.c.id.label("customer"),
+        member.c.shopify_customer_id, member.c.is_excluded, member.c.vip_tier_id.label("customer_tier"),
+        member.c.multiplier, rule.c.id.label("rule"), rule.c.is_active.label("rule_active"),
+        rule.c.name.label("rule_name"), rule.c.action.label("rule_action"), rule.c.category, rule.c.approval_time,
+        (rule.c.points_to_give if base_points is None else base_points).label("base"),
+        (found if allowed is None else and_(found, allowed(rule, member))).label("allowed"),
+    ).select_from(one.outerjoin(rule, true()).outerjoin(member, true()))
+
+
+def post_earning(session: Session, statements: Earning, parameters: dict[str, Any]) -> Mapping[Any, Any]:
+    """Run an earning; the row has the candidate's columns, the entry's (``id`` None when nothing
+    was written: not ``allowed``, or the dedupe key was used) and the customer's new balances."""
+    parameters = {**parameters, "entry_id": new_id("cer"), "activity_id": new_id("act"),
+                  "tier_activity_id": new_id("act")}
+    if session.get_bind().dialect.name == "postgresql":
+        return post_together(session, statements, parameters)
+    return post_in_turn(session, statements, parameters)
+
+
+def post_together(session: Session, statements: Earning, parameters: dict[str, Any]) -> Mapping[Any, Any]:
+    """``post_earning`` in one statement, one round trip (PostgreSQL)."""
+    return session.execute(compiled_once(statements.together, session.get_bind().dialect), parameters).one()._mapping
+
+
+def post_in_turn(session: Session, statements: Earning, parameters: dict[str, Any]) -> Mapping[Any, Any]:
+    """``post_earning`` as a sequence of statements, for SQLite (which has no data-modifying CTE)."""
+    dialect = session.get_bind().dialect
+    row: dict[str, Any] = {**session.execute(compiled_once(statements.candidate, dialect), parameters).one()._mapping,
+                           **dict.fromkeys(_ENTRY_COLUMNS)}
+    entry = (session.execute(compiled_once(statements.insert[dialect.name], dialect), parameters).first()
+             if row["allowed"] else None)
+    if entry is None:
+        return row
+    row.update(entry._mapping)
+    parameters = {**parameters, "customer_id": row["customer"], "rule_name": row["rule_name"],
+                  "customer_tier": row["customer_tier"]}
+    balance = session.execute(compiled_once(statements.move, dialect), parameters).one()._mapping
+    row.update({name: balance[name] for name in _BALANCE_COLUMNS})
+    for statement in (statements.activity, statements.sync, statements.tier_activity):
+        session.execute(compiled_once(statement, dialect), parameters)
+    return row
+
+
+def _entry_row(candidate: FromClause) -> Select[Any]:
+    """The entry's columns (``_ENTRY_COLUMNS``) from the candidate, when ``allowed``: points are the
+    base times the tier's multiplier, halves up (integers, so both databases round alike)."""
+    c = candidate.c
+    pending = c.approval_time > 0
+    now = bindparam("now", type_=UTCDateTime)
+    points = (c.base * func.round(c.multiplier * 1000).cast(Integer) + 500) // 1000
+    return select(
+        bindparam("entry_id", type_=String), c.shop, c.customer, c.rule, bindparam("dedupe_key", type_=String),
+        c.rule_action, case(*((c.category == category, literal(category)) for category in _RULE_SOURCES),
+                            else_=literal(EntrySource.RULE_AWARD.value)),
+        c.base, c.multiplier, points, case((pending, literal(0)), else_=points),
+        case((pending, literal(EntryStatus.PENDING.value)), else_=literal(EntryStatus.APPROVED.value)),
+        case((pending, null()), else_=now), case((pending, days_after(now, c.approval_time)), else_=null()),
+        case((pending, null()), else_=bindparam("expiry_at", type_=UTCDateTime)),
+        bindparam("order_id", type_=String), bindparam("order_number", type_=String), false(), null(), now, now,
+    ).where(c.allowed)
+
+
+def _move_by(entry: FromClause) -> Update:
+    """The balance UPDATE of an earning ``entry``: an approved one credits balance and lifetime
+    points and moves the tier; a pending one only bumps the sync version (its outbox rows say so)."""
+    approved = entry.c.status == EntryStatus.APPROVED.value
+    gained = case((approved, entry.c.points), else_=literal(0))
+    lifetime = _customers.c.lifetime_points + gained
+    return (
+        update(_customers).where(_customers.c.id == entry.c.customer_id)
+        .values(current_points=_customers.c.current_points + gained, lifetime_points=lifetime,
+                vip_tier_id=case((approved, tier_for_lifetime(lifetime)), else_=_customers.c.vip_tier_id),
+                updated_at=bindparam("now", type_=UTCDateTime), sync_version=_customers.c.sync_version + 1)
+        .returning(_customers.c.id, _customers.c.shop_id, *(_customers.c[name] for name in _BALANCE_COLUMNS))
+    )
 
 
 def expiry_for(shop: Shop, given_at: dt.datetime | None) -> dt.datetime | None:
@@ -95,11 +258,6 @@ def expiry_for(shop: Shop, given_at: dt.datetime | None) -> dt.datetime | None:
     if given_at is None or days <= 0:
         return None
     return given_at + dt.timedelta(days=days)
-
-
-def source_of(rule: EarningRule) -> str:
-    """The source of points a rule gives: its category where that is a source, else a rule award."""
-    return _RULE_SOURCES.get(rule.category, EntrySource.RULE_AWARD.value)
 
 
 def grant(
@@ -363,6 +521,17 @@ _RETURN_TO_LOT = (
 )
 _RULE_SOURCES: dict[str, str] = {category.value: category.value for category in (
     RuleCategory.PURCHASE, RuleCategory.SIGNUP, RuleCategory.BIRTHDAY, RuleCategory.ANNIVERSARY)}
+_rules = EarningRule.__table__
+_tiers = VipTier.__table__
+_ONCE = ["customer_id", "dedupe_key"]
+# In ``_entry_row``'s order.
+_ENTRY_COLUMNS = ["id", "shop_id", "customer_id", "earning_rule_id", "dedupe_key", "action", "source", "base_points",
+                  "points_multiplier", "points", "points_remaining", "status", "points_given_at", "points_due_at",
+                  "points_expiry_at", "order_id", "order_number", "manual_intervention", "note", "created_at",
+                  "updated_at"]
+_BALANCE_COLUMNS = ["current_points", "lifetime_points", "redeemed_points", "vip_tier_id", "sync_version"]
+_EARN_BY_ID = earning(earning_candidate(lambda customers: customers.c.id == bindparam("value"),
+                                        base_points=bindparam("base_points", type_=_customers.c.current_points.type)))
 
 
 def _refresh_balances(session: Session, customer: Customer, row: Row[Any]) -> None:

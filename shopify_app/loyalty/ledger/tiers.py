@@ -1,24 +1,12 @@
-"""VIP tiers: which tier lifetime points reach, and the multiplier it gives."""
+"""VIP tiers: which tier lifetime points reach."""
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import ColumnExpressionArgument, ScalarSelect, select
 
 from shopify_app.models import Customer, VipTier
-
-NO_TIER_MULTIPLIER = Decimal("1")
-
-
-def multiplier_of(customer: Customer) -> Decimal:
-    return customer.vip_tier.points_multiplier if customer.vip_tier else NO_TIER_MULTIPLIER
-
-
-def multiply(base_points: int, multiplier: Decimal) -> int:
-    """base x multiplier, rounded to the nearest integer with halves going up."""
-    return int((Decimal(base_points) * multiplier).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def tier_for_lifetime(lifetime_points: ColumnExpressionArgument[int] | int) -> ScalarSelect[Any]:

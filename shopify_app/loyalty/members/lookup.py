@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import ColumnElement, FromClause, bindparam, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from shopify_app.errors import NotFound, quote
@@ -26,9 +26,9 @@ def normalize_email(email: str | None) -> str | None:
     return email.strip().lower() if email else None
 
 
-def parse_identifier(identifier: str) -> tuple[str, str]:
-    """How a Shopify customer id (plain or GID) or an email names a customer: (BY_SHOPIFY_ID or BY_EMAIL,
-    the value to look up); NotFound for anything else."""
+def read_identifier(identifier: str) -> tuple[str, str | None]:
+    """How an identifier names a customer: (BY_SHOPIFY_ID, a Shopify customer id, plain or from a
+    GID) or (BY_EMAIL, the normalized email); (BY_SHOPIFY_ID, None), which names no one, otherwise."""
     value = identifier.strip()
     if value.startswith(GID_PREFIX):
         value = value[len(GID_PREFIX):]
@@ -36,12 +36,27 @@ def parse_identifier(identifier: str) -> tuple[str, str]:
         return BY_SHOPIFY_ID, value
     if "@" in value and (email := normalize_email(value)):
         return BY_EMAIL, email
-    raise customer_not_found(identifier)
+    return BY_SHOPIFY_ID, None
+
+
+def parse_identifier(identifier: str) -> tuple[str, str]:
+    """``read_identifier``, with NotFound for an identifier that names no one."""
+    kind, value = read_identifier(identifier)
+    if value is None:
+        raise customer_not_found(identifier)
+    return kind, value
 
 
 def customer_not_found(identifier: str) -> NotFound:
     """The one answer for a customer no identifier finds, quoting at most the allowed length of it."""
     return NotFound(f"Customer '{quote(identifier)}' not found")
+
+
+def customer_filter(kind: str) -> Callable[[FromClause], ColumnElement[bool]]:
+    """The condition on the customers table that ``read_identifier``'s kind means, its value the
+    ``value`` parameter."""
+    column = "shopify_customer_id" if kind == BY_SHOPIFY_ID else "email_normalized"
+    return lambda customers: customers.c[column] == bindparam("value")
 
 
 def find_customer(session: Session, shop_id: str, identifier: str) -> Customer:

@@ -62,12 +62,13 @@ CATALOGUE: tuple[CatalogueAction, ...] = (
     CatalogueAction("custom", RuleCategory.ENGAGEMENT.value, "Custom action", needs_url=True, self_reported=True),
 )
 BY_ACTION = {item.action: item for item in CATALOGUE}
+# What a shopper may claim from the storefront (unknown actions may not).
+SELF_REPORTED_ACTIONS = frozenset(item.action for item in CATALOGUE if item.self_reported)
 
 
 def is_self_reported(action: str) -> bool:
     """Whether a shopper may claim the action's points from the storefront (unknown actions may not)."""
-    item = BY_ACTION.get(action)
-    return item is not None and item.self_reported
+    return action in SELF_REPORTED_ACTIONS
 
 
 def action_label(action: str) -> str:

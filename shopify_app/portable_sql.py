@@ -1,0 +1,77 @@
+"""SQL that PostgreSQL and SQLite spell differently: days after a time, a JSON object, a statement compiled once."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, cast
+
+from sqlalchemy import JSON, ClauseElement, TextClause, TextualSelect, bindparam, column, text
+from sqlalchemy.dialects.postgresql.base import PGDialect
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import FunctionElement
+
+from shopify_app.db import UTCDateTime
+
+
+class days_after(FunctionElement[Any]):
+    """``start`` plus ``days`` whole days (an integer column or parameter)."""
+
+    type = UTCDateTime()
+    inherit_cache = True
+
+
+@compiles(days_after, "postgresql")
+def _days_after_postgresql(element: days_after, compiler: SQLCompiler, **kw: Any) -> str:
+    start, days = element.clauses
+    return f"({compiler.process(start, **kw)} + make_interval(days => {compiler.process(days, **kw)}))"
+
+
+@compiles(days_after, "sqlite")
+def _days_after_sqlite(element: days_after, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLAlchemy stores SQLite datetimes as 'YYYY-MM-DD HH:MM:SS.ffffff'; %f gives milliseconds,
+    # which is all the app's times carry (clock.utcnow), so three zeros complete the microseconds.
+    start, days = element.clauses
+    return (f"strftime('%Y-%m-%d %H:%M:%f000', {compiler.process(start, **kw)}, "
+            f"'+' || {compiler.process(days, **kw)} || ' days')")
+
+
+class json_object(FunctionElement[Any]):
+    """A JSON object of alternating keys and values, built by the database."""
+
+    type = JSON()
+    inherit_cache = True
+
+
+@compiles(json_object, "postgresql")
+def _json_object_postgresql(element: json_object, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_build_object({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(json_object, "sqlite")
+def _json_object_sqlite(element: json_object, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_object({compiler.process(element.clauses, **kw)})"
+
+
+@functools.cache
+def compiled_once(statement: ClauseElement, dialect: Dialect) -> TextClause | TextualSelect:
+    """``statement`` as the text ``dialect`` runs, compiled on first use and kept, with its
+    parameters' and result columns' types. SQLAlchemy 2.0 compiles a dialect's ``INSERT … ON
+    CONFLICT`` anew on every execution (about a millisecond of CPU each; docs/architecture.md,
+    "Hot-path statements"), and so any statement that holds one, a CTE included."""
+    # PostgreSQL's base dialect: psycopg's would write casts after each parameter (":a::VARCHAR"),
+    # which text() would misread; psycopg types the parameters itself.
+    named = PGDialect(paramstyle="named") if dialect.name == "postgresql" else cast(Any, type(dialect))(
+        paramstyle="named")
+    # An IN list must hold literal() elements: an expanding parameter is filled in at execution,
+    # which text() cannot.
+    compiled = cast(SQLCompiler, statement.compile(dialect=named))
+    types = {name: parameter.type for parameter, name in compiled.bind_names.items()}
+    # A literal's parameter keeps its value as a default; the caller's parameters give the others.
+    defaults = compiled.construct_params(_check=False) or {}
+    clause = text(compiled.string).bindparams(*(
+        bindparam(name, value, type_=types.get(name)) for name, value in defaults.items()))
+    # What a SELECT or a RETURNING gives, typed, so that its values come back as the columns' types.
+    returned = [column(c.key, c.type) for c in getattr(statement, "exported_columns", ())]
+    return clause.columns(*returned) if returned else clause

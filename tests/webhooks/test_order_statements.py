@@ -1,0 +1,39 @@
+"""What an orders/paid job costs the database, for a known member and the shop's one purchase rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from redis import Redis
+from sqlalchemy import event
+
+from shopify_app.db import engine_for
+from tests.shopify_signing import post_webhook, run_jobs
+from tests.webhooks.test_orders import entries, order
+
+# The delivery (locked), the shop, the order (one upsert that locks it), the member (locked), the
+# purchase rules, the earning (one statement: entry, balance, tier, activity, outbox), the order's
+# refunds, the order's UPDATE and the delivery's. SQLite writes the earning in six statements.
+STATEMENTS = 9
+EARNING_IN_TURN = 6
+
+
+def test_an_orders_paid_job_runs_nine_statements(client: FlaskClient, app: Flask, redis: Redis,
+                                                   demo_shop: dict[str, Any], is_postgres: bool) -> None:
+    assert post_webhook(client, "orders/paid", order(1)).status_code == 200
+    run_jobs(app, redis)  # the member is known from now on
+    assert post_webhook(client, "orders/paid", order(2)).status_code == 200
+    statements: list[str] = []
+
+    def count(_connection: Any, _cursor: Any, sql: str, *_: Any) -> None:
+        statements.append(sql)
+
+    event.listen(engine_for(app), "before_cursor_execute", count)
+    try:
+        run_jobs(app, redis)
+    finally:
+        event.remove(engine_for(app), "before_cursor_execute", count)
+    assert len(entries(app, "2")) == 1
+    assert len(statements) == (STATEMENTS if is_postgres else STATEMENTS - 1 + EARNING_IN_TURN), statements
