@@ -38,6 +38,8 @@ def _literals(values: frozenset[str]) -> list[ColumnElement[str]]:
     return [literal(value) for value in sorted(values)]
 
 
+RULE_ID_LENGTH: int = EarningRule.__table__.c.id.type.length  # type: ignore[attr-defined]
+
 # Built once, at import: on the award's hot path, building a statement costs more CPU than
 # running it (docs/architecture.md, "Hot-path statements"). One per way of naming the customer.
 _AWARDS = {
@@ -59,8 +61,9 @@ def award_rule(
 
     ``claimed``: the shopper asks from the storefront, which only a self-reported action allows (422);
     the API's award is the merchant's server, which may vouch for a verified one."""
-    # No rule id holds a NUL, and PostgreSQL refuses one in a query parameter.
-    if "\x00" in rule_id:
+    # No rule id holds a NUL (PostgreSQL refuses one in a query parameter) or runs past the id column
+    # (the statement's parameters are typed by their columns, and PostgreSQL refuses a longer value).
+    if "\x00" in rule_id or len(rule_id) > RULE_ID_LENGTH:
         raise NotFound(f"Earning rule '{quote(rule_id)}' not found")
     if isinstance(customer, str):
         kind, value = read_identifier(customer)
