@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from shopify_app.clock import utcnow
 from shopify_app.db import Base
 from shopify_app.ids import new_id
+from shopify_app.models.mixins import ShopKeyed
 
 
 class BulkJobKind(str, enum.Enum):
@@ -25,12 +26,12 @@ class BulkJobStatus(str, enum.Enum):
     FAILED = "failed"
 
 
-class BulkJob(Base):
+class BulkJob(ShopKeyed, Base):
     __tablename__ = "bulk_jobs"
     __table_args__ = (Index("ix_bulk_jobs_shop_id_kind_created_at", "shop_id", "kind", "created_at"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("job"))
-    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default=BulkJobStatus.QUEUED.value)
     total: Mapped[int] = mapped_column(default=0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey
+from sqlalchemy import ForeignKey, ForeignKeyConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shopify_app.db import Base
@@ -23,6 +23,11 @@ class CustomerProfileVersion(Base):
     order, and an older one must not overwrite a newer email or name."""
 
     __tablename__ = "customer_profile_versions"
+    __table_args__ = (
+        ForeignKeyConstraint(["customer_id", "shop_id"], ["customers.id", "customers.shop_id"], ondelete="CASCADE"),
+    )
+    __mapper_args__ = {"primary_key": ["customer_id"]}
 
-    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True)
     shopify_updated_at: Mapped[dt.datetime]
