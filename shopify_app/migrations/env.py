@@ -37,6 +37,7 @@ def _run(connection: Connection) -> None:
     if sqlite:
         # Migrations rebuild SQLite tables by copying them; dropping the original with foreign keys
         # on would delete the rows that refer to it. The pragma is a no-op inside a transaction.
+        foreign_keys = connection.exec_driver_sql("PRAGMA foreign_keys").scalar()
         connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
         if connection.exec_driver_sql("PRAGMA foreign_keys").scalar():
             raise RuntimeError("SQLite migrations need a connection outside a transaction")
@@ -52,7 +53,7 @@ def _run(connection: Connection) -> None:
     if hasattr(connection, "commit"):
         connection.commit()
     if sqlite:
-        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
 
 
 run_migrations_online()

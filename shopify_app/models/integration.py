@@ -36,14 +36,14 @@ class IntegrationSetting(ShopKeyed, Timestamps, Base):
     last_check_message: Mapped[str | None] = mapped_column(Text)
 
 
-class CustomerSyncState(Base):
+class CustomerSyncState(ShopKeyed, Base):
     """The profile version last delivered to one destination: an older state never overwrites a newer one."""
 
     __tablename__ = "customer_sync_states"
     __table_args__ = (
         ForeignKeyConstraint(["customer_id", "shop_id"], ["customers.id", "customers.shop_id"], ondelete="CASCADE"),
     )
-    __mapper_args__ = {"primary_key": ["customer_id", "topic"]}
+    orm_identity = ("customer_id", "topic")
 
     customer_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     topic: Mapped[str] = mapped_column(String(64), primary_key=True)

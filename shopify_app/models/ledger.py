@@ -97,11 +97,12 @@ class EarningEntry(ShopKeyed, Timestamps, Base):
 
     customer: Mapped[Customer] = relationship(
         primaryjoin="and_(foreign(EarningEntry.customer_id) == Customer.id, EarningEntry.shop_id == Customer.shop_id)")
-    earning_rule: Mapped[EarningRule | None] = relationship(primaryjoin="and_(foreign(EarningEntry.earning_rule_id) "
-                                                            "== EarningRule.id, EarningEntry.shop_id == EarningRule.shop_id)")
+    earning_rule: Mapped[EarningRule | None] = relationship(
+        primaryjoin="and_(foreign(EarningEntry.earning_rule_id) == EarningRule.id, "
+                    "EarningEntry.shop_id == EarningRule.shop_id)")
 
 
-class LotAllocation(Base):
+class LotAllocation(ShopKeyed, Base):
     """Which lots a debit (spending, expiry, a reversal) took its points from, and how many from
     each, so a refund of that debit can put them back into the same lots."""
 
@@ -112,7 +113,7 @@ class LotAllocation(Base):
         ForeignKeyConstraint(["lot_id", "shop_id"], ["earning_entries.id", "earning_entries.shop_id"],
                              ondelete="CASCADE"),
     )
-    __mapper_args__ = {"primary_key": ["entry_id", "lot_id"]}
+    orm_identity = ("entry_id", "lot_id")
 
     entry_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     lot_id: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
@@ -16,10 +16,13 @@ class Timestamps:
 
 
 class ShopKeyed:
-    """A table of one shop's rows, keyed by ``(id, shop_id)`` in the database (the shard key is in
-    every key, `docs/scaling.md`) and by ``id`` alone in the ORM: ids are unique across shops
-    (``ids.new_id``), so ``session.get(Model, id)`` stays as it was."""
+    """A table of one shop's rows: its keys in the database include the shard key (``shop_id``;
+    ``docs/scaling.md``), while the ORM knows a row by ``orm_identity`` alone, the key it had before:
+    ids are unique across shops (``ids.new_id``), so ``session.get(Model, id)`` stays as it was."""
+
+    orm_identity: ClassVar[tuple[str, ...]] = ("id",)
 
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:
-        return {"primary_key": [cls.__table__.c.id]}  # type: ignore[attr-defined]
+        table = cls.__table__  # type: ignore[attr-defined]
+        return {"primary_key": [table.c[name] for name in cls.orm_identity]}

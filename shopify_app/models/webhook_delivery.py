@@ -11,9 +11,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from shopify_app.clock import utcnow
 from shopify_app.db import Base
 from shopify_app.ids import new_id
+from shopify_app.models.mixins import ShopKeyed
 
 
-class WebhookDelivery(Base):
+class WebhookDelivery(ShopKeyed, Base):
     """The payload is kept only until the delivery is processed: it may hold personal data.
 
     A delivery is recorded before its shop is looked up, and for shops the app does not hold, so its
@@ -25,7 +26,6 @@ class WebhookDelivery(Base):
         Index("ix_webhook_deliveries_processed_at_received_at", "processed_at", "received_at"),
         UniqueConstraint("webhook_id", "shop_domain"),
     )
-    __mapper_args__ = {"primary_key": ["id"]}
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("whd"))
     webhook_id: Mapped[str] = mapped_column(String(255))

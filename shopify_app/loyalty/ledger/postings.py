@@ -80,7 +80,7 @@ def earn(
         created_at=now,
         updated_at=now,
     )
-    entry = insert_new(session, EarningEntry, values, ["customer_id", "dedupe_key"])
+    entry = insert_new(session, EarningEntry, values, ["customer_id", "dedupe_key", "shop_id"])
     if entry is None:
         raise Conflict(f"Customer '{customer.shopify_customer_id}' already earned points for rule '{rule.id}'")
     approved = entry.status == EntryStatus.APPROVED.value
@@ -155,7 +155,7 @@ def refund_allocation(session: Session, customer: Customer, redemption: EarningE
     points = sum(given for _, given in allocations)
     refund = insert_new(session, EarningEntry, _values(
         customer, source=EntrySource.REDEMPTION_REFUND, points=points, remaining=0, now=now,
-        dedupe_key=f"refund:{redemption.id}"), ["customer_id", "dedupe_key"])
+        dedupe_key=f"refund:{redemption.id}"), ["customer_id", "dedupe_key", "shop_id"])
     if refund is None:
         return None
     for lot_id, given in allocations:
@@ -182,7 +182,7 @@ def reverse(
                      dedupe_key=dedupe_key, action=reason, earning_rule_id=entry.earning_rule_id,
                      order_id=entry.order_id, order_number=entry.order_number)
     values["base_points"] = -points
-    reversal = insert_new(session, EarningEntry, values, ["customer_id", "dedupe_key"])
+    reversal = insert_new(session, EarningEntry, values, ["customer_id", "dedupe_key", "shop_id"])
     if reversal is None:
         return None
     _take_from_lots(session, customer, reversal, taken, now, first=entry)
@@ -315,7 +315,7 @@ def _take_from_lots(session: Session, customer: Customer, entry: EarningEntry, p
 def _allocate(session: Session, entry: EarningEntry, lot: EarningEntry, points: int, now: dt.datetime) -> None:
     lot.points_remaining -= points
     lot.updated_at = now
-    session.add(LotAllocation(entry_id=entry.id, lot_id=lot.id, points=points))
+    session.add(LotAllocation(entry_id=entry.id, lot_id=lot.id, shop_id=entry.shop_id, points=points))
 
 
 def _move_balances(session: Session, customer: Customer, now: dt.datetime, *, current: int, lifetime: int = 0,
