@@ -108,7 +108,9 @@ def _newest_profile(session: Session, customer: Customer, updated_at: dt.datetim
     version_row = dict(customer_id=customer.id, shop_id=customer.shop_id, shopify_updated_at=updated_at)
     if insert_new(session, CustomerProfileVersion, version_row, ["customer_id", "shop_id"]) is not None:
         return True
-    version = session.get(CustomerProfileVersion, customer.id, with_for_update=True, populate_existing=True)
+    version = session.scalars(select(CustomerProfileVersion).where(
+        CustomerProfileVersion.shop_id == customer.shop_id, CustomerProfileVersion.customer_id == customer.id,
+    ).with_for_update().execution_options(populate_existing=True)).first()
     if version is None or version.shopify_updated_at >= updated_at:
         return False
     version.shopify_updated_at = updated_at
