@@ -1,4 +1,5 @@
-"""Customers pages: search, detail with ledger and activity, adjust, exclude, approve or reject, birthday."""
+"""Customers pages: search, detail with ledger, rewards and activity, adjust, exclude, approve or reject,
+birthday, refund a reward."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from shopify_app.admin.auth import current_shop
 from shopify_app.admin.pages import done, form_data, page_number, render
 from shopify_app.clock import utcnow
 from shopify_app.db import get_session
-from shopify_app.errors import BadRequest, Conflict, FormErrors
+from shopify_app.errors import BadRequest, Conflict, FormErrors, NotFound, ServiceUnavailable
+from shopify_app.jobs import reward_codes
 from shopify_app.loyalty.ledger import adjustments
 from shopify_app.loyalty.members import directory
 from shopify_app.loyalty.members.birthdays import Birthday, birthday_of, set_birthday
@@ -24,6 +26,10 @@ from shopify_app.loyalty.program.inputs import (
     parse_form,
     text_rule,
 )
+from shopify_app.loyalty.rewards import redemption as redemptions
+
+# The customer page lists this many of the customer's reward codes, newest first.
+REWARD_CODES_SHOWN = 50
 
 
 class AdjustmentInput(Form):
@@ -43,15 +49,18 @@ def customers() -> ResponseReturnValue:
     return render("admin/customers.html", query=query, result=page)
 
 
-def customer(customer_id: str, *, status: int = 200, errors: dict[str, str] | None = None) -> ResponseReturnValue:
+def customer(customer_id: str, *, status: int = 200, errors: dict[str, str] | None = None,
+             failure: str = "") -> ResponseReturnValue:
     session = get_session()
     found = adjustments.get_customer(session, current_shop(), customer_id)
     ledger_status = request.args.get("status", "")
+    codes, codes_total = redemptions.customer_codes(session, found, page=1, per_page=REWARD_CODES_SHOWN)
     return render(
         "admin/customer.html", status=status, errors=errors, form=form_data() if errors else {}, customer=found,
         ledger=directory.ledger(session, found, ledger_status), ledger_status=ledger_status,
-        statuses=directory.STATUSES, summary=summarize(session, found),
-        activity=directory.activity(session, found), birthday=birthday_of(found),
+        statuses=directory.STATUSES, summary=summarize(session, found), reward_codes=codes,
+        reward_codes_total=codes_total, activity=directory.activity(session, found), birthday=birthday_of(found),
+        failure=failure,
     )
 
 
@@ -107,6 +116,23 @@ def decide(customer_id: str, entry_id: str) -> ResponseReturnValue:
                 customer_id=customer_id)
 
 
+def refund_reward(customer_id: str, redemption_id: str) -> ResponseReturnValue:
+    """The refund of ``POST /v1/reward-history/{id}/refund``: the code deleted in Shopify, then the
+    points back in their lots. Shopify failing, or a code no longer active, changes nothing and says why."""
+    session, shop = get_session(), current_shop()
+    found = adjustments.get_customer(session, shop, customer_id)
+    redemption = redemptions.shop_redemption(session, shop.id, redemption_id)
+    if redemption is None or redemption.customer_id != found.id:
+        raise NotFound(f"Reward history entry '{redemption_id}' not found")
+    try:
+        refunded = reward_codes.refund(session, shop, redemption.id)
+    except (Conflict, ServiceUnavailable) as error:
+        session.rollback()
+        return customer(customer_id, status=error.status, failure=error.detail)
+    return done("admin.customer", f"{refunded.points_spent} {shop.settings.points_name.lower()} given back for "
+                f"{refunded.discount_code}", customer_id=customer_id)
+
+
 def register(bp: Blueprint) -> None:
     bp.add_url_rule("/customers", view_func=customers, endpoint="customers", methods=["GET"])
     bp.add_url_rule("/customers/<customer_id>", view_func=customer, endpoint="customer", methods=["GET"])
@@ -116,3 +142,5 @@ def register(bp: Blueprint) -> None:
                     methods=["POST"])
     bp.add_url_rule("/customers/<customer_id>/entries/<entry_id>/decision", view_func=decide, endpoint="decide",
                     methods=["POST"])
+    bp.add_url_rule("/customers/<customer_id>/rewards/<redemption_id>/refund", view_func=refund_reward,
+                    endpoint="refund_reward", methods=["POST"])

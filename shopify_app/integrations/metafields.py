@@ -17,6 +17,7 @@ from shopify_app.integrations.profile import LoyaltyState
 from shopify_app.integrations.shopify_graphql import GraphQLClient, shop_gid, user_errors
 from shopify_app.loyalty.program.rules import active_rules
 from shopify_app.loyalty.program.tiers import tiers
+from shopify_app.loyalty.rewards.catalogue import rewards
 from shopify_app.models import ProgramSettings
 
 NAMESPACE = "$app"
@@ -46,7 +47,8 @@ def write_customer(client: GraphQLClient, state: LoyaltyState) -> None:
 
 
 def program(session: Session, shop_id: str) -> dict[str, Any]:
-    """The program as the storefront shows it: active earning rules, the tiers and what the points are called."""
+    """The program as the storefront shows it: active earning rules, the tiers, the active rewards
+    (cheapest first; ``tier`` names a tier reward's tier) and what the points are called."""
     points_name = session.scalar(select(ProgramSettings.points_name).where(ProgramSettings.shop_id == shop_id))
     return {
         "points_name": points_name,
@@ -58,6 +60,11 @@ def program(session: Session, shop_id: str) -> dict[str, Any]:
         "tiers": [
             {"name": t.name, "points_required": t.points_required, "points_multiplier": float(t.points_multiplier)}
             for t in tiers(session, shop_id)
+        ],
+        "rewards": [
+            {"id": r.id, "name": r.name, "points_cost": r.points_cost, "discount_type": r.discount_type,
+             "pricing": r.pricing, "tier": {"id": r.vip_tier.id, "name": r.vip_tier.name} if r.vip_tier else None}
+            for r in rewards(session, shop_id)
         ],
     }
 

@@ -1,4 +1,4 @@
-"""The overview's figures: members, points by day, top earning rules and sync health."""
+"""The overview's figures: members, points by day, top earning rules, top rewards and sync health."""
 
 from __future__ import annotations
 
@@ -23,6 +23,9 @@ from shopify_app.models import (
     EntryStatus,
     OutboxMessage,
     OutboxStatus,
+    RedemptionState,
+    Reward,
+    RewardRedemption,
 )
 from shopify_app.models.outbox import CUSTOMER_SYNC_TOPICS
 
@@ -33,6 +36,8 @@ SERIES = ("issued", "redeemed", "pending", "expired")
 REDEEMED = (EntrySource.REDEMPTION.value, EntrySource.REDEMPTION_REFUND.value)
 # Points the program gave: earning sources but opening balances, which were given before the app kept them.
 ISSUED = EARNING_SOURCES - {EntrySource.OPENING_BALANCE.value}
+# Codes whose points stay spent, as "Redeemed" counts them: not refunded, nor still being made.
+KEPT_CODES = (RedemptionState.ACTIVE.value, RedemptionState.USED.value, RedemptionState.EXPIRED.value)
 
 
 @dataclass
@@ -54,19 +59,29 @@ class SyncHealth:
 
 
 @dataclass
+class History:
+    """What the overview reads of the period's ledger and codes: cached a minute."""
+
+    points: PointsByDay
+    top_rules: list[tuple[str, int, int]]
+    top_rewards: list[tuple[str, int, int]]
+
+
+@dataclass
 class Overview:
     members: int
     excluded: int
     points: PointsByDay
     top_rules: list[tuple[str, int, int]]
+    top_rewards: list[tuple[str, int, int]]
     sync: list[SyncHealth] = field(default_factory=list)
 
 
 def overview(
     session: Session, shop_id: str, days: int, *, cache: Redis | None = None, now: dt.datetime | None = None
 ) -> Overview:
-    """Members and sync health are read live; the history (chart, top rules) comes from ``cache``
-    when another load computed it in the last minute."""
+    """Members and sync health are read live; the history (chart, top rules and rewards) comes from
+    ``cache`` when another load computed it in the last minute."""
     now = now or utcnow()
     since = (now - dt.timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
     counts = dict(
@@ -75,17 +90,16 @@ def overview(
         ).tuples().all()
     )
     key = f"admin:overview:{shop_id}:{days}:{now.date().isoformat()}"
-    points, rules = _cached(cache, key, lambda: (points_by_day(session, shop_id, since, now),
-                                                 top_rules(session, shop_id, since)))
+    history = _cached(cache, key, lambda: History(points_by_day(session, shop_id, since, now),
+                                                  top_rules(session, shop_id, since),
+                                                  top_rewards(session, shop_id, since)))
     return Overview(
-        members=counts.get(False, 0), excluded=counts.get(True, 0), points=points, top_rules=rules,
-        sync=sync_health(session, shop_id),
+        members=counts.get(False, 0), excluded=counts.get(True, 0), points=history.points,
+        top_rules=history.top_rules, top_rewards=history.top_rewards, sync=sync_health(session, shop_id),
     )
 
 
-def _cached(
-    cache: Redis | None, key: str, compute: Callable[[], tuple[PointsByDay, list[tuple[str, int, int]]]]
-) -> tuple[PointsByDay, list[tuple[str, int, int]]]:
+def _cached(cache: Redis | None, key: str, compute: Callable[[], History]) -> History:
     # The history scans months of ledger; a minute-old copy is fine for a dashboard. Redis
     # trouble only costs the scan, never the page.
     try:
@@ -96,15 +110,17 @@ def _cached(
     if raw:
         data = json.loads(raw)
         points = PointsByDay(days=[dt.date.fromisoformat(d) for d in data["days"]], series=data["series"])
-        return points, [tuple(row) for row in data["top_rules"]]
-    points, rules = compute()
+        return History(points, [tuple(row) for row in data["top_rules"]], [tuple(row) for row in data["top_rewards"]])
+    history = compute()
     if cache is not None:
-        value = {"days": [d.isoformat() for d in points.days], "series": points.series, "top_rules": rules}
+        points = history.points
+        value = {"days": [d.isoformat() for d in points.days], "series": points.series,
+                 "top_rules": history.top_rules, "top_rewards": history.top_rewards}
         try:
             cache.set(key, json.dumps(value), ex=HISTORY_CACHE_SECONDS)
         except RedisError:
             pass
-    return points, rules
+    return history
 
 
 def points_by_day(session: Session, shop_id: str, since: dt.datetime, now: dt.datetime) -> PointsByDay:
@@ -157,6 +173,26 @@ def top_rules(session: Session, shop_id: str, since: dt.datetime, limit: int = 5
         .order_by(totals.c.points.desc())
     ).tuples()
     return [(name, int(points), int(entries)) for name, points, entries in rows]
+
+
+def top_rewards(session: Session, shop_id: str, since: dt.datetime, limit: int = 5) -> list[tuple[str, int, int]]:
+    """(reward name, redemptions, points spent) of the rewards redeemed most since ``since``, counting
+    the codes whose points stay spent (KEPT_CODES)."""
+    r = RewardRedemption
+    totals = (
+        select(r.reward_id, func.count().label("redemptions"), func.sum(r.points_spent).label("points"))
+        .where(r.shop_id == shop_id, r.created_at >= since, r.state.in_(KEPT_CODES))
+        .group_by(r.reward_id)
+        .order_by(func.count().desc(), func.sum(r.points_spent).desc())
+        .limit(limit)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Reward.name, totals.c.redemptions, totals.c.points)
+        .join(totals, totals.c.reward_id == Reward.id)
+        .order_by(totals.c.redemptions.desc(), totals.c.points.desc(), Reward.name)
+    ).tuples()
+    return [(name, int(redemptions), int(points)) for name, redemptions, points in rows]
 
 
 def sync_health(session: Session, shop_id: str) -> list[SyncHealth]:

@@ -56,6 +56,56 @@
     if (close) close.closest("dialog").close();
   });
 
+  // A reward's form shows only the fields that apply to its choices ([data-applies], from
+  // catalogue.APPLIES_WHEN); a hidden choice counts as its default for the fields after it.
+  function chosen(form, name) {
+    var radio = form.querySelector('input[name="' + name + '"]:checked');
+    if (radio) return radio.value;
+    var list = form.querySelector('s-choice-list[name="' + name + '"]');
+    if (!list) return "";
+    if (list.values && list.values.length) return list.values[0];
+    var selected = list.querySelector("s-choice[selected]");
+    return selected ? selected.getAttribute("value") : "";
+  }
+  function disclose(form) {
+    var values = {};
+    form.querySelectorAll("[data-applies]").forEach(function (box) {
+      var when = JSON.parse(box.dataset.applies);
+      box.hidden = !Object.keys(when).every(function (name) {
+        return when[name].indexOf(name in values ? values[name] : chosen(form, name)) >= 0;
+      });
+      if (box.hidden) values[box.dataset.field] = box.dataset.default;
+    });
+  }
+  document.querySelectorAll("form[data-disclose]").forEach(function (form) {
+    // Capture: Polaris' choice lists need not bubble their change.
+    form.addEventListener("change", function () { disclose(form); }, true);
+    disclose(form);
+  });
+
+  // Inside Shopify a free product is chosen in App Bridge's resource picker: its product, its
+  // variant when only one was picked, and what the storefront shows of it fill the form.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-pick-product]");
+    if (!button || !window.shopify || !window.shopify.resourcePicker) return;
+    var box = button.closest("[data-product-picker]");
+    function set(name, value) { box.querySelector('input[name="' + name + '"]').value = value || ""; }
+    var current = box.querySelector('input[name="product_gid"]').value;
+    window.shopify.resourcePicker({ type: "product", action: "select", multiple: false,
+                                    selectionIds: current ? [{ id: current }] : [] })
+      .then(function (selected) {
+        if (!selected || !selected.length) return;  // cancelled
+        var product = selected[0], variants = product.variants || [], image = (product.images || [])[0];
+        set("product_gid", product.id);
+        set("variant_gid", variants.length === 1 ? variants[0].id : "");
+        set("product_title", product.title);
+        set("product_handle", product.handle);
+        set("product_image_url", image ? image.originalSrc || image.url : "");
+        box.querySelector("[data-product-title]").textContent = product.title;
+        box.closest("form").dispatchEvent(new Event("change", { bubbles: true }));
+      });
+  });
+
   var sent = new WeakSet();
   document.addEventListener("submit", function (event) {
     var form = event.target;

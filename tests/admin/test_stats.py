@@ -1,17 +1,22 @@
-"""The overview's figures from the ledger and the outbox, and their one-minute cache."""
+"""The overview's figures from the ledger, the reward codes and the outbox, and their one-minute cache."""
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
+from flask import Flask
 from redis import Redis
 from sqlalchemy.orm import Session
 
+from shopify_app.db import sessionmaker_for
 from shopify_app.loyalty.ledger.postings import POINTS_EXPIRED
-from shopify_app.models import EarningEntry, OutboxMessage
+from shopify_app.loyalty.rewards import redemption
+from shopify_app.models import EarningEntry, OutboxMessage, Reward, RewardRedemption, Shop
 from shopify_app.reporting import overview
 from tests import factories
+from tests.admin.conftest import TokenClient
 
 NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.timezone.utc)
 
@@ -83,3 +88,53 @@ def test_the_history_is_cached_for_a_minute_and_redis_trouble_is_harmless(sessio
     assert 0 < redis.ttl(f"admin:overview:{shop.id}:30:{NOW.date().isoformat()}") <= 60
     down = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
     assert overview.overview(session, shop.id, 30, cache=down, now=NOW).points.totals["issued"] == 15
+
+
+def _code(session: Session, reward: Reward, customer, state: str, created: dt.datetime) -> None:
+    spend = EarningEntry(shop_id=customer.shop_id, customer_id=customer.id, action="reward", source="redemption",
+                         base_points=-reward.points_cost, points_multiplier=Decimal(1), points=-reward.points_cost,
+                         status="approved", created_at=created, updated_at=created, points_given_at=created)
+    session.add(spend)
+    session.flush()
+    session.add(RewardRedemption(shop_id=customer.shop_id, customer_id=customer.id, reward_id=reward.id,
+                                 entry_id=spend.id, state=state, points_spent=reward.points_cost,
+                                 discount_amount=Decimal(5), discount_code=f"LOYAL-{spend.id}",
+                                 created_at=created, updated_at=created))
+
+
+def test_top_rewards_count_the_codes_whose_points_stay_spent(session: Session) -> None:
+    shop = factories.shop(session, "top-rewards.myshopify.com")
+    other_shop = factories.shop(session, "top-noise.myshopify.com")
+    customer, stranger = factories.customer(session, shop, "1"), factories.customer(session, other_shop, "1")
+    five_off, shipping, theirs = (Reward(shop_id=s.id, name=name, discount_type=kind, points_cost=cost)
+                                  for s, name, kind, cost in [(shop, "$5 off", "fixed_amount", 500),
+                                                              (shop, "Free shipping", "free_shipping", 300),
+                                                              (other_shop, "Theirs", "free_shipping", 100)])
+    session.add_all([five_off, shipping, theirs])
+    session.flush()
+    day = dt.timedelta(days=1)
+    for reward, who, state, when in [
+        (five_off, customer, "active", NOW), (five_off, customer, "used", NOW - 2 * day),
+        (five_off, customer, "refunded", NOW), (five_off, customer, "creating", NOW),  # given back; not made yet
+        (shipping, customer, "expired", NOW - day), (shipping, customer, "used", NOW - 40 * day),
+        (shipping, customer, "used", NOW - 40 * day), (shipping, customer, "used", NOW - 40 * day),
+        (theirs, stranger, "used", NOW), (theirs, stranger, "used", NOW), (theirs, stranger, "used", NOW),
+    ]:
+        _code(session, reward, who, state, when)
+    session.flush()
+    assert overview.overview(session, shop.id, 30, now=NOW).top_rewards == [("$5 off", 2, 1000),
+                                                                            ("Free shipping", 1, 300)]
+    assert overview.overview(session, shop.id, 90, now=NOW).top_rewards == [("Free shipping", 4, 1200),
+                                                                            ("$5 off", 2, 1000)]
+
+
+def test_the_overview_shows_the_top_rewards_card(app: Flask, admin: TokenClient, demo_shop: dict[str, Any]) -> None:
+    assert "No rewards redeemed yet" in admin.get("/admin/").get_data(as_text=True)
+    with sessionmaker_for(app).begin() as session:
+        shop = session.get_one(Shop, demo_shop["shop_id"])
+        for _ in range(2):
+            made = redemption.purchase(session, shop, demo_shop["rewards"]["$5 off"], "1001")
+            redemption.activate(session, made, f"gid://shopify/DiscountCodeNode/{made.id}")
+    page = admin.get("/admin/", query_string={"days": "90"}).get_data(as_text=True)
+    card = page.split('id="top-rewards"')[1].split("</s-section>")[0]
+    assert "$5 off" in card and ">2<" in card and ">1,000<" in card and "Points spent" in card

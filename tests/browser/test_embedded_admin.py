@@ -1,5 +1,6 @@
 """The admin as Shopify frames it, in real Chromium, with App Bridge's and Polaris' scripts stubbed:
-one document load per navigation, no second navigation bar, modals instead of window.confirm()."""
+one document load per navigation, no second navigation bar, modals instead of window.confirm(), the
+resource picker for a free product."""
 
 from __future__ import annotations
 
@@ -19,10 +20,15 @@ from tests.test_app_home import app_home_query, connected_demo_shop  # noqa: F40
 
 APP_BRIDGE = "https://cdn.shopify.com/shopifycloud/app-bridge.js"
 POLARIS = "https://cdn.shopify.com/shopifycloud/polaris.js"
-# What the page needs of App Bridge: a fresh session token on demand, and toasts.
+# What the page needs of App Bridge: a fresh session token on demand, toasts, and the resource
+# picker, which records its options and answers with what a test put in `window.pickerSelection`.
 APP_BRIDGE_STUB = """window.shopify = {
   idToken: function () { return Promise.resolve(%s); },
-  toast: { show: function (message) { document.documentElement.dataset.toast = message; } }
+  toast: { show: function (message) { document.documentElement.dataset.toast = message; } },
+  resourcePicker: function (options) {
+    document.documentElement.dataset.picker = JSON.stringify(options);
+    return Promise.resolve(window.pickerSelection);
+  }
 };"""
 
 
@@ -119,3 +125,36 @@ def test_deleting_a_tier_asks_in_an_app_bridge_modal(open_embedded: Callable[[st
     assert len(loads) == 1 and embedded.dialogs == []  # no window.confirm()
     assert page.evaluate("document.documentElement.dataset.toast").startswith("Tier")
     assert "Gold" not in session.scalars(select(VipTier.name)).all()
+
+
+def test_a_free_product_is_chosen_in_the_resource_picker(open_embedded: Callable[[str], EmbeddedAdmin],
+                                                         connected_demo_shop: dict[str, Any]) -> None:  # noqa: F811
+    tote = connected_demo_shop["rewards"]["Free tote bag"]
+    embedded = open_embedded(f"/admin/rewards/{tote}")
+    page = embedded.page
+    # Polaris' fields are stubbed and draw nothing, so what shows is each box's `hidden`.
+    box = page.locator("[data-applies]")
+    expect(box.and_(page.locator('[data-field="product_gid"]'))).to_have_js_property("hidden", False)
+    expect(box.and_(page.locator('[data-field="discount_amount"]'))).to_have_js_property("hidden", True)
+    assert page.locator('input[name="product_gid"]').get_attribute("type") == "hidden"  # no GID to type in Shopify
+    page.evaluate("""window.pickerSelection = [{
+        id: "gid://shopify/Product/42", title: "Canvas tote", handle: "canvas-tote",
+        images: [{originalSrc: "https://cdn.shopify.com/tote.png"}],
+        variants: [{id: "gid://shopify/ProductVariant/4201"}]}]""")
+    page.locator("s-button[data-pick-product]").click()
+    expect(page.locator("[data-product-title]")).to_have_text("Canvas tote")
+    options = page.evaluate("JSON.parse(document.documentElement.dataset.picker)")
+    assert options == {"type": "product", "action": "select", "multiple": False,
+                       "selectionIds": [{"id": "gid://shopify/Product/1001"}]}
+
+    # What the form posts (the Polaris fields around them are drawn by polaris.js, stubbed here).
+    posted = page.evaluate("""() => Object.fromEntries(Array.from(
+        document.querySelectorAll('[data-product-picker] input'), input => [input.name, input.value]))""")
+    assert posted == {"product_gid": "gid://shopify/Product/42", "variant_gid": "gid://shopify/ProductVariant/4201",
+                      "product_title": "Canvas tote", "product_handle": "canvas-tote",
+                      "product_image_url": "https://cdn.shopify.com/tote.png"}
+    # A Polaris choice list says its choice in `values`, in a change event that need not bubble.
+    page.evaluate("""() => { const list = document.querySelector('s-choice-list[name="discount_type"]');
+                             list.values = ["fixed_amount"]; list.dispatchEvent(new Event("change")); }""")
+    expect(box.and_(page.locator('[data-field="discount_amount"]'))).to_have_js_property("hidden", False)
+    expect(box.and_(page.locator('[data-field="product_gid"]'))).to_have_js_property("hidden", True)
