@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+# An error detail quotes at most this much of what the client sent.
+QUOTE_LIMIT = 200
+
+
+def quote(value: str) -> str:
+    """What the client sent, cut to QUOTE_LIMIT characters for an error detail."""
+    return value if len(value) <= QUOTE_LIMIT else value[:QUOTE_LIMIT] + "…"
+
 
 class DomainError(Exception):
     status = 400

@@ -24,6 +24,7 @@ from shopify_app.config import Config, normalize_database_url
 from shopify_app.db import Base, engine_for, sessionmaker_for
 from shopify_app.devtools import demo
 from shopify_app.loyalty.ledger import audit
+from shopify_app.proxy.auth import storefront_shops
 from tests import factories
 
 
@@ -85,8 +86,8 @@ def app(app_config: Config) -> Iterator[Flask]:
 
 @pytest.fixture(autouse=True)
 def _clean_state(app: Flask, redis_url: str, request: pytest.FixtureRequest) -> Iterator[None]:
-    """Every test starts with empty tables and an empty Redis database, and ends with a ledger
-    that agrees with every balance (one grouped query; ``ledger_drift`` tests are exempt)."""
+    """Every test starts with empty tables, an empty Redis database and empty per-process caches, and ends
+    with a ledger that agrees with every balance (one grouped query; ``ledger_drift`` tests are exempt)."""
     _empty(app, redis_url)
     yield
     if request.node.get_closest_marker("ledger_drift") is None:
@@ -103,6 +104,7 @@ def _empty(app: Flask, redis_url: str) -> None:
     connection = Redis.from_url(redis_url)
     connection.flushdb()
     connection.close()
+    storefront_shops(app).clear()
 
 
 @pytest.fixture

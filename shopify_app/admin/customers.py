@@ -27,6 +27,7 @@ from shopify_app.loyalty.program.inputs import (
     text_rule,
 )
 from shopify_app.loyalty.rewards import redemption as redemptions
+from shopify_app.paging import PageRequest
 
 # The customer page lists this many of the customer's reward codes, newest first.
 REWARD_CODES_SHOWN = 50
@@ -54,12 +55,13 @@ def customer(customer_id: str, *, status: int = 200, errors: dict[str, str] | No
     session = get_session()
     found = adjustments.get_customer(session, current_shop(), customer_id)
     ledger_status = request.args.get("status", "")
-    codes, codes_total = redemptions.customer_codes(session, found, page=1, per_page=REWARD_CODES_SHOWN)
+    codes = redemptions.history(session, found, PageRequest(number=1, size=REWARD_CODES_SHOWN, sort="created_at",
+                                                            descending=True))
     return render(
         "admin/customer.html", status=status, errors=errors, form=form_data() if errors else {}, customer=found,
         ledger=directory.ledger(session, found, ledger_status), ledger_status=ledger_status,
-        statuses=directory.STATUSES, summary=summarize(session, found), reward_codes=codes,
-        reward_codes_total=codes_total, activity=directory.activity(session, found), birthday=birthday_of(found),
+        statuses=directory.STATUSES, summary=summarize(session, found), reward_codes=codes.rows,
+        reward_codes_total=codes.total, activity=directory.activity(session, found), birthday=birthday_of(found),
         failure=failure,
     )
 

@@ -14,13 +14,22 @@ from shopify_app.api import (
     rewards,
     vip_tiers,
 )
-from shopify_app.api.auth import request_key, require_api_key
+from shopify_app.api.auth import READ_METHODS, request_key, require_api_key
 from shopify_app.config import Config
 from shopify_app.errors import DomainError
 from shopify_app.web import rate_limits
+from shopify_app.web.jsonapi import require_json
+
+
+def json_writes() -> None:
+    """Every write is JSON, those without a body too: another Content-Type is 415 before anything runs."""
+    if request.method not in READ_METHODS:
+        require_json(request)
+
 
 bp = Blueprint("api", __name__, url_prefix="/v1")
 bp.before_request(require_api_key)
+bp.before_request(json_writes)
 bp.before_request(idempotency.claim_key)
 bp.after_request(idempotency.store_response)
 bp.after_request(rate_limits.headers)

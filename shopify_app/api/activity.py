@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 
 from shopify_app.api.auth import current_shop
 from shopify_app.db import get_session
-from shopify_app.errors import BadRequest
+from shopify_app.errors import BadRequest, quote
 from shopify_app.loyalty.members import directory
 from shopify_app.loyalty.members.lookup import find_customer
 from shopify_app.web import listing, serializers
@@ -22,7 +22,7 @@ def _since(raw: str) -> dt.datetime:
     try:
         value = dt.datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise BadRequest(f"'filter[since]' must be an ISO 8601 time, not '{listing.quote(raw)}'") from None
+        raise BadRequest(f"'filter[since]' must be an ISO 8601 time, not '{quote(raw)}'") from None
     return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 

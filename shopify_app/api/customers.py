@@ -3,7 +3,8 @@ their editable fields updated and their points adjusted."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, TypeVar
 
 from flask import Blueprint, current_app, request
 from flask.typing import ResponseReturnValue
@@ -25,8 +26,9 @@ from shopify_app.loyalty.members import directory, profile
 from shopify_app.loyalty.members.birthdays import Birthday, set_birthday
 from shopify_app.loyalty.members.enrolment import find_member
 from shopify_app.loyalty.members.lookup import find_customer
-from shopify_app.loyalty.members.summary import next_expiries, summarize
+from shopify_app.loyalty.members.summary import member_summary, next_expiries, summarize
 from shopify_app.models import Customer, EntryStatus
+from shopify_app.paging import Page
 from shopify_app.redis_conn import get_redis
 from shopify_app.shops.tokens import ShopNotConnected, fresh_access_token
 from shopify_app.web import listing, serializers
@@ -38,6 +40,7 @@ CUSTOMER_SORTS = {"created_at": "created_at", "points": "current_points", "lifet
 HISTORY_SORTS = {"created_at": "created_at", "points": "points", "points_given_at": "points_given_at"}
 LOYALTY_STATUSES = ("member", "excluded")
 ENTRY_STATUSES = tuple(s.value for s in EntryStatus)
+T = TypeVar("T")
 
 
 def list_customers() -> ResponseReturnValue:
@@ -55,13 +58,12 @@ def list_customers() -> ResponseReturnValue:
 
 def show_customer(identifier: str) -> ResponseReturnValue:
     exclude_vip = listing.boolean("exclude_vip", request.args.get("exclude_vip", "false"))
-    session = get_session()
-    return _customer_document(find_customer(session, current_shop().id, identifier), with_vip=not exclude_vip)
+    summary = member_summary(get_session(), current_shop().id, identifier)
+    return respond({"data": serializers.member(summary, with_vip=not exclude_vip)}, 200)
 
 
-def _customer_document(customer: Customer, *, with_vip: bool = True, status: int = 200) -> ResponseReturnValue:
-    summary = summarize(get_session(), customer)
-    return respond({"data": serializers.customer(customer, summary.points_expire_at, with_vip=with_vip)}, status)
+def _customer_document(customer: Customer, *, status: int = 200) -> ResponseReturnValue:
+    return respond({"data": serializers.member(summarize(get_session(), customer))}, status)
 
 
 def _digits(value: str) -> str:
@@ -167,13 +169,21 @@ def anniversary(identifier: str) -> ResponseReturnValue:
 
 
 def earning_history(identifier: str) -> ResponseReturnValue:
+    return customer_history(identifier, HISTORY_SORTS, ENTRY_STATUSES, directory.earning_history,
+                            serializers.history_entry)
+
+
+def customer_history(identifier: str, sorts: Mapping[str, str], statuses: tuple[str, ...],
+                     read: Callable[..., Page[T]], serialize: Callable[[T], dict[str, Any]]) -> ResponseReturnValue:
+    """One page of a customer's history (``read(session, customer, page_request, status=...)``), ``filter[status]``
+    one of ``statuses``; 404 for another shop's customer."""
     filters = listing.filters(request.args, ("status",))
-    page_request = listing.page_request(request.args, HISTORY_SORTS)
-    status = listing.one_of("filter[status]", filters["status"], ENTRY_STATUSES) if "status" in filters else None
+    page_request = listing.page_request(request.args, sorts)
+    status = listing.one_of("filter[status]", filters["status"], statuses) if "status" in filters else None
     session = get_session()
     customer = find_customer(session, current_shop().id, identifier)
-    page = directory.earning_history(session, customer, page_request, status=status)
-    return collection([serializers.history_entry(e) for e in page.rows], listing.meta(page))
+    page = read(session, customer, page_request, status=status)
+    return collection([serialize(row) for row in page.rows], listing.meta(page))
 
 
 def register(bp: Blueprint) -> None:

@@ -15,7 +15,7 @@ from pydantic.json_schema import models_json_schema
 
 from shopify_app.api.customers import EnrolBody, PointsBody, UpdateCustomerBody
 from shopify_app.api.earning_rules import AwardBody
-from shopify_app.api.rewards import PurchaseBody
+from shopify_app.api.rewards import HISTORY_SORTS, HISTORY_STATUSES, REWARD_SORTS, REWARD_TYPES, PurchaseBody
 from shopify_app.web import listing
 from shopify_app.web import resources as r
 from shopify_app.web.jsonapi import CONTENT_TYPE
@@ -101,8 +101,8 @@ OPERATIONS = [
     Operation("post", "/v1/earning-rules/{rule_id}/award", "Award a social or engagement rule to a customer",
               r.AwardedEntryAttributes, body=AwardBody, success=201, also=(404, 409),
               parameters=[_path_param("rule_id")]),
-    Operation("get", "/v1/vip-tiers", "List VIP tiers by points required (not paginated)", r.VipTierAttributes,
-              list_of=True),
+    Operation("get", "/v1/vip-tiers", "List VIP tiers by points required, each with its rewards (not paginated)",
+              r.VipTierAttributes, list_of=True),
     Operation("get", "/v1/activity", "The shop's activity, newest first", r.ActivityAttributes, list_of=True,
               paginated=True, also=(404,), parameters=[_query("filter[customer]", "a customer's identifier"),
                                           _query("filter[kind]", "one kind of event"),
@@ -110,6 +110,19 @@ OPERATIONS = [
                                           _query("sort", "newest first", {"type": "string",
                                                                           "enum": ["-occurred_at", "occurred_at"]}),
                                           *PAGE]),
+    Operation("get", "/v1/rewards", "List rewards (deleted ones are not listed)", r.RewardAttributes, list_of=True,
+              paginated=True, parameters=[_query("filter[is_active]", "true or false",
+                                                 {"type": "string", "enum": ["true", "false"]}),
+                                          _query("filter[reward_type]", "discount, or tier for a VIP tier's reward",
+                                                 {"type": "string", "enum": list(REWARD_TYPES)}),
+                                          _sort(list(REWARD_SORTS)), *PAGE]),
+    Operation("get", "/v1/rewards/{reward_id}", "Retrieve a reward (an inactive one too; 404 once deleted)",
+              r.RewardAttributes, also=(404,), parameters=[_path_param("reward_id")]),
+    Operation("get", "/v1/customers/{identifier}/reward-history", "A customer's reward codes",
+              r.RewardHistoryEntryAttributes, list_of=True, paginated=True, also=(404,),
+              parameters=[IDENTIFIER, _query("filter[status]", ", ".join(HISTORY_STATUSES),
+                                             {"type": "string", "enum": list(HISTORY_STATUSES)}),
+                          _sort(list(HISTORY_SORTS)), *PAGE]),
     Operation("post", "/v1/rewards/{reward_id}/purchase",
               "Spend a customer's points on a reward's discount code ('points' for a per-point reward only)",
               r.RewardHistoryEntryAttributes, body=PurchaseBody, success=201, also=(404,),

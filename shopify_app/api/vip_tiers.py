@@ -1,19 +1,23 @@
-"""/v1/vip-tiers: every tier of the shop by threshold, not paginated."""
+"""/v1/vip-tiers: every tier of the shop by threshold, each with its own rewards, not paginated."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
 from shopify_app.api.auth import current_shop
 from shopify_app.db import get_session
 from shopify_app.loyalty.program.tiers import tiers
-from shopify_app.web import serializers
+from shopify_app.loyalty.rewards.catalogue import tier_rewards
+from shopify_app.web import listing, serializers
 from shopify_app.web.jsonapi import collection
 
 
 def list_tiers() -> ResponseReturnValue:
-    return collection([serializers.vip_tier(t) for t in tiers(get_session(), current_shop().id)])
+    listing.unpaged(request.args)
+    session, shop_id = get_session(), current_shop().id
+    rewards = tier_rewards(session, shop_id)
+    return collection([serializers.vip_tier(t, rewards.get(t.id, [])) for t in tiers(session, shop_id)])
 
 
 def register(bp: Blueprint) -> None:

@@ -58,18 +58,19 @@ def snake_properties(state: LoyaltyState) -> dict[str, object]:
 
 def loyalty_state(session: Session, customer: Customer) -> LoyaltyState:
     summary = summarize(session, customer)
+    member = summary.member
     return LoyaltyState(
-        version=customer.sync_version,
-        shopify_customer_id=customer.shopify_customer_id,
-        email=customer.email,
-        points_balance=customer.current_points,
-        lifetime_points=customer.lifetime_points,
-        redeemed_points=customer.redeemed_points,
+        version=member.sync_version,
+        shopify_customer_id=member.shopify_customer_id,
+        email=member.email,
+        points_balance=member.current_points,
+        lifetime_points=member.lifetime_points,
+        redeemed_points=member.redeemed_points,
         pending_points=summary.pending_points,
         vip_tier=summary.current_tier.name if summary.current_tier else None,
         next_tier=summary.next_tier.name if summary.next_tier else None,
         points_to_next_tier=summary.points_to_next_tier,
-        status=customer.loyalty_status,
+        status=member.loyalty_status,
         points_expire_at=isoformat_z(summary.points_expire_at),
         points_expiring=summary.points_expiring,
     )

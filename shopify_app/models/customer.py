@@ -13,6 +13,11 @@ from shopify_app.models.mixins import ShopKeyed, Timestamps
 from shopify_app.models.vip_tier import VipTier
 
 
+def loyalty_status(is_excluded: bool) -> str:
+    """What the storefront, the API and the sync call a customer's standing in the program."""
+    return "excluded" if is_excluded else "member"
+
+
 class Customer(ShopKeyed, Timestamps, Base):
     __tablename__ = "customers"
     __table_args__ = (
@@ -56,4 +61,4 @@ class Customer(ShopKeyed, Timestamps, Base):
 
     @property
     def loyalty_status(self) -> str:
-        return "excluded" if self.is_excluded else "member"
+        return loyalty_status(self.is_excluded)

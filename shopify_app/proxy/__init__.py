@@ -9,6 +9,7 @@ from redis.exceptions import RedisError
 from shopify_app.config import loyalty_config
 from shopify_app.proxy import views
 from shopify_app.proxy.auth import rate_limit_key, require_proxy_signature
+from shopify_app.shops.cache import ShopsByDomain
 from shopify_app.web import rate_limits
 from shopify_app.web.jsonapi import error_document
 
@@ -41,6 +42,7 @@ def _replay_store_down(_error: RedisError) -> ResponseReturnValue:
 
 
 def register(app: Flask) -> None:
+    app.extensions["storefront_shops"] = ShopsByDomain()
     rate_limits.limit(app, bp, lambda: f"{_per_minute()}/minute", rate_limit_key,
                       lambda: f"Too many requests: at most {_per_minute()} a minute; retry after Retry-After seconds")
     app.register_blueprint(bp)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from flask import current_app, g, request
+from flask import Flask, current_app, g, request
 
 from shopify_app.config import loyalty_config
 from shopify_app.db import get_session
@@ -13,7 +13,7 @@ from shopify_app.loyalty.members.lookup import find_customer
 from shopify_app.models import Customer, Shop
 from shopify_app.redis_conn import get_redis
 from shopify_app.shopify.app_proxy import MAX_AGE_SECONDS, InvalidProxySignature, ProxyRequest, verify_proxy_request
-from shopify_app.shops.lookup import get_shop
+from shopify_app.shops.cache import ShopsByDomain
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -34,11 +34,17 @@ def require_proxy_signature() -> None:
         raise Unauthorized(f"Invalid app proxy request: {error}") from None
     if request.method not in READ_METHODS:
         refuse_replay(proxy, now)
-    shop = get_shop(get_session(), proxy.shop)
-    if shop is None or shop.uninstalled_at is not None:
+    shop = storefront_shops(current_app).get(get_session(), proxy.shop)
+    if shop is None or not shop.installed:
         raise NotFound(f"Shop '{proxy.shop}' has no loyalty program")
     g.proxy = proxy
-    g.proxy_shop = shop
+    g.proxy_shop_id = shop.id
+
+
+def storefront_shops(app: Flask) -> ShopsByDomain:
+    """The worker's cache of the storefront's shops, one per app (each app has its own database)."""
+    shops: ShopsByDomain = app.extensions["storefront_shops"]
+    return shops
 
 
 def rate_limit_key() -> str:
@@ -64,8 +70,16 @@ def refuse_replay(proxy: ProxyRequest, now: float) -> None:
         raise Unauthorized("This signed request was already used; send a new request")
 
 
+def current_shop_id() -> str:
+    return g.proxy_shop_id  # type: ignore[no-any-return]
+
+
 def current_shop() -> Shop:
-    return g.proxy_shop  # type: ignore[no-any-return]
+    """The shop's row, for the views that need more than its id: read on first use, then the session's."""
+    shop = get_session().get(Shop, current_shop_id())
+    if shop is None:  # shop/redact deleted it within the cache's seconds
+        raise NotFound("This shop has no loyalty program")
+    return shop
 
 
 def is_logged_in() -> bool:
@@ -82,7 +96,7 @@ def logged_in_customer_id() -> str:
 
 
 def logged_in_customer() -> Customer:
-    return find_customer(get_session(), current_shop().id, logged_in_customer_id())
+    return find_customer(get_session(), current_shop_id(), logged_in_customer_id())
 
 
 def optional_customer() -> Customer | None:

@@ -7,7 +7,7 @@ from typing import Any
 from shopify_app.clock import isoformat_z
 from shopify_app.loyalty.earning.awards import WayToEarn
 from shopify_app.loyalty.members.birthdays import birthday_of
-from shopify_app.loyalty.members.summary import CustomerSummary
+from shopify_app.loyalty.members.summary import CustomerSummary, TierSummary
 from shopify_app.loyalty.program.rules import is_self_reported
 from shopify_app.models import Customer, Pricing, Reward, RewardType, VipTier
 from shopify_app.web.jsonapi import resource
@@ -15,7 +15,7 @@ from shopify_app.web.serializers import reward_attributes
 
 
 def customer_attributes(summary: CustomerSummary) -> dict[str, Any]:
-    customer = summary.customer
+    customer = summary.member
     birthday = birthday_of(customer)
     return {
         "points_balance": customer.current_points,
@@ -31,7 +31,7 @@ def customer_attributes(summary: CustomerSummary) -> dict[str, Any]:
     }
 
 
-def tier_attributes(tier: VipTier) -> dict[str, Any]:
+def tier_attributes(tier: VipTier | TierSummary) -> dict[str, Any]:
     return {
         "id": tier.id,
         "name": tier.name,

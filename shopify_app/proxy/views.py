@@ -13,13 +13,14 @@ from shopify_app.jobs import reward_codes
 from shopify_app.loyalty.earning.awards import award_rule, ways_to_earn
 from shopify_app.loyalty.members import directory
 from shopify_app.loyalty.members.birthdays import Birthday, set_birthday
-from shopify_app.loyalty.members.summary import summarize
+from shopify_app.loyalty.members.summary import CustomerSummary, member_summary, summarize
 from shopify_app.loyalty.program import tiers as program_tiers
 from shopify_app.loyalty.rewards import catalogue, redemption
-from shopify_app.models import Customer
+from shopify_app.paging import PageRequest
 from shopify_app.proxy import documents
 from shopify_app.proxy.auth import (
     current_shop,
+    current_shop_id,
     is_logged_in,
     logged_in_customer,
     logged_in_customer_id,
@@ -32,7 +33,8 @@ MAX_PAGE_NUMBER = 1_000_000
 
 
 def customer() -> ResponseReturnValue:
-    return _customer_document(logged_in_customer())
+    summary = member_summary(get_session(), current_shop_id(), logged_in_customer_id())
+    return _customer_document(summary)
 
 
 class BirthdayBody(Body):
@@ -48,16 +50,16 @@ def birthday() -> ResponseReturnValue:
     date = Birthday.of(body.day, body.month, body.year, today=now.date())
     set_birthday(session, member, date, now)
     session.commit()
-    return _customer_document(member)
+    return _customer_document(summarize(session, member))
 
 
-def _customer_document(member: Customer) -> ResponseReturnValue:
-    summary = summarize(get_session(), member)
-    return jsonapi.document("loyalty_customer", member.shopify_customer_id, documents.customer_attributes(summary))
+def _customer_document(summary: CustomerSummary) -> ResponseReturnValue:
+    return jsonapi.document("loyalty_customer", summary.member.shopify_customer_id,
+                            documents.customer_attributes(summary))
 
 
 def earning_rules() -> ResponseReturnValue:
-    ways = ways_to_earn(get_session(), current_shop().id, optional_customer())
+    ways = ways_to_earn(get_session(), current_shop_id(), optional_customer())
     return jsonapi.collection([documents.way_to_earn(way, logged_in=is_logged_in()) for way in ways])
 
 
@@ -70,7 +72,7 @@ def claim(rule_id: str) -> ResponseReturnValue:
 
 
 def vip_tiers() -> ResponseReturnValue:
-    tiers = program_tiers.tiers(get_session(), current_shop().id)
+    tiers = program_tiers.tiers(get_session(), current_shop_id())
     return jsonapi.collection([documents.vip_tier(tier) for tier in tiers])
 
 
@@ -90,7 +92,7 @@ class RedeemBody(Body):
 
 
 def rewards() -> ResponseReturnValue:
-    items = catalogue.rewards(get_session(), current_shop().id)
+    items = catalogue.rewards(get_session(), current_shop_id())
     customer = optional_customer()
     return jsonapi.collection([documents.reward(item, customer) for item in items])
 
@@ -103,14 +105,15 @@ def redeem(reward_id: str) -> ResponseReturnValue:
     return serializers.reward_history_entry(made, status=201)
 
 
+MAX_CODES_PAGE = 100
+
+
 def my_rewards() -> ResponseReturnValue:
-    page, per_page = _int_arg("page", 1), _int_arg("per_page", 20)
-    codes, total = redemption.customer_codes(get_session(), logged_in_customer(), page=page, per_page=per_page)
-    return jsonapi.collection(
-        [jsonapi.resource("reward_history_entry", code.id, serializers.reward_history_entry_attributes(code))
-         for code in codes],
-        meta={"page": page, "per_page": min(per_page, redemption.MAX_PAGE_SIZE), "total": total},
-    )
+    newest_first = PageRequest(number=_int_arg("page", 1), size=min(_int_arg("per_page", 20), MAX_CODES_PAGE),
+                               sort="created_at", descending=True)
+    page = redemption.history(get_session(), logged_in_customer(), newest_first)
+    return jsonapi.collection([serializers.reward_history(code) for code in page.rows],
+                              meta={"page": page.number, "per_page": page.size, "total": page.total})
 
 
 def _int_arg(name: str, default: int) -> int:

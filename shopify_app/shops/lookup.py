@@ -7,7 +7,7 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shopify_app.errors import NotFound
+from shopify_app.errors import NotFound, quote
 from shopify_app.models import ProgramSettings, Shop
 
 T = TypeVar("T")
@@ -31,7 +31,7 @@ def get_owned(session: Session, model: type[T], shop_id: str, row_id: str, what:
     """The row ``row_id`` of ``model`` if it belongs to this shop; another shop's row is not found."""
     row = session.scalar(select(model).where(model.shop_id == shop_id, model.id == row_id))  # type: ignore[attr-defined]
     if row is None:
-        raise NotFound(f"{what} '{row_id}' not found")
+        raise NotFound(f"{what} '{quote(row_id)}' not found")
     return row
 
 

@@ -40,8 +40,7 @@ def respond(body: dict[str, Any], status: int) -> Response:
 def json_object_body(request: Request) -> dict[str, Any]:
     """The request body as a JSON object: a body said to be something other than JSON is 415, one
     sent without a Content-Type is read as JSON. A JSON:API document's ``data.attributes`` are the body."""
-    if request.mimetype and not (request.mimetype == "application/json" or request.mimetype.endswith("+json")):
-        raise UnsupportedMediaType("Send the body as JSON (Content-Type: application/json)")
+    require_json(request)
     raw = request.get_data(cache=False)
     try:
         body = json.loads(raw)
@@ -52,6 +51,12 @@ def json_object_body(request: Request) -> dict[str, Any]:
     data = body.get("data")
     attributes = data.get("attributes") if isinstance(data, dict) else None
     return attributes if isinstance(attributes, dict) else body
+
+
+def require_json(request: Request) -> None:
+    """415 for a request said to be something other than JSON; none said is taken as JSON."""
+    if request.mimetype and not (request.mimetype == "application/json" or request.mimetype.endswith("+json")):
+        raise UnsupportedMediaType("Send the body as JSON (Content-Type: application/json)")
 
 
 def storable_text(value: str) -> bool:

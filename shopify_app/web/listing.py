@@ -10,7 +10,7 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from shopify_app.errors import BadRequest
+from shopify_app.errors import BadRequest, quote
 from shopify_app.paging import Page, PageRequest
 
 DEFAULT_PAGE_SIZE = 20
@@ -19,14 +19,6 @@ MAX_PAGE_SIZE = 100
 MAX_PAGE_NUMBER = 10_000_000
 DEFAULT_SORT = "-created_at"
 _BRACKETED = re.compile(r"^(page|filter)\[(.*)\]$")
-# An error detail quotes at most this much of what the client sent.
-QUOTE_LIMIT = 200
-
-
-def quote(value: str) -> str:
-    return value if len(value) <= QUOTE_LIMIT else value[:QUOTE_LIMIT] + "…"
-
-
 def whole_number(text: str, maximum: int) -> int | None:
     """``text`` as a whole number from 1 to ``maximum``, else None. The length is checked before
     int(), which refuses numbers of thousands of digits; isascii() since isdigit() takes "²"."""
@@ -61,6 +53,15 @@ def filters(args: MultiDict[str, str], allowed: Collection[str]) -> dict[str, st
             continue
         raise BadRequest(f"Unknown {kind} parameter '{quote(key)}'")
     return found
+
+
+def unpaged(args: MultiDict[str, str]) -> None:
+    """A list given whole: any ``page[…]``, ``filter[…]`` or ``sort`` is 400 naming it."""
+    for key in args:
+        match = _BRACKETED.match(key)
+        if match is not None or key == "sort":
+            raise BadRequest(f"Unknown {match.group(1) if match else 'sort'} parameter '{quote(key)}': "
+                             "this list is neither paginated, filtered nor sorted")
 
 
 def page_request(args: MultiDict[str, str], sorts: Mapping[str, str], default_sort: str = DEFAULT_SORT) -> PageRequest:

@@ -35,17 +35,6 @@ class VipTierSummary(Attributes):
     badge_color: str
 
 
-class VipTierAttributes(Attributes):
-    name: str
-    description: str | None = None
-    points_required: int
-    points_multiplier: Multiplier
-    badge_image_url: str | None = None
-    badge_color: str
-    created_at: Timestamp
-    updated_at: Timestamp
-
-
 class CustomerAttributes(Attributes):
     shopify_customer_id: str
     email: str | None
@@ -153,6 +142,26 @@ class RewardAttributes(Attributes):
     updated_at: Timestamp
 
 
+class ResourceId(Attributes):
+    id: str
+
+
+class TierRewardAttributes(RewardAttributes, ResourceId):
+    """A reward embedded in its tier, its id first (pydantic takes the last base's fields first)."""
+
+
+class VipTierAttributes(Attributes):
+    name: str
+    description: str | None = None
+    points_required: int
+    points_multiplier: Multiplier
+    badge_image_url: str | None = None
+    badge_color: str
+    rewards: list[TierRewardAttributes]  # the tier's own rewards, cheapest first, inactive ones too
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
 class RewardHistoryEntryAttributes(Attributes):
     """A reward's code bought with points."""
 
@@ -183,5 +192,6 @@ RESOURCE_TYPES: dict[type[Attributes], str] = {
     VipTierAttributes: "vip_tier",
     PointsAdjustmentAttributes: "points_adjustment",
     ActivityAttributes: "activity",
+    RewardAttributes: "reward",
     RewardHistoryEntryAttributes: "reward_history_entry",
 }

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Response
 
+from shopify_app.loyalty.members.summary import CustomerSummary
 from shopify_app.models import (
     ActivityLogEntry,
     Customer,
@@ -18,7 +19,7 @@ from shopify_app.models import (
     VipTier,
 )
 from shopify_app.web import resources as r
-from shopify_app.web.jsonapi import document, resource
+from shopify_app.web.jsonapi import document, resource, respond
 
 
 def _resource(model: type[r.Attributes], resource_id: str, source: Any, **extra: Any) -> dict[str, Any]:
@@ -44,8 +45,10 @@ def history_entry(entry: EarningEntry) -> dict[str, Any]:
     return _resource(r.EarningHistoryEntryAttributes, entry.id, entry)
 
 
-def vip_tier(tier: VipTier) -> dict[str, Any]:
-    return _resource(r.VipTierAttributes, tier.id, tier)
+def vip_tier(tier: VipTier, rewards: list[Reward]) -> dict[str, Any]:
+    """A tier with its own rewards embedded."""
+    embedded = [r.TierRewardAttributes.model_validate(reward) for reward in rewards]
+    return _resource(r.VipTierAttributes, tier.id, tier, rewards=embedded)
 
 
 def customer(row: Customer, points_expire_at: dt.datetime | None, *, with_vip: bool = True) -> dict[str, Any]:
@@ -53,6 +56,14 @@ def customer(row: Customer, points_expire_at: dt.datetime | None, *, with_vip: b
     tier = r.VipTierSummary.model_validate(row.vip_tier) if with_vip and row.vip_tier is not None else None
     return _resource(r.CustomerAttributes, row.shopify_customer_id, row, vip_tier=tier,
                      points_expire_at=points_expire_at)
+
+
+def member(summary: CustomerSummary, *, with_vip: bool = True) -> dict[str, Any]:
+    """The customer object from the member's summary: what GET /v1/customers/{id} answers."""
+    tier = summary.current_tier
+    return _resource(r.CustomerAttributes, summary.member.shopify_customer_id, summary.member,
+                     vip_tier=r.VipTierSummary.model_validate(tier) if with_vip and tier is not None else None,
+                     points_expire_at=summary.points_expire_at)
 
 
 def birthday(row: Customer) -> dict[str, Any]:
@@ -84,17 +95,21 @@ def activity(entry: ActivityLogEntry, shopify_customer_id: str | None) -> dict[s
 
 
 def reward_history_entry(redemption: RewardRedemption, status: int = 200) -> Response:
-    return document("reward_history_entry", redemption.id, reward_history_entry_attributes(redemption), status)
+    """The purchase's and the refund's answer."""
+    return respond({"data": reward_history(redemption)}, status)
 
 
-def reward_history_entry_attributes(redemption: RewardRedemption) -> dict[str, Any]:
+def reward_history(redemption: RewardRedemption) -> dict[str, Any]:
+    """An entry of a customer's reward history."""
     reward = redemption.reward
-    return r.RewardHistoryEntryAttributes.model_validate({
-        **_fields(r.RewardHistoryEntryAttributes, redemption),
-        "reward_id": reward.id, "reward_name": reward.name, "reward_discount_type": reward.discount_type,
-        "status": redemption.state, "is_refunded": redemption.state == RedemptionState.REFUNDED.value,
-        "discount_code_redeemed_at": redemption.used_at, "redeemed_at": redemption.used_at,
-    }).dump()
+    return _resource(r.RewardHistoryEntryAttributes, redemption.id, redemption,
+                     reward_id=reward.id, reward_name=reward.name, reward_discount_type=reward.discount_type,
+                     status=redemption.state, is_refunded=redemption.state == RedemptionState.REFUNDED.value,
+                     discount_code_redeemed_at=redemption.used_at, redeemed_at=redemption.used_at)
+
+
+def reward(row: Reward) -> dict[str, Any]:
+    return _resource(r.RewardAttributes, row.id, row)
 
 
 def reward_attributes(reward: Reward) -> dict[str, Any]:

@@ -105,6 +105,20 @@ def test_error_detail_quotes_at_most_200_characters(client: FlaskClient, demo_sh
     assert error_of(response)["detail"].count("x") == 200
 
 
+@pytest.mark.parametrize(("method", "path"), [
+    ("GET", "/v1/customers/{z}"), ("GET", "/v1/customers/{z}@example.com"), ("GET", "/v1/customers/{z}/birthday"),
+    ("GET", "/v1/customers/{z}/reward-history"), ("GET", "/v1/rewards/{z}"), ("GET", "/v1/earning-rules/{z}"),
+    ("POST", "/v1/earning-rules/{z}/award"), ("POST", "/v1/rewards/{z}/purchase"),
+    ("POST", "/v1/earning-history/{z}/approve"), ("POST", "/v1/reward-history/{z}/refund"),
+])
+def test_a_not_found_quotes_at_most_200_characters_of_the_id(client: FlaskClient, demo_shop: dict[str, Any],
+                                                             method: str, path: str) -> None:
+    response = client.open(path.format(z="z" * 5000), method=method, json={"customer_identifier": "1001"},
+                           headers={"Authorization": demo_shop["api_key"]})
+    assert response.status_code == 404
+    assert error_of(response)["detail"].count("z") == 200
+
+
 def test_birthday_and_anniversary(client: FlaskClient, app: Flask, demo_shop: dict[str, Any]) -> None:
     with sessionmaker_for(app).begin() as session:
         gold = session.scalars(select(Customer).where(Customer.shopify_customer_id == "1001")).one()
@@ -163,6 +177,16 @@ def test_vip_tiers_by_threshold(client: FlaskClient, demo_shop: dict[str, Any]) 
     required = [t["attributes"]["points_required"] for t in body["data"]]
     assert required == sorted(required) and len(required) == len(demo_shop["tiers"])
     assert body["data"][0]["type"] == "vip_tier"
+
+
+@pytest.mark.parametrize(("params", "named"), [
+    ({"page[number]": "1"}, "page[number]"), ({"filter[name]": "Gold"}, "filter[name]"), ({"sort": "name"}, "sort"),
+])
+def test_vip_tiers_take_no_list_parameters(client: FlaskClient, demo_shop: dict[str, Any],
+                                           params: dict[str, str], named: str) -> None:
+    response = get(client, "/v1/vip-tiers", demo_shop["api_key"], **params)
+    assert response.status_code == 400
+    assert named in error_of(response)["detail"]
 
 
 def test_read_only_key_reads(client: FlaskClient, demo_shop: dict[str, Any]) -> None:

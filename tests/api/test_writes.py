@@ -70,6 +70,21 @@ def test_writes_refuse_read_only_keys_non_json_and_other_shops(client: FlaskClie
     assert send(client, "POST", "/v1/customers/1002/points", other_key, {"adjustment": 5}).status_code == 404
 
 
+@pytest.mark.parametrize("path", [
+    "/v1/customers", "/v1/customers/1002/points", "/v1/earning-history/cer_x/approve",
+    "/v1/earning-history/cer_x/reject", "/v1/reward-history/cr_x/refund", "/v1/rewards/rwd_x/purchase",
+])
+def test_every_write_said_not_to_be_json_is_415_before_anything_runs(client: FlaskClient, demo_shop: dict[str, Any],
+                                                                     path: str) -> None:
+    """Those without a body too: approve, reject and refund would otherwise answer 404 here."""
+    response = client.post(path, data="adjustment=5", content_type="text/plain",
+                           headers={"Authorization": demo_shop["api_key"]})
+    assert response.status_code == 415
+    assert error_of(response)["title"] == "Unsupported Media Type"
+    bare = client.post("/v1/earning-history/cer_x/approve", headers={"Authorization": demo_shop["api_key"]})
+    assert bare.status_code == 404  # no Content-Type at all is taken as JSON
+
+
 def test_points_adjustment(client: FlaskClient, app: Flask, demo_shop: dict[str, Any]) -> None:
     key = demo_shop["api_key"]
     added = send(client, "POST", "/v1/customers/1001/points", key, {"adjustment": 100, "note": "sorry"})

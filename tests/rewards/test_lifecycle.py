@@ -39,6 +39,14 @@ def bought(client: FlaskClient, shop: dict[str, Any], reward: str = "$5 off") ->
     return response.get_json(force=True)["data"]  # type: ignore[no-any-return]
 
 
+def code_activity(client: FlaskClient, shop: dict[str, Any], kind: str) -> list[tuple[str, str]]:
+    """The shop's activity of one kind: whose, and what it says."""
+    response = client.get("/v1/activity", query_string={"filter[kind]": kind},
+                          headers={"Authorization": shop["api_key"]})
+    return [(a["attributes"]["shopify_customer_id"], a["attributes"]["description"])
+            for a in response.get_json(force=True)["data"]]
+
+
 def refund(client: FlaskClient, shop: dict[str, Any], redemption_id: str) -> Any:
     return client.post(f"/v1/reward-history/{redemption_id}/refund", headers={"Authorization": shop["api_key"]})
 
@@ -103,6 +111,8 @@ def test_a_signed_orders_paid_with_the_code_marks_it_used(sync_app: Flask, sync_
     assert (used.state, used.used_order_id) == ("used", "7001")
     assert used.used_at == dt.datetime(2026, 12, 1, 10, tzinfo=dt.timezone.utc)
     assert refund(sync_client, shop, used.id).status_code == 409
+    assert code_activity(sync_client, shop, "reward_code_used") == [
+        ("1001", f"Reward code {code} used on order 7001")]
 
 
 def test_the_daily_job_expires_unused_codes_past_their_end(sync_app: Flask, sync_client: FlaskClient,
@@ -117,6 +127,8 @@ def test_the_daily_job_expires_unused_codes_past_their_end(sync_app: Flask, sync
         assert scheduled.expire_reward_codes() == 1
         assert scheduled.expire_reward_codes() == 0
     assert {r.id: r.state for r in redemptions(sync_app)} == {first["id"]: "expired", second["id"]: "active"}
+    assert code_activity(sync_client, shop, "reward_code_expired") == [
+        ("1001", f"Reward code {first['attributes']['discount_code']} expired")]
 
 
 def test_a_refund_deletes_the_code_and_restores_the_lots_and_their_expiry(

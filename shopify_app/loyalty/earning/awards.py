@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from shopify_app.errors import Forbidden, NotFound, Unprocessable
+from shopify_app.errors import Forbidden, NotFound, Unprocessable, quote
 from shopify_app.loyalty.ledger.postings import earn
 from shopify_app.loyalty.members.lookup import find_customer
 from shopify_app.loyalty.program.rules import active_rules, is_self_reported
@@ -40,7 +40,7 @@ def award_rule(
     # No rule id holds a NUL, and PostgreSQL refuses one in a query parameter.
     rule = None if "\x00" in rule_id else session.scalar(_SHOP_RULE, {"shop": shop.id, "rule": rule_id})
     if rule is None or not rule.is_active:
-        raise NotFound(f"Earning rule '{rule_id}' not found")
+        raise NotFound(f"Earning rule '{quote(rule_id)}' not found")
     if isinstance(customer, str):
         customer = find_customer(session, shop.id, customer)
     if customer.is_excluded:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
-from shopify_app.errors import Conflict, NotFound
+from shopify_app.errors import Conflict, NotFound, quote
 from shopify_app.loyalty.ledger import postings
 from shopify_app.loyalty.ledger.effects import enqueue_customer_sync, record_activity
 from shopify_app.models import Customer, EarningEntry, EntrySource, Shop
@@ -76,7 +76,7 @@ def decide_pending(
         .execution_options(populate_existing=True)
     )
     if entry is None:
-        raise NotFound(f"Entry '{entry_id}' not found")
+        raise NotFound(f"Entry '{quote(entry_id)}' not found")
     if approve:
         decided = postings.approve(session, shop, entry, customer, now=now)
     else:

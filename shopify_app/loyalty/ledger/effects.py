@@ -93,6 +93,12 @@ def program_changed(session: Session, shop_id: str) -> None:
                               payload={"reason": "program_changed"}))
 
 
+def log_activities(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Activity-log rows (shop_id, customer_id, entry_id, kind, message, data) in one INSERT."""
+    if rows:
+        session.execute(_INSERT_ACTIVITY, rows)
+
+
 def _log_activity(session: Session, **values: Any) -> None:
     """An activity-log row, written at once with a Core INSERT rather than at the next flush;
     the entry it names is in the database already."""

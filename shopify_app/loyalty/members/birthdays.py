@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from shopify_app.db import hold_write_lock
 from shopify_app.errors import BadRequest, Conflict
 from shopify_app.loyalty.ledger.effects import enqueue_customer_sync, record_activity
+from shopify_app.loyalty.members.summary import Member
 from shopify_app.models import Customer
 
 CHANGE_INTERVAL = dt.timedelta(days=365)
@@ -54,7 +55,7 @@ class Birthday:
             f"--{self.month:02d}-{self.day:02d}")
 
 
-def birthday_of(customer: Customer) -> Birthday | None:
+def birthday_of(customer: Customer | Member) -> Birthday | None:
     return Birthday.stored(customer.date_of_birth) if customer.date_of_birth else None
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
-from shopify_app.errors import NotFound
+from shopify_app.errors import NotFound, quote
 from shopify_app.models import Customer
 
 GID_PREFIX = "gid://shopify/Customer/"
+BY_SHOPIFY_ID, BY_EMAIL = "shopify_id", "email"
 
 # Built once, at import: on the award's hot path, building a statement costs more CPU than
 # running it (docs/architecture.md, "Hot-path statements").
@@ -23,18 +24,24 @@ def normalize_email(email: str | None) -> str | None:
     return email.strip().lower() if email else None
 
 
-def find_customer(session: Session, shop_id: str, identifier: str) -> Customer:
-    """The customer named by a Shopify customer id (plain or GID) or an email, any letter case."""
+def parse_identifier(identifier: str) -> tuple[str, str]:
+    """How a Shopify customer id (plain or GID) or an email names a customer: (BY_SHOPIFY_ID or BY_EMAIL,
+    the value to look up); NotFound for anything else."""
     value = identifier.strip()
     if value.startswith(GID_PREFIX):
         value = value[len(GID_PREFIX):]
     if value.isdigit():
-        query = _BY_SHOPIFY_ID
-    elif "@" in value and (email := normalize_email(value)):
-        query, value = _BY_EMAIL, email
-    else:
-        raise NotFound(f"Customer '{identifier}' not found")
+        return BY_SHOPIFY_ID, value
+    if "@" in value and (email := normalize_email(value)):
+        return BY_EMAIL, email
+    raise NotFound(f"Customer '{quote(identifier)}' not found")
+
+
+def find_customer(session: Session, shop_id: str, identifier: str) -> Customer:
+    """The customer named by a Shopify customer id (plain or GID) or an email, any letter case."""
+    kind, value = parse_identifier(identifier)
+    query = _BY_SHOPIFY_ID if kind == BY_SHOPIFY_ID else _BY_EMAIL
     customer = session.scalars(query, {"shop": shop_id, "value": value}).first()
     if customer is None:
-        raise NotFound(f"Customer '{identifier}' not found")
+        raise NotFound(f"Customer '{quote(identifier)}' not found")
     return customer

@@ -1,70 +1,161 @@
-"""A member's summary, the one read model of the storefront, the metafield and vendor sync and the admin:
-balances, points waiting for approval, the current and next tier, the next expiry and what expires then."""
+"""A member's summary, the one read model of the storefront, the API, the metafield and vendor sync and the
+admin: balances, points waiting for approval, the current and next tier, the next expiry and what expires
+then, read in one statement as Core rows."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select
+from sqlalchemy.orm import Session, aliased
 
 from shopify_app.clock import utcnow
-from shopify_app.loyalty.program.tiers import tiers
+from shopify_app.errors import NotFound
+from shopify_app.loyalty.members.lookup import BY_EMAIL, BY_SHOPIFY_ID, parse_identifier
 from shopify_app.models import Customer, EarningEntry, EntryStatus, VipTier
+from shopify_app.models.customer import loyalty_status
+
+
+@dataclass(frozen=True)
+class TierSummary:
+    """A tier as the summary reads it."""
+
+    id: str
+    name: str
+    points_required: int
+    points_multiplier: Decimal
+    badge_color: str
+
+
+@dataclass(frozen=True)
+class Member:
+    """The customer's own columns as the summary reads them."""
+
+    id: str
+    shop_id: str
+    shopify_customer_id: str
+    email: str | None
+    first_name: str | None
+    last_name: str | None
+    is_excluded: bool
+    current_points: int
+    lifetime_points: int
+    redeemed_points: int
+    date_of_birth: dt.date | None
+    sync_version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @property
+    def loyalty_status(self) -> str:
+        return loyalty_status(self.is_excluded)
 
 
 @dataclass(frozen=True)
 class CustomerSummary:
-    customer: Customer
+    member: Member
+    current_tier: TierSummary | None
+    next_tier: TierSummary | None
     pending_points: int
-    next_tier: VipTier | None
     points_expire_at: dt.datetime | None  # the next time unspent points expire
     points_expiring: int  # how many expire then
-
-    @property
-    def current_tier(self) -> VipTier | None:
-        return self.customer.vip_tier
 
     @property
     def points_to_next_tier(self) -> int | None:
         if self.next_tier is None:
             return None
-        return max(self.next_tier.points_required - self.customer.lifetime_points, 0)
+        return max(self.next_tier.points_required - self.member.lifetime_points, 0)
 
 
-def expiring_lots(now: dt.datetime) -> ColumnElement[bool]:
+def expiring_lots(now: ColumnElement[Any] | dt.datetime) -> ColumnElement[bool]:
     """Lots that still hold points and have not expired yet: the only ones a next expiry is read from."""
     return and_(EarningEntry.points_remaining > 0, EarningEntry.points_expiry_at > now)
 
 
-def summarize(session: Session, customer: Customer, *, now: dt.datetime | None = None) -> CustomerSummary:
-    """The customer's summary; pending points, the next expiry and its amount in one statement."""
-    expiring = expiring_lots(now or utcnow())
-    mine = EarningEntry.customer_id == customer.id
-    next_expiry = select(func.min(EarningEntry.points_expiry_at)).where(mine, expiring).scalar_subquery()
-    pending, expire_at, expiring_points = session.execute(
-        select(
-            func.coalesce(func.sum(case((EarningEntry.status == EntryStatus.PENDING.value, EarningEntry.points),
-                                        else_=0)), 0),
-            next_expiry,
-            func.coalesce(func.sum(case((and_(expiring, EarningEntry.points_expiry_at == next_expiry),
-                                         EarningEntry.points_remaining), else_=0)), 0),
-        ).where(mine)
-    ).one()
-    return CustomerSummary(
-        customer=customer,
-        pending_points=int(pending),
-        next_tier=next_tier(session, customer),
-        points_expire_at=expire_at,
-        points_expiring=int(expiring_points),
+_MEMBER_COLUMNS = [Customer.__table__.c[name] for name in Member.__dataclass_fields__]
+_TIER_COLUMNS = list(TierSummary.__dataclass_fields__)
+
+
+def _statement() -> Select[Any]:
+    """The summary of the customers the caller's WHERE names: their row, both tiers joined, and the
+    ledger's figures as correlated scalar subqueries (no LATERAL, so SQLite runs it as PostgreSQL does)."""
+    current, following = aliased(VipTier, name="current_tier"), aliased(VipTier, name="next_tier")
+    mine = EarningEntry.customer_id == Customer.id
+    expiring = expiring_lots(bindparam("now", type_=EarningEntry.points_expiry_at.type))
+    # Each correlated to the customer alone: the next expiry nests in the sum of what expires then.
+    pending = (select(func.coalesce(func.sum(EarningEntry.points), 0))
+               .where(mine, EarningEntry.status == EntryStatus.PENDING.value).correlate(Customer).scalar_subquery())
+    next_expiry = (select(func.min(EarningEntry.points_expiry_at)).where(mine, expiring)
+                   .correlate(Customer).scalar_subquery())
+    expiring_then = (select(func.coalesce(func.sum(EarningEntry.points_remaining), 0))
+                     .where(mine, expiring, EarningEntry.points_expiry_at == next_expiry)
+                     .correlate(Customer).scalar_subquery())
+    # The lowest tier of the shop that the customer's lifetime points do not reach yet.
+    next_tier_id = (select(VipTier.id)
+                    .where(VipTier.shop_id == Customer.shop_id, VipTier.points_required > Customer.lifetime_points)
+                    .order_by(VipTier.points_required).limit(1).scalar_subquery())
+    return (
+        select(*_MEMBER_COLUMNS,
+               *(getattr(current, name).label(f"current_{name}") for name in _TIER_COLUMNS),
+               *(getattr(following, name).label(f"next_{name}") for name in _TIER_COLUMNS),
+               pending.label("pending_points"), next_expiry.label("points_expire_at"),
+               expiring_then.label("points_expiring"))
+        .select_from(Customer)
+        .outerjoin(current, current.id == Customer.vip_tier_id)
+        .outerjoin(following, following.id == next_tier_id)
+        .where(Customer.shop_id == bindparam("shop"))
     )
 
 
-def next_tier(session: Session, customer: Customer) -> VipTier | None:
-    """The lowest tier of the shop that the customer's lifetime points do not reach yet."""
-    return next((tier for tier in tiers(session, customer.shop_id)
-                 if tier.points_required > customer.lifetime_points), None)
+# Built once, at import (docs/architecture.md, "Hot-path statements"): one per way of naming a customer.
+_SUMMARIES = {
+    "id": _statement().where(Customer.id == bindparam("value")),
+    BY_SHOPIFY_ID: _statement().where(Customer.shopify_customer_id == bindparam("value")).limit(1),
+    BY_EMAIL: _statement().where(Customer.email_normalized == bindparam("value"))
+    .order_by(Customer.created_at).limit(1),
+}
+
+
+def member_summary(session: Session, shop_id: str, identifier: str, *,
+                   now: dt.datetime | None = None) -> CustomerSummary:
+    """The summary of the shop's customer named by a Shopify customer id (plain or GID) or an email, in one
+    statement; NotFound as ``lookup.find_customer`` says it."""
+    kind, value = parse_identifier(identifier)
+    summary = _read(session, kind, shop_id, value, now)
+    if summary is None:
+        raise NotFound(f"Customer '{identifier}' not found")
+    return summary
+
+
+def summarize(session: Session, customer: Customer, *, now: dt.datetime | None = None) -> CustomerSummary:
+    """The summary of a customer the caller holds, read afresh (what the session has flushed) in one statement."""
+    summary = _read(session, "id", customer.shop_id, customer.id, now)
+    assert summary is not None, "a customer the session holds has a row"
+    return summary
+
+
+def _read(session: Session, kind: str, shop_id: str, value: str, now: dt.datetime | None) -> CustomerSummary | None:
+    row = session.execute(_SUMMARIES[kind], {"shop": shop_id, "value": value, "now": now or utcnow()}).first()
+    if row is None:
+        return None
+    fields = row._mapping
+    return CustomerSummary(
+        member=Member(*row[:len(_MEMBER_COLUMNS)]),
+        current_tier=_tier(fields, "current"),
+        next_tier=_tier(fields, "next"),
+        pending_points=int(fields["pending_points"]),
+        points_expire_at=fields["points_expire_at"],
+        points_expiring=int(fields["points_expiring"]),
+    )
+
+
+def _tier(fields: Any, prefix: str) -> TierSummary | None:
+    if fields[f"{prefix}_id"] is None:
+        return None
+    return TierSummary(**{name: fields[f"{prefix}_{name}"] for name in _TIER_COLUMNS})
 
 
 def next_expiries(session: Session, customers: list[Customer], *,

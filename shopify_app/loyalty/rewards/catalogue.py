@@ -1,4 +1,4 @@
-"""A shop's rewards: the live ones a customer may buy, finding one, the admin's form and its saves."""
+"""A shop's rewards: the live ones a customer may buy, the API's lists, finding one, the admin's form and its saves."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from shopify_app.clock import utcnow
-from shopify_app.errors import FormErrors, NotFound
+from shopify_app.errors import FormErrors, NotFound, quote
 from shopify_app.loyalty.ledger.effects import program_changed
 from shopify_app.loyalty.program.inputs import (
     Form,
@@ -24,6 +24,7 @@ from shopify_app.loyalty.program.inputs import (
     optional_number_rule,
 )
 from shopify_app.models import DiscountType, Pricing, Reward, RewardRedemption, RewardType, Shop, VipTier
+from shopify_app.paging import Page, PageRequest, read_page
 
 
 def rewards(session: Session, shop_id: str, *, include_inactive: bool = False) -> list[Reward]:
@@ -34,6 +35,26 @@ def rewards(session: Session, shop_id: str, *, include_inactive: bool = False) -
     if not include_inactive:
         query = query.where(Reward.is_active.is_(True))
     return list(session.scalars(query))
+
+
+def list_rewards(session: Session, shop_id: str, request: PageRequest, *, active: bool | None = None,
+                 reward_type: str | None = None) -> Page[Reward]:
+    """One page of the shop's rewards not deleted, of one state or type if asked."""
+    ids = select(Reward.id).where(Reward.shop_id == shop_id, Reward.deleted_at.is_(None))
+    if active is not None:
+        ids = ids.where(Reward.is_active.is_(active))
+    if reward_type is not None:
+        ids = ids.where(Reward.reward_type == reward_type)
+    return read_page(session, Reward, ids, request)
+
+
+def tier_rewards(session: Session, shop_id: str) -> dict[str, list[Reward]]:
+    """Each tier's own rewards not deleted, cheapest first, by tier id."""
+    by_tier: dict[str, list[Reward]] = {}
+    for reward in rewards(session, shop_id, include_inactive=True):
+        if reward.reward_type == RewardType.TIER.value and reward.vip_tier_id is not None:
+            by_tier.setdefault(reward.vip_tier_id, []).append(reward)
+    return by_tier
 
 
 def shop_reward(session: Session, shop_id: str, reward_id: str) -> Reward | None:
@@ -200,7 +221,7 @@ def _form_errors(session: Session, shop: Shop, command: RewardInput) -> dict[str
 def get_reward(session: Session, shop_id: str, reward_id: str) -> Reward:
     reward = shop_reward(session, shop_id, reward_id)
     if reward is None or reward.deleted_at is not None:
-        raise NotFound(f"Reward '{reward_id}' not found")
+        raise NotFound(f"Reward '{quote(reward_id)}' not found")
     return reward
 
 

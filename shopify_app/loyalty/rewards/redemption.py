@@ -8,14 +8,15 @@ conditional UPDATE taken under the customer's lock, so of two movers only one wi
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import CursorResult, Row, func, select, update
+from sqlalchemy.orm import Session, joinedload
 
 from shopify_app.clock import utcnow
-from shopify_app.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
+from shopify_app.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable, quote
 from shopify_app.loyalty.ledger import effects, postings
 from shopify_app.loyalty.members.lookup import find_customer
 from shopify_app.loyalty.rewards import codes
@@ -31,6 +32,7 @@ from shopify_app.models import (
     RewardType,
     Shop,
 )
+from shopify_app.paging import Page, PageRequest, read_page
 
 # A redemption left ``creating`` this long lost its request (the process died): the sweep finishes it.
 STALE_AFTER = dt.timedelta(minutes=1)
@@ -54,7 +56,7 @@ def purchase(session: Session, shop: Shop, reward_id: str, customer: Customer | 
     if reward is not None and reward.pricing == Pricing.PER_POINT.value:
         _check_points(reward, points)
     if reward is None or not is_live(reward):
-        raise NotFound(f"Reward '{reward_id}' not found")
+        raise NotFound(f"Reward '{quote(reward_id)}' not found")
     if isinstance(customer, str):
         customer = find_customer(session, shop.id, customer)
     if customer.is_excluded:
@@ -113,7 +115,7 @@ def refundable(session: Session, shop: Shop, redemption_id: str) -> RewardRedemp
     """A redemption of the shop whose code may be refunded: 404 when none, 409 unless ``active``."""
     redemption = shop_redemption(session, shop.id, redemption_id)
     if redemption is None:
-        raise NotFound(f"Reward history entry '{redemption_id}' not found")
+        raise NotFound(f"Reward history entry '{quote(redemption_id)}' not found")
     if redemption.state != RedemptionState.ACTIVE.value:
         raise Conflict(f"Reward history entry '{redemption_id}' is {redemption.state}; only an active, unrefunded "
                        "code can be refunded")
@@ -130,27 +132,44 @@ def refund(session: Session, redemption: RewardRedemption, *, now: dt.datetime |
 
 def mark_used(session: Session, shop_id: str, discount_codes: list[str], *, order_id: str, used_at: dt.datetime,
               now: dt.datetime | None = None) -> int:
-    """An order used these codes: the shop's active reward codes among them become ``used``."""
+    """An order used these codes: the shop's active reward codes among them become ``used``, each an activity."""
     if not discount_codes:
         return 0
-    return _rowcount(session.execute(
+    used = session.execute(
         update(RewardRedemption)
         .where(RewardRedemption.shop_id == shop_id, RewardRedemption.state == RedemptionState.ACTIVE.value,
                func.upper(RewardRedemption.discount_code).in_([code.upper() for code in discount_codes]))
         .values(state=RedemptionState.USED.value, used_at=used_at, used_order_id=order_id, updated_at=now or utcnow())
-        .execution_options(synchronize_session=False)
-    ))
+        .returning(*_CODE_EVENT).execution_options(synchronize_session=False)
+    ).all()
+    _code_activity(session, used, "reward_code_used", lambda code: f"Reward code {code} used on order {order_id}")
+    return len(used)
 
 
 def expire_codes(session: Session, *, now: dt.datetime | None = None) -> int:
-    """Active codes past their end become ``expired`` (Shopify refuses them already)."""
+    """Active codes past their end become ``expired`` (Shopify refuses them already), each an activity."""
     now = now or utcnow()
-    return _rowcount(session.execute(
+    expired = session.execute(
         update(RewardRedemption)
         .where(RewardRedemption.state == RedemptionState.ACTIVE.value, RewardRedemption.expires_at < now)
         .values(state=RedemptionState.EXPIRED.value, updated_at=now)
-        .execution_options(synchronize_session=False)
-    ))
+        .returning(*_CODE_EVENT).execution_options(synchronize_session=False)
+    ).all()
+    _code_activity(session, expired, "reward_code_expired", lambda code: f"Reward code {code} expired")
+    return len(expired)
+
+
+# What the activity of a code's move names.
+_CODE_EVENT = (RewardRedemption.id, RewardRedemption.shop_id, RewardRedemption.customer_id,
+               RewardRedemption.reward_id, RewardRedemption.discount_code)
+
+
+def _code_activity(session: Session, moved: Sequence[Row[Any]], kind: str, message: Callable[[str], str]) -> None:
+    effects.log_activities(session, [
+        dict(shop_id=row.shop_id, customer_id=row.customer_id, entry_id=None, kind=kind,
+             message=message(row.discount_code), data={"reward_id": row.reward_id, "redemption_id": row.id})
+        for row in moved
+    ])
 
 
 def stale_creating(session: Session, *, now: dt.datetime | None = None, limit: int = 100) -> list[str]:
@@ -173,22 +192,15 @@ def codes_in_doubt(session: Session, *, now: dt.datetime | None = None, limit: i
     ))
 
 
-MAX_PAGE_SIZE = 100
-
-
-def customer_codes(session: Session, customer: Customer, *, page: int, per_page: int
-                   ) -> tuple[list[RewardRedemption], int]:
-    """One page of the customer's codes, newest first, and how many there are: every redemption
-    Shopify made a code for (not those whose code was never made)."""
-    per_page, page = min(max(per_page, 1), MAX_PAGE_SIZE), max(page, 1)
-    mine = (RewardRedemption.customer_id == customer.id, RewardRedemption.shopify_discount_id.is_not(None))
-    total = session.scalar(select(func.count()).select_from(RewardRedemption).where(*mine)) or 0
-    rows = session.scalars(
-        select(RewardRedemption).where(*mine)
-        .order_by(RewardRedemption.created_at.desc(), RewardRedemption.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)
-    )
-    return list(rows), total
+def history(session: Session, customer: Customer, request: PageRequest, *,
+            status: str | None = None) -> Page[RewardRedemption]:
+    """One page of the customer's codes, of one state if given: every redemption Shopify made a
+    code for (not those whose code was never made)."""
+    ids = select(RewardRedemption.id).where(RewardRedemption.customer_id == customer.id,
+                                            RewardRedemption.shopify_discount_id.is_not(None))
+    if status is not None:
+        ids = ids.where(RewardRedemption.state == status)
+    return read_page(session, RewardRedemption, ids, request, joinedload(RewardRedemption.reward))
 
 
 def shop_redemption(session: Session, shop_id: str, redemption_id: str) -> RewardRedemption | None:
