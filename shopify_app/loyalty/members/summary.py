@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
 from shopify_app.clock import utcnow
-from shopify_app.errors import NotFound
+from shopify_app.errors import NotFound, quote
 from shopify_app.loyalty.members.lookup import BY_EMAIL, BY_SHOPIFY_ID, parse_identifier
 from shopify_app.models import Customer, EarningEntry, EntryStatus, VipTier
 from shopify_app.models.customer import loyalty_status
@@ -126,7 +126,7 @@ def member_summary(session: Session, shop_id: str, identifier: str, *,
     kind, value = parse_identifier(identifier)
     summary = _read(session, kind, shop_id, value, now)
     if summary is None:
-        raise NotFound(f"Customer '{identifier}' not found")
+        raise NotFound(f"Customer '{quote(identifier)}' not found")
     return summary
 
 
