@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnDefault, Table, TextualSelect, bindparam, text
+from sqlalchemy import ColumnDefault, Executable, Table, bindparam, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
@@ -27,7 +27,7 @@ def insert_new(session: Session, model: type[M], values: dict[str, Any], conflic
     with no second query and no unit-of-work flush."""
     table = model.__table__
     row_values = _with_python_defaults(table, values)
-    statement = _insert_new_returning(table, tuple(row_values), tuple(conflict))
+    statement = _insert_new(table, tuple(row_values), tuple(conflict), returning=True)
     row = session.execute(statement, row_values).first()
     if row is None:
         return None
@@ -37,9 +37,20 @@ def insert_new(session: Session, model: type[M], values: dict[str, Any], conflic
     return instance
 
 
+def insert_new_many(session: Session, model: type[M], rows: list[dict[str, Any]], conflict: list[str]) -> None:
+    """``insert_new`` for many rows of the same columns in one executemany (pipelined by psycopg),
+    with no rows returned: the rows whose ``conflict`` columns exist already are skipped."""
+    if not rows:
+        return
+    table = model.__table__
+    rows = [_with_python_defaults(table, values) for values in rows]
+    session.execute(_insert_new(table, tuple(rows[0]), tuple(conflict), returning=False), rows)
+
+
 @functools.cache
-def _insert_new_returning(table: Table, columns: tuple[str, ...], conflict: tuple[str, ...]) -> TextualSelect:
-    """``INSERT … ON CONFLICT (…) DO NOTHING RETURNING …``, which PostgreSQL and SQLite spell
+def _insert_new(table: Table, columns: tuple[str, ...], conflict: tuple[str, ...], *,
+                returning: bool) -> Executable:
+    """``INSERT … ON CONFLICT (…) DO NOTHING [RETURNING …]``, which PostgreSQL and SQLite spell
     alike, built once per table and column set. SQLAlchemy 2.0 compiles its dialect INSERT
     constructs anew on every execution (they are not cacheable), about a millisecond of CPU
     each time; this text statement is compiled once and its parameters keep the columns' types.
@@ -48,12 +59,15 @@ def _insert_new_returning(table: Table, columns: tuple[str, ...], conflict: tupl
     def names(keys: Iterable[str]) -> str:
         return ", ".join(f'"{table.c[key].name}"' for key in keys)
 
-    returned = [column for column in table.columns if column.primary_key or column.key not in columns]
     sql = (
         f'INSERT INTO "{table.name}" ({names(columns)}) VALUES ({", ".join(":" + key for key in columns)}) '
-        f"ON CONFLICT ({names(conflict)}) DO NOTHING RETURNING {names(column.key for column in returned)}"
+        f"ON CONFLICT ({names(conflict)}) DO NOTHING"
     )
     parameters = [bindparam(key, type_=table.c[key].type) for key in columns]
+    if not returning:
+        return text(sql).bindparams(*parameters)
+    returned = [column for column in table.columns if column.primary_key or column.key not in columns]
+    sql += f" RETURNING {names(column.key for column in returned)}"
     return text(sql).bindparams(*parameters).columns(*returned)
 
 

@@ -1,4 +1,5 @@
-"""Settings page: points expiry and name, integration keys, sync-all job, API keys; job progress."""
+"""Settings page: points expiry and name, integration keys, sync-all job, import of existing customers, API keys;
+job progress."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ def settings(*, status: int = 200, errors: dict[str, str] | None = None, **extra
         integrations=integration_settings.settings_by_service(session, shop.id),
         sync={item.topic: item for item in overview.sync_health(session, shop.id)},
         job=bulk.latest(session, shop.id, BulkJobKind.SYNC_ALL_MEMBERS),
+        import_job=bulk.latest(session, shop.id, BulkJobKind.IMPORT_CUSTOMERS),
         keys=api_keys.shop_keys(session, shop.id), **extra,
     )
 
@@ -77,14 +79,22 @@ def disconnect_integration(service: str) -> ResponseReturnValue:
     return done("admin.settings", f"{service.title()} disconnected", _anchor="integrations")
 
 
-def sync_all() -> ResponseReturnValue:
+def _start_job(kind: BulkJobKind, what: str, short: str, anchor: str) -> ResponseReturnValue:
     session = get_session()
-    job = bulk.start(session, current_shop(), BulkJobKind.SYNC_ALL_MEMBERS)
+    job = bulk.start(session, current_shop(), kind)
     session.commit()
     if bulk.enqueue(get_redis(current_app), job):
-        return done("admin.settings", "Sync of all members started", _anchor="integrations")
-    return done("admin.settings", "Sync of all members saved. The job queue cannot be reached right now; "
-                "the sync starts as soon as it is back", _anchor="integrations")
+        return done("admin.settings", f"{what} started", _anchor=anchor)
+    return done("admin.settings", f"{what} saved. The job queue cannot be reached right now; "
+                f"the {short} starts as soon as it is back", _anchor=anchor)
+
+
+def sync_all() -> ResponseReturnValue:
+    return _start_job(BulkJobKind.SYNC_ALL_MEMBERS, "Sync of all members", "sync", "integrations")
+
+
+def import_customers() -> ResponseReturnValue:
+    return _start_job(BulkJobKind.IMPORT_CUSTOMERS, "Import of existing customers", "import", "existing-customers")
 
 
 def create_key() -> ResponseReturnValue:
@@ -122,6 +132,8 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule("/settings/integrations/<service>/disconnect", view_func=disconnect_integration,
                     endpoint="disconnect_integration", methods=["POST"])
     bp.add_url_rule("/settings/sync-all", view_func=sync_all, endpoint="sync_all", methods=["POST"])
+    bp.add_url_rule("/settings/import-customers", view_func=import_customers, endpoint="import_customers",
+                    methods=["POST"])
     bp.add_url_rule("/settings/api-keys", view_func=create_key, endpoint="create_key", methods=["POST"])
     bp.add_url_rule("/settings/api-keys/<key_id>/revoke", view_func=revoke_key, endpoint="revoke_key",
                     methods=["POST"])

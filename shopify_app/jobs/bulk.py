@@ -1,4 +1,5 @@
-"""Admin bulk jobs on RQ: sync every member, recompute every member's tier; progress in bulk_jobs."""
+"""Admin bulk jobs on RQ: sync every member, recompute every member's tier, import the shop's existing
+customers (``customer_import``); progress in bulk_jobs."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import logging
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue
-from rq.job import Job
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
@@ -22,6 +24,10 @@ from shopify_app.shops.lookup import get_owned
 
 BATCH_SIZE = 500
 ACTIVE = (BulkJobStatus.QUEUED.value, BulkJobStatus.RUNNING.value)
+# Kinds whose run carries on from its saved progress: a failed or abandoned run is taken up again.
+RESUMABLE = (BulkJobKind.IMPORT_CUSTOMERS.value,)
+RUNS = {BulkJobKind.IMPORT_CUSTOMERS.value: "shopify_app.jobs.customer_import.import_customers"}
+_LIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 # A job younger than this may still be on its way to the queue from the page that started it.
 SWEEP_GRACE = dt.timedelta(seconds=60)
 
@@ -40,11 +46,17 @@ def _members(shop_id: str, kind: str) -> Select[tuple[str]]:
 
 
 def start(session: Session, shop: Shop, kind: BulkJobKind) -> BulkJob:
-    """A new job of this kind, or the one of this shop still queued or running."""
+    """A new job of this kind, or the one of this shop still queued or running; a resumable job that
+    failed is queued again, to carry on where it stopped."""
     running = latest(session, shop.id, kind)
     if running is not None and running.status in ACTIVE:
         return running
-    total = session.scalar(select(func.count()).select_from(_members(shop.id, kind.value).subquery())) or 0
+    if running is not None and running.status == BulkJobStatus.FAILED.value and kind.value in RESUMABLE:
+        running.status, running.error, running.finished_at = BulkJobStatus.QUEUED.value, None, None
+        return running
+    # An import's total is known once Shopify has counted the customers.
+    total = 0 if kind is BulkJobKind.IMPORT_CUSTOMERS else session.scalar(
+        select(func.count()).select_from(_members(shop.id, kind.value).subquery())) or 0
     job = BulkJob(shop_id=shop.id, kind=kind.value, total=total)
     session.add(job)
     session.flush()
@@ -64,22 +76,33 @@ def enqueue(redis: Redis, job: BulkJob) -> bool:
 
 def enqueue_waiting(session: Session, redis: Redis, *, now: dt.datetime | None = None) -> int:
     """Enqueue the queued jobs that have no RQ job (Redis was down when they were started, or lost
-    them); for the scheduler. Returns how many it enqueued."""
+    them), and the running resumable ones whose worker died; for the scheduler. Returns how many it
+    enqueued."""
     cutoff = (now or utcnow()) - SWEEP_GRACE
     waiting = session.scalars(
-        select(BulkJob).where(BulkJob.status == BulkJobStatus.QUEUED.value, BulkJob.created_at < cutoff)
-        .order_by(BulkJob.created_at)
+        select(BulkJob).where(
+            BulkJob.created_at < cutoff,
+            (BulkJob.status == BulkJobStatus.QUEUED.value)
+            | ((BulkJob.status == BulkJobStatus.RUNNING.value) & BulkJob.kind.in_(RESUMABLE)),
+        ).order_by(BulkJob.created_at)
     )
     return sum(_put(redis, job) for job in waiting)
 
 
 def _put(redis: Redis, job: BulkJob) -> bool:
-    """Enqueue the job unless its RQ job (deterministic id) exists; True when it enqueued."""
+    """Enqueue the job unless its RQ job (deterministic id) is waiting or running; True when it
+    enqueued. A finished or failed RQ job of a resumable kind is replaced: its run is taken up again."""
     job_id = f"bulk_{job.id}"
-    if Job.exists(job_id, connection=redis):
-        return False
+    try:
+        previous = Job.fetch(job_id, connection=redis)
+    except NoSuchJobError:
+        previous = None
+    if previous is not None:
+        if job.kind not in RESUMABLE or previous.get_status(refresh=False) in _LIVE:
+            return False
+        previous.delete()
     admin_queue(redis).enqueue(
-        "shopify_app.jobs.bulk.run_bulk_job", job.id, job_id=job_id,
+        RUNS.get(job.kind, "shopify_app.jobs.bulk.run_bulk_job"), job.id, job_id=job_id,
         job_timeout=3600, failure_ttl=queues.FAILURE_TTL,
     )
     return True
@@ -117,13 +140,13 @@ def run_bulk_job(bulk_job_id: str) -> None:
                 process(session, ids)
                 session.execute(update(BulkJob).where(BulkJob.id == bulk_job_id).values(done=BulkJob.done + len(ids)))
                 after = ids[-1]
-        _finish(maker(), bulk_job_id, BulkJobStatus.DONE, None)
+        finish(maker(), bulk_job_id, BulkJobStatus.DONE, None)
     except Exception as error:
-        _finish(maker(), bulk_job_id, BulkJobStatus.FAILED, error_text(error))
+        finish(maker(), bulk_job_id, BulkJobStatus.FAILED, error_text(error))
         raise
 
 
-def _finish(session: Session, job_id: str, status: BulkJobStatus, error: str | None) -> None:
+def finish(session: Session, job_id: str, status: BulkJobStatus, error: str | None) -> None:
     with session.begin():
         session.execute(
             update(BulkJob).where(BulkJob.id == job_id).values(status=status.value, error=error, finished_at=utcnow())

@@ -15,12 +15,12 @@ from shopify_app.clock import utcnow
 from shopify_app.error_text import error_text
 from shopify_app.integrations.http import AwaitingReconnect
 from shopify_app.integrations.shopify_graphql import shop_identity
-from shopify_app.jobs import queues, runtime
+from shopify_app.jobs import bulk, queues, runtime
 from shopify_app.jobs.destinations import shopify_client
 from shopify_app.jobs.webhook_deliveries import refuse
 from shopify_app.jobs.webhook_topics import handle
 from shopify_app.loyalty.program.defaults import set_up_default_program
-from shopify_app.models import Shop, WebhookDelivery
+from shopify_app.models import BulkJob, BulkJobKind, Shop, WebhookDelivery
 from shopify_app.shops.installs import awaits_set_up, keep_shopify_shop_id, keep_time_zone, lacks_shopify_shop_id
 
 JOB_TIMEOUT = 60
@@ -84,8 +84,8 @@ def process_delivery(delivery_id: str) -> None:
 
 
 def set_up_program(shop_id: str) -> None:
-    """After an install: the default program, then the shop's Shopify id and time zone if the id is
-    still missing.
+    """After an install: the default program and the import of the shop's existing customers, then the
+    shop's Shopify id and time zone if the id is still missing.
 
     The id is read here rather than in the install request, which holds the shop's row lock for
     the token exchange: the token is still fresh, and a failed read is retried (then swept)."""
@@ -93,7 +93,10 @@ def set_up_program(shop_id: str) -> None:
     with ctx.sessions.begin() as session:
         set_up_default_program(session, shop_id)
         shop = session.get(Shop, shop_id)
+        customer_import = _start_customer_import(session, shop) if shop is not None else None
         client = shopify_client(ctx, shop) if shop is not None and lacks_shopify_shop_id(shop) else None
+    if customer_import is not None:
+        bulk.enqueue(ctx.redis, customer_import)
     if client is None:
         return
     try:
@@ -105,6 +108,17 @@ def set_up_program(shop_id: str) -> None:
         if shop is not None and shop.shopify_shop_id is None:
             keep_shopify_shop_id(session, shop, identity.shopify_shop_id)
             keep_time_zone(shop, identity.iana_timezone)
+
+
+def _start_customer_import(session: Session, shop: Shop) -> BulkJob | None:
+    """The import of this install's existing customers, unless one was started since the install (this
+    job runs again after a failure) or the shop has no token to read them with."""
+    if shop.access_token_ciphertext is None or shop.installed_at is None:
+        return None
+    previous = bulk.latest(session, shop.id, BulkJobKind.IMPORT_CUSTOMERS)
+    if previous is not None and previous.created_at >= shop.installed_at:
+        return None
+    return bulk.start(session, shop, BulkJobKind.IMPORT_CUSTOMERS)
 
 
 def _live(queue: Queue, job_id: str) -> bool:

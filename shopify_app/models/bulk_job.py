@@ -17,6 +17,7 @@ from shopify_app.models.mixins import ShopKeyed
 class BulkJobKind(str, enum.Enum):
     SYNC_ALL_MEMBERS = "sync_all_members"
     RECOMPUTE_TIERS = "recompute_tiers"
+    IMPORT_CUSTOMERS = "import_customers"
 
 
 class BulkJobStatus(str, enum.Enum):
@@ -36,6 +37,8 @@ class BulkJob(ShopKeyed, Base):
     status: Mapped[str] = mapped_column(String(16), default=BulkJobStatus.QUEUED.value)
     total: Mapped[int] = mapped_column(default=0)
     done: Mapped[int] = mapped_column(default=0)
+    # The Shopify bulk operation an import reads (its gid), so a resumed import reads the same file.
+    operation_id: Mapped[str | None] = mapped_column(String(128))
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[dt.datetime | None]

@@ -159,8 +159,9 @@ PERSONAL_DATA: dict[str, dict[str, Eraser | None]] = {
     "webhook_deliveries": _erased_by(_erase_deliveries, "payload", "last_error")
     | _not_personal("id", "webhook_id", "shop_domain", "topic", "api_version", "event_id", "triggered_at",
                     "refused_reason"),
-    # A bulk job's error is stored through error_text: a type and a first line, never a value.
-    "bulk_jobs": _not_personal("id", "shop_id", "kind", "status", "error"),
+    # A bulk job's error is stored through error_text: a type and a first line, never a value; its
+    # operation id names a Shopify bulk operation, not a person.
+    "bulk_jobs": _not_personal("id", "shop_id", "kind", "status", "error", "operation_id"),
     # Only a hash of the Shopify id, to recognise it when it comes back (enrolment.redaction_key).
     "redacted_customers": _not_personal("shop_id", "shopify_customer_id_hash"),
     "customer_profile_versions": _not_personal("customer_id", "shop_id"),

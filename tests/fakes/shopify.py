@@ -1,5 +1,5 @@
-"""Fake Shopify: the GraphQL Admin API with a cost-based leaky bucket, and the OAuth token endpoint
-(token exchange and refresh).
+"""Fake Shopify: the GraphQL Admin API with a cost-based leaky bucket, bulk query operations whose JSONL
+result it serves, and the OAuth token endpoint (token exchange and refresh).
 
 It answers as API version 2026-10 will for the fields the app may ask: ``Customer.email`` is deprecated
 there (``defaultEmailAddress { emailAddress }`` replaces it), so a document selecting it is refused
@@ -11,6 +11,7 @@ import json
 import re
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from werkzeug.wrappers import Response
@@ -24,6 +25,9 @@ CUSTOMER_EMAIL_FIELD = re.compile(r"\bcustomer\s*\{[^}]*\bemail\b")
 MUTATION_COST = 10
 DISCOUNT_MUTATIONS = ("discountCodeBasicCreate", "discountCodeFreeShippingCreate", "discountCodeDelete")
 QUERY_COST = 1
+BULK_RUNNING = ("CREATED", "RUNNING")
+# The Shopify id of the first customer a bulk export lists; the next ones follow.
+FIRST_EXPORTED_ID = 8_000_000_001
 
 
 class FakeShopify(FakeServer):
@@ -54,6 +58,10 @@ class FakeShopify(FakeServer):
         self.refuse_discounts = False  # every discount mutation answers with a userError
         self.discount_delay = 0.0  # seconds each discount mutation takes, as Shopify's do
         self.customers: dict[str, dict[str, Any]] = {}  # what `customer(id:)` answers, by GID
+        self.exported_customers = 0  # how many customers a bulk export lists (``exported_customer``)
+        self.bulk_polls = 2  # polls of an operation (node(id:)) before it is COMPLETED
+        self.bulk_operations: dict[str, dict[str, Any]] = {}  # by gid: status, polls, count, query
+        self.stall_after_lines: int | None = None  # a result download stops there until `release`
 
     def graphql_path(self, version: str = "2026-10") -> str:
         return f"/admin/api/{version}/graphql.json"
@@ -63,6 +71,9 @@ class FakeShopify(FakeServer):
             return self._token(request.json)
         if request.path.startswith("/admin/api/") and request.path.endswith("/graphql.json"):
             return self._graphql(request)
+        if request.path.startswith("/bulk/") and request.path.rsplit("/", 1)[-1].removesuffix(".jsonl") in {
+                gid.rsplit("/", 1)[-1] for gid in self.bulk_operations}:
+            return Response(self._jsonl(), content_type="application/jsonl")
         return json_response({"errors": "Not Found"}, 404)
 
     def _token(self, body: dict[str, str]) -> Response:
@@ -124,6 +135,11 @@ class FakeShopify(FakeServer):
                 found = self.discounts.get(variables["code"])
             node = {"id": found["id"]} if found else None
             return json_response({"data": {"codeDiscountNodeByCode": node}, "extensions": {"cost": cost}})
+        if "bulkOperationRunQuery" in query:
+            return json_response({"data": {"bulkOperationRunQuery": self._run_bulk(variables["query"])},
+                                  "extensions": {"cost": cost}})
+        if "node(id:" in query:
+            return json_response({"data": {"node": self._poll_bulk(variables["id"])}, "extensions": {"cost": cost}})
         for field in DISCOUNT_MUTATIONS:
             if field in query:
                 return json_response({"data": {field: self._discount(field, variables)}, "extensions": {"cost": cost}})
@@ -164,6 +180,52 @@ class FakeShopify(FakeServer):
             gid = f"gid://shopify/DiscountCodeNode/{self.discounts_made}"
             self.discounts[discount["code"]] = {"id": gid, "kind": field, "input": discount}
         return {"codeDiscountNode": {"id": gid}, "userErrors": []}
+    def _run_bulk(self, bulk_query: str) -> dict[str, Any]:
+        """A new bulk query operation, CREATED; refused while another is CREATED or RUNNING, as Shopify
+        runs one bulk query per app and shop."""
+        with self.bucket_lock:
+            running = next((gid for gid, op in self.bulk_operations.items() if op["status"] in BULK_RUNNING), None)
+            if running:
+                return {"bulkOperation": None, "userErrors": [{
+                    "field": None, "code": "OPERATION_IN_PROGRESS",
+                    "message": f"A bulk query operation for this app and shop is already in progress: {running}."}]}
+            if re.search(r"[{\s]email[\s}]", bulk_query) or "edges" not in bulk_query:
+                return {"bulkOperation": None, "userErrors": [
+                    {"field": ["query"], "code": "INVALID", "message": "Invalid bulk query"}]}
+            gid = f"gid://shopify/BulkOperation/{len(self.bulk_operations) + 1}"
+            self.bulk_operations[gid] = {"status": "CREATED", "polls": 0, "query": bulk_query}
+        return {"bulkOperation": {"id": gid, "status": "CREATED"}, "userErrors": []}
+
+    def _poll_bulk(self, gid: str) -> dict[str, Any] | None:
+        """The operation, a step further on each poll: RUNNING (half counted), then COMPLETED with its
+        result's URL (none when it found nothing)."""
+        with self.bucket_lock:
+            op = self.bulk_operations.get(gid)
+            if op is None:
+                return None
+            if op["status"] in BULK_RUNNING:
+                op["polls"] += 1
+                op["status"] = "COMPLETED" if op["polls"] >= self.bulk_polls else "RUNNING"
+            done = op["status"] == "COMPLETED"
+            count = self.exported_customers if done else self.exported_customers // 2
+        url = f"{self.url}/bulk/{gid.rsplit('/', 1)[-1]}.jsonl" if done and count else None
+        return {"id": gid, "status": op["status"], "errorCode": None, "objectCount": str(count), "url": url}
+
+    def _jsonl(self) -> Iterator[bytes]:
+        """The export's lines, made as they are sent (100,000 customers are never held at once)."""
+        chunk: list[str] = []
+        for n in range(self.exported_customers):
+            if n == self.stall_after_lines:
+                yield "".join(chunk).encode()
+                chunk = []
+                self.hang_started.set()
+                self.release.wait(30)
+            chunk.append(json.dumps(exported_customer(n)) + "\n")
+            if len(chunk) == 500:
+                yield "".join(chunk).encode()
+                chunk = []
+        yield "".join(chunk).encode()
+
     def _collection(self, variables: dict[str, Any]) -> dict[str, Any] | None:
         products = self.collections.get(variables["id"].rsplit("/", 1)[-1])
         if products is None:
@@ -186,6 +248,14 @@ class FakeShopify(FakeServer):
                 self.writes.append(m)
         return {"metafields": [{"id": f"gid://shopify/Metafield/{i}", "key": m["key"]}
                                for i, m in enumerate(metafields)], "userErrors": []}
+
+
+def exported_customer(n: int) -> dict[str, Any]:
+    """The ``n``-th (from 0) line of a customer export, as a 2026-10 bulk query's JSONL has it."""
+    customer_id = FIRST_EXPORTED_ID + n
+    return {"id": f"gid://shopify/Customer/{customer_id}", "firstName": f"First{n}", "lastName": f"Last{n}",
+            "createdAt": "2025-06-01T12:00:00Z", "updatedAt": "2026-01-02T08:00:00Z",
+            "defaultEmailAddress": {"emailAddress": f"customer{n}@example.com"} if n % 10 else None}
 
 
 def order_node(order_id: str, name: str, subtotal: str, tax: str,

@@ -51,7 +51,7 @@ def test_rewards_are_listed_filtered_sorted_and_paged(sync_app: Flask, sync_clie
                                                       shop: dict[str, Any]) -> None:
     key = shop["api_key"]
     with sessionmaker_for(sync_app).begin() as session:
-        delete_reward(session.get_one(Reward, shop["rewards"]["$5 off"]))
+        delete_reward(session, session.get_one(Reward, shop["rewards"]["$5 off"]))
 
     body = get(sync_client, "/v1/rewards", key).get_json(force=True)
     assert body["meta"] == {"total": 5, "page": 1, "per_page": 20, "total_pages": 1}
@@ -101,7 +101,7 @@ def test_one_reward_inactive_too_but_not_once_deleted(sync_app: Flask, sync_clie
     assert (data["type"], data["id"], data["attributes"]["is_active"]) == ("reward", tote, False)
     assert list(data["attributes"]) == REWARD_FIELDS
     with sessionmaker_for(sync_app).begin() as session:
-        delete_reward(session.get_one(Reward, tote))
+        delete_reward(session, session.get_one(Reward, tote))
     assert error_of(get(sync_client, f"/v1/rewards/{tote}", key))["status"] == "404"
     assert get(sync_client, "/v1/rewards/rwd_nope", key).status_code == 404
 

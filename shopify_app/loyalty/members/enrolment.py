@@ -1,4 +1,4 @@
-"""Members from Shopify customers: enrolment on first sight, redaction tombstones, profile kept in step."""
+"""Members from Shopify customers: enrolment on first sight or in bulk, redaction tombstones, profile kept in step."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from shopify_app.ids import new_id
 from shopify_app.loyalty.members.lookup import normalize_email
 from shopify_app.loyalty.program.tiers import tiers
 from shopify_app.models import Customer, CustomerProfileVersion, RedactedCustomer, Shop
-from shopify_app.upserts import insert_new
+from shopify_app.upserts import insert_new, insert_new_many
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,24 @@ def enrol(session: Session, shop: Shop, data: ShopifyCustomer, *, now: dt.dateti
     created = insert_new(session, Customer, values, ["shop_id", "shopify_customer_id"])
     # None: a concurrent first event of the same customer enrolled them an instant earlier.
     return created if created is not None else find_member(session, shop, customer_id, lock=True)
+
+
+def enrol_existing(session: Session, shop: Shop, customers: list[ShopifyCustomer], *, tier_id: str | None,
+                   now: dt.datetime | None = None) -> None:
+    """Customers the shop had before the app, enrolled in one statement: no sign-up points (they
+    signed up before the program), in ``tier_id`` (the entry tier, ``entry_tier``). Members already
+    enrolled are left as they are (the unique constraint skips them) and erased customers stay out."""
+    now = now or utcnow()
+    keys = {redaction_key(shop.id, customer.id): customer.id for customer in customers}
+    erased = {keys[key] for key in session.scalars(select(RedactedCustomer.shopify_customer_id_hash).where(
+        RedactedCustomer.shop_id == shop.id, RedactedCustomer.shopify_customer_id_hash.in_(keys)))}
+    rows = [
+        dict(id=new_id("cus"), shop_id=shop.id, shopify_customer_id=customer.id, is_excluded=False,
+             vip_tier_id=tier_id, shopify_created_at=customer.created_at, created_at=now, updated_at=now,
+             **_profile(customer))
+        for customer in customers if customer.id not in erased
+    ]
+    insert_new_many(session, Customer, rows, ["shop_id", "shopify_customer_id"])
 
 
 def find_member(session: Session, shop: Shop, shopify_customer_id: str, *, lock: bool = False) -> Customer | None:
