@@ -1,7 +1,7 @@
 """shard keys: every key and every reference between a shop's tables includes the shop
 
 Revision ID: 0019
-Revises: 0012
+Revises: 0013
 
 Four tables gain ``shop_id`` (filled from the row they belong to); primary keys become
 ``(id, shop_id)`` (id first, so lookups by id keep their index), unique constraints and
@@ -19,7 +19,7 @@ from alembic import op
 from alembic.operations import BatchOperations
 
 revision = "0019"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
