@@ -38,7 +38,7 @@ def claim_key() -> ResponseReturnValue | None:
         raise BadRequest(f"'{HEADER}' must be 1 to {MAX_LENGTH} printable ASCII characters")
     api_key: ApiKey = g.api_key
     session = get_session()
-    outcome = idempotency.claim(session, api_key.id, key, _fingerprint())
+    outcome = idempotency.claim(session, api_key.shop_id, api_key.id, key, _fingerprint())
     session.commit()
     if isinstance(outcome, idempotency.Stored):
         response = Response(outcome.body, status=outcome.status, content_type=outcome.content_type)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from redis import Redis
+from sqlalchemy import select
 
 from shopify_app.integrations.http import AwaitingReconnect, Skipped
 from shopify_app.jobs import queues, runtime
@@ -72,7 +73,8 @@ def refresh_shop(shop_id: str) -> int:
     updated = 0
     with ctx.sessions.begin() as session:
         for rule_id, collections in wanted.items():
-            rule = session.get(EarningRule, rule_id, with_for_update=True)
+            rule = session.scalars(select(EarningRule).where(EarningRule.shop_id == shop_id, EarningRule.id == rule_id)
+                                   .with_for_update()).first()
             found = [product for collection in collections for product in products[collection]]
             if rule is not None and set_collection_products(session, rule, collections, found):
                 updated += 1

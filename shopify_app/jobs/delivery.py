@@ -58,7 +58,7 @@ def deliver(topic: str, shop_id: str, customer_id: str | None, last_row_id: int)
                 except Skipped as skipped:
                     plan = Plan(plan.row_ids, None, str(skipped), None)
             with ctx.sessions.begin() as session:
-                return _record(session, topic, customer_id, plan)
+                return _record(session, topic, shop_id, customer_id, plan)
     except AwaitingReconnect as error:
         with ctx.sessions.begin() as session:
             _set_aside(session, _group(topic, shop_id, customer_id, last_row_id), error)
@@ -103,7 +103,7 @@ def _plan(ctx: runtime.Context, session: Session, topic: str, shop_id: str, cust
     return Plan(row_ids, send, None, state.version if state is not None and push_profile else None)
 
 
-def _record(session: Session, topic: str, customer_id: str | None, plan: Plan) -> str:
+def _record(session: Session, topic: str, shop_id: str, customer_id: str | None, plan: Plan) -> str:
     """The outcome on the rows read (only those still open: nothing written twice), and the version delivered."""
     status = OutboxStatus.SKIPPED.value if plan.send is None else OutboxStatus.DONE.value
     now = utcnow()
@@ -116,7 +116,8 @@ def _record(session: Session, topic: str, customer_id: str | None, plan: Plan) -
     if customer_id is not None and plan.version is not None and plan.send is not None:
         synced = session.get(CustomerSyncState, (customer_id, topic))
         if synced is None:
-            session.add(CustomerSyncState(customer_id=customer_id, topic=topic, synced_version=plan.version))
+            session.add(CustomerSyncState(customer_id=customer_id, topic=topic, shop_id=shop_id,
+                                          synced_version=plan.version))
         elif synced.synced_version < plan.version:
             synced.synced_version, synced.synced_at = plan.version, now
     return status

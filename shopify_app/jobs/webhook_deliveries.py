@@ -38,7 +38,7 @@ def record_delivery(session: Session, *, shop: str, topic: str, webhook_id: str,
         triggered_at=_header(headers, "X-Shopify-Triggered-At", 64),
         payload=None if refused_reason else payload, received_at=now, attempts=0,
         processed_at=now if refused_reason else None, refused_reason=refused_reason,
-    ), ["webhook_id"])
+    ), ["webhook_id", "shop_domain"])
     if delivery is None:
         return None
     if refused_reason:

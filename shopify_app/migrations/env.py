@@ -33,6 +33,14 @@ def _render_item(type_: str, obj: object, autogen_context: object) -> str | Lite
 
 
 def _run(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Migrations rebuild SQLite tables by copying them; dropping the original with foreign keys
+        # on would delete the rows that refer to it. The pragma is a no-op inside a transaction.
+        foreign_keys = connection.exec_driver_sql("PRAGMA foreign_keys").scalar()
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        if connection.exec_driver_sql("PRAGMA foreign_keys").scalar():
+            raise RuntimeError("SQLite migrations need a connection outside a transaction")
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -44,6 +52,8 @@ def _run(connection: Connection) -> None:
         context.run_migrations()
     if hasattr(connection, "commit"):
         connection.commit()
+    if sqlite:
+        connection.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
 
 
 run_migrations_online()

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from shopify_app.clock import utcnow
 from shopify_app.db import Base
 from shopify_app.ids import new_id
+from shopify_app.models.mixins import ShopKeyed
 
 
 class BulkJobKind(str, enum.Enum):
@@ -35,12 +36,12 @@ class BulkJobStatus(str, enum.Enum):
     FAILED = "failed"
 
 
-class BulkJob(Base):
+class BulkJob(ShopKeyed, Base):
     __tablename__ = "bulk_jobs"
     __table_args__ = (Index("ix_bulk_jobs_shop_id_kind_created_at", "shop_id", "kind", "created_at"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("job"))
-    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default=BulkJobStatus.QUEUED.value)
     total: Mapped[int] = mapped_column(default=0)
@@ -61,14 +62,14 @@ class BulkJob(Base):
         return min(99, self.done * 100 // self.total) if self.total else 0
 
 
-class PointsImportFile(Base):
+class PointsImportFile(ShopKeyed, Base):
     """A CSV of balances from another app, kept from its upload to its import: the check and the
     import read the same rows. A shop keeps only its latest upload."""
 
     __tablename__ = "points_import_files"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("pif"))
-    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True, index=True)
     filename: Mapped[str] = mapped_column(String(255))
     format: Mapped[str | None] = mapped_column(String(16))
     content: Mapped[str] = mapped_column(Text)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, ForeignKeyConstraint, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shopify_app.db import Base, Points
 from shopify_app.ids import new_id
-from shopify_app.models.mixins import Timestamps
+from shopify_app.models.mixins import ShopKeyed, Timestamps
 from shopify_app.models.vip_tier import VipTier
 
 
@@ -18,10 +18,12 @@ def loyalty_status(is_excluded: bool) -> str:
     return "excluded" if is_excluded else "member"
 
 
-class Customer(Timestamps, Base):
+class Customer(ShopKeyed, Timestamps, Base):
     __tablename__ = "customers"
     __table_args__ = (
         UniqueConstraint("shop_id", "shopify_customer_id"),
+        # A tier is deleted only once its members are moved off it (loyalty.program.tiers).
+        ForeignKeyConstraint(["vip_tier_id", "shop_id"], ["vip_tiers.id", "vip_tiers.shop_id"]),
         Index("ix_customers_shop_id_email_normalized", "shop_id", "email_normalized"),
         # The admin lists a shop's customers newest first, id breaking ties, one page at a time.
         Index("ix_customers_shop_id_created_at_id", "shop_id", "created_at", "id"),
@@ -35,7 +37,7 @@ class Customer(Timestamps, Base):
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("cus"))
-    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True)
     shopify_customer_id: Mapped[str] = mapped_column(String(32))
     email: Mapped[str | None] = mapped_column(String(320))
     email_normalized: Mapped[str | None] = mapped_column(String(320))
@@ -45,7 +47,7 @@ class Customer(Timestamps, Base):
     current_points: Mapped[Points] = mapped_column(default=0)
     lifetime_points: Mapped[Points] = mapped_column(default=0)
     redeemed_points: Mapped[Points] = mapped_column(default=0)
-    vip_tier_id: Mapped[str | None] = mapped_column(ForeignKey("vip_tiers.id", ondelete="SET NULL"))
+    vip_tier_id: Mapped[str | None] = mapped_column(String(32))
     # loyalty.members.birthdays: the year is NO_YEAR when the member did not give it.
     date_of_birth: Mapped[dt.date | None]
     # When the member last changed a date of birth they had set (the first setting is no change).
@@ -54,7 +56,8 @@ class Customer(Timestamps, Base):
     # Bumped with every change that is synced out; see CustomerSyncState.
     sync_version: Mapped[int] = mapped_column(default=0)
 
-    vip_tier: Mapped[VipTier | None] = relationship()
+    vip_tier: Mapped[VipTier | None] = relationship(
+        primaryjoin="and_(foreign(Customer.vip_tier_id) == VipTier.id, Customer.shop_id == VipTier.shop_id)")
 
     @property
     def loyalty_status(self) -> str:

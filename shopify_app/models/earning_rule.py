@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from shopify_app.db import Base, Points
 from shopify_app.ids import new_id
-from shopify_app.models.mixins import Timestamps
+from shopify_app.models.mixins import ShopKeyed, Timestamps
 
 
 class RuleCategory(str, enum.Enum):
@@ -30,7 +30,7 @@ AWARDABLE_CATEGORIES = frozenset({RuleCategory.SOCIAL.value, RuleCategory.ENGAGE
 _CATEGORY_VALUES = ", ".join(f"'{c.value}'" for c in RuleCategory)
 
 
-class EarningRule(Timestamps, Base):
+class EarningRule(ShopKeyed, Timestamps, Base):
     __tablename__ = "earning_rules"
     __table_args__ = (
         CheckConstraint(f"category IN ({_CATEGORY_VALUES})", name="category"),
@@ -39,7 +39,7 @@ class EarningRule(Timestamps, Base):
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("rule"))
-    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True, index=True)
     name: Mapped[str] = mapped_column(String(255))
     description: Mapped[str | None] = mapped_column(Text)
     category: Mapped[str] = mapped_column(String(16))

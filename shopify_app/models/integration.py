@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, ForeignKeyConstraint, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shopify_app.clock import utcnow
 from shopify_app.db import Base
 from shopify_app.ids import new_id
-from shopify_app.models.mixins import Timestamps
+from shopify_app.models.mixins import ShopKeyed, Timestamps
 
 
 class Service(str, enum.Enum):
@@ -20,12 +20,12 @@ class Service(str, enum.Enum):
     POSTSCRIPT = "postscript"
 
 
-class IntegrationSetting(Timestamps, Base):
+class IntegrationSetting(ShopKeyed, Timestamps, Base):
     __tablename__ = "integration_settings"
     __table_args__ = (UniqueConstraint("shop_id", "service"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("int"))
-    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True)
     service: Mapped[str] = mapped_column(String(16))
     # Encrypted with a key derived from the app secret (shopify_app.crypto).
     api_key_ciphertext: Mapped[str | None] = mapped_column(Text)
@@ -36,12 +36,17 @@ class IntegrationSetting(Timestamps, Base):
     last_check_message: Mapped[str | None] = mapped_column(Text)
 
 
-class CustomerSyncState(Base):
+class CustomerSyncState(ShopKeyed, Base):
     """The profile version last delivered to one destination: an older state never overwrites a newer one."""
 
     __tablename__ = "customer_sync_states"
+    __table_args__ = (
+        ForeignKeyConstraint(["customer_id", "shop_id"], ["customers.id", "customers.shop_id"], ondelete="CASCADE"),
+    )
+    orm_identity = ("customer_id", "topic")
 
-    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     topic: Mapped[str] = mapped_column(String(64), primary_key=True)
+    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True)
     synced_version: Mapped[int] = mapped_column(default=0)
     synced_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

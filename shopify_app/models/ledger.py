@@ -6,14 +6,14 @@ import datetime as dt
 import enum
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, ForeignKeyConstraint, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shopify_app.db import Base, Points
 from shopify_app.ids import new_id
 from shopify_app.models.customer import Customer
 from shopify_app.models.earning_rule import EarningRule
-from shopify_app.models.mixins import Timestamps
+from shopify_app.models.mixins import ShopKeyed, Timestamps
 
 
 class EntryStatus(str, enum.Enum):
@@ -48,14 +48,17 @@ EARNING_SOURCES = frozenset({EntrySource.RULE_AWARD.value, EntrySource.PURCHASE.
                              EntrySource.OPENING_BALANCE.value})
 
 
-class EarningEntry(Timestamps, Base):
+class EarningEntry(ShopKeyed, Timestamps, Base):
     """``dedupe_key`` makes each business event count once per customer, enforced by the
     database: ``rule:<id>`` for social and engagement awards (once per customer per rule),
     ``order:<id>:rule:<id>`` for purchases. Manual adjustments leave it NULL."""
 
     __tablename__ = "earning_entries"
     __table_args__ = (
-        UniqueConstraint("customer_id", "dedupe_key"),
+        UniqueConstraint("customer_id", "dedupe_key", "shop_id"),
+        ForeignKeyConstraint(["customer_id", "shop_id"], ["customers.id", "customers.shop_id"], ondelete="CASCADE"),
+        # Rules are never deleted but with their shop.
+        ForeignKeyConstraint(["earning_rule_id", "shop_id"], ["earning_rules.id", "earning_rules.shop_id"]),
         CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),
         CheckConstraint(f"source IN ({', '.join(repr(s.value) for s in EntrySource)})", name="source"),
         CheckConstraint("points_remaining >= 0", name="points_remaining_not_negative"),
@@ -72,11 +75,9 @@ class EarningEntry(Timestamps, Base):
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("cer"))
-    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
-    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
-    earning_rule_id: Mapped[str | None] = mapped_column(
-        ForeignKey("earning_rules.id", ondelete="SET NULL"), index=True
-    )
+    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(32))
+    earning_rule_id: Mapped[str | None] = mapped_column(String(32), index=True)
     dedupe_key: Mapped[str | None] = mapped_column(String(128))
     action: Mapped[str] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(32))
@@ -94,17 +95,27 @@ class EarningEntry(Timestamps, Base):
     manual_intervention: Mapped[bool] = mapped_column(default=False)
     note: Mapped[str | None] = mapped_column(Text)
 
-    customer: Mapped[Customer] = relationship()
-    earning_rule: Mapped[EarningRule | None] = relationship()
+    customer: Mapped[Customer] = relationship(
+        primaryjoin="and_(foreign(EarningEntry.customer_id) == Customer.id, EarningEntry.shop_id == Customer.shop_id)")
+    earning_rule: Mapped[EarningRule | None] = relationship(
+        primaryjoin="and_(foreign(EarningEntry.earning_rule_id) == EarningRule.id, "
+                    "EarningEntry.shop_id == EarningRule.shop_id)")
 
 
-class LotAllocation(Base):
+class LotAllocation(ShopKeyed, Base):
     """Which lots a debit (spending, expiry, a reversal) took its points from, and how many from
     each, so a refund of that debit can put them back into the same lots."""
 
     __tablename__ = "lot_allocations"
+    __table_args__ = (
+        ForeignKeyConstraint(["entry_id", "shop_id"], ["earning_entries.id", "earning_entries.shop_id"],
+                             ondelete="CASCADE"),
+        ForeignKeyConstraint(["lot_id", "shop_id"], ["earning_entries.id", "earning_entries.shop_id"],
+                             ondelete="CASCADE"),
+    )
+    orm_identity = ("entry_id", "lot_id")
 
-    entry_id: Mapped[str] = mapped_column(ForeignKey("earning_entries.id", ondelete="CASCADE"), primary_key=True)
-    lot_id: Mapped[str] = mapped_column(ForeignKey("earning_entries.id", ondelete="CASCADE"), primary_key=True,
-                                        index=True)
+    entry_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    lot_id: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
+    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True)
     points: Mapped[Points]

@@ -6,16 +6,16 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Numeric, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, ForeignKeyConstraint, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shopify_app.clock import utcnow
 from shopify_app.db import Base
 from shopify_app.ids import new_id
-from shopify_app.models.mixins import Timestamps
+from shopify_app.models.mixins import ShopKeyed, Timestamps
 
 
-class ShopifyOrder(Timestamps, Base):
+class ShopifyOrder(ShopKeyed, Timestamps, Base):
     """One row per order, created by whichever event arrives first; handlers lock it so the
     events of one order are applied one at a time, in any order of arrival."""
 
@@ -23,7 +23,7 @@ class ShopifyOrder(Timestamps, Base):
     __table_args__ = (UniqueConstraint("shop_id", "shopify_order_id"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("ord"))
-    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True)
     shopify_order_id: Mapped[str] = mapped_column(String(32))
     shopify_customer_id: Mapped[str | None] = mapped_column(String(32))
     order_number: Mapped[str | None] = mapped_column(String(32))
@@ -36,15 +36,19 @@ class ShopifyOrder(Timestamps, Base):
     earning_bases: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
-class OrderRefund(Base):
+class OrderRefund(ShopKeyed, Base):
     """A refund of an order (also those listed by orders/cancelled), applied to the ledger once."""
 
     __tablename__ = "order_refunds"
-    __table_args__ = (UniqueConstraint("order_id", "shopify_refund_id"),)
+    __table_args__ = (
+        UniqueConstraint("order_id", "shopify_refund_id", "shop_id"),
+        ForeignKeyConstraint(["order_id", "shop_id"], ["shopify_orders.id", "shopify_orders.shop_id"],
+                             ondelete="CASCADE"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("ref"))
-    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
-    order_id: Mapped[str] = mapped_column(ForeignKey("shopify_orders.id", ondelete="CASCADE"))
+    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True, index=True)
+    order_id: Mapped[str] = mapped_column(String(32))
     shopify_refund_id: Mapped[str] = mapped_column(String(32))
     amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
     # [[line item id or null, subtotal], …]: which of the order's lines it gives back.

@@ -6,11 +6,12 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, ForeignKeyConstraint, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shopify_app.clock import utcnow
 from shopify_app.db import Base
+from shopify_app.models.mixins import ShopKeyed
 
 
 class OutboxTopic(str, enum.Enum):
@@ -49,21 +50,27 @@ class OutboxStatus(str, enum.Enum):
     FAILED = "failed"
 
 
-class OutboxMessage(Base):
+class OutboxMessage(ShopKeyed, Base):
     __tablename__ = "outbox_messages"
     __table_args__ = (
         Index("ix_outbox_messages_status_id", "status", "id"),
         # Sync health: the last success per topic is one index probe, unfinished rows a short range.
         Index("ix_outbox_messages_shop_id_status_topic_processed_at", "shop_id", "status", "topic", "processed_at"),
+        ForeignKeyConstraint(["customer_id", "shop_id"], ["customers.id", "customers.shop_id"], ondelete="CASCADE"),
+        # An entry goes only with its customer, whose messages go too.
+        ForeignKeyConstraint(["entry_id", "shop_id"], ["earning_entries.id", "earning_entries.shop_id"]),
     )
 
+    # The relay's order. PostgreSQL numbers it from a sequence, which a composite key allows; in SQLite
+    # only a rowid numbers itself, and a rowid is the whole primary key, so there the migration keeps
+    # ``id INTEGER PRIMARY KEY`` (unique alone, so ``(id, shop_id)`` is too) and SQLite is never sharded.
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )
-    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True, index=True)
     topic: Mapped[str] = mapped_column(String(64))
-    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
-    entry_id: Mapped[str | None] = mapped_column(ForeignKey("earning_entries.id", ondelete="SET NULL"))
+    customer_id: Mapped[str | None] = mapped_column(String(32))
+    entry_id: Mapped[str | None] = mapped_column(String(32))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING.value)
     attempts: Mapped[int] = mapped_column(default=0)

@@ -6,13 +6,13 @@ import datetime as dt
 import enum
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, ForeignKeyConstraint, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shopify_app.db import Base, Points
 from shopify_app.ids import new_id
 from shopify_app.models.customer import Customer
-from shopify_app.models.mixins import Timestamps
+from shopify_app.models.mixins import ShopKeyed, Timestamps
 from shopify_app.models.vip_tier import VipTier
 
 
@@ -45,7 +45,7 @@ def _values(kind: type[enum.Enum]) -> str:
     return ", ".join(repr(member.value) for member in kind)
 
 
-class Reward(Timestamps, Base):
+class Reward(ShopKeyed, Timestamps, Base):
     """Deleting is soft (``deleted_at``): codes already issued keep working and keep their reward."""
 
     __tablename__ = "rewards"
@@ -54,15 +54,17 @@ class Reward(Timestamps, Base):
         CheckConstraint(f"reward_type IN ({_values(RewardType)})", name="reward_type"),
         CheckConstraint(f"pricing IN ({_values(Pricing)})", name="pricing"),
         Index("ix_rewards_shop_id_points_cost", "shop_id", "points_cost"),
+        # A tier is deleted only once its rewards are moved off it (loyalty.program.tiers).
+        ForeignKeyConstraint(["vip_tier_id", "shop_id"], ["vip_tiers.id", "vip_tiers.shop_id"]),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("rwd"))
-    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True)
     name: Mapped[str] = mapped_column(String(255))
     description: Mapped[str] = mapped_column(Text, default="")
     discount_type: Mapped[str] = mapped_column(String(16))
     reward_type: Mapped[str] = mapped_column(String(16), default=RewardType.DISCOUNT.value)
-    vip_tier_id: Mapped[str | None] = mapped_column(ForeignKey("vip_tiers.id", ondelete="SET NULL"))
+    vip_tier_id: Mapped[str | None] = mapped_column(String(32))
     points_cost: Mapped[Points] = mapped_column(default=0)
     # Shop currency for fixed amounts, 0-100 for percentages; unused for free shipping and products.
     discount_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal(0))
@@ -82,10 +84,11 @@ class Reward(Timestamps, Base):
     max_points: Mapped[int | None]
     deleted_at: Mapped[dt.datetime | None]
 
-    vip_tier: Mapped[VipTier | None] = relationship()
+    vip_tier: Mapped[VipTier | None] = relationship(
+        primaryjoin="and_(foreign(Reward.vip_tier_id) == VipTier.id, Reward.shop_id == VipTier.shop_id)")
 
 
-class RewardRedemption(Timestamps, Base):
+class RewardRedemption(ShopKeyed, Timestamps, Base):
     """One code per row, unique in its shop; ``entry_id`` is the ledger's spend, ``refund_entry_id``
     the points given back."""
 
@@ -98,14 +101,20 @@ class RewardRedemption(Timestamps, Base):
         Index("ix_reward_redemptions_state_created_at", "state", "created_at"),
         Index("ix_reward_redemptions_state_expires_at", "state", "expires_at"),
         Index("ix_reward_redemptions_code_in_doubt", "code_in_doubt"),
+        ForeignKeyConstraint(["customer_id", "shop_id"], ["customers.id", "customers.shop_id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["reward_id", "shop_id"], ["rewards.id", "rewards.shop_id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["entry_id", "shop_id"], ["earning_entries.id", "earning_entries.shop_id"],
+                             ondelete="CASCADE"),
+        # Its refund is the customer's entry too, gone only with them.
+        ForeignKeyConstraint(["refund_entry_id", "shop_id"], ["earning_entries.id", "earning_entries.shop_id"]),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("cr"))
-    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
-    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
-    reward_id: Mapped[str] = mapped_column(ForeignKey("rewards.id", ondelete="CASCADE"))
-    entry_id: Mapped[str] = mapped_column(ForeignKey("earning_entries.id", ondelete="CASCADE"))
-    refund_entry_id: Mapped[str | None] = mapped_column(ForeignKey("earning_entries.id", ondelete="SET NULL"))
+    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(32))
+    reward_id: Mapped[str] = mapped_column(String(32))
+    entry_id: Mapped[str] = mapped_column(String(32))
+    refund_entry_id: Mapped[str | None] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(String(16), default=RedemptionState.CREATING.value)
     points_spent: Mapped[Points]
     discount_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
@@ -119,5 +128,7 @@ class RewardRedemption(Timestamps, Base):
     # sweep asks Shopify for the code and deletes it if it was made after all.
     code_in_doubt: Mapped[bool] = mapped_column(default=False)
 
-    reward: Mapped[Reward] = relationship()
-    customer: Mapped[Customer] = relationship()
+    reward: Mapped[Reward] = relationship(primaryjoin="and_(foreign(RewardRedemption.reward_id) == Reward.id, "
+                                                      "RewardRedemption.shop_id == Reward.shop_id)")
+    customer: Mapped[Customer] = relationship(primaryjoin="and_(foreign(RewardRedemption.customer_id) == Customer.id, "
+                                                          "RewardRedemption.shop_id == Customer.shop_id)")

@@ -5,23 +5,31 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Index, String, Text
+from sqlalchemy import JSON, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shopify_app.clock import utcnow
 from shopify_app.db import Base
 from shopify_app.ids import new_id
+from shopify_app.models.mixins import ShopKeyed
 
 
-class WebhookDelivery(Base):
-    """The payload is kept only until the delivery is processed: it may hold personal data."""
+class WebhookDelivery(ShopKeyed, Base):
+    """The payload is kept only until the delivery is processed: it may hold personal data.
+
+    A delivery is recorded before its shop is looked up, and for shops the app does not hold, so its
+    shard key is the shop's domain, not ``shop_id``: keyed by ``(id, shop_domain)``, known to the ORM by
+    ``id``. Shopify's webhook ids are unique across shops, so unique per domain is the same rule."""
 
     __tablename__ = "webhook_deliveries"
-    __table_args__ = (Index("ix_webhook_deliveries_processed_at_received_at", "processed_at", "received_at"),)
+    __table_args__ = (
+        Index("ix_webhook_deliveries_processed_at_received_at", "processed_at", "received_at"),
+        UniqueConstraint("webhook_id", "shop_domain"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("whd"))
-    webhook_id: Mapped[str] = mapped_column(String(255), unique=True)
-    shop_domain: Mapped[str] = mapped_column(String(255), index=True)
+    webhook_id: Mapped[str] = mapped_column(String(255))
+    shop_domain: Mapped[str] = mapped_column(String(255), primary_key=True, index=True)
     topic: Mapped[str] = mapped_column(String(64))
     api_version: Mapped[str | None] = mapped_column(String(16))
     event_id: Mapped[str | None] = mapped_column(String(255))

@@ -15,7 +15,6 @@ from shopify_app.loyalty.ledger.adjustments import POINTS_ADJUSTED, adjustment_m
 from shopify_app.loyalty.members.enrolment import find_member, redaction_key
 from shopify_app.models import (
     ActivityLogEntry,
-    ApiKey,
     BulkJob,
     Customer,
     CustomerDataExport,
@@ -94,7 +93,7 @@ def _delete_replays(session: Session, subject: _Subject) -> None:
     """Stored API responses about the customer (their customer object or points adjustment) go; a
     retry with such a key runs again, as after 24 hours."""
     session.execute(delete(IdempotencyKey).where(
-        IdempotencyKey.api_key_id.in_(select(ApiKey.id).where(ApiKey.shop_id == subject.shop.id)),
+        IdempotencyKey.shop_id == subject.shop.id,
         IdempotencyKey.body.contains(f'"shopify_customer_id":"{subject.shopify_customer_id}"', autoescape=True)))
 
 
@@ -158,7 +157,7 @@ PERSONAL_DATA: dict[str, dict[str, Eraser | None]] = {
     # Order ids and numbers are the shop's; Shopify erases the customer from the order itself.
     | _not_personal("id", "shop_id", "customer_id", "earning_rule_id", "dedupe_key", "action", "source", "status",
                     "order_id", "order_number"),
-    "lot_allocations": _not_personal("entry_id", "lot_id"),
+    "lot_allocations": _not_personal("entry_id", "lot_id", "shop_id"),
     "activity_log": _erased_by(_drop_adjustment_notes, "message", "data")
     | _not_personal("id", "shop_id", "customer_id", "entry_id", "kind"),
     "customer_data_exports": _erased_by(_delete_exports, "shopify_customer_id", "data")
@@ -179,8 +178,8 @@ PERSONAL_DATA: dict[str, dict[str, Eraser | None]] = {
     | _not_personal("id", "shop_id", "filename", "format"),
     # Only a hash of the Shopify id, to recognise it when it comes back (enrolment.redaction_key).
     "redacted_customers": _not_personal("shop_id", "shopify_customer_id_hash"),
-    "customer_profile_versions": _not_personal("customer_id"),
-    "customer_sync_states": _not_personal("customer_id", "topic"),
+    "customer_profile_versions": _not_personal("customer_id", "shop_id"),
+    "customer_sync_states": _not_personal("customer_id", "shop_id", "topic"),
     "order_refunds": _not_personal("id", "shop_id", "order_id", "shopify_refund_id", "lines"),
     # The merchant's own: shop, program, keys and integrations; shop/redact deletes them all.
     "shops": _not_personal("id", "domain", "shopify_shop_id", "name", "currency", "access_token_ciphertext",
@@ -200,7 +199,7 @@ PERSONAL_DATA: dict[str, dict[str, Eraser | None]] = {
                                    "excluded_collection_ids", "collection_product_ids", "excluded_customer_tags"),
     "vip_tiers": _not_personal("id", "shop_id", "name", "badge_color"),
     "idempotency_keys": _erased_by(_delete_replays, "body")
-    | _not_personal("id", "api_key_id", "key", "fingerprint", "content_type"),
+    | _not_personal("id", "shop_id", "api_key_id", "key", "fingerprint", "content_type"),
     "api_keys": _not_personal("id", "shop_id", "key_hash", "prefix", "name"),
     "integration_settings": _not_personal("id", "shop_id", "service", "api_key_ciphertext", "key_hint",
                                           "last_check_message"),

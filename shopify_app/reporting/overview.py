@@ -159,17 +159,17 @@ def top_rules(session: Session, shop_id: str, since: dt.datetime, limit: int = 5
     """(rule name, points, entries) of the rules that gave the most approved points since ``since``."""
     e = EarningEntry
     totals = (
-        select(e.earning_rule_id, func.sum(e.points).label("points"), func.count().label("entries"))
+        select(e.shop_id, e.earning_rule_id, func.sum(e.points).label("points"), func.count().label("entries"))
         .where(e.shop_id == shop_id, e.created_at >= since, e.status == EntryStatus.APPROVED.value,
                e.earning_rule_id.is_not(None))
-        .group_by(e.earning_rule_id)
+        .group_by(e.shop_id, e.earning_rule_id)
         .order_by(func.sum(e.points).desc())
         .limit(limit)
         .subquery()
     )
     rows = session.execute(
         select(EarningRule.name, totals.c.points, totals.c.entries)
-        .join(totals, totals.c.earning_rule_id == EarningRule.id)
+        .join(totals, and_(totals.c.shop_id == EarningRule.shop_id, totals.c.earning_rule_id == EarningRule.id))
         .order_by(totals.c.points.desc())
     ).tuples()
     return [(name, int(points), int(entries)) for name, points, entries in rows]
@@ -180,16 +180,16 @@ def top_rewards(session: Session, shop_id: str, since: dt.datetime, limit: int =
     the codes whose points stay spent (KEPT_CODES)."""
     r = RewardRedemption
     totals = (
-        select(r.reward_id, func.count().label("redemptions"), func.sum(r.points_spent).label("points"))
+        select(r.shop_id, r.reward_id, func.count().label("redemptions"), func.sum(r.points_spent).label("points"))
         .where(r.shop_id == shop_id, r.created_at >= since, r.state.in_(KEPT_CODES))
-        .group_by(r.reward_id)
+        .group_by(r.shop_id, r.reward_id)
         .order_by(func.count().desc(), func.sum(r.points_spent).desc())
         .limit(limit)
         .subquery()
     )
     rows = session.execute(
         select(Reward.name, totals.c.redemptions, totals.c.points)
-        .join(totals, totals.c.reward_id == Reward.id)
+        .join(totals, and_(totals.c.shop_id == Reward.shop_id, totals.c.reward_id == Reward.id))
         .order_by(totals.c.redemptions.desc(), totals.c.points.desc(), Reward.name)
     ).tuples()
     return [(name, int(redemptions), int(points)) for name, redemptions, points in rows]

@@ -26,21 +26,21 @@ class Stored:
     content_type: str
 
 
-def claim(session: Session, api_key_id: str, key: str, fingerprint: str, *,
+def claim(session: Session, shop_id: str, api_key_id: str, key: str, fingerprint: str, *,
           now: dt.datetime | None = None) -> str | Stored:
     """The new claim's id, so the request runs; or the stored response of the key's first request.
 
     Conflict while that request still runs; Unprocessable when the key was used for another request.
     A key older than ``LIFETIME`` counts as unused, whether or not the sweep has deleted it yet."""
     now = now or utcnow()
-    session.execute(delete(IdempotencyKey).where(IdempotencyKey.api_key_id == api_key_id, IdempotencyKey.key == key,
-                                                 IdempotencyKey.created_at <= now - LIFETIME))
-    claimed = insert_new(session, IdempotencyKey, dict(api_key_id=api_key_id, key=key, fingerprint=fingerprint,
-                                                       created_at=now), ["api_key_id", "key"])
+    this_key = (IdempotencyKey.shop_id == shop_id, IdempotencyKey.api_key_id == api_key_id, IdempotencyKey.key == key)
+    session.execute(delete(IdempotencyKey).where(*this_key, IdempotencyKey.created_at <= now - LIFETIME))
+    claimed = insert_new(session, IdempotencyKey, dict(shop_id=shop_id, api_key_id=api_key_id, key=key,
+                                                       fingerprint=fingerprint, created_at=now),
+                         ["api_key_id", "key", "shop_id"])
     if claimed is not None:
         return claimed.id
-    first = session.scalars(select(IdempotencyKey).where(IdempotencyKey.api_key_id == api_key_id,
-                                                         IdempotencyKey.key == key)).one()
+    first = session.scalars(select(IdempotencyKey).where(*this_key)).one()
     if first.fingerprint != fingerprint:
         raise Unprocessable("This Idempotency-Key was used for a different request; use a new key for this one")
     if first.status is None or first.body is None:

@@ -87,7 +87,7 @@ def test_in_flight_is_409(client: FlaskClient, app: Flask, demo_shop: dict[str, 
                                                        ApiKey.read_only.is_(False))).first()
         assert api_key is not None
         fingerprint = "0" * 64
-        session.add(IdempotencyKey(api_key_id=api_key.id, key="k-1", fingerprint=fingerprint))
+        session.add(IdempotencyKey(shop_id=api_key.shop_id, api_key_id=api_key.id, key="k-1", fingerprint=fingerprint))
     response = adjust(client, demo_shop["api_key"], {"adjustment": 25})
     # The stored claim names another request, so a different fingerprint: 422. The same one while running: 409.
     assert response.status_code == 422

@@ -63,7 +63,7 @@ def test_an_older_state_never_overwrites_a_newer_one(sync_app: Flask, sync_clien
     award(sync_client, shop, "follow_on_instagram")
     customer = session.scalars(select(Customer).where(Customer.shopify_customer_id == "1001")).one()
     # A newer state already reached the metafield (its version is ahead of what this job reads).
-    session.add(CustomerSyncState(customer_id=customer.id, topic="shopify.customer_metafield",
+    session.add(CustomerSyncState(customer_id=customer.id, shop_id=customer.shop_id, topic="shopify.customer_metafield",
                                   synced_version=customer.sync_version + 1))
     session.commit()
     work(sync_app)

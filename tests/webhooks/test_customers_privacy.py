@@ -159,7 +159,8 @@ def test_redact_erases_every_classified_personal_column(client: FlaskClient, app
         someone_else = _unapplied_delivery(write, "orders/paid", order(8010), "KeyError: 'id'")
         # A stored API response about her, kept to replay a retried write.
         api_key_id = write.scalars(select(ApiKey.id).where(ApiKey.shop_id == row.shop_id)).first()
-        write.add(IdempotencyKey(api_key_id=api_key_id, key="retry-1", fingerprint="0" * 64, status=200,
+        write.add(IdempotencyKey(shop_id=row.shop_id, api_key_id=api_key_id, key="retry-1", fingerprint="0" * 64,
+                                 status=200,
                                  body=json.dumps({"data": {"attributes": {"shopify_customer_id": "7777777701",
                                                                           "email": ANN["email"]}}},
                                                  separators=(",", ":"))))

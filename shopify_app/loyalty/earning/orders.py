@@ -116,7 +116,7 @@ def _record_refunds(session: Session, order: ShopifyOrder, refunds: tuple[Refund
             id=new_id("ref"), shop_id=order.shop_id, order_id=order.id, shopify_refund_id=refund.id,
             amount=refund_amount(refund), created_at=utcnow(),
             lines=[[line.line_item_id, str(line.subtotal)] for line in refund.lines],
-        ), ["order_id", "shopify_refund_id"])
+        ), ["order_id", "shopify_refund_id", "shop_id"])
 
 
 def _earn_purchase_points(session: Session, shop: Shop, customer: Customer, order: ShopifyOrder, paid: OrderPaid,

@@ -37,6 +37,7 @@ def disagreements(session: Session, shop_id: str | None = None) -> list[Disagree
         return func.sum(case((and_(approved, *conditions), e.points), else_=0))
 
     sums = select(
+        e.shop_id,
         e.customer_id,
         approved_sum().label("approved"),
         # Over every entry, not only approved ones: a pending or rejected entry holding points is wrong too.
@@ -50,7 +51,7 @@ def disagreements(session: Session, shop_id: str | None = None) -> list[Disagree
         (-approved_sum(e.source.in_([EntrySource.REDEMPTION.value, EntrySource.REDEMPTION_REFUND.value])))
         .label("redeemed"),
         func.min(e.points_remaining).label("lowest"),
-    ).group_by(e.customer_id)
+    ).group_by(e.shop_id, e.customer_id)
     if shop_id is not None:
         sums = sums.where(e.shop_id == shop_id)
     totals = sums.subquery()
@@ -62,7 +63,7 @@ def disagreements(session: Session, shop_id: str | None = None) -> list[Disagree
     query = (
         select(c.shop_id, c.id, c.current_points, c.lifetime_points, c.redeemed_points, approved_points, lots,
                earned, redeemed, lowest)
-        .outerjoin(totals, totals.c.customer_id == c.id)
+        .outerjoin(totals, and_(totals.c.shop_id == c.shop_id, totals.c.customer_id == c.id))
         .where(or_(c.current_points != approved_points, c.current_points != lots, c.lifetime_points != earned,
                    c.redeemed_points != redeemed, c.current_points < 0, c.lifetime_points < 0,
                    c.redeemed_points < 0, lowest < 0))

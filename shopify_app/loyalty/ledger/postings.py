@@ -313,7 +313,7 @@ def refund_allocation(session: Session, customer: Customer, redemption: EarningE
     points = sum(given for _, given in allocations)
     refund = insert_new(session, EarningEntry, _values(
         customer, source=EntrySource.REDEMPTION_REFUND, points=points, remaining=0, now=now,
-        dedupe_key=f"refund:{redemption.id}"), ["customer_id", "dedupe_key"])
+        dedupe_key=f"refund:{redemption.id}"), ["customer_id", "dedupe_key", "shop_id"])
     if refund is None:
         return None
     for lot_id, given in allocations:
@@ -340,7 +340,7 @@ def reverse(
                      dedupe_key=dedupe_key, action=reason, earning_rule_id=entry.earning_rule_id,
                      order_id=entry.order_id, order_number=entry.order_number)
     values["base_points"] = -points
-    reversal = insert_new(session, EarningEntry, values, ["customer_id", "dedupe_key"])
+    reversal = insert_new(session, EarningEntry, values, ["customer_id", "dedupe_key", "shop_id"])
     if reversal is None:
         return None
     _take_from_lots(session, customer, reversal, taken, now, first=entry)
@@ -473,7 +473,7 @@ def _take_from_lots(session: Session, customer: Customer, entry: EarningEntry, p
 def _allocate(session: Session, entry: EarningEntry, lot: EarningEntry, points: int, now: dt.datetime) -> None:
     lot.points_remaining -= points
     lot.updated_at = now
-    session.add(LotAllocation(entry_id=entry.id, lot_id=lot.id, points=points))
+    session.add(LotAllocation(entry_id=entry.id, lot_id=lot.id, shop_id=entry.shop_id, points=points))
 
 
 def _move_balances(session: Session, customer: Customer, now: dt.datetime, *, current: int, lifetime: int = 0,
@@ -523,7 +523,7 @@ _RULE_SOURCES: dict[str, str] = {category.value: category.value for category in 
     RuleCategory.PURCHASE, RuleCategory.SIGNUP, RuleCategory.BIRTHDAY, RuleCategory.ANNIVERSARY)}
 _rules = EarningRule.__table__
 _tiers = VipTier.__table__
-_ONCE = ["customer_id", "dedupe_key"]
+_ONCE = ["customer_id", "dedupe_key", "shop_id"]
 # In ``_entry_row``'s order.
 _ENTRY_COLUMNS = ["id", "shop_id", "customer_id", "earning_rule_id", "dedupe_key", "action", "source", "base_points",
                   "points_multiplier", "points", "points_remaining", "status", "points_given_at", "points_due_at",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import isoformat_z
@@ -26,7 +26,8 @@ def member_rows(session: Session, shop_id: str) -> Iterator[tuple[object, ...]]:
         select(Customer.shopify_customer_id, Customer.email, Customer.first_name, Customer.last_name,
                Customer.is_excluded, Customer.current_points, Customer.lifetime_points, Customer.redeemed_points,
                VipTier.name, Customer.date_of_birth, Customer.created_at)
-        .outerjoin(VipTier, VipTier.id == Customer.vip_tier_id).where(Customer.shop_id == shop_id)
+        .outerjoin(VipTier, and_(VipTier.shop_id == Customer.shop_id, VipTier.id == Customer.vip_tier_id))
+        .where(Customer.shop_id == shop_id)
         .order_by(Customer.created_at, Customer.id).execution_options(yield_per=BATCH))
     for (shopify_id, email, first, last, excluded, balance, lifetime, redeemed, tier, born, enrolled) in rows:
         yield (shopify_id, email, first, last, "excluded" if excluded else "member", balance, lifetime, redeemed,
@@ -40,7 +41,8 @@ def ledger_rows(session: Session, shop_id: str) -> Iterator[tuple[object, ...]]:
         select(EarningEntry.id, EarningEntry.created_at, Customer.shopify_customer_id, EarningEntry.action,
                EarningEntry.source, EarningEntry.status, EarningEntry.points, EarningEntry.order_id,
                EarningEntry.order_number, EarningEntry.points_expiry_at)
-        .join(Customer, Customer.id == EarningEntry.customer_id).where(EarningEntry.shop_id == shop_id)
+        .join(Customer, and_(Customer.shop_id == EarningEntry.shop_id, Customer.id == EarningEntry.customer_id))
+        .where(EarningEntry.shop_id == shop_id)
         .order_by(EarningEntry.created_at, EarningEntry.id).execution_options(yield_per=BATCH))
     for (entry_id, created, shopify_id, action, source, status, points, order_id, number, expiry) in rows:
         yield (entry_id, isoformat_z(created), shopify_id, action, source, status, points, order_id, number,

@@ -123,10 +123,12 @@ def customer_updated(session: Session, shop: Shop, update: ShopifyCustomer, *, n
 
 def _newest_profile(session: Session, customer: Customer, updated_at: dt.datetime) -> bool:
     """Record ``updated_at`` as the customer's profile version unless a newer one was applied."""
-    if insert_new(session, CustomerProfileVersion, dict(customer_id=customer.id, shopify_updated_at=updated_at),
-                  ["customer_id"]) is not None:
+    version_row = dict(customer_id=customer.id, shop_id=customer.shop_id, shopify_updated_at=updated_at)
+    if insert_new(session, CustomerProfileVersion, version_row, ["customer_id", "shop_id"]) is not None:
         return True
-    version = session.get(CustomerProfileVersion, customer.id, with_for_update=True, populate_existing=True)
+    version = session.scalars(select(CustomerProfileVersion).where(
+        CustomerProfileVersion.shop_id == customer.shop_id, CustomerProfileVersion.customer_id == customer.id,
+    ).with_for_update().execution_options(populate_existing=True)).first()
     if version is None or version.shopify_updated_at >= updated_at:
         return False
     version.shopify_updated_at = updated_at

@@ -82,7 +82,7 @@ def _statement() -> Select[Any]:
     """The summary of the customers the caller's WHERE names: their row, both tiers joined, and the
     ledger's figures as correlated scalar subqueries (no LATERAL, so SQLite runs it as PostgreSQL does)."""
     current, following = aliased(VipTier, name="current_tier"), aliased(VipTier, name="next_tier")
-    mine = EarningEntry.customer_id == Customer.id
+    mine = and_(EarningEntry.shop_id == Customer.shop_id, EarningEntry.customer_id == Customer.id)
     expiring = expiring_lots(bindparam("now", type_=EarningEntry.points_expiry_at.type))
     # Each correlated to the customer alone: the next expiry nests in the sum of what expires then.
     pending = (select(func.coalesce(func.sum(EarningEntry.points), 0))
@@ -103,8 +103,8 @@ def _statement() -> Select[Any]:
                pending.label("pending_points"), next_expiry.label("points_expire_at"),
                expiring_then.label("points_expiring"))
         .select_from(Customer)
-        .outerjoin(current, current.id == Customer.vip_tier_id)
-        .outerjoin(following, following.id == next_tier_id)
+        .outerjoin(current, and_(current.shop_id == Customer.shop_id, current.id == Customer.vip_tier_id))
+        .outerjoin(following, and_(following.shop_id == Customer.shop_id, following.id == next_tier_id))
         .where(Customer.shop_id == bindparam("shop"))
     )
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from shopify_app.errors import FormErrors
 from shopify_app.loyalty.ledger.effects import program_changed
 from shopify_app.loyalty.program.inputs import Colour, Form, Multiplier, Text, number_rule
-from shopify_app.models import Shop, VipTier
+from shopify_app.models import Customer, Reward, Shop, VipTier
 from shopify_app.shops.lookup import get_owned
 from shopify_app.upserts import unique_or_field_error
 
@@ -53,6 +53,10 @@ def save_tier(session: Session, shop: Shop, command: TierInput, tier: VipTier | 
 
 
 def delete_tier(session: Session, shop: Shop, tier: VipTier) -> None:
+    """Members and rewards leave the tier first: a reference that holds the shop is never nulled by the database."""
+    for model in (Customer, Reward):
+        session.execute(update(model).where(model.shop_id == shop.id, model.vip_tier_id == tier.id)
+                        .values(vip_tier_id=None))
     session.delete(tier)
     session.flush()
     program_changed(session, shop.id)

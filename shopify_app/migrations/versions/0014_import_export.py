@@ -29,7 +29,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["shop_id"], ["shops.id"], name=op.f("fk_points_import_files_shop_id_shops"),
                                 ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_points_import_files")),
+        sa.PrimaryKeyConstraint("id", "shop_id", name=op.f("pk_points_import_files")),
     )
     op.create_index("ix_points_import_files_shop_id", "points_import_files", ["shop_id"])
 
