@@ -3,14 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, ForeignKeyConstraint, Index, String, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ColumnElement,
+    ForeignKey,
+    ForeignKeyConstraint,
+    FromClause,
+    Index,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shopify_app.db import Base, Points
 from shopify_app.ids import new_id
 from shopify_app.models.mixins import ShopKeyed, Timestamps
 from shopify_app.models.vip_tier import VipTier
+
+
+def oldest_first(customers: FromClause) -> tuple[ColumnElement[Any], ...]:
+    """The order that picks which of the customers sharing an email the email names: the oldest, then
+    the lowest id, so every lookup (one, many, the award's statement) picks the same one."""
+    return customers.c.created_at, customers.c.id
 
 
 def loyalty_status(is_excluded: bool) -> str:

@@ -53,6 +53,7 @@ from shopify_app.models import (
     Shop,
     VipTier,
 )
+from shopify_app.models.customer import oldest_first
 from shopify_app.portable_sql import compiled_once, days_after
 from shopify_app.upserts import insert_new
 
@@ -171,7 +172,7 @@ def earning_candidate(
                func.coalesce(_tiers.c.points_multiplier, literal(Decimal(1))).label("multiplier"))
         .select_from(_customers.outerjoin(_tiers, _tiers.c.id == _customers.c.vip_tier_id))
         .where(_customers.c.shop_id == bindparam("shop"), customer(_customers))
-        .order_by(_customers.c.created_at).limit(1).subquery("member")
+        .order_by(*oldest_first(_customers)).limit(1).subquery("member")
     )
     one = select(literal(1).label("one")).subquery("one")
     found = and_(rule.c.id.is_not(None), member.c.id.is_not(None))

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from shopify_app.errors import NotFound, quote
 from shopify_app.models import Customer
+from shopify_app.models.customer import oldest_first
 
 GID_PREFIX = "gid://shopify/Customer/"
 BY_SHOPIFY_ID, BY_EMAIL = "shopify_id", "email"
@@ -18,7 +19,8 @@ BY_SHOPIFY_ID, BY_EMAIL = "shopify_id", "email"
 _shop_customers = select(Customer).options(joinedload(Customer.vip_tier)).where(Customer.shop_id == bindparam("shop"))
 _BY_SHOPIFY_ID = _shop_customers.where(Customer.shopify_customer_id == bindparam("value")).limit(1)
 _BY_EMAIL = (
-    _shop_customers.where(Customer.email_normalized == bindparam("value")).order_by(Customer.created_at).limit(1)
+    _shop_customers.where(Customer.email_normalized == bindparam("value"))
+    .order_by(*oldest_first(Customer.__table__)).limit(1)
 )
 
 
@@ -86,7 +88,7 @@ def find_customers(session: Session, shop_id: str, identifiers: Iterable[str]) -
     for customer in session.scalars(
         select(Customer).where(Customer.shop_id == shop_id, or_(Customer.shopify_customer_id.in_(shopify_ids),
                                                                Customer.email_normalized.in_(emails)))
-        .order_by(Customer.created_at, Customer.id)
+        .order_by(*oldest_first(Customer.__table__))
     ):
         found.setdefault((BY_SHOPIFY_ID, customer.shopify_customer_id), customer)
         if customer.email_normalized:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, aliased
 from shopify_app.clock import utcnow
 from shopify_app.loyalty.members.lookup import BY_EMAIL, BY_SHOPIFY_ID, customer_not_found, parse_identifier
 from shopify_app.models import Customer, EarningEntry, EntryStatus, VipTier
-from shopify_app.models.customer import loyalty_status
+from shopify_app.models.customer import loyalty_status, oldest_first
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,7 @@ _SUMMARIES = {
     "id": _statement().where(Customer.id == bindparam("value")),
     BY_SHOPIFY_ID: _statement().where(Customer.shopify_customer_id == bindparam("value")).limit(1),
     BY_EMAIL: _statement().where(Customer.email_normalized == bindparam("value"))
-    .order_by(Customer.created_at).limit(1),
+    .order_by(*oldest_first(Customer.__table__)).limit(1),
 }
 
 
