@@ -39,7 +39,8 @@ def _page_value(args: MultiDict[str, str], name: str, default: int, maximum: int
 
 
 def filters(args: MultiDict[str, str], allowed: Collection[str]) -> dict[str, str]:
-    """The list's ``filter[name]`` values; an unknown filter or page key is 400 naming it."""
+    """The list's ``filter[name]`` values; an unknown filter or page key is 400 naming it, and so is a
+    value holding a NUL, which no stored text holds and PostgreSQL refuses in a parameter."""
     found: dict[str, str] = {}
     for key in args:
         match = _BRACKETED.match(key)
@@ -49,6 +50,8 @@ def filters(args: MultiDict[str, str], allowed: Collection[str]) -> dict[str, st
         if kind == "page" and name in ("number", "size"):
             continue
         if kind == "filter" and name in allowed:
+            if "\x00" in args[key]:
+                raise BadRequest(f"'{key}' must not contain a NUL character")
             found[name] = args[key]
             continue
         raise BadRequest(f"Unknown {kind} parameter '{quote(key)}'")

@@ -91,12 +91,20 @@ def test_customer_list_filters_sorts_and_pages(client: FlaskClient, demo_shop: d
     ({"sort": "-first_name"}, "-first_name"),
     ({"filter[name]": "x"}, "filter[name]"),
     ({"filter[loyalty_status]": "vip"}, "filter[loyalty_status]"),
+    ({"filter[email]": "a\x00b"}, "filter[email]"),  # PostgreSQL refuses a NUL in a parameter
 ])
 def test_list_conventions_reject_naming_the_key(client: FlaskClient, demo_shop: dict[str, Any],
                                                 params: dict[str, str], named: str) -> None:
     response = get(client, "/v1/customers", demo_shop["api_key"], **params)
     assert response.status_code == 400
     assert named in error_of(response)["detail"]
+
+
+def test_a_nul_in_any_lists_filter_is_a_400(client: FlaskClient, demo_shop: dict[str, Any]) -> None:
+    for path, name in [("/v1/activity", "kind"), ("/v1/earning-rules", "is_active"), ("/v1/rewards", "reward_type")]:
+        response = get(client, path, demo_shop["api_key"], **{f"filter[{name}]": "x\x00"})
+        assert response.status_code == 400, path
+        assert f"filter[{name}]" in error_of(response)["detail"]
 
 
 def test_error_detail_quotes_at_most_200_characters(client: FlaskClient, demo_shop: dict[str, Any]) -> None:
