@@ -3,6 +3,7 @@ balances posted once, and the ledger audit agreeing after."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -99,8 +100,9 @@ def test_rows_are_matched_in_batches_as_one_lookup_would(app: Flask, demo_shop: 
     monkeypatch.setattr(points_import, "BATCH", 2)
     with sessionmaker_for(app).begin() as session:
         shop = session.get_one(Shop, demo_shop["shop_id"])
-        factories.customer(session, shop, "3001", "shared@example.com")
-        factories.customer(session, shop, "3002", "shared@example.com")
+        older = factories.customer(session, shop, "3001", "shared@example.com")
+        factories.customer(session, shop, "3002", "shared@example.com",
+                           created_at=older.created_at + dt.timedelta(seconds=1))
     result = run(app, tmp_path, "email,points\nshared@example.com,40\nnobody@example.com,1\n"
                                 "new@example.com,30\nSHARED@example.com,5\ngid://shopify/Customer/3002,20\n")
     assert result.exit_code == 0, result.output
