@@ -54,6 +54,18 @@ def _json_object_sqlite(element: json_object, compiler: SQLCompiler, **kw: Any) 
     return f"json_object({compiler.process(element.clauses, **kw)})"
 
 
+class _ConstantsInline(SQLCompiler):
+    """Writes a constant (a ``literal()``, a string or number in an expression) into the SQL rather than
+    as a parameter: the driver then adapts only the caller's values, and a hot-path statement's
+    text and parameter count stay small enough for psycopg to keep its parsed form."""
+
+    def visit_bindparam(self, bindparam: Any, **kw: Any) -> str:
+        if (not bindparam.required and bindparam.callable is None and bindparam.value is not None
+                and bindparam.type.literal_processor(self.dialect) is not None):
+            kw["literal_binds"] = True
+        return super().visit_bindparam(bindparam, **kw)
+
+
 @functools.cache
 def compiled_once(statement: ClauseElement, dialect: Dialect) -> TextClause | TextualSelect:
     """``statement`` as the text ``dialect`` runs, compiled on first use and kept, with its
@@ -64,6 +76,8 @@ def compiled_once(statement: ClauseElement, dialect: Dialect) -> TextClause | Te
     # which text() would misread; psycopg types the parameters itself.
     named = PGDialect(paramstyle="named") if dialect.name == "postgresql" else cast(Any, type(dialect))(
         paramstyle="named")
+    named.statement_compiler = type(f"Inline{named.statement_compiler.__name__}",
+                                    (_ConstantsInline, named.statement_compiler), {})
     # An IN list must hold literal() elements: an expanding parameter is filled in at execution,
     # which text() cannot.
     compiled = cast(SQLCompiler, statement.compile(dialect=named))
