@@ -59,11 +59,11 @@ class _ConstantsInline(SQLCompiler):
     as a parameter: the driver then adapts only the caller's values, and a hot-path statement's
     text and parameter count stay small enough for psycopg to keep its parsed form."""
 
-    def visit_bindparam(self, bindparam: Any, **kw: Any) -> str:
-        if (not bindparam.required and bindparam.callable is None and bindparam.value is not None
-                and bindparam.type.literal_processor(self.dialect) is not None):
-            kw["literal_binds"] = True
-        return super().visit_bindparam(bindparam, **kw)
+    def visit_bindparam(self, bindparam: Any, within_columns_clause: Any = False, literal_binds: Any = False,
+                        **kw: Any) -> Any:
+        constant = (not bindparam.required and bindparam.callable is None and bindparam.value is not None
+                    and bindparam.type.literal_processor(self.dialect) is not None)
+        return super().visit_bindparam(bindparam, within_columns_clause, literal_binds or constant, **kw)
 
 
 @functools.cache
