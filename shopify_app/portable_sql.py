@@ -60,10 +60,12 @@ class _ConstantsInline(SQLCompiler):
     text and parameter count stay small enough for psycopg to keep its parsed form."""
 
     def visit_bindparam(self, bindparam: Any, within_columns_clause: Any = False, literal_binds: Any = False,
-                        **kw: Any) -> Any:
+                        skip_bind_expression: Any = False, literal_execute: Any = False,
+                        render_postcompile: Any = False, **kw: Any) -> Any:
         constant = (not bindparam.required and bindparam.callable is None and bindparam.value is not None
                     and bindparam.type.literal_processor(self.dialect) is not None)
-        return super().visit_bindparam(bindparam, within_columns_clause, literal_binds or constant, **kw)
+        return super().visit_bindparam(bindparam, within_columns_clause, literal_binds or constant,
+                                       skip_bind_expression, literal_execute, render_postcompile, **kw)
 
 
 @functools.cache
