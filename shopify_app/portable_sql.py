@@ -5,10 +5,11 @@ from __future__ import annotations
 import functools
 from typing import Any, cast
 
-from sqlalchemy import JSON, ClauseElement, TextClause, TextualSelect, bindparam, column, text
+from sqlalchemy import JSON, ClauseElement, CursorResult, TextClause, TextualSelect, bindparam, column, text
 from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import FunctionElement
 
@@ -91,3 +92,11 @@ def compiled_once(statement: ClauseElement, dialect: Dialect) -> TextClause | Te
     # What a SELECT or a RETURNING gives, typed, so that its values come back as the columns' types.
     returned = [column(c.key, c.type) for c in getattr(statement, "exported_columns", ())]
     return clause.columns(*returned) if returned else clause
+
+
+def execute_compiled(session: Session, statement: ClauseElement, parameters: dict[str, Any]) -> CursorResult[Any]:
+    """``statement``, compiled once for the session's database, run on its connection as Core: a hot
+    path skips the ORM's execution (its events, its look for entities), which flushes nothing before
+    a textual statement either."""
+    connection = session.connection()
+    return connection.execute(compiled_once(statement, connection.dialect), parameters)
