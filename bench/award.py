@@ -3,8 +3,9 @@
 Runs the app under gunicorn against a fresh PostgreSQL database with many distinct members,
 drives both endpoints with wrk (same connections, threads and duration) and prints
 requests/s, p50 and p99 for each and the ratio award/healthz. Then pgbench runs the award's own
-SQL (bench/award_sql.pgbench) with one connection per gunicorn worker and no app in front: the
-database's share of an award, the ceiling any app on this machine stays under. The three runs
+statement (the one the app sends, written out as a pgbench script) with one connection per
+gunicorn worker and no app in front: the database's share of an award, the ceiling any app on
+this machine stays under. The three runs
 repeat in rounds, so a busy neighbour skews one round rather than one endpoint; the ratios
 reported are the medians over rounds.
 Not a test: see docs/benchmarks.md.
@@ -15,7 +16,6 @@ Not a test: see docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import re
@@ -24,6 +24,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -31,10 +32,17 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, text
+from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
 from sqlalchemy.engine import make_url
+from sqlalchemy.types import NullType
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT))
+
+from shopify_app.devtools.demo import MEMBER_ID_BASE  # noqa: E402
+from shopify_app.loyalty.earning.awards import AWARD_STATEMENTS  # noqa: E402
+from shopify_app.portable_sql import compiled_once  # noqa: E402
 
 
 def main() -> None:
@@ -61,6 +69,7 @@ def main() -> None:
         subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
         demo = json.loads(subprocess.run([*flask, "demo", "seed", "--json", "--customers", str(args.customers)],
                                          cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout)
+        analyze(database_url)
         rules = {rule["action"]: rule["id"] for rule in demo["earning_rules"]}
         port = free_port()
         server = subprocess.Popen(
@@ -74,7 +83,8 @@ def main() -> None:
             wait_until_up(base + "/healthz")
             wrk_args = ["-t", "2", "-c", str(args.connections), "-d", f"{args.duration}s", "--latency"]
             run_wrk([*wrk_args[:-2], "3s", base + "/healthz"])  # warm-up
-            pgbench = pgbench_command(database_url, demo, rules["follow_on_instagram"], args)
+            script = Path(tempfile.mkdtemp()) / "award.pgbench"
+            pgbench = pgbench_command(database_url, demo, rules["follow_on_instagram"], args, script)
             rounds, awarded = [], 0
             for _ in range(args.rounds):
                 healthz = run_wrk([*wrk_args, base + "/healthz"])
@@ -122,6 +132,15 @@ class fresh_database:
         self.admin.dispose()
 
 
+def analyze(database_url: str) -> None:
+    """Statistics, as autovacuum would have gathered by now: without them the planner takes a shop of
+    thousands of members for a few rows, and finds a member by walking them in age order."""
+    engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text("ANALYZE"))
+    engine.dispose()
+
+
 def run_wrk(arguments: list[str]) -> dict[str, float]:
     output = subprocess.run(["wrk", *arguments], check=True, capture_output=True, text=True).stdout
     result = {"requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))}  # type: ignore[union-attr]
@@ -139,24 +158,46 @@ def run_wrk(arguments: list[str]) -> dict[str, float]:
     return result
 
 
-def pgbench_command(database_url: str, demo: dict[str, Any], rule_id: str, args: argparse.Namespace) -> list[str]:
-    """pgbench running the award's SQL alone against the same database and members."""
+def pgbench_command(database_url: str, demo: dict[str, Any], rule_id: str, args: argparse.Namespace,
+                    script: Path) -> list[str]:
+    """pgbench running the award's statement alone against the same database and members."""
     engine = create_engine(database_url)
     with engine.connect() as connection:
         shop_id = connection.execute(text("SELECT id FROM shops WHERE domain = :domain"),
                                      {"domain": demo["shop"]}).scalar_one()
     engine.dispose()
     url = make_url(database_url)
-    variables = {"shop": shop_id, "rule": rule_id, "key_hash": hashlib.sha256(demo["api_key"].encode()).hexdigest(),
-                 "first_member": 2000001, "members": args.customers}
+    variables = {"shop": shop_id, "rule": rule_id, "claimed": "false", "now": "2026-01-01T00:00:00Z",
+                 "expiry_at": "2027-01-01T00:00:00Z"}
+    script.write_text(award_script(args.customers, set(variables)))
     return ["pgbench", "-n", "-M", "prepared", "-c", str(args.workers), "-j", "2", "-T", str(args.duration),
             "-h", url.host or "127.0.0.1", "-p", str(url.port or 5432), "-U", url.username or "postgres",
-            "-f", str(ROOT / "bench" / "award_sql.pgbench"),
-            *(f"-D{name}={value}" for name, value in variables.items()), url.database or ""]
+            "-f", str(script), *(f"-D{name}={value}" for name, value in variables.items()), url.database or ""]
+
+
+def award_script(members: int, given: set[str]) -> str:
+    """The award's statement as the app sends it (``compiled_once``), as a pgbench script: a random
+    member named by Shopify id, fresh ids and a fresh dedupe key each time, so every run writes."""
+    statement = compiled_once(AWARD_STATEMENTS["shopify_id"].together, psycopg_dialect())
+    drawn = {"value": f"random({MEMBER_ID_BASE + 1}, {MEMBER_ID_BASE + members})",
+             **{name: "random(1, 1000000000000000)" for name in
+                ("entry_id", "activity_id", "tier_activity_id", "dedupe_key")}}
+    postgresql = psycopg_dialect()
+    sql = statement.compile().string
+    for name, parameter in statement.element._bindparams.items():
+        if name not in given and name not in drawn:  # NULL in an award (no order)
+            sql = re.sub(rf":{name}\b", "NULL", sql)
+        elif not isinstance(parameter.type, NullType):
+            # psycopg sends each parameter typed; pgbench's come untyped.
+            sql = re.sub(rf":{name}\b", f"CAST(:{name} AS {parameter.type.compile(dialect=postgresql)})", sql)
+    return "".join(f"\\set {name} {value}\n" for name, value in drawn.items()) + " ".join(sql.split()) + ";\n"
 
 
 def run_pgbench(command: list[str]) -> dict[str, float]:
-    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    finished = subprocess.run(command, capture_output=True, text=True)
+    if finished.returncode != 0:
+        sys.exit(f"pgbench failed: {finished.stderr}")
+    output = finished.stdout
     tps = re.search(r"tps = ([\d.]+)", output)
     latency = re.search(r"latency average = ([\d.]+) ms", output)
     failed = re.search(r"number of failed transactions: (\d+)", output)

@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.award import free_port, fresh_database, machine, run_wrk, wait_until_up  # noqa: E402
+from bench.award import analyze, free_port, fresh_database, machine, run_wrk, wait_until_up  # noqa: E402
 from shopify_app.devtools.demo import DEMO_SHOP, MEMBER_ID_BASE  # noqa: E402
 from tests.proxy.signing import signed_query  # noqa: E402
 
@@ -71,6 +71,7 @@ def main() -> None:
         subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
         subprocess.run([*flask, "demo", "seed", "--json", "--customers", str(args.members)], cwd=ROOT, env=env,
                        check=True, capture_output=True)
+        analyze(database_url)
         port = free_port()
         server = subprocess.Popen(
             [str(VENV_BIN / "gunicorn"), "wsgi:app", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),

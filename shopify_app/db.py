@@ -130,6 +130,22 @@ def get_session() -> Session:
     return g.db_session  # type: ignore[no-any-return]
 
 
+def lone_statement_session() -> Session:
+    """The request's session, for a view whose whole work is one statement (a points change or a
+    member's summary on PostgreSQL): when nothing has run yet, its connection autocommits, so the
+    statement is a transaction by itself and PostgreSQL is sent no BEGIN and COMMIT (or ROLLBACK)
+    around it, one round trip where there were three. SQLite, whose points change is several
+    statements, keeps its transaction.
+
+    What the request wrote before is committed first; a lookup that read nothing (the API key or
+    the shop from the process's cache) sends nothing to commit."""
+    session = get_session()
+    if session.get_bind().dialect.name == "postgresql":
+        session.commit()
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return session
+
+
 def _close_session(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:

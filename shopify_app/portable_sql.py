@@ -5,10 +5,11 @@ from __future__ import annotations
 import functools
 from typing import Any, cast
 
-from sqlalchemy import JSON, ClauseElement, TextClause, TextualSelect, bindparam, column, text
+from sqlalchemy import JSON, ClauseElement, CursorResult, TextClause, TextualSelect, bindparam, column, text
 from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import FunctionElement
 
@@ -54,6 +55,20 @@ def _json_object_sqlite(element: json_object, compiler: SQLCompiler, **kw: Any) 
     return f"json_object({compiler.process(element.clauses, **kw)})"
 
 
+class _ConstantsInline(SQLCompiler):
+    """Writes a constant (a ``literal()``, a string or number in an expression) into the SQL rather than
+    as a parameter: the driver then adapts only the caller's values, and a hot-path statement's
+    text and parameter count stay small enough for psycopg to keep its parsed form."""
+
+    def visit_bindparam(self, bindparam: Any, within_columns_clause: Any = False, literal_binds: Any = False,
+                        skip_bind_expression: Any = False, literal_execute: Any = False,
+                        render_postcompile: Any = False, **kw: Any) -> Any:
+        constant = (not bindparam.required and bindparam.callable is None and bindparam.value is not None
+                    and bindparam.type.literal_processor(self.dialect) is not None)
+        return super().visit_bindparam(bindparam, within_columns_clause, literal_binds or constant,
+                                       skip_bind_expression, literal_execute, render_postcompile, **kw)
+
+
 @functools.cache
 def compiled_once(statement: ClauseElement, dialect: Dialect) -> TextClause | TextualSelect:
     """``statement`` as the text ``dialect`` runs, compiled on first use and kept, with its
@@ -64,6 +79,8 @@ def compiled_once(statement: ClauseElement, dialect: Dialect) -> TextClause | Te
     # which text() would misread; psycopg types the parameters itself.
     named = PGDialect(paramstyle="named") if dialect.name == "postgresql" else cast(Any, type(dialect))(
         paramstyle="named")
+    named.statement_compiler = type(f"Inline{named.statement_compiler.__name__}",
+                                    (_ConstantsInline, named.statement_compiler), {})
     # An IN list must hold literal() elements: an expanding parameter is filled in at execution,
     # which text() cannot.
     compiled = cast(SQLCompiler, statement.compile(dialect=named))
@@ -75,3 +92,11 @@ def compiled_once(statement: ClauseElement, dialect: Dialect) -> TextClause | Te
     # What a SELECT or a RETURNING gives, typed, so that its values come back as the columns' types.
     returned = [column(c.key, c.type) for c in getattr(statement, "exported_columns", ())]
     return clause.columns(*returned) if returned else clause
+
+
+def execute_compiled(session: Session, statement: ClauseElement, parameters: dict[str, Any]) -> CursorResult[Any]:
+    """``statement``, compiled once for the session's database, run on its connection as Core: a hot
+    path skips the ORM's execution (its events, its look for entities), which flushes nothing before
+    a textual statement either."""
+    connection = session.connection()
+    return connection.execute(compiled_once(statement, connection.dialect), parameters)

@@ -42,7 +42,7 @@ RULE_ID_LENGTH: int = EarningRule.__table__.c.id.type.length  # type: ignore[att
 
 # Built once, at import: on the award's hot path, building a statement costs more CPU than
 # running it (docs/architecture.md, "Hot-path statements"). One per way of naming the customer.
-_AWARDS = {
+AWARD_STATEMENTS = {
     kind: earning(earning_candidate(picks, allowed=_awardable))
     for kind, picks in (
         ("shopify_id", customer_filter("shopify_id")), ("email", customer_filter("email")),
@@ -70,7 +70,7 @@ def award_rule(
     else:
         kind, value = "id", customer.id
     now = now or utcnow()
-    row = post_earning(session, _AWARDS[kind], {
+    row = post_earning(session, AWARD_STATEMENTS[kind], {
         "shop": shop.id, "rule": rule_id, "value": value, "claimed": claimed, "dedupe_key": rule_dedupe_key(rule_id),
         "now": now, "expiry_at": expiry_for(shop, now), "order_id": None, "order_number": None,
     })

@@ -54,7 +54,7 @@ from shopify_app.models import (
     VipTier,
 )
 from shopify_app.models.customer import oldest_first
-from shopify_app.portable_sql import compiled_once, days_after
+from shopify_app.portable_sql import days_after, execute_compiled
 from shopify_app.upserts import insert_new
 
 # The ``action`` of entries no rule gave, as the API has always shown them; others show their source.
@@ -198,25 +198,24 @@ def post_earning(session: Session, statements: Earning, parameters: dict[str, An
 
 def post_together(session: Session, statements: Earning, parameters: dict[str, Any]) -> Mapping[Any, Any]:
     """``post_earning`` in one statement, one round trip (PostgreSQL)."""
-    return session.execute(compiled_once(statements.together, session.get_bind().dialect), parameters).one()._mapping
+    return execute_compiled(session, statements.together, parameters).one()._mapping
 
 
 def post_in_turn(session: Session, statements: Earning, parameters: dict[str, Any]) -> Mapping[Any, Any]:
     """``post_earning`` as a sequence of statements, for SQLite (which has no data-modifying CTE)."""
-    dialect = session.get_bind().dialect
-    row: dict[str, Any] = {**session.execute(compiled_once(statements.candidate, dialect), parameters).one()._mapping,
+    row: dict[str, Any] = {**execute_compiled(session, statements.candidate, parameters).one()._mapping,
                            **dict.fromkeys(_ENTRY_COLUMNS)}
-    entry = (session.execute(compiled_once(statements.insert[dialect.name], dialect), parameters).first()
+    entry = (execute_compiled(session, statements.insert[session.get_bind().dialect.name], parameters).first()
              if row["allowed"] else None)
     if entry is None:
         return row
     row.update(entry._mapping)
     parameters = {**parameters, "customer_id": row["customer"], "rule_name": row["rule_name"],
                   "customer_tier": row["customer_tier"]}
-    balance = session.execute(compiled_once(statements.move, dialect), parameters).one()._mapping
+    balance = execute_compiled(session, statements.move, parameters).one()._mapping
     row.update({name: balance[name] for name in _BALANCE_COLUMNS})
     for statement in (statements.activity, statements.sync, statements.tier_activity):
-        session.execute(compiled_once(statement, dialect), parameters)
+        execute_compiled(session, statement, parameters)
     return row
 
 

@@ -137,7 +137,9 @@ def summarize(session: Session, customer: Customer, *, now: dt.datetime | None =
 
 
 def _read(session: Session, kind: str, shop_id: str, value: str, now: dt.datetime | None) -> CustomerSummary | None:
-    row = session.execute(_SUMMARIES[kind], {"shop": shop_id, "value": value, "now": now or utcnow()}).first()
+    session.flush()  # Core, the ORM's execution skipped: what the session holds is read as it would
+    row = session.connection().execute(_SUMMARIES[kind], {"shop": shop_id, "value": value,
+                                                          "now": now or utcnow()}).first()
     if row is None:
         return None
     fields = row._mapping

@@ -1,0 +1,117 @@
+"""What the hot paths cost the database: a storefront or API read of a member and an award are one
+statement each, sent on PostgreSQL with no BEGIN and COMMIT around it; the rows read are Core rows;
+the storefront's shop comes from the worker's cache, the API's from its key."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Connection, event, select
+from sqlalchemy.orm import Session
+
+from shopify_app.db import engine_for, sessionmaker_for
+from shopify_app.models import Customer, Shop
+from shopify_app.proxy.auth import storefront_shops
+from shopify_app.shops.cache import SHOP_CACHE_SECONDS
+from tests.proxy.signing import signed_query
+
+
+@dataclass
+class DatabaseWork:
+    statements: list[str] = field(default_factory=list)
+    # Per statement, whether it ran alone in autocommit on PostgreSQL, its own transaction, rather than
+    # in a block (BEGIN … COMMIT: two more round trips).
+    autocommitted: list[bool] = field(default_factory=list)
+    loaded: list[str] = field(default_factory=list)  # the ORM objects loaded, by table
+
+
+@contextmanager
+def database_work(app: Flask) -> Iterator[DatabaseWork]:
+    """What the app sent to the database, and loaded from it, while the block runs."""
+    work = DatabaseWork()
+
+    def sent(connection: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+        work.statements.append(statement)
+        work.autocommitted.append(getattr(connection.connection.dbapi_connection, "autocommit", False) is True)
+
+    def load(_session: Session, instance: Any) -> None:
+        work.loaded.append(instance.__tablename__)
+
+    engine = engine_for(app)
+    event.listen(engine, "before_cursor_execute", sent)
+    event.listen(Session, "loaded_as_persistent", load)
+    try:
+        yield work
+    finally:
+        event.remove(engine, "before_cursor_execute", sent)
+        event.remove(Session, "loaded_as_persistent", load)
+
+
+def test_the_storefronts_customer_is_one_statement_once_the_shop_is_cached(
+        client: FlaskClient, app: Flask, demo_shop: dict[str, Any], is_postgres: bool) -> None:
+    with database_work(app) as cold:
+        first = client.get(f"/proxy/customer?{signed_query('1001')}")
+    with database_work(app) as warm:
+        again = client.get(f"/proxy/customer?{signed_query('1002')}")
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again.json["data"]["id"] == "1002"
+    assert len(cold.statements) == 2 and "FROM shops" in cold.statements[0] and "FROM customers" in cold.statements[1]
+    assert len(warm.statements) == 1 and "FROM customers" in warm.statements[0]
+    assert "earning_entries" in warm.statements[0]
+    assert cold.loaded == warm.loaded == []
+    assert warm.autocommitted == [is_postgres]
+
+
+def test_an_uninstall_reaches_the_storefront_when_the_cached_shop_expires(
+        client: FlaskClient, app: Flask, demo_shop: dict[str, Any]) -> None:
+    assert client.get(f"/proxy/customer?{signed_query('1001')}").status_code == 200
+    with sessionmaker_for(app).begin() as session:
+        shop = session.get_one(Shop, demo_shop["shop_id"])
+        shop.uninstalled_at = shop.created_at
+    assert client.get(f"/proxy/customer?{signed_query('1001')}").status_code == 200  # within the cache's seconds
+    cache = storefront_shops(app)
+    clock, cache.clock = cache.clock, lambda: clock() + SHOP_CACHE_SECONDS  # the seconds have passed
+    try:
+        assert client.get(f"/proxy/customer?{signed_query('1001')}").status_code == 404
+    finally:
+        cache.clock = clock
+
+
+def test_the_apis_customer_is_one_statement_once_the_key_is_cached(
+        client: FlaskClient, app: Flask, demo_shop: dict[str, Any], is_postgres: bool) -> None:
+    auth = {"Authorization": demo_shop["api_key"]}
+    assert client.get("/v1/customers/1001", headers=auth).status_code == 200  # the key found, then kept
+    with database_work(app) as work:
+        answer = client.get("/v1/customers/new@example.com", headers=auth)
+    assert answer.status_code == 200 and answer.json["data"]["id"] == "1002"
+    assert len(work.statements) == 1 and "earning_entries" in work.statements[0]
+    assert not work.loaded  # Core rows: no customer, tier or key object
+    assert work.autocommitted == [is_postgres]
+
+
+def test_an_award_is_one_statement_on_postgresql_and_a_transaction_on_sqlite(
+        client: FlaskClient, app: Flask, demo_shop: dict[str, Any], is_postgres: bool) -> None:
+    auth = {"Authorization": demo_shop["api_key"]}
+    url = f"/v1/earning-rules/{demo_shop['rules']['follow_on_instagram']}/award"
+    assert client.post(url, headers=auth, json={"customer_identifier": "1001"}).status_code == 201
+    with database_work(app) as work:
+        answer = client.post(url, headers=auth, json={"customer_identifier": "1002"})
+        refused = client.post(url, headers=auth, json={"customer_identifier": "1002"})
+    assert (answer.status_code, refused.status_code) == (201, 409)
+    if is_postgres:
+        assert work.autocommitted == [True, True]  # each its own transaction: one round trip
+        assert all(statement.startswith("WITH candidate") for statement in work.statements)
+    else:
+        assert len(work.statements) > 2 and not any(work.autocommitted)
+    assert customer_points(app, demo_shop["shop_id"], "1002") == answer.json["data"]["attributes"]["points"]
+
+
+def customer_points(app: Flask, shop_id: str, shopify_id: str) -> int:
+    with sessionmaker_for(app)() as session:
+        return session.scalars(select(Customer.current_points).where(
+            Customer.shop_id == shop_id, Customer.shopify_customer_id == shopify_id)).one()
