@@ -16,6 +16,7 @@ from shopify_app.clock import utcnow
 from shopify_app.loyalty.members.lookup import BY_EMAIL, BY_SHOPIFY_ID, customer_not_found, parse_identifier
 from shopify_app.models import Customer, EarningEntry, EntryStatus, VipTier
 from shopify_app.models.customer import loyalty_status, oldest_first
+from shopify_app.portable_sql import execute_compiled
 
 
 @dataclass(frozen=True)
@@ -137,9 +138,8 @@ def summarize(session: Session, customer: Customer, *, now: dt.datetime | None =
 
 
 def _read(session: Session, kind: str, shop_id: str, value: str, now: dt.datetime | None) -> CustomerSummary | None:
-    session.flush()  # Core, the ORM's execution skipped: what the session holds is read as it would
-    row = session.connection().execute(_SUMMARIES[kind], {"shop": shop_id, "value": value,
-                                                          "now": now or utcnow()}).first()
+    session.flush()  # what the session holds is read, as the ORM's execution would have flushed it
+    row = execute_compiled(session, _SUMMARIES[kind], {"shop": shop_id, "value": value, "now": now or utcnow()}).first()
     if row is None:
         return None
     fields = row._mapping
