@@ -1,4 +1,5 @@
-"""Webhook benchmark: signed deliveries against gunicorn + PostgreSQL, then orders/paid processing.
+"""Webhook benchmark: signed deliveries against gunicorn + PostgreSQL, then orders/paid processing
+(2,000 orders of new members, then 2,000 of members already known: --jobs each).
 
     .venv/bin/python bench/webhooks.py [--rate 200] [--seconds 20] [--jobs 2000] [--workers 2]
 
@@ -139,8 +140,10 @@ def main() -> None:
     parser.add_argument("--gunicorn-workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8, help="gthread threads per gunicorn worker (keep-alive)")
     args = parser.parse_args()
-    if args.rate * args.seconds > 20000 or args.jobs > 20000:
-        parser.error("bounded to 20,000 deliveries per phase")
+    if args.rate * args.seconds > 20000:
+        parser.error("bounded to 20,000 deliveries of intake")
+    if args.jobs > 5000:
+        parser.error("--jobs: at most 5,000, each order a member of its own (of the 5,000 the deliveries name)")
 
     server_url = normalize_database_url(os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/2")
@@ -176,10 +179,7 @@ def main() -> None:
         server.wait(timeout=30)
         server = None
 
-        redis.flushdb()  # the processing phase starts from a queue of exactly --jobs orders/paid deliveries
         engine = create_engine(normalize_database_url(database_url))
-        with engine.begin() as connection:
-            connection.execute(text("DELETE FROM webhook_deliveries"))
         from shopify_app import create_app
         from shopify_app.config import Config
         from shopify_app.db import sessionmaker_for
@@ -188,20 +188,33 @@ def main() -> None:
         from shopify_app.models import EarningEntry
 
         app = create_app(Config.from_env(env))
-        with sessionmaker_for(app).begin() as session:
-            ids = []
-            for i in range(args.jobs):
-                body, headers = signed(20_000_000 + i)
-                ids.append(record_delivery(session, shop=SHOP, topic="orders/paid",
-                                           webhook_id=headers["X-Shopify-Webhook-Id"],
-                                           payload=json.loads(body), headers=headers))
-        for delivery_id in ids:
-            enqueue_delivery(redis, str(delivery_id))
-        processing = run_workers(env, args.workers, args.jobs, args.rq_worker, timeout=600)
-        with sessionmaker_for(app)() as session:
-            processing["entries"] = session.scalar(select(func.count()).select_from(EarningEntry)
-                                                   .where(EarningEntry.order_id.like("2000%"))) or 0
-        print(json.dumps({"processing": processing, "workers": args.workers, "rq_worker": args.rq_worker}), flush=True)
+
+        def processing(first_id: int) -> dict[str, float]:
+            """--jobs orders/paid deliveries from a queue of exactly those, drained by the workers."""
+            redis.flushdb()
+            with engine.begin() as connection:
+                connection.execute(text("DELETE FROM webhook_deliveries"))
+            with sessionmaker_for(app).begin() as session:
+                ids = []
+                for i in range(args.jobs):
+                    body, headers = signed(first_id + i)
+                    ids.append(record_delivery(session, shop=SHOP, topic="orders/paid",
+                                               webhook_id=headers["X-Shopify-Webhook-Id"],
+                                               payload=json.loads(body), headers=headers))
+            for delivery_id in ids:
+                enqueue_delivery(redis, str(delivery_id))
+            result = run_workers(env, args.workers, args.jobs, args.rq_worker, timeout=600)
+            with sessionmaker_for(app)() as session:
+                result["entries"] = session.scalar(select(func.count()).select_from(EarningEntry).where(
+                    EarningEntry.order_id.like(f"{str(first_id)[:4]}%"))) or 0
+            return result
+
+        # Orders 20,000,000 on are each a new member's first (customers 0 to 4,999 by order id);
+        # orders 20,010,000 on are again customers 0 to 4,999, members known from the first phase.
+        new_members = processing(20_000_000)
+        known_members = processing(20_010_000)
+        print(json.dumps({"processing": {"new_members": new_members, "known_members": known_members},
+                          "workers": args.workers, "rq_worker": args.rq_worker}), flush=True)
         engine.dispose()
         from shopify_app.db import engine_for
 
