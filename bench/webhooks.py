@@ -113,17 +113,21 @@ def open_loop(port: int, rate: float, seconds: float, first_id: int, senders: in
             "p99_ms": percentile(latencies, 0.99) * 1000, "max_ms": max(latencies) * 1000}
 
 
-def run_workers(env: dict[str, str], count: int, jobs: int, worker_class: str, timeout: float) -> dict[str, float]:
+def run_workers(env: dict[str, str], count: int, jobs: int, worker_class: str, timeout: float,
+                profile: str | None = None) -> dict[str, float]:
     """RQ worker processes, with the app context pushed as the worker command does, draining the
-    queued orders/paid jobs: ``Worker`` forks a child per job, ``SimpleWorker`` runs them in-process."""
+    queued orders/paid jobs: ``Worker`` forks a child per job, ``SimpleWorker`` runs them in-process.
+    ``profile``: each worker runs under cProfile, its statistics written to ``<profile>.<n>``."""
     code = (f"from rq.worker import {worker_class} as Worker; from rq.serializers import JSONSerializer; "
             "from wsgi import app; "
             "from shopify_app.redis_conn import get_redis; from shopify_app.jobs.webhooks import webhooks_queue; "
             "ctx = app.app_context(); ctx.push(); r = get_redis(app); "
             "Worker([webhooks_queue(r)], connection=r, serializer=JSONSerializer)"
             ".work(burst=True, logging_level='WARNING')")
+    if profile:
+        code = f"import cProfile; cProfile.run({code!r}, {profile!r} + '.' + __import__('sys').argv[1])"
     started = time.perf_counter()
-    processes = [subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env) for _ in range(count)]
+    processes = [subprocess.Popen([sys.executable, "-c", code, str(n)], cwd=ROOT, env=env) for n in range(count)]
     for process in processes:
         process.wait(timeout=timeout)
     elapsed = time.perf_counter() - started
@@ -138,6 +142,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="RQ worker processes")
     parser.add_argument("--rq-worker", choices=["Worker", "SimpleWorker"], default="SimpleWorker")
     parser.add_argument("--gunicorn-workers", type=int, default=2)
+    parser.add_argument("--profile", help="cProfile the workers of the known members' phase into PROFILE.<n>")
     parser.add_argument("--threads", type=int, default=8, help="gthread threads per gunicorn worker (keep-alive)")
     args = parser.parse_args()
     if args.rate * args.seconds > 20000:
@@ -189,7 +194,7 @@ def main() -> None:
 
         app = create_app(Config.from_env(env))
 
-        def processing(first_id: int) -> dict[str, float]:
+        def processing(first_id: int, profile: str | None = None) -> dict[str, float]:
             """--jobs orders/paid deliveries from a queue of exactly those, drained by the workers."""
             redis.flushdb()
             with engine.begin() as connection:
@@ -203,7 +208,7 @@ def main() -> None:
                                                payload=json.loads(body), headers=headers))
             for delivery_id in ids:
                 enqueue_delivery(redis, str(delivery_id))
-            result = run_workers(env, args.workers, args.jobs, args.rq_worker, timeout=600)
+            result = run_workers(env, args.workers, args.jobs, args.rq_worker, timeout=600, profile=profile)
             with sessionmaker_for(app)() as session:
                 result["entries"] = session.scalar(select(func.count()).select_from(EarningEntry).where(
                     EarningEntry.order_id.like(f"{str(first_id)[:4]}%"))) or 0
@@ -212,7 +217,7 @@ def main() -> None:
         # Orders 20,000,000 on are each a new member's first (customers 0 to 4,999 by order id);
         # orders 20,010,000 on are again customers 0 to 4,999, members known from the first phase.
         new_members = processing(20_000_000)
-        known_members = processing(20_010_000)
+        known_members = processing(20_010_000, args.profile)
         print(json.dumps({"processing": {"new_members": new_members, "known_members": known_members},
                           "workers": args.workers, "rq_worker": args.rq_worker}), flush=True)
         engine.dispose()
