@@ -1,5 +1,6 @@
 """Webhook benchmark: signed deliveries against gunicorn + PostgreSQL, then orders/paid processing
-(2,000 orders of new members, then 2,000 of members already known: --jobs each).
+(--jobs orders of new members, then --jobs of members already known, one job each, then
+--jobs more of known members handed to the workers as the delivery sweep does, 100 to a job).
 
     .venv/bin/python bench/webhooks.py [--rate 200] [--seconds 20] [--jobs 2000] [--workers 2]
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import datetime as dt
 import hashlib
 import hmac
 import http.client
@@ -186,16 +188,18 @@ def main() -> None:
 
         engine = create_engine(normalize_database_url(database_url))
         from shopify_app import create_app
+        from shopify_app.clock import utcnow
         from shopify_app.config import Config
         from shopify_app.db import sessionmaker_for
         from shopify_app.jobs.webhook_deliveries import record_delivery
-        from shopify_app.jobs.webhooks import enqueue_delivery
+        from shopify_app.jobs.webhooks import enqueue_delivery, enqueue_unprocessed_deliveries
         from shopify_app.models import EarningEntry
 
         app = create_app(Config.from_env(env))
 
-        def processing(first_id: int, profile: str | None = None) -> dict[str, float]:
-            """--jobs orders/paid deliveries from a queue of exactly those, drained by the workers."""
+        def processing(first_id: int, profile: str | None = None, batched: bool = False) -> dict[str, float]:
+            """--jobs orders/paid deliveries from a queue of exactly those, drained by the workers;
+            ``batched``: queued as the sweep queues deliveries it finds waiting, 100 to a job."""
             redis.flushdb()
             with engine.begin() as connection:
                 connection.execute(text("DELETE FROM webhook_deliveries"))
@@ -206,8 +210,13 @@ def main() -> None:
                     ids.append(record_delivery(session, shop=SHOP, topic="orders/paid",
                                                webhook_id=headers["X-Shopify-Webhook-Id"],
                                                payload=json.loads(body), headers=headers))
-            for delivery_id in ids:
-                enqueue_delivery(redis, str(delivery_id))
+            if batched:
+                with sessionmaker_for(app)() as session:
+                    enqueue_unprocessed_deliveries(session, redis, now=utcnow() + dt.timedelta(minutes=5),
+                                                   limit=args.jobs)
+            else:
+                for delivery_id in ids:
+                    enqueue_delivery(redis, str(delivery_id))
             result = run_workers(env, args.workers, args.jobs, args.rq_worker, timeout=600, profile=profile)
             with sessionmaker_for(app)() as session:
                 result["entries"] = session.scalar(select(func.count()).select_from(EarningEntry).where(
@@ -218,7 +227,10 @@ def main() -> None:
         # orders 20,010,000 on are again customers 0 to 4,999, members known from the first phase.
         new_members = processing(20_000_000)
         known_members = processing(20_010_000, args.profile)
-        print(json.dumps({"processing": {"new_members": new_members, "known_members": known_members},
+        # Orders 20,020,000 on: known members again, handed to the workers in the sweep's batches.
+        batches = processing(20_020_000, batched=True)
+        print(json.dumps({"processing": {"new_members": new_members, "known_members": known_members,
+                                         "known_members_in_batches": batches},
                           "workers": args.workers, "rq_worker": args.rq_worker}), flush=True)
         engine.dispose()
         from shopify_app.db import engine_for
