@@ -173,8 +173,9 @@ def enqueue_unprocessed_deliveries(session: Session, redis: Redis, *, now: dt.da
                                    limit: int = 1000) -> int:
     """Enqueue deliveries the intake could not (Redis was down) or whose job was lost; for the scheduler.
 
-    Also enqueues the set-up job of installed shops that still wait for their program or their
-    Shopify id. Returns how many jobs it enqueued."""
+    A burst of them goes to ``process_deliveries`` in batches of BATCH_SIZE. Also enqueues the
+    set-up job of installed shops that still wait for their program or their Shopify id.
+    Returns how many jobs it enqueued."""
     queue = webhooks_queue(redis)
     cutoff = (now or utcnow()) - SWEEP_GRACE
     delivery_ids = session.scalars(
