@@ -1,4 +1,6 @@
-"""Webhook benchmark: signed deliveries against gunicorn + PostgreSQL, then orders/paid processing.
+"""Webhook benchmark: signed deliveries against gunicorn + PostgreSQL, then orders/paid processing
+(--jobs orders of new members, then --jobs of members already known, one job each, then
+--jobs more of known members handed to the workers as the delivery sweep does, 100 to a job).
 
     .venv/bin/python bench/webhooks.py [--rate 200] [--seconds 20] [--jobs 2000] [--workers 2]
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import datetime as dt
 import hashlib
 import hmac
 import http.client
@@ -112,17 +115,21 @@ def open_loop(port: int, rate: float, seconds: float, first_id: int, senders: in
             "p99_ms": percentile(latencies, 0.99) * 1000, "max_ms": max(latencies) * 1000}
 
 
-def run_workers(env: dict[str, str], count: int, jobs: int, worker_class: str, timeout: float) -> dict[str, float]:
+def run_workers(env: dict[str, str], count: int, jobs: int, worker_class: str, timeout: float,
+                profile: str | None = None) -> dict[str, float]:
     """RQ worker processes, with the app context pushed as the worker command does, draining the
-    queued orders/paid jobs: ``Worker`` forks a child per job, ``SimpleWorker`` runs them in-process."""
+    queued orders/paid jobs: ``Worker`` forks a child per job, ``SimpleWorker`` runs them in-process.
+    ``profile``: each worker runs under cProfile, its statistics written to ``<profile>.<n>``."""
     code = (f"from rq.worker import {worker_class} as Worker; from rq.serializers import JSONSerializer; "
             "from wsgi import app; "
             "from shopify_app.redis_conn import get_redis; from shopify_app.jobs.webhooks import webhooks_queue; "
             "ctx = app.app_context(); ctx.push(); r = get_redis(app); "
             "Worker([webhooks_queue(r)], connection=r, serializer=JSONSerializer)"
             ".work(burst=True, logging_level='WARNING')")
+    if profile:
+        code = f"import cProfile; cProfile.run({code!r}, {profile!r} + '.' + __import__('sys').argv[1])"
     started = time.perf_counter()
-    processes = [subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env) for _ in range(count)]
+    processes = [subprocess.Popen([sys.executable, "-c", code, str(n)], cwd=ROOT, env=env) for n in range(count)]
     for process in processes:
         process.wait(timeout=timeout)
     elapsed = time.perf_counter() - started
@@ -137,10 +144,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="RQ worker processes")
     parser.add_argument("--rq-worker", choices=["Worker", "SimpleWorker"], default="SimpleWorker")
     parser.add_argument("--gunicorn-workers", type=int, default=2)
+    parser.add_argument("--profile", help="cProfile the workers of the known members' phase into PROFILE.<n>")
     parser.add_argument("--threads", type=int, default=8, help="gthread threads per gunicorn worker (keep-alive)")
     args = parser.parse_args()
-    if args.rate * args.seconds > 20000 or args.jobs > 20000:
-        parser.error("bounded to 20,000 deliveries per phase")
+    if args.rate * args.seconds > 20000:
+        parser.error("bounded to 20,000 deliveries of intake")
+    if args.jobs > 5000:
+        parser.error("--jobs: at most 5,000, each order a member of its own (of the 5,000 the deliveries name)")
 
     server_url = normalize_database_url(os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/2")
@@ -176,32 +186,52 @@ def main() -> None:
         server.wait(timeout=30)
         server = None
 
-        redis.flushdb()  # the processing phase starts from a queue of exactly --jobs orders/paid deliveries
         engine = create_engine(normalize_database_url(database_url))
-        with engine.begin() as connection:
-            connection.execute(text("DELETE FROM webhook_deliveries"))
         from shopify_app import create_app
+        from shopify_app.clock import utcnow
         from shopify_app.config import Config
         from shopify_app.db import sessionmaker_for
         from shopify_app.jobs.webhook_deliveries import record_delivery
-        from shopify_app.jobs.webhooks import enqueue_delivery
+        from shopify_app.jobs.webhooks import enqueue_delivery, enqueue_unprocessed_deliveries
         from shopify_app.models import EarningEntry
 
         app = create_app(Config.from_env(env))
-        with sessionmaker_for(app).begin() as session:
-            ids = []
-            for i in range(args.jobs):
-                body, headers = signed(20_000_000 + i)
-                ids.append(record_delivery(session, shop=SHOP, topic="orders/paid",
-                                           webhook_id=headers["X-Shopify-Webhook-Id"],
-                                           payload=json.loads(body), headers=headers))
-        for delivery_id in ids:
-            enqueue_delivery(redis, str(delivery_id))
-        processing = run_workers(env, args.workers, args.jobs, args.rq_worker, timeout=600)
-        with sessionmaker_for(app)() as session:
-            processing["entries"] = session.scalar(select(func.count()).select_from(EarningEntry)
-                                                   .where(EarningEntry.order_id.like("2000%"))) or 0
-        print(json.dumps({"processing": processing, "workers": args.workers, "rq_worker": args.rq_worker}), flush=True)
+
+        def processing(first_id: int, profile: str | None = None, batched: bool = False) -> dict[str, float]:
+            """--jobs orders/paid deliveries from a queue of exactly those, drained by the workers;
+            ``batched``: queued as the sweep queues deliveries it finds waiting, 100 to a job."""
+            redis.flushdb()
+            with engine.begin() as connection:
+                connection.execute(text("DELETE FROM webhook_deliveries"))
+            with sessionmaker_for(app).begin() as session:
+                ids = []
+                for i in range(args.jobs):
+                    body, headers = signed(first_id + i)
+                    ids.append(record_delivery(session, shop=SHOP, topic="orders/paid",
+                                               webhook_id=headers["X-Shopify-Webhook-Id"],
+                                               payload=json.loads(body), headers=headers))
+            if batched:
+                with sessionmaker_for(app)() as session:
+                    enqueue_unprocessed_deliveries(session, redis, now=utcnow() + dt.timedelta(minutes=5),
+                                                   limit=args.jobs)
+            else:
+                for delivery_id in ids:
+                    enqueue_delivery(redis, str(delivery_id))
+            result = run_workers(env, args.workers, args.jobs, args.rq_worker, timeout=600, profile=profile)
+            with sessionmaker_for(app)() as session:
+                result["entries"] = session.scalar(select(func.count()).select_from(EarningEntry).where(
+                    EarningEntry.order_id.like(f"{str(first_id)[:4]}%"))) or 0
+            return result
+
+        # Orders 20,000,000 on are each a new member's first (customers 0 to 4,999 by order id);
+        # orders 20,010,000 on are again customers 0 to 4,999, members known from the first phase.
+        new_members = processing(20_000_000)
+        known_members = processing(20_010_000, args.profile)
+        # Orders 20,020,000 on: known members again, handed to the workers in the sweep's batches.
+        batches = processing(20_020_000, batched=True)
+        print(json.dumps({"processing": {"new_members": new_members, "known_members": known_members,
+                                         "known_members_in_batches": batches},
+                          "workers": args.workers, "rq_worker": args.rq_worker}), flush=True)
         engine.dispose()
         from shopify_app.db import engine_for
 

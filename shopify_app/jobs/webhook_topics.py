@@ -42,19 +42,19 @@ TOPICS = frozenset(INSTALLED_SHOP_TOPICS) | frozenset(KNOWN_SHOP_TOPICS) | {APP_
 REDACT_AFTER_UNINSTALL = dt.timedelta(hours=48)
 
 
-def handle(session: Session, delivery: WebhookDelivery, now: dt.datetime) -> str | None:
-    """Apply one delivery, or say why the shop we hold refuses it (then nothing changed).
+def handle(session: Session, delivery: WebhookDelivery, shop: Shop | None, now: dt.datetime) -> str | None:
+    """Apply one delivery to ``shop``, the shop of its domain as read with it, or say why the shop we
+    hold refuses it (then nothing changed).
 
     A shop we do not hold (or no longer serve) makes it a no-op."""
     try:
         payload = parse_payload(delivery.topic, delivery.payload or {})
     except PayloadRefused as error:  # recorded before the intake checked shapes
         return str(error)
-    query = select(Shop).where(Shop.domain == delivery.shop_domain)
     if delivery.topic == SHOP_REDACT:
         # It decides on the shop's install state: a concurrent reinstall waits for it, or wins.
-        query = query.with_for_update(of=Shop)
-    shop = session.scalar(query)
+        shop = session.scalar(select(Shop).where(Shop.domain == delivery.shop_domain).with_for_update(of=Shop)
+                              .execution_options(populate_existing=True))
     if shop is None:
         return None
     reason = refusal(shop, delivery.topic, payload, now)

@@ -27,6 +27,8 @@ JOB_TIMEOUT = 60
 RETRY_INTERVALS = [10, 60, 300, 1800, 3600]
 # A delivery younger than this may still be on its way to the queue from the intake.
 SWEEP_GRACE = dt.timedelta(seconds=60)
+# The sweep hands deliveries to one job this many at a time, applied in one transaction.
+BATCH_SIZE = 100
 # Past this many failed runs a delivery waits for a person (its last_error says why).
 MAX_ATTEMPTS = 20
 _LIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
@@ -38,7 +40,7 @@ def webhooks_queue(redis: Redis) -> Queue:
     return queues.queue(redis, queues.WEBHOOKS)
 
 
-def _enqueue(redis: Redis, function: str, arg: str, job_id: str) -> None:
+def _enqueue(redis: Redis, function: str, arg: str | list[str], job_id: str) -> None:
     # One round trip to Redis instead of several: this runs inside the webhook response time.
     with redis.pipeline() as pipeline:
         webhooks_queue(redis).enqueue_call(
@@ -60,20 +62,21 @@ def enqueue_program_setup(redis: Redis, shop_id: str) -> None:
     _enqueue(redis, "shopify_app.jobs.webhooks.set_up_program", shop_id, f"program-setup-{shop_id}")
 
 
+def enqueue_batch(redis: Redis, delivery_ids: list[str]) -> None:
+    """One job for many deliveries (the sweep's); named after the first, which the sweep checks."""
+    _enqueue(redis, "shopify_app.jobs.webhooks.process_deliveries", delivery_ids, batch_job_id(delivery_ids[0]))
+
+
+def batch_job_id(first_delivery_id: str) -> str:
+    return f"webhook-batch-{first_delivery_id}"
+
+
 def process_delivery(delivery_id: str) -> None:
     """Apply a recorded delivery once, in one transaction; its payload is dropped once applied."""
     sessions = runtime.context().sessions
     try:
         with sessions.begin() as session:
-            delivery = session.get(WebhookDelivery, delivery_id, with_for_update=True)
-            if delivery is None or delivery.processed_at is not None:
-                return
-            refused = handle(session, delivery, utcnow())
-            if refused:
-                refuse(delivery, refused)
-                return
-            delivery.processed_at = utcnow()
-            delivery.payload = None
+            _apply(session, delivery_id)
     except Exception as error:
         with sessions.begin() as session:
             failed = session.get(WebhookDelivery, delivery_id)
@@ -81,6 +84,46 @@ def process_delivery(delivery_id: str) -> None:
                 failed.attempts += 1
                 failed.last_error = error_text(error)
         raise
+
+
+def process_deliveries(delivery_ids: list[str]) -> None:
+    """Apply a batch of recorded deliveries in one transaction, each once (an applied one is skipped).
+
+    If any fails, the batch's transaction is rolled back and each is applied in a transaction of
+    its own: the failing one keeps its error and is retried (the whole job is, and what was applied
+    is skipped), the others are applied."""
+    try:
+        with runtime.context().sessions.begin() as session:
+            for delivery_id in delivery_ids:
+                _apply(session, delivery_id)
+        return
+    except Exception:
+        logger.warning("a batch of %d webhook deliveries failed; applying them one by one", len(delivery_ids),
+                       exc_info=True)
+    failure: Exception | None = None
+    for delivery_id in delivery_ids:
+        try:
+            process_delivery(delivery_id)
+        except Exception as error:
+            failure = failure or error
+    if failure is not None:
+        raise failure
+
+
+def _apply(session: Session, delivery_id: str) -> None:
+    # The shop comes with the locked delivery, in one statement.
+    found = session.execute(
+        select(WebhookDelivery, Shop).outerjoin(Shop, Shop.domain == WebhookDelivery.shop_domain)
+        .where(WebhookDelivery.id == delivery_id).with_for_update(of=WebhookDelivery)).first()
+    if found is None or found[0].processed_at is not None:
+        return
+    delivery, shop = found
+    refused = handle(session, delivery, shop, utcnow())
+    if refused:
+        refuse(delivery, refused)
+        return
+    delivery.processed_at = utcnow()
+    delivery.payload = None
 
 
 def set_up_program(shop_id: str) -> None:
@@ -130,8 +173,9 @@ def enqueue_unprocessed_deliveries(session: Session, redis: Redis, *, now: dt.da
                                    limit: int = 1000) -> int:
     """Enqueue deliveries the intake could not (Redis was down) or whose job was lost; for the scheduler.
 
-    Also enqueues the set-up job of installed shops that still wait for their program or their
-    Shopify id. Returns how many jobs it enqueued."""
+    A burst of them goes to ``process_deliveries`` in batches of BATCH_SIZE. Also enqueues the
+    set-up job of installed shops that still wait for their program or their Shopify id.
+    Returns how many jobs it enqueued."""
     queue = webhooks_queue(redis)
     cutoff = (now or utcnow()) - SWEEP_GRACE
     delivery_ids = session.scalars(
@@ -140,11 +184,19 @@ def enqueue_unprocessed_deliveries(session: Session, redis: Redis, *, now: dt.da
             WebhookDelivery.attempts < MAX_ATTEMPTS,
         ).order_by(WebhookDelivery.received_at).limit(limit)
     ).all()
+    waiting = [delivery_id for delivery_id in delivery_ids if not _live(queue, delivery_job_id(delivery_id))]
     count = 0
-    for delivery_id in delivery_ids:
-        if not _live(queue, delivery_job_id(delivery_id)):
-            enqueue_delivery(redis, delivery_id)
-            count += 1
+    # Oldest first, so a batch still queued or running starts with the same delivery at the next
+    # sweep and is not enqueued again (were it, its deliveries would be skipped once applied).
+    for start in range(0, len(waiting), BATCH_SIZE):
+        batch = waiting[start:start + BATCH_SIZE]
+        if len(batch) == 1:
+            enqueue_delivery(redis, batch[0])
+        elif not _live(queue, batch_job_id(batch[0])):
+            enqueue_batch(redis, batch)
+        else:
+            continue
+        count += 1
     shops = session.scalars(select(Shop).where(
         Shop.installed_at.is_not(None), Shop.installed_at < cutoff, Shop.uninstalled_at.is_(None))).all()
     for shop in shops:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import bindparam, func, select, text
+from sqlalchemy import BigInteger, String, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
@@ -22,7 +23,7 @@ from shopify_app.loyalty.earning.exclusions import earning_basis, excludes_order
 from shopify_app.loyalty.ledger import effects, postings
 from shopify_app.loyalty.members.enrolment import enrol
 from shopify_app.loyalty.program.rules import active_rules
-from shopify_app.models import Customer, EarningEntry, EntryStatus, OrderRefund, Shop, ShopifyOrder
+from shopify_app.models import Customer, EarningEntry, EarningRule, EntryStatus, OrderRefund, Shop, ShopifyOrder
 from shopify_app.models.earning_rule import RuleCategory
 from shopify_app.upserts import insert_new
 
@@ -48,34 +49,102 @@ def refund_amount(refund: Refund) -> Decimal:
     )
 
 
+@dataclass(frozen=True)
+class _Purchase:
+    """What a paid order earns under the shop's purchase rules: each counted rule's basis (what refunds
+    reverse against) and the points of each rule that gives some."""
+
+    bases: dict[str, object]
+    points: list[tuple[EarningRule, int]]
+
+
 def order_paid(session: Session, shop: Shop, paid: OrderPaid, *, now: dt.datetime | None = None) -> None:
     """orders/paid: enrol the customer and give each active purchase rule's points, once per order."""
     now = now or utcnow()
-    order = _locked_order(session, shop, paid.id)
-    if order.paid_at is None:
+    purchase = _purchase(session, shop, paid) if paid.customer else _Purchase({}, [])
+    order, paid_now = _locked_order(session, shop, paid.id, paid=(paid, purchase, now))
+    if paid_now:
+        _earn_new_order(session, shop, order, paid, purchase, now)
+        if not paid.refunds:
+            return  # an order this statement created has no refunds recorded nor a cancellation to settle
+    elif order.paid_at is None:
         # The order's changes go out in one UPDATE, at the next query after the earning, rather
         # than one per query in between. (Not over the refunds: reversals re-read lots they changed.)
         with session.no_autoflush:
-            _earn_order(session, shop, order, paid, now)
+            _earn_order(session, shop, order, paid, purchase, now)
     _record_refunds(session, order, paid.refunds)
     _settle(session, order, now)
 
 
-def _earn_order(session: Session, shop: Shop, order: ShopifyOrder, paid: OrderPaid, now: dt.datetime) -> None:
+def _purchase(session: Session, shop: Shop, paid: OrderPaid) -> _Purchase:
+    bases: dict[str, object] = {}
+    points: list[tuple[EarningRule, int]] = []
+    for rule in active_rules(session, shop.id, RuleCategory.PURCHASE):
+        if excludes_order(rule, paid):
+            continue
+        basis = earning_basis(rule, paid, points_basis(paid))
+        bases[rule.id] = basis.as_json()
+        given = math.floor(basis.amount) * rule.points_to_give
+        if given > 0:
+            points.append((rule, given))
+    return _Purchase(bases, points)
+
+
+def _earn_new_order(session: Session, shop: Shop, order: ShopifyOrder, paid: OrderPaid, purchase: _Purchase,
+                    now: dt.datetime) -> None:
+    """The earning of an order created paid (its row already says so): a known member's points
+    each in one statement that finds the member; anyone else enrolled first."""
+    if paid.customer is None:
+        return
+    for rule, points in purchase.points:
+        row = postings.post_earning(session, _EARN_BY_SHOPIFY_ID, {
+            "shop": shop.id, "rule": rule.id, "value": paid.customer.id, "base_points": points,
+            "dedupe_key": _dedupe_key(order, rule), "now": now, "expiry_at": postings.expiry_for(shop, now),
+            "order_id": order.shopify_order_id, "order_number": order.order_number,
+        })
+        if row["customer"] is None:
+            break  # not a member yet (nothing written): enrolled below
+        if row["is_excluded"]:
+            order.earning_bases = {}  # an excluded member's order earns nothing for refunds to reverse
+            return
+    else:
+        if purchase.points:
+            return
+    customer = enrol(session, shop, paid.customer, now=now)
+    if customer is None:  # erased by customers/redact: no member, nothing earned
+        order.shopify_customer_id = None
+        order.earning_bases = {}
+    elif customer.is_excluded:
+        order.earning_bases = {}
+    else:
+        _earn_purchase_points(session, shop, customer, order, purchase, now)
+
+
+def _earn_order(session: Session, shop: Shop, order: ShopifyOrder, paid: OrderPaid, purchase: _Purchase,
+                now: dt.datetime) -> None:
     order.paid_at = now
-    order.order_number = str(paid.name or paid.order_number or "")[:32] or None
+    order.order_number = _order_number(paid)
     order.points_basis = points_basis(paid)
     # No customer for a guest order, nor for one erased by customers/redact: it earns nothing.
     customer = enrol(session, shop, paid.customer, now=now) if paid.customer else None
     if customer is not None:
         order.shopify_customer_id = customer.shopify_customer_id
         if not customer.is_excluded:
-            _earn_purchase_points(session, shop, customer, order, paid, now)
+            order.earning_bases = purchase.bases  # what refunds reverse against
+            _earn_purchase_points(session, shop, customer, order, purchase, now)
+
+
+def _order_number(paid: OrderPaid) -> str | None:
+    return str(paid.name or paid.order_number or "")[:32] or None
+
+
+def _dedupe_key(order: ShopifyOrder, rule: EarningRule) -> str:
+    return f"order:{order.shopify_order_id}:rule:{rule.id}"
 
 
 def refund_created(session: Session, shop: Shop, refunded: OrderRefunded, *, now: dt.datetime | None = None) -> None:
     """refunds/create: one refund of the order."""
-    order = _locked_order(session, shop, refunded.order_id)
+    order, _ = _locked_order(session, shop, refunded.order_id)
     _record_refunds(session, order, (refunded.refund,))
     _settle(session, order, now or utcnow())
 
@@ -83,31 +152,49 @@ def refund_created(session: Session, shop: Shop, refunded: OrderRefunded, *, now
 def order_cancelled(session: Session, shop: Shop, cancelled: OrderCancelled, *, now: dt.datetime | None = None) -> None:
     """orders/cancelled: pending points rejected; the refunds it lists reverse approved ones."""
     now = now or utcnow()
-    order = _locked_order(session, shop, cancelled.id)
+    order, _ = _locked_order(session, shop, cancelled.id)
     order.cancelled_at = order.cancelled_at or cancelled.cancelled_at or now
     _record_refunds(session, order, cancelled.refunds)
     _settle(session, order, now)
 
 
-def _locked_order(session: Session, shop: Shop, key: str) -> ShopifyOrder:
+def _locked_order(session: Session, shop: Shop, key: str, *,
+                  paid: tuple[OrderPaid, _Purchase, dt.datetime] | None = None) -> tuple[ShopifyOrder, bool]:
     """The order's row, created if new and locked until commit, so one order's events apply one at a time:
-    one upsert, whose no-op update of an existing row takes the row's lock and returns it."""
-    now = utcnow()
+    one upsert, whose no-op update of an existing row takes the row's lock and returns it. With ``paid``
+    a new row is created paid, its earning's bases and customer in it; the flag says it was."""
+    order_id = new_id("ord")
+    values: dict[str, object] = {"paid_at": None, "order_number": None, "points_basis": None, "customer": None,
+                                 "bases": {}}
+    if paid is not None:
+        order_paid, purchase, paid_at = paid
+        values = {"paid_at": paid_at, "order_number": _order_number(order_paid),
+                  "points_basis": points_basis(order_paid), "bases": purchase.bases,
+                  # Kept as Shopify names them; the earning then clears it for a customer erased meanwhile.
+                  "customer": order_paid.customer.id if order_paid.customer else None}
     order: ShopifyOrder = session.scalars(
         select(ShopifyOrder).from_statement(_LOCK_ORDER).execution_options(populate_existing=True),
-        {"id": new_id("ord"), "shop": shop.id, "key": key, "now": now, "bases": {}}).one()
-    return order
+        {"id": order_id, "shop": shop.id, "key": key, "now": utcnow(), **values}).one()
+    return order, paid is not None and order.id == order_id
 
 
 # Written once (docs/architecture.md, "Hot-path statements"); PostgreSQL and SQLite spell it alike.
 _orders = ShopifyOrder.__table__
 _LOCK_ORDER = text(
-    "INSERT INTO shopify_orders (id, shop_id, shopify_order_id, created_at, updated_at, earning_bases) "
-    "VALUES (:id, :shop, :key, :now, :now, :bases) ON CONFLICT (shop_id, shopify_order_id) "
-    "DO UPDATE SET updated_at = shopify_orders.updated_at "
+    "INSERT INTO shopify_orders (id, shop_id, shopify_order_id, created_at, updated_at, earning_bases, paid_at, "
+    "order_number, points_basis, shopify_customer_id) "
+    "VALUES (:id, :shop, :key, :now, :now, :bases, :paid_at, :order_number, :points_basis, :customer) "
+    "ON CONFLICT (shop_id, shopify_order_id) DO UPDATE SET updated_at = shopify_orders.updated_at "
     f"RETURNING {', '.join(column.name for column in _orders.c)}"
-).bindparams(bindparam("now", type_=_orders.c.created_at.type), bindparam("bases", type_=_orders.c.earning_bases.type)
-             ).columns(*_orders.c)
+).bindparams(bindparam("now", type_=_orders.c.created_at.type), bindparam("bases", type_=_orders.c.earning_bases.type),
+             bindparam("paid_at", type_=_orders.c.paid_at.type),
+             bindparam("points_basis", type_=_orders.c.points_basis.type)).columns(*_orders.c)
+# An order's earning finds the member by Shopify id, locked (a customers/redact running meanwhile is
+# waited for, then the renamed row is not found); an excluded member is found and earns nothing.
+_EARN_BY_SHOPIFY_ID = postings.earning(postings.earning_candidate(
+    lambda customers: customers.c.shopify_customer_id == bindparam("value", type_=String()),
+    base_points=bindparam("base_points", type_=BigInteger()),
+    allowed=lambda _rule, member: member.c.is_excluded.is_(False), lock=True))
 
 
 def _record_refunds(session: Session, order: ShopifyOrder, refunds: tuple[Refund, ...]) -> None:
@@ -119,24 +206,15 @@ def _record_refunds(session: Session, order: ShopifyOrder, refunds: tuple[Refund
         ), ["order_id", "shopify_refund_id", "shop_id"])
 
 
-def _earn_purchase_points(session: Session, shop: Shop, customer: Customer, order: ShopifyOrder, paid: OrderPaid,
-                          now: dt.datetime) -> None:
-    bases: dict[str, object] = {}
-    for rule in active_rules(session, shop.id, RuleCategory.PURCHASE):
-        if excludes_order(rule, paid):
-            continue
-        basis = earning_basis(rule, paid, order.points_basis or Decimal(0))
-        bases[rule.id] = basis.as_json()
-        units = math.floor(basis.amount)
-        if units * rule.points_to_give <= 0:
-            continue
+def _earn_purchase_points(session: Session, shop: Shop, customer: Customer, order: ShopifyOrder,
+                          purchase: _Purchase, now: dt.datetime) -> None:
+    for rule, points in purchase.points:
         try:
-            postings.earn(session, shop=shop, customer=customer, rule=rule, base_points=units * rule.points_to_give,
-                          dedupe_key=f"order:{order.shopify_order_id}:rule:{rule.id}", now=now,
+            postings.earn(session, shop=shop, customer=customer, rule=rule, base_points=points,
+                          dedupe_key=_dedupe_key(order, rule), now=now,
                           order_id=order.shopify_order_id, order_number=order.order_number)
         except Conflict:
             pass  # reconciliation or another subscription got here first
-    order.earning_bases = bases  # what refunds reverse against
 
 
 def _settle(session: Session, order: ShopifyOrder, now: dt.datetime) -> None:

@@ -160,20 +160,22 @@ def earning(candidate: Select[Any]) -> Earning:
 
 def earning_candidate(
     customer: Callable[[FromClause], ColumnElement[bool]], *, base_points: ColumnElement[int] | None = None,
-    allowed: Callable[[FromClause, FromClause], ColumnElement[bool]] | None = None,
+    allowed: Callable[[FromClause, FromClause], ColumnElement[bool]] | None = None, lock: bool = False,
 ) -> Select[Any]:
     """``earning``'s candidate: the rule named by the ``rule`` parameter and the customer that
     ``customer`` picks (the first created), both of the ``shop`` parameter's shop, each NULL when
-    missing; ``base_points`` (the rule's points by default) and ``allowed``, its extra conditions."""
+    missing; ``base_points`` (the rule's points by default) and ``allowed``, its extra conditions.
+    ``lock``: the customer's row locked (PostgreSQL), and not found if a change meanwhile unpicks it."""
     rule = (select(_rules).where(_rules.c.shop_id == bindparam("shop"), _rules.c.id == bindparam("rule"))
             .subquery("rule"))
-    member = (
+    member_select = (
         select(_customers.c.id, _customers.c.shopify_customer_id, _customers.c.is_excluded, _customers.c.vip_tier_id,
                func.coalesce(_tiers.c.points_multiplier, literal(Decimal(1))).label("multiplier"))
         .select_from(_customers.outerjoin(_tiers, _tiers.c.id == _customers.c.vip_tier_id))
         .where(_customers.c.shop_id == bindparam("shop"), customer(_customers))
-        .order_by(*oldest_first(_customers)).limit(1).subquery("member")
+        .order_by(*oldest_first(_customers)).limit(1)
     )
+    member = (member_select.with_for_update(of=_customers) if lock else member_select).subquery("member")
     one = select(literal(1).label("one")).subquery("one")
     found = and_(rule.c.id.is_not(None), member.c.id.is_not(None))
     return select(
