@@ -196,7 +196,7 @@ def main() -> None:
                                            webhook_id=headers["X-Shopify-Webhook-Id"],
                                            payload=json.loads(body), headers=headers))
         for delivery_id in ids:
-            enqueue_delivery(redis, str(delivery_id))
+            enqueue_delivery(redis, str(delivery_id), SHOP)
         processing = run_workers(env, args.workers, args.jobs, args.rq_worker, timeout=600)
         with sessionmaker_for(app)() as session:
             processing["entries"] = session.scalar(select(func.count()).select_from(EarningEntry)

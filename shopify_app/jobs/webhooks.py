@@ -8,7 +8,7 @@ import logging
 from redis import Redis
 from rq import Queue, Retry
 from rq.job import JobStatus
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
@@ -38,11 +38,11 @@ def webhooks_queue(redis: Redis) -> Queue:
     return queues.queue(redis, queues.WEBHOOKS)
 
 
-def _enqueue(redis: Redis, function: str, arg: str, job_id: str) -> None:
+def _enqueue(redis: Redis, function: str, args: list[str], job_id: str) -> None:
     # One round trip to Redis instead of several: this runs inside the webhook response time.
     with redis.pipeline() as pipeline:
         webhooks_queue(redis).enqueue_call(
-            function, args=[arg], job_id=job_id, retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
+            function, args=args, job_id=job_id, retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
             timeout=JOB_TIMEOUT, result_ttl=3600, failure_ttl=queues.FAILURE_TTL, pipeline=pipeline,
         )
         pipeline.execute()
@@ -52,20 +52,25 @@ def delivery_job_id(delivery_id: str) -> str:
     return f"webhook-{delivery_id}"
 
 
-def enqueue_delivery(redis: Redis, delivery_id: str) -> None:
-    _enqueue(redis, "shopify_app.jobs.webhooks.process_delivery", delivery_id, delivery_job_id(delivery_id))
+def enqueue_delivery(redis: Redis, delivery_id: str, shop_domain: str) -> None:
+    _enqueue(redis, "shopify_app.jobs.webhooks.process_delivery", [delivery_id, shop_domain],
+             delivery_job_id(delivery_id))
 
 
 def enqueue_program_setup(redis: Redis, shop_id: str) -> None:
-    _enqueue(redis, "shopify_app.jobs.webhooks.set_up_program", shop_id, f"program-setup-{shop_id}")
+    _enqueue(redis, "shopify_app.jobs.webhooks.set_up_program", [shop_id], f"program-setup-{shop_id}")
 
 
-def process_delivery(delivery_id: str) -> None:
-    """Apply a recorded delivery once, in one transaction; its payload is dropped once applied."""
+def process_delivery(delivery_id: str, shop_domain: str) -> None:
+    """Apply a recorded delivery once, in one transaction; its payload is dropped once applied.
+
+    The job carries the delivery's shop domain, its shard key: the locking read names it, so Citus
+    routes it to one shard."""
     sessions = runtime.context().sessions
+    this_delivery = (WebhookDelivery.id == delivery_id, WebhookDelivery.shop_domain == shop_domain)
     try:
         with sessions.begin() as session:
-            delivery = session.get(WebhookDelivery, delivery_id, with_for_update=True)
+            delivery = session.scalars(select(WebhookDelivery).where(*this_delivery).with_for_update()).first()
             if delivery is None or delivery.processed_at is not None:
                 return
             refused = handle(session, delivery, utcnow())
@@ -76,10 +81,8 @@ def process_delivery(delivery_id: str) -> None:
             delivery.payload = None
     except Exception as error:
         with sessions.begin() as session:
-            failed = session.get(WebhookDelivery, delivery_id)
-            if failed is not None:
-                failed.attempts += 1
-                failed.last_error = error_text(error)
+            session.execute(update(WebhookDelivery).where(*this_delivery).values(
+                attempts=WebhookDelivery.attempts + 1, last_error=error_text(error)))
         raise
 
 
@@ -134,16 +137,16 @@ def enqueue_unprocessed_deliveries(session: Session, redis: Redis, *, now: dt.da
     Shopify id. Returns how many jobs it enqueued."""
     queue = webhooks_queue(redis)
     cutoff = (now or utcnow()) - SWEEP_GRACE
-    delivery_ids = session.scalars(
-        select(WebhookDelivery.id).where(
+    deliveries = session.execute(
+        select(WebhookDelivery.id, WebhookDelivery.shop_domain).where(
             WebhookDelivery.processed_at.is_(None), WebhookDelivery.received_at < cutoff,
             WebhookDelivery.attempts < MAX_ATTEMPTS,
         ).order_by(WebhookDelivery.received_at).limit(limit)
     ).all()
     count = 0
-    for delivery_id in delivery_ids:
+    for delivery_id, shop_domain in deliveries:
         if not _live(queue, delivery_job_id(delivery_id)):
-            enqueue_delivery(redis, delivery_id)
+            enqueue_delivery(redis, delivery_id, shop_domain)
             count += 1
     shops = session.scalars(select(Shop).where(
         Shop.installed_at.is_not(None), Shop.installed_at < cutoff, Shop.uninstalled_at.is_(None))).all()
