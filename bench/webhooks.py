@@ -216,7 +216,7 @@ def main() -> None:
                                                    limit=args.jobs)
             else:
                 for delivery_id in ids:
-                    enqueue_delivery(redis, str(delivery_id))
+                    enqueue_delivery(redis, str(delivery_id), SHOP)
             result = run_workers(env, args.workers, args.jobs, args.rq_worker, timeout=600, profile=profile)
             with sessionmaker_for(app)() as session:
                 result["entries"] = session.scalar(select(func.count()).select_from(EarningEntry).where(

@@ -7,9 +7,10 @@ import datetime as dt
 import logging
 import math
 from dataclasses import dataclass
+from typing import cast
 
 from rq import get_current_job
-from sqlalchemy import Select, select, update
+from sqlalchemy import ColumnElement, Select, select, update
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
@@ -109,7 +110,8 @@ def _record(session: Session, topic: str, shop_id: str, customer_id: str | None,
     now = utcnow()
     session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_(plan.row_ids), OutboxMessage.status.in_(OPEN_STATUSES))
+        .where(OutboxMessage.id.in_(plan.row_ids), OutboxMessage.shop_id == shop_id,
+               OutboxMessage.status.in_(OPEN_STATUSES))
         .values(status=status, processed_at=now, attempts=OutboxMessage.attempts + 1, last_error=plan.note)
         .execution_options(synchronize_session=False)
     )
@@ -170,6 +172,8 @@ def _record_failure(session: Session, group: Select[tuple[OutboxMessage]], error
 
 
 def _update(session: Session, group: Select[tuple[OutboxMessage]], values: dict[str, object]) -> None:
-    ids = list(session.scalars(group.with_only_columns(OutboxMessage.id)))
-    session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(**values)
+    # The group's own WHERE (``_group`` always has one), which names the shop: Citus routes the
+    # UPDATE to the shop's shard.
+    where = cast("ColumnElement[bool]", group.whereclause)
+    session.execute(update(OutboxMessage).where(where).values(**values)
                     .execution_options(synchronize_session=False))

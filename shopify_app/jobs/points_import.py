@@ -41,7 +41,8 @@ def run_points_import_job(bulk_job_id: str) -> None:
                 session.commit()  # a real run's batch, with its progress
             if not dry_run:
                 # Imported: the file's emails are kept no longer than needed.
-                session.execute(delete(PointsImportFile).where(PointsImportFile.id == upload.id))
+                session.execute(delete(PointsImportFile).where(PointsImportFile.id == upload.id,
+                                                               PointsImportFile.shop_id == upload.shop_id))
                 session.commit()
         return {"imported": tally.imported, "points": tally.points, "already_imported": tally.already_imported,
                 "no_points": tally.no_points, "rows": [_row(row) for row in shown],

@@ -109,14 +109,17 @@ def recover_lost(sessions: sessionmaker[Session], redis: Redis) -> int:
     """Rows left ``enqueued`` by a job that is gone: back to pending when Redis lost the job, failed
     when RQ gave up on it without the job recording it (its worker died on the last try). Returns how many jobs."""
     with sessions.begin() as session:
+        # A job's rows are one shop's (one group): naming the shop routes each UPDATE to its shard.
         stale = session.execute(
-            select(OutboxMessage.job_id).distinct()
+            select(OutboxMessage.job_id, OutboxMessage.shop_id).distinct()
             .where(OutboxMessage.status == OutboxStatus.ENQUEUED.value,
                    OutboxMessage.enqueued_at <= utcnow() - LOST_AFTER)
             .limit(GROUPS_PER_PASS)
-        ).scalars().all()
+        ).all()
         found = 0
-        for job_id in filter(None, stale):
+        for job_id, shop_id in stale:
+            if job_id is None:
+                continue
             job = Job.fetch(job_id, connection=redis, serializer=queues.SERIALIZER) \
                 if Job.exists(job_id, connection=redis) else None
             if job is None:
@@ -129,7 +132,8 @@ def recover_lost(sessions: sessionmaker[Session], redis: Redis) -> int:
             log.warning("outbox: job %s is gone, its rows become %s", job_id, values["status"])
             session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.job_id == job_id, OutboxMessage.status == OutboxStatus.ENQUEUED.value)
+                .where(OutboxMessage.job_id == job_id, OutboxMessage.shop_id == shop_id,
+                       OutboxMessage.status == OutboxStatus.ENQUEUED.value)
                 .values(**values)
                 .execution_options(synchronize_session=False)
             )

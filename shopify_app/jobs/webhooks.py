@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from itertools import groupby
+from typing import Any
 
 from redis import Redis
 from rq import Queue, Retry
 from rq.job import JobStatus
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
@@ -40,11 +42,11 @@ def webhooks_queue(redis: Redis) -> Queue:
     return queues.queue(redis, queues.WEBHOOKS)
 
 
-def _enqueue(redis: Redis, function: str, arg: str | list[str], job_id: str) -> None:
+def _enqueue(redis: Redis, function: str, args: list[Any], job_id: str) -> None:
     # One round trip to Redis instead of several: this runs inside the webhook response time.
     with redis.pipeline() as pipeline:
         webhooks_queue(redis).enqueue_call(
-            function, args=[arg], job_id=job_id, retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
+            function, args=args, job_id=job_id, retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
             timeout=JOB_TIMEOUT, result_ttl=3600, failure_ttl=queues.FAILURE_TTL, pipeline=pipeline,
         )
         pipeline.execute()
@@ -54,40 +56,43 @@ def delivery_job_id(delivery_id: str) -> str:
     return f"webhook-{delivery_id}"
 
 
-def enqueue_delivery(redis: Redis, delivery_id: str) -> None:
-    _enqueue(redis, "shopify_app.jobs.webhooks.process_delivery", delivery_id, delivery_job_id(delivery_id))
+def enqueue_delivery(redis: Redis, delivery_id: str, shop_domain: str) -> None:
+    _enqueue(redis, "shopify_app.jobs.webhooks.process_delivery", [delivery_id, shop_domain],
+             delivery_job_id(delivery_id))
 
 
 def enqueue_program_setup(redis: Redis, shop_id: str) -> None:
-    _enqueue(redis, "shopify_app.jobs.webhooks.set_up_program", shop_id, f"program-setup-{shop_id}")
+    _enqueue(redis, "shopify_app.jobs.webhooks.set_up_program", [shop_id], f"program-setup-{shop_id}")
 
 
-def enqueue_batch(redis: Redis, delivery_ids: list[str]) -> None:
-    """One job for many deliveries (the sweep's); named after the first, which the sweep checks."""
-    _enqueue(redis, "shopify_app.jobs.webhooks.process_deliveries", delivery_ids, batch_job_id(delivery_ids[0]))
+def enqueue_batch(redis: Redis, shop_domain: str, delivery_ids: list[str]) -> None:
+    """One job for many deliveries of one shop (the sweep's); named after the first, which the sweep checks."""
+    _enqueue(redis, "shopify_app.jobs.webhooks.process_deliveries", [shop_domain, delivery_ids],
+             batch_job_id(delivery_ids[0]))
 
 
 def batch_job_id(first_delivery_id: str) -> str:
     return f"webhook-batch-{first_delivery_id}"
 
 
-def process_delivery(delivery_id: str) -> None:
-    """Apply a recorded delivery once, in one transaction; its payload is dropped once applied."""
+def process_delivery(delivery_id: str, shop_domain: str) -> None:
+    """Apply a recorded delivery once, in one transaction; its payload is dropped once applied.
+
+    The job carries the delivery's shop domain, its shard key: every statement on the delivery
+    names it, so Citus routes it to one shard."""
     sessions = runtime.context().sessions
     try:
         with sessions.begin() as session:
-            _apply(session, delivery_id)
+            _apply(session, delivery_id, shop_domain)
     except Exception as error:
         with sessions.begin() as session:
-            failed = session.get(WebhookDelivery, delivery_id)
-            if failed is not None:
-                failed.attempts += 1
-                failed.last_error = error_text(error)
+            session.execute(update(WebhookDelivery).where(*_this_delivery(delivery_id, shop_domain)).values(
+                attempts=WebhookDelivery.attempts + 1, last_error=error_text(error)))
         raise
 
 
-def process_deliveries(delivery_ids: list[str]) -> None:
-    """Apply a batch of recorded deliveries in one transaction, each once (an applied one is skipped).
+def process_deliveries(shop_domain: str, delivery_ids: list[str]) -> None:
+    """Apply a batch of one shop's recorded deliveries in one transaction, each once (an applied one is skipped).
 
     If any fails, the batch's transaction is rolled back and each is applied in a transaction of
     its own: the failing one keeps its error and is retried (the whole job is, and what was applied
@@ -95,7 +100,7 @@ def process_deliveries(delivery_ids: list[str]) -> None:
     try:
         with runtime.context().sessions.begin() as session:
             for delivery_id in delivery_ids:
-                _apply(session, delivery_id)
+                _apply(session, delivery_id, shop_domain)
         return
     except Exception:
         logger.warning("a batch of %d webhook deliveries failed; applying them one by one", len(delivery_ids),
@@ -103,18 +108,22 @@ def process_deliveries(delivery_ids: list[str]) -> None:
     failure: Exception | None = None
     for delivery_id in delivery_ids:
         try:
-            process_delivery(delivery_id)
+            process_delivery(delivery_id, shop_domain)
         except Exception as error:
             failure = failure or error
     if failure is not None:
         raise failure
 
 
-def _apply(session: Session, delivery_id: str) -> None:
+def _this_delivery(delivery_id: str, shop_domain: str) -> tuple[Any, ...]:
+    return WebhookDelivery.id == delivery_id, WebhookDelivery.shop_domain == shop_domain
+
+
+def _apply(session: Session, delivery_id: str, shop_domain: str) -> None:
     # The shop comes with the locked delivery, in one statement.
     found = session.execute(
         select(WebhookDelivery, Shop).outerjoin(Shop, Shop.domain == WebhookDelivery.shop_domain)
-        .where(WebhookDelivery.id == delivery_id).with_for_update(of=WebhookDelivery)).first()
+        .where(*_this_delivery(delivery_id, shop_domain)).with_for_update(of=WebhookDelivery)).first()
     if found is None or found[0].processed_at is not None:
         return
     delivery, shop = found
@@ -178,25 +187,26 @@ def enqueue_unprocessed_deliveries(session: Session, redis: Redis, *, now: dt.da
     Returns how many jobs it enqueued."""
     queue = webhooks_queue(redis)
     cutoff = (now or utcnow()) - SWEEP_GRACE
-    delivery_ids = session.scalars(
-        select(WebhookDelivery.id).where(
+    deliveries = session.execute(
+        select(WebhookDelivery.shop_domain, WebhookDelivery.id).where(
             WebhookDelivery.processed_at.is_(None), WebhookDelivery.received_at < cutoff,
             WebhookDelivery.attempts < MAX_ATTEMPTS,
-        ).order_by(WebhookDelivery.received_at).limit(limit)
+        ).order_by(WebhookDelivery.shop_domain, WebhookDelivery.received_at).limit(limit)
     ).all()
-    waiting = [delivery_id for delivery_id in delivery_ids if not _live(queue, delivery_job_id(delivery_id))]
     count = 0
-    # Oldest first, so a batch still queued or running starts with the same delivery at the next
-    # sweep and is not enqueued again (were it, its deliveries would be skipped once applied).
-    for start in range(0, len(waiting), BATCH_SIZE):
-        batch = waiting[start:start + BATCH_SIZE]
-        if len(batch) == 1:
-            enqueue_delivery(redis, batch[0])
-        elif not _live(queue, batch_job_id(batch[0])):
-            enqueue_batch(redis, batch)
-        else:
-            continue
-        count += 1
+    for shop_domain, shop_deliveries in groupby(deliveries, key=lambda delivery: delivery.shop_domain):
+        waiting = [delivery.id for delivery in shop_deliveries if not _live(queue, delivery_job_id(delivery.id))]
+        # Each shop's oldest first, so a batch still queued or running starts with the same delivery at
+        # the next sweep and is not enqueued again (were it, its deliveries would be skipped once applied).
+        for start in range(0, len(waiting), BATCH_SIZE):
+            batch = waiting[start:start + BATCH_SIZE]
+            if len(batch) == 1:
+                enqueue_delivery(redis, batch[0], shop_domain)
+            elif not _live(queue, batch_job_id(batch[0])):
+                enqueue_batch(redis, shop_domain, batch)
+            else:
+                continue
+            count += 1
     shops = session.scalars(select(Shop).where(
         Shop.installed_at.is_not(None), Shop.installed_at < cutoff, Shop.uninstalled_at.is_(None))).all()
     for shop in shops:

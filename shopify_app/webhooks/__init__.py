@@ -54,7 +54,7 @@ def receive() -> ResponseReturnValue:
     # A refused delivery is answered 200 too: Shopify would only retry a replay or a forgery.
     if delivery_id is not None and checked.refused_reason is None:
         try:
-            enqueue_delivery(get_redis(current_app), delivery_id)
+            enqueue_delivery(get_redis(current_app), delivery_id, shop)
         except RedisError:
             # The row is committed: the scheduler's sweep enqueues it once Redis is back.
             logger.warning("webhook %s recorded but not enqueued: Redis unavailable", delivery_id)

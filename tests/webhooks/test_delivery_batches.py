@@ -17,7 +17,7 @@ from shopify_app.db import sessionmaker_for
 from shopify_app.jobs import runtime, webhook_topics
 from shopify_app.jobs.webhooks import enqueue_unprocessed_deliveries, process_deliveries, webhooks_queue
 from shopify_app.models import WebhookDelivery
-from tests.shopify_signing import post_webhook, run_jobs, work
+from tests.shopify_signing import SHOP, post_webhook, run_jobs, work
 from tests.webhooks.test_orders import entries, member, order
 
 ORDERS = range(1, 6)
@@ -35,7 +35,7 @@ def lost_deliveries(client: FlaskClient, redis: Redis) -> list[str]:
 def run_batch(app: Flask, delivery_ids: list[str]) -> None:
     runtime.bind(app)
     with app.app_context():
-        process_deliveries(delivery_ids)
+        process_deliveries(SHOP, delivery_ids)
 
 
 def test_the_sweep_hands_waiting_deliveries_to_one_job_and_a_retry_doubles_nothing(
@@ -44,7 +44,8 @@ def test_the_sweep_hands_waiting_deliveries_to_one_job_and_a_retry_doubles_nothi
     later = utcnow() + dt.timedelta(minutes=5)
     assert enqueue_unprocessed_deliveries(session, redis, now=later) == 1
     [batch] = webhooks_queue(redis).jobs
-    assert batch.func_name.endswith("process_deliveries") and sorted(batch.args[0]) == sorted(delivery_ids)
+    assert batch.func_name.endswith("process_deliveries") and batch.args[0] == SHOP
+    assert sorted(batch.args[1]) == sorted(delivery_ids)
     assert enqueue_unprocessed_deliveries(session, redis, now=later) == 0  # the batch is queued already
     run_jobs(app, redis)
     assert [len(entries(app, str(order_id))) for order_id in ORDERS] == [1] * len(ORDERS)

@@ -45,7 +45,7 @@ def test_signed_delivery_is_recorded_enqueued_and_processed(client: FlaskClient,
     queue = webhooks_queue(redis)
     assert queue.name == "webhooks" and queue.job_ids == [f"webhook-{row.id}"]
     job = queue.fetch_job(f"webhook-{row.id}")
-    assert job is not None and job.args == [row.id] and job.timeout == 60 and job.retries_left == 5
+    assert job is not None and job.args == [row.id, row.shop_domain] and job.timeout == 60 and job.retries_left == 5
 
     run_jobs(app, redis)
     [row] = deliveries(app)

@@ -60,13 +60,19 @@ def expire_points(session: Session, *, now: dt.datetime | None = None, limit: in
         .order_by(EarningEntry.customer_id).limit(limit)
     ).all()
     customers = postings.lock_free(session, customer_ids)
+    # The lots are locked one shop at a time: a locking read that names its shop goes to that
+    # shop's shard on Citus, which refuses one across shards.
+    by_shop: dict[str, list[str]] = {}
+    for customer in customers:
+        by_shop.setdefault(customer.shop_id, []).append(customer.id)
     lots_of: dict[str, list[EarningEntry]] = {}
-    for lot in session.scalars(
-        select(EarningEntry).where(EarningEntry.customer_id.in_([c.id for c in customers]), *expiring)
-        .order_by(EarningEntry.points_expiry_at, EarningEntry.created_at)
-        .with_for_update().execution_options(populate_existing=True)
-    ):
-        lots_of.setdefault(lot.customer_id, []).append(lot)
+    for shop_id, ids in sorted(by_shop.items()):
+        for lot in session.scalars(
+            select(EarningEntry).where(EarningEntry.customer_id.in_(ids), EarningEntry.shop_id == shop_id, *expiring)
+            .order_by(EarningEntry.points_expiry_at, EarningEntry.created_at)
+            .with_for_update().execution_options(populate_existing=True)
+        ):
+            lots_of.setdefault(lot.customer_id, []).append(lot)
     expired_total = 0
     for customer in customers:
         lots = lots_of.get(customer.id)

@@ -63,9 +63,11 @@ def set_birthday(session: Session, customer: Customer, birthday: Birthday | None
     """Set the member's birthday: free the first time; afterwards a change is refused (Conflict,
     the stored date kept) within CHANGE_INTERVAL of the previous change. The same date again is no change.
     None clears it (the merchant's API may): a change like any other, so clearing cannot reset the interval."""
-    # Locked and read afresh: two changes at once would both find no recent change.
+    # Locked and read afresh: two changes at once would both find no recent change. The shop
+    # routes the locking read to one shard on Citus.
     hold_write_lock(session)
-    session.execute(select(Customer).where(Customer.id == customer.id).with_for_update()
+    session.execute(select(Customer).where(Customer.id == customer.id, Customer.shop_id == customer.shop_id)
+                    .with_for_update()
                     .execution_options(populate_existing=True))
     date = birthday.as_date() if birthday is not None else None
     if customer.date_of_birth == date:
