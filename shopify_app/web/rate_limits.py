@@ -99,8 +99,8 @@ class Limits:
 
 def init_app(app: Flask) -> None:
     app.extensions[EXTENSION] = Limits()
-    # An app hook, so it runs before every blueprint's own: a request over the limit is refused before
-    # its key is checked, and a request with a bad key counts too.
+    # An app hook runs before the blueprints' own checks (the API key, the proxy signature): a request
+    # over the limit is refused before them, and a request they refuse counts too.
     app.before_request(_check)
 
 
@@ -125,11 +125,13 @@ def count(app: Flask, name: str, amount: int, window_seconds: int) -> Window:
 
 
 def _check() -> None:
-    """Count a routed request of a limited blueprint; over the limit it is a 429 (unrouted ones are 404s)."""
-    rule = current_app.extensions[EXTENSION].by_blueprint.get(request.blueprint) if request.endpoint else None
+    """Count a request routed to a limited blueprint (an unrouted one, a 404 or 405, is not); over the limit
+    it is a 429."""
+    limits: Limits = current_app.extensions[EXTENSION]
+    rule = limits.by_blueprint.get(request.blueprint or "")
     if rule is None:
         return
-    g.rate_limit_window = None
+    g.rate_limit_window = None  # g outlives the request when the caller holds the app context
     amount = rule.amount()
     try:
         window = count(current_app, f"{request.blueprint}:{rule.key()}", amount, rule.window_seconds)

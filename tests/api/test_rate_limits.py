@@ -48,7 +48,8 @@ def test_over_the_keys_limit_is_429(app: Flask, demo_shop: dict[str, Any]) -> No
         assert 0 <= int(answer.headers["RateLimit-Reset"]) <= 2  # seconds from now, not a timestamp
     refused = answers[-1]
     assert int(refused.headers["Retry-After"]) >= 1
-    assert "3 requests per second" in error_of(refused)["detail"]
+    assert error_of(refused) == {"status": "429", "title": "Too Many Requests", "detail": (
+        "Rate limit exceeded: at most 3 requests per second per API key; retry after Retry-After seconds")}
     # Another key of the same shop has a window of its own.
     assert client.get("/v1/vip-tiers", headers={"Authorization": demo_shop["api_key"]}).status_code == 200
 
@@ -56,6 +57,8 @@ def test_over_the_keys_limit_is_429(app: Flask, demo_shop: dict[str, Any]) -> No
 def test_writes_and_errors_count_and_carry_headers(app: Flask, demo_shop: dict[str, Any]) -> None:
     key = key_with_limit(app, demo_shop, 2)
     client = app.test_client()
+    unrouted = client.get("/v1/no-such-resource", headers={"Authorization": key})
+    assert unrouted.status_code == 404 and "RateLimit-Remaining" not in unrouted.headers  # not counted
     missing = client.get("/v1/customers/nobody@example.com", headers={"Authorization": key})
     assert missing.status_code == 404 and missing.headers["RateLimit-Remaining"] == "1"
     write = client.post("/v1/customers/1002/points", json={"adjustment": 1}, headers={"Authorization": key})
