@@ -29,7 +29,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     db.init_app(app, config.resolved_database_url)
     redis_conn.init_app(app, config)
-    rate_limits.init_app(app, config)
+    rate_limits.init_app(app)
     web_security.register(app, config)
     errors.register(app)
 

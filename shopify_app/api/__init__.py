@@ -60,7 +60,7 @@ def _counted_as() -> str:
 
 
 def register(app: Flask) -> None:
-    rate_limits.limit(app, bp, lambda: f"{_per_second()}/second", _counted_as,
+    rate_limits.limit(app, bp, _per_second, 1, _counted_as,
                       lambda: RATE_LIMITED.format(_per_second()))
     app.register_blueprint(bp)
     openapi.register(app)

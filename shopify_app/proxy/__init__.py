@@ -43,6 +43,6 @@ def _replay_store_down(_error: RedisError) -> ResponseReturnValue:
 
 def register(app: Flask) -> None:
     app.extensions["storefront_shops"] = ShopsByDomain()
-    rate_limits.limit(app, bp, lambda: f"{_per_minute()}/minute", rate_limit_key,
+    rate_limits.limit(app, bp, _per_minute, 60, rate_limit_key,
                       lambda: f"Too many requests: at most {_per_minute()} a minute; retry after Retry-After seconds")
     app.register_blueprint(bp)
