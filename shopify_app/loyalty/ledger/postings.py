@@ -33,6 +33,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -611,20 +612,24 @@ def lock(session: Session, customer: Customer) -> None:
     lock first and the entries' rows after it: one lock order, so two of them never wait on
     each other, and the second reads what the first committed."""
     hold_write_lock(session)
-    # OF customers: a customer loaded with their tier is refreshed with it, and PostgreSQL locks no
-    # row of an outer join's nullable side.
-    session.refresh(customer, with_for_update={"of": Customer})
+    # By shop too: Citus routes a locking read only when it names the shard key. OF customers:
+    # PostgreSQL locks no row of an outer join's nullable side (a tier loaded with the customer).
+    session.execute(
+        select(Customer).where(Customer.id == customer.id, Customer.shop_id == customer.shop_id)
+        .with_for_update(of=Customer).execution_options(populate_existing=True)
+    ).one()
 
 
-def lock_free(session: Session, customer_ids: Iterable[str]) -> list[Customer]:
-    """``lock`` for the scheduled jobs: the customers no one else holds, locked in id order, with
-    their current balances; the others wait for the next run rather than hold up a worker."""
-    ids = set(customer_ids)
-    if not ids:
+def lock_free(session: Session, customers: Iterable[tuple[str, str]]) -> list[Customer]:
+    """``lock`` for the scheduled jobs: of these customers (id, shop id), those no one else holds,
+    locked in id order, with their current balances; the others wait for the next run rather
+    than hold up a worker."""
+    keys = set(customers)
+    if not keys:
         return []
     hold_write_lock(session)
     return list(session.scalars(
-        select(Customer).where(Customer.id.in_(ids)).order_by(Customer.id)
+        select(Customer).where(tuple_(Customer.id, Customer.shop_id).in_(keys)).order_by(Customer.id)
         .with_for_update(skip_locked=True).execution_options(populate_existing=True)
     ))
 
@@ -693,7 +698,8 @@ def _take_from_lots(session: Session, customer: Customer, entry: EarningEntry, p
         return
     lots = list(session.scalars(
         select(EarningEntry)
-        .where(EarningEntry.customer_id == customer.id, EarningEntry.points_remaining > 0)
+        .where(EarningEntry.shop_id == customer.shop_id, EarningEntry.customer_id == customer.id,
+               EarningEntry.points_remaining > 0)
         .order_by(EarningEntry.points_given_at, EarningEntry.id)
         .with_for_update().execution_options(populate_existing=True)
     ))
