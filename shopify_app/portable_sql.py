@@ -94,7 +94,8 @@ def compiled_once(statement: ClauseElement, dialect: Dialect) -> TextClause | Te
     return clause.columns(*returned) if returned else clause
 
 
-def execute_compiled(session: Session, statement: ClauseElement, parameters: dict[str, Any]) -> CursorResult[Any]:
+def execute_compiled(session: Session, statement: ClauseElement,
+                     parameters: dict[str, Any] | list[dict[str, Any]]) -> CursorResult[Any]:
     """``statement``, compiled once for the session's database, run on its connection as Core: a hot
     path skips the ORM's execution (its events, its look for entities), which flushes nothing before
     a textual statement either."""

@@ -25,7 +25,7 @@ from shopify_app.loyalty.earning import orders
 from shopify_app.loyalty.earning.commands import OrderPaid, OrderRefunded, Refund, RefundedLine
 from shopify_app.loyalty.ledger import adjustments, audit, maturing, postings
 from shopify_app.loyalty.members.enrolment import ShopifyCustomer
-from shopify_app.models import Customer, EarningEntry, EntryStatus, Shop
+from shopify_app.models import Customer, EarningEntry, EntrySource, EntryStatus, Shop
 from tests import factories
 
 ROUND = 10  # orders raced at once: half against the merchant's approval, half against the scheduler's
@@ -174,3 +174,34 @@ def test_adjustments_and_expiry_at_once_never_deadlock(app: Flask, shop_id: str,
             postings.MANUAL_ADJUSTMENT, postings.POINTS_EXPIRED}  # removals and expiry both took points
         assert session.scalar(select(EarningEntry.id).where(
             EarningEntry.points_remaining > 0, EarningEntry.points_expiry_at <= utcnow()).limit(1)) is None
+
+
+def test_concurrent_spends_of_one_member_never_overdraw(app: Flask, shop_id: str, is_postgres: bool) -> None:
+    """Ten redemptions of 30 at once, with five additions of 10 committing among them, against 100
+    points: at most five succeed (150 points in all), the rest are refused, the lots add up."""
+    maker = sessionmaker_for(app)
+    rounds = 5 if is_postgres else 1
+    with maker.begin() as session:
+        customer_id = factories.customer(session, session.get_one(Shop, shop_id), "1", current_points=100).id
+    refused: list[str] = []
+
+    def redeem() -> None:
+        with maker.begin() as session:
+            try:
+                postings.spend(session, session.get_one(Customer, customer_id), 30, source=EntrySource.REDEMPTION)
+            except Conflict as error:
+                refused.append(str(error))
+
+    def add() -> None:
+        with maker.begin() as session:
+            adjustments.adjust_points(session, session.get_one(Shop, shop_id),
+                                      session.get_one(Customer, customer_id), 10, "race")
+
+    for _ in range(rounds):
+        race(*(redeem for _ in range(10)), *(add for _ in range(5)))
+    with maker() as session:
+        assert audit.disagreements(session, shop_id) == []
+        customer = session.get_one(Customer, customer_id)
+        spent = customer.redeemed_points
+        assert spent % 30 == 0 and spent + customer.current_points == 100 + rounds * 50
+        assert customer.current_points >= 0 and spent // 30 + len(refused) == rounds * 10

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Boolean, FromClause, Insert, Integer, String, bindparam, case, cast, func, literal, null, select
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
 from shopify_app.errors import Conflict, NotFound, quote
-from shopify_app.loyalty.ledger import postings
+from shopify_app.loyalty.ledger import effects, postings
 from shopify_app.loyalty.ledger.effects import enqueue_customer_sync, record_activity
 from shopify_app.models import Customer, EarningEntry, EntrySource, Shop
+from shopify_app.portable_sql import json_object
 from shopify_app.shops.lookup import get_owned
 
 POINTS_ADJUSTED = "points_adjusted"  # the activity-log kind of an adjustment
@@ -28,26 +30,37 @@ def adjust_points(
 ) -> EarningEntry:
     """Add or remove points by hand. A removal takes at most the balance (the entry's points say
     how much it took); an excluded customer cannot be given points (Conflict, nothing written).
+    One statement on PostgreSQL (``postings.change``): the entry, the lots, the balances and
+    tier, the activity row and the outbox rows.
 
     ``update_lifetime=False``: an addition leaves lifetime points (and so the tier) where they are.
     ``announce=False``: the profile still syncs, but no "Points Awarded" event goes to the marketing tools."""
-    now = now or utcnow()
+    common: dict[str, Any] = dict(source=EntrySource.MANUAL, note=note, manual=True, now=now, requested=delta,
+                                  announce=announce)
     if delta > 0:
-        if customer.is_excluded:
-            raise Conflict("The customer is excluded from the loyalty program and cannot be given points")
-        entry = postings.grant(session, shop, customer, delta, source=EntrySource.MANUAL, note=note, manual=True,
-                               lifetime=update_lifetime, now=now)
-    else:
-        entry = postings.spend(session, customer, -delta, source=EntrySource.MANUAL, note=note, manual=True,
-                               up_to_balance=True, now=now)
-    record_activity(
-        session, customer, kind=POINTS_ADJUSTED, entry_id=entry.id,
-        message=adjustment_message(entry.points, note),
-        data={"requested": delta, "points": entry.points, "note": note},
+        return postings.change_points(session, _ADD, customer, delta, lifetime=update_lifetime,
+                                      refuse_excluded=True, expiring_in=shop, **common)
+    return postings.change_points(session, _REMOVE, customer, -delta, up_to_balance=True, **common)
+
+
+def _adjusted(entry: FromClause) -> tuple[Insert, ...]:
+    """An adjustment's activity row (``adjustment_message``, in SQL) and outbox rows, from its entry."""
+    points = cast(entry.c.points, String)
+    note = cast(bindparam("note", type_=String), String)
+    message = (case((entry.c.points >= 0, literal("+") + points), else_=points)
+               + literal(" points adjusted by the merchant")
+               + case((func.coalesce(note, literal("")) != literal(""), literal(": ") + note), else_=literal("")))
+    data = json_object(literal("requested"), cast(bindparam("requested", type_=Integer), Integer),
+                       literal("points"), entry.c.points, literal("note"), note)
+    return (
+        effects.entry_activity(entry, POINTS_ADJUSTED, message, data),
+        effects.customer_sync_with(entry, json_object(literal("reason"), literal(POINTS_ADJUSTED)),
+                                   case((bindparam("announce", type_=Boolean), entry.c.id), else_=null())),
     )
-    enqueue_customer_sync(session, customer, reason="points_adjusted", entry_id=entry.id if announce else None,
-                          version_bumped=True)
-    return entry
+
+
+_ADD = postings.change(credit=True, side_effects=_adjusted)
+_REMOVE = postings.change(credit=False, side_effects=_adjusted)
 
 
 def adjustment_toast(requested: int, points: int) -> str:

@@ -63,11 +63,24 @@ def points_awarded(entry: FromClause, rule_name: ColumnElement[str]) -> Insert:
 def points_awarded_sync(entry: FromClause) -> Insert:
     """``enqueue_customer_sync``'s rows for an earning, in SQL like ``points_awarded``; the
     earning's balance UPDATE bumps the sync version."""
+    return customer_sync_with(entry, json_object(literal("reason"), literal("points_awarded"), literal("status"),
+                                                 entry.c.status), entry.c.id)
+
+
+def entry_activity(entry: FromClause, kind: str, message: ColumnElement[str], data: ColumnElement[Any]) -> Insert:
+    """``record_activity`` in SQL, like ``points_awarded``: the row, named by the ``activity_id``
+    parameter, of ``entry`` (an INSERT's RETURNING, or the row read back)."""
+    return _activity_from(select(bindparam("activity_id", type_=String), entry.c.shop_id, entry.c.customer_id,
+                                 entry.c.id, literal(kind), message, data, entry.c.created_at))
+
+
+def customer_sync_with(entry: FromClause, payload: ColumnElement[Any], entry_id: ColumnElement[str | None]) -> Insert:
+    """``enqueue_customer_sync``'s rows in SQL for the customer of ``entry``, whose balance UPDATE
+    bumped the sync version: ``payload`` each, naming ``entry_id`` (NULL: no event)."""
     topics = union_all(*(select(literal(topic.value).label("topic")) for topic in CUSTOMER_SYNC_TOPICS)).subquery()
     return insert(_outbox).from_select(
         ["shop_id", "topic", "customer_id", "entry_id", "payload", "status", "attempts", "created_at"],
-        select(entry.c.shop_id, topics.c.topic, entry.c.customer_id, entry.c.id,
-               json_object(literal("reason"), literal("points_awarded"), literal("status"), entry.c.status),
+        select(entry.c.shop_id, topics.c.topic, entry.c.customer_id, entry_id, payload,
                literal(OutboxStatus.PENDING.value), literal(0), entry.c.created_at)
         .select_from(entry.join(topics, true())),
     )

@@ -31,7 +31,7 @@ def approve_due(session: Session, *, now: dt.datetime | None = None, limit: int 
     for entry in due:
         by_customer.setdefault(entry.customer_id, []).append(entry)
     approved = 0
-    for customer in postings.lock_free(session, by_customer):
+    for customer in postings.lock_free(session, {(entry.customer_id, entry.shop_id) for entry in due}):
         for entry in by_customer[customer.id]:
             if not postings.approve(session, session.get_one(Shop, entry.shop_id), entry, customer, now=now):
                 continue
@@ -55,11 +55,11 @@ def expire_points(session: Session, *, now: dt.datetime | None = None, limit: in
     now = now or utcnow()
     expiring = (EarningEntry.status == EntryStatus.APPROVED.value, EarningEntry.points_remaining > 0,
                 EarningEntry.points_expiry_at <= now)
-    customer_ids = session.scalars(
-        select(EarningEntry.customer_id).where(*expiring).group_by(EarningEntry.customer_id)
-        .order_by(EarningEntry.customer_id).limit(limit)
-    ).all()
-    customers = postings.lock_free(session, customer_ids)
+    keys = session.execute(
+        select(EarningEntry.customer_id, EarningEntry.shop_id).where(*expiring)
+        .group_by(EarningEntry.customer_id, EarningEntry.shop_id).order_by(EarningEntry.customer_id).limit(limit)
+    ).tuples().all()
+    customers = postings.lock_free(session, keys)
     # The lots are locked one shop at a time: a locking read that names its shop goes to that
     # shop's shard on Citus, which refuses one across shards.
     by_shop: dict[str, list[str]] = {}

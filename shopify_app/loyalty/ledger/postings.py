@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     CursorResult,
     FromClause,
@@ -25,10 +26,14 @@ from sqlalchemy import (
     case,
     false,
     func,
+    insert,
     literal,
+    not_,
     null,
+    or_,
     select,
     true,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -38,7 +43,7 @@ from sqlalchemy.sql.dml import Insert
 
 from shopify_app.clock import utcnow
 from shopify_app.db import UTCDateTime, hold_write_lock
-from shopify_app.errors import Conflict
+from shopify_app.errors import Conflict, NotFound, quote
 from shopify_app.ids import new_id
 from shopify_app.loyalty.ledger import effects
 from shopify_app.loyalty.ledger.tiers import tier_for_lifetime
@@ -262,6 +267,208 @@ def expiry_for(shop: Shop, given_at: dt.datetime | None) -> dt.datetime | None:
     return given_at + dt.timedelta(days=days)
 
 
+@dataclass(frozen=True)
+class Change:
+    """The statements of points given or taken outright (``change``): PostgreSQL runs ``together``,
+    one round trip; elsewhere they run in turn (``post_change``). Both are built from the same
+    definitions: the decision, the entry's row, the take from the lots, the balance UPDATE, the
+    effects and the tier's activity row."""
+
+    credit: bool
+    decision: Select[Any]
+    insert: Insert
+    take: Select[Any]
+    draw: Update
+    allocate: Insert
+    move: Update
+    effects: tuple[Insert, ...]
+    tier_activity: Insert
+    together: Select[Any]
+
+
+def change(*, credit: bool, side_effects: Callable[[FromClause], Iterable[Insert]] = lambda entry: ()) -> Change:
+    """A change's statements: a credit (a new lot of the ``points`` parameter) or a debit (up to
+    ``points`` taken from the open lots, oldest first); ``side_effects`` are the rows it writes besides
+    (an activity row, outbox rows) from the entry written. Built once, at import; the parameters
+    are ``change_points``'s and the effects'.
+
+    On PostgreSQL the customer's row is locked first (``lock``'s order), then the open lots; what a
+    statement reads of rows another transaction committed while it waited for them is their
+    newest version, but a lot committed meanwhile is not seen at all. The decision then finds the
+    lots short of the balance (they add up to it: ``audit``) and writes nothing; run again, the
+    statement holds the lock and sees everything (``post_change``)."""
+    member = _member().cte("member")
+    lots = _open_lots(select(member.c.id).scalar_subquery()).cte("lots")
+    decided = _decision(member, lots, credit=credit).cte("decision")
+    entry = insert(_entries).from_select(_ENTRY_COLUMNS, _change_row(decided, credit=credit)) \
+        .returning(*_entries.c).cte("entry")
+    taking = _taking(lots, select(-entry.c.points).scalar_subquery()).cte("take")
+    drawn = _draw(taking.c.lot, taking.c.used).cte("draw")
+    allocated = insert(_allocations).from_select(
+        ["entry_id", "lot_id", "shop_id", "points"],
+        select(entry.c.id, taking.c.lot, entry.c.shop_id, taking.c.used).select_from(entry.join(taking, true())),
+    ).cte("allocate")
+    moved = _change_balance(entry).cte("balance")
+    together = (
+        select(decided, *(entry.c[name] for name in _ENTRY_COLUMNS), *(moved.c[name] for name in _BALANCE_COLUMNS))
+        .select_from(decided.outerjoin(entry, true()).outerjoin(moved, true()))
+        .add_cte(drawn, allocated, *(effect.cte(f"effect_{n}") for n, effect in enumerate(side_effects(entry))),
+                 effects.tier_changed_with(moved, select(decided.c.customer_tier).scalar_subquery())
+                 .cte("tier"))
+    )
+    # In turn: each statement reads what the one before wrote, by the ids the runner passes.
+    in_turn = _decision(_member().subquery("member"), _open_lots(bindparam("customer")).subquery("lots"),
+                        credit=credit)
+    written = select(_entries).where(_entries.c.id == bindparam("entry_id")).subquery("entry")
+    balance = select(_customers).where(_customers.c.id == bindparam("customer")).subquery("balance")
+    return Change(
+        credit=credit,
+        decision=in_turn,
+        insert=insert(_entries).from_select(_ENTRY_COLUMNS, _change_row(in_turn.subquery("decision"), credit=credit))
+        .returning(*(_entries.c[name] for name in _ENTRY_COLUMNS)),
+        take=_taking(_open_lots(bindparam("customer")).subquery("lots"), bindparam("taken", type_=Integer)),
+        draw=_draw(bindparam("lot", type_=String), bindparam("used", type_=Integer)),
+        allocate=insert(_allocations),
+        move=_change_balance(written),
+        effects=tuple(side_effects(written)),
+        tier_activity=effects.tier_changed_with(
+            balance, bindparam("customer_tier", type_=_customers.c.vip_tier_id.type)),
+        together=together,
+    )
+
+
+def post_change(session: Session, statements: Change, parameters: dict[str, Any]) -> Mapping[Any, Any]:
+    """Run a change; the row has the decision's columns, the entry's (``id`` None when nothing was
+    written) and the customer's new balances. A debit that saw the lots short of the balance
+    (another transaction committed a lot while it waited for the customer's lock) runs once more,
+    under that lock."""
+    parameters = {**parameters, "entry_id": new_id("cer"), "activity_id": new_id("act"),
+                  "tier_activity_id": new_id("act"), "locked": False}
+    run = post_change_together if session.get_bind().dialect.name == "postgresql" else post_change_in_turn
+    row = run(session, statements, parameters)
+    if row["stale"]:
+        row = run(session, statements, {**parameters, "locked": True})
+    return row
+
+
+def post_change_together(session: Session, statements: Change, parameters: dict[str, Any]) -> Mapping[Any, Any]:
+    """``post_change`` in one statement, one round trip (PostgreSQL)."""
+    return execute_compiled(session, statements.together, parameters).one()._mapping
+
+
+def post_change_in_turn(session: Session, statements: Change, parameters: dict[str, Any]) -> Mapping[Any, Any]:
+    """``post_change`` as a sequence of statements, for SQLite (which has no data-modifying CTE)."""
+    hold_write_lock(session)
+    row: dict[str, Any] = {**execute_compiled(session, statements.decision, parameters).one()._mapping,
+                           **dict.fromkeys(_ENTRY_COLUMNS)}
+    if not row["allowed"]:
+        return row
+    row.update(execute_compiled(session, statements.insert, parameters).one()._mapping)
+    parameters = {**parameters, "customer_tier": row["customer_tier"], "taken": -row["points"]}
+    taken = execute_compiled(session, statements.take, parameters).all() if row["points"] < 0 else []
+    if taken:
+        execute_compiled(session, statements.draw,
+                         [{**parameters, "lot": lot, "used": used} for lot, used in taken])
+        session.execute(statements.allocate, [
+            {"entry_id": row["id"], "lot_id": lot, "shop_id": row["shop_id"], "points": used} for lot, used in taken])
+    balance = execute_compiled(session, statements.move, parameters).one()._mapping
+    row.update({name: balance[name] for name in _BALANCE_COLUMNS})
+    for statement in (*statements.effects, statements.tier_activity):
+        execute_compiled(session, statement, parameters)
+    return row
+
+
+def _member() -> Select[Any]:
+    """The customer the ``customer`` parameter names, of the ``shop`` parameter's shop, locked."""
+    return (select(_customers.c.id, _customers.c.shopify_customer_id, _customers.c.is_excluded,
+                   _customers.c.vip_tier_id, _customers.c.current_points)
+            .where(_customers.c.shop_id == bindparam("shop", type_=String), _customers.c.id == bindparam("customer"))
+            .with_for_update())
+
+
+def _open_lots(customer: ColumnElement[str]) -> Select[Any]:
+    """The customer's lots holding points, locked (after the customer: ``customer`` reads the member)."""
+    return (select(_entries.c.id, _entries.c.points_remaining, _entries.c.points_given_at)
+            .where(_entries.c.shop_id == bindparam("shop", type_=String), _entries.c.customer_id == customer,
+                   _entries.c.points_remaining > 0)
+            .with_for_update())
+
+
+def _decision(member: FromClause, lots: FromClause, *, credit: bool) -> Select[Any]:
+    """One row, the member's columns NULL when there is none: ``change`` (the entry's points: the
+    ``points`` parameter as a credit; as a debit, minus what the balance covers of it), ``balance``
+    (before), ``allowed`` (the checks passed: anything else writes nothing) and ``stale`` (a debit
+    that saw the lots short of the balance and did not hold the lock before: run it again)."""
+    points = bindparam("points", type_=_customers.c.current_points.type)
+    m = member.c
+    covered = case((m.current_points < points, m.current_points), else_=points)
+    stocked = select(func.coalesce(func.sum(lots.c.points_remaining), 0)).scalar_subquery() == m.current_points
+    fresh = true() if credit else or_(stocked, bindparam("locked", type_=Boolean))
+    checks = (and_(m.id.is_not(None), or_(m.is_excluded.is_(False), bindparam("refuse_excluded", type_=Boolean)
+                                          .is_(False))) if credit
+              else and_(m.id.is_not(None), or_(m.current_points >= points,
+                                               bindparam("up_to_balance", type_=Boolean).is_(True))))
+    one = select(literal(1).label("one")).subquery("one")
+    return select(
+        bindparam("shop", type_=String).label("shop"), m.id.label("customer"), m.shopify_customer_id,
+        m.is_excluded, m.vip_tier_id.label("customer_tier"), m.current_points.label("balance"),
+        (points if credit else -covered).label("change"), and_(checks, fresh).label("allowed"),
+        and_(checks, not_(fresh)).label("stale"),
+    ).select_from(one.outerjoin(member, true()))
+
+
+def _change_row(decision: FromClause, *, credit: bool) -> Select[Any]:
+    """The entry's columns (``_ENTRY_COLUMNS``) from the decision, when ``allowed``: approved, its
+    points given now; a credit is a lot (its points remain, with the ``expiry_at`` parameter)."""
+    c = decision.c
+    now = bindparam("now", type_=UTCDateTime)
+    lifetime = case((bindparam("lifetime", type_=Boolean), c.change), else_=literal(0)) if credit else c.change
+    return select(
+        bindparam("entry_id", type_=String), c.shop, c.customer, null(), null(), bindparam("action", type_=String),
+        bindparam("source", type_=String), lifetime, literal(Decimal(1), _entries.c.points_multiplier.type),
+        c.change, c.change if credit else literal(0), literal(EntryStatus.APPROVED.value), now, null(),
+        bindparam("expiry_at", type_=UTCDateTime) if credit else null(), null(), null(),
+        bindparam("manual", type_=Boolean), bindparam("note", type_=String), now, now,
+    ).where(c.allowed)
+
+
+def _taking(lots: FromClause, taken: ColumnElement[int]) -> Select[Any]:
+    """What a debit of ``taken`` points takes from each of ``lots`` (``lot``, ``used``): the oldest
+    first, each up to what it holds (expiry reads ``points_remaining``, so spending must not leave
+    old points behind)."""
+    held = lots.c.points_remaining
+    ordered = select(lots.c.id, held, (func.sum(held).over(order_by=(lots.c.points_given_at, lots.c.id)) - held)
+                     .label("before")).subquery("ordered")
+    wanted = taken - ordered.c.before
+    return select(ordered.c.id.label("lot"),
+                  case((ordered.c.points_remaining < wanted, ordered.c.points_remaining), else_=wanted).label("used")
+                  ).where(ordered.c.before < taken)
+
+
+def _draw(lot: ColumnElement[str], used: ColumnElement[int]) -> Update:
+    """Take ``used`` points out of ``lot``."""
+    return (update(_entries).where(_entries.c.id == lot, _entries.c.shop_id == bindparam("shop", type_=String))
+            .values(points_remaining=_entries.c.points_remaining - used,
+                    updated_at=bindparam("now", type_=UTCDateTime)))
+
+
+def _change_balance(entry: FromClause) -> Update:
+    """The balance UPDATE of a change's ``entry``: the balance moves by its points, lifetime by
+    what a credit gave it (``base_points``), redeemed by a redemption's points, the tier with
+    lifetime, and the sync version."""
+    lifetime = _customers.c.lifetime_points + case((entry.c.points > 0, entry.c.base_points), else_=literal(0))
+    return (
+        update(_customers)
+        .where(_customers.c.id == entry.c.customer_id, _customers.c.shop_id == entry.c.shop_id)
+        .values(current_points=_customers.c.current_points + entry.c.points, lifetime_points=lifetime,
+                redeemed_points=_customers.c.redeemed_points + case(
+                    (entry.c.source == EntrySource.REDEMPTION.value, -entry.c.points), else_=literal(0)),
+                vip_tier_id=tier_for_lifetime(lifetime), updated_at=bindparam("now", type_=UTCDateTime),
+                sync_version=_customers.c.sync_version + 1)
+        .returning(_customers.c.id, _customers.c.shop_id, *(_customers.c[name] for name in _BALANCE_COLUMNS))
+    )
+
+
 def grant(
     session: Session, shop: Shop, customer: Customer, points: int, *, source: EntrySource, note: str | None = None,
     manual: bool = False, lifetime: bool = True, now: dt.datetime | None = None,
@@ -270,12 +477,8 @@ def grant(
 
     ``lifetime=False`` leaves lifetime points (and so the tier) where they are; the entry's
     ``base_points`` say what lifetime gained, 0 then, which is what the audit adds up."""
-    now = now or utcnow()
-    gained = points if lifetime else 0
-    entry = _insert(session, customer, source=source, points=points, remaining=points, now=now, base_points=gained,
-                    points_expiry_at=expiry_for(shop, now), manual_intervention=manual, note=note)
-    _move_balances(session, customer, now, current=points, lifetime=gained)
-    return entry
+    return change_points(session, _GRANT, customer, points, source=source, note=note, manual=manual,
+                         lifetime=lifetime, now=now, expiring_in=shop)
 
 
 def spend(
@@ -287,16 +490,49 @@ def spend(
 
     Conflict when the balance is short, unless ``up_to_balance``: then it takes what there is
     (the entry's points say how much). Lifetime points stay: spent points were still earned."""
+    return change_points(session, _SPEND, customer, points, source=source, note=note, manual=manual,
+                         up_to_balance=up_to_balance, now=now)
+
+
+EXCLUDED = "The customer is excluded from the loyalty program and cannot be given points"
+
+
+def change_points(
+    session: Session, statements: Change, customer: Customer, points: int, *, source: EntrySource,
+    note: str | None = None, manual: bool = False, lifetime: bool = True, up_to_balance: bool = False,
+    refuse_excluded: bool = False, expiring_in: Shop | None = None, now: dt.datetime | None = None,
+    **parameters: Any,
+) -> EarningEntry:
+    """Run a ``change`` of ``points`` (a positive amount, credited or debited as the statements
+    say) for ``customer``, who takes the new balances and tier; returns the entry written.
+
+    Checks in this order, nothing written when one fails: the customer is there (NotFound), not
+    excluded when ``refuse_excluded`` (Conflict), the balance covers a debit unless
+    ``up_to_balance`` (Conflict). ``expiring_in``: the shop whose expiry a credit's lot takes;
+    ``parameters``: those of the statements' effects."""
     now = now or utcnow()
-    lock(session, customer)
-    if points > customer.current_points and not up_to_balance:
-        raise Conflict(f"The customer has {customer.current_points} points, fewer than {points}")
-    taken = min(points, customer.current_points)
-    entry = _insert(session, customer, source=source, points=-taken, remaining=0, now=now,
-                    manual_intervention=manual, note=note)
-    _take_from_lots(session, customer, entry, taken, now)
-    _move_balances(session, customer, now, current=-taken,
-                   redeemed=taken if source == EntrySource.REDEMPTION else 0)
+    row = post_change(session, statements, {
+        **parameters, "shop": customer.shop_id, "customer": customer.id, "points": points, "source": source.value,
+        "action": _ACTIONS.get(source, source.value), "note": note, "manual": manual, "lifetime": lifetime,
+        "up_to_balance": up_to_balance, "refuse_excluded": refuse_excluded, "now": now,
+        "expiry_at": expiry_for(expiring_in, now) if expiring_in is not None else None,
+    })
+    if row["customer"] is None:
+        raise NotFound(f"Customer '{quote(customer.shopify_customer_id)}' not found")
+    if row["id"] is None and refuse_excluded and row["is_excluded"]:
+        raise Conflict(EXCLUDED)
+    if row["id"] is None:
+        raise Conflict(f"The customer has {row['balance']} points, fewer than {points}")
+    for name in _BALANCE_COLUMNS:
+        set_committed_value(customer, name, row[name])
+    session.expire(customer, ["vip_tier"])
+    if row["points"] < 0:  # the lots it took from, if loaded, are read again
+        for held in list(session.identity_map.values()):
+            if isinstance(held, EarningEntry) and held.customer_id == customer.id and held.points_remaining > 0:
+                session.expire(held, ["points_remaining", "updated_at"])
+    entry = entry_of(row)
+    make_transient_to_detached(entry)
+    session.add(entry)
     return entry
 
 
@@ -376,20 +612,24 @@ def lock(session: Session, customer: Customer) -> None:
     lock first and the entries' rows after it: one lock order, so two of them never wait on
     each other, and the second reads what the first committed."""
     hold_write_lock(session)
-    # OF customers: a customer loaded with their tier is refreshed with it, and PostgreSQL locks no
-    # row of an outer join's nullable side.
-    session.refresh(customer, with_for_update={"of": Customer})
+    # By shop too: Citus routes a locking read only when it names the shard key. OF customers:
+    # PostgreSQL locks no row of an outer join's nullable side (a tier loaded with the customer).
+    session.execute(
+        select(Customer).where(Customer.id == customer.id, Customer.shop_id == customer.shop_id)
+        .with_for_update(of=Customer).execution_options(populate_existing=True)
+    ).one()
 
 
-def lock_free(session: Session, customer_ids: Iterable[str]) -> list[Customer]:
-    """``lock`` for the scheduled jobs: the customers no one else holds, locked in id order, with
-    their current balances; the others wait for the next run rather than hold up a worker."""
-    ids = set(customer_ids)
-    if not ids:
+def lock_free(session: Session, customers: Iterable[tuple[str, str]]) -> list[Customer]:
+    """``lock`` for the scheduled jobs: of these customers (id, shop id), those no one else holds,
+    locked in id order, with their current balances; the others wait for the next run rather
+    than hold up a worker."""
+    keys = set(customers)
+    if not keys:
         return []
     hold_write_lock(session)
     return list(session.scalars(
-        select(Customer).where(Customer.id.in_(ids)).order_by(Customer.id)
+        select(Customer).where(tuple_(Customer.id, Customer.shop_id).in_(keys)).order_by(Customer.id)
         .with_for_update(skip_locked=True).execution_options(populate_existing=True)
     ))
 
@@ -458,7 +698,8 @@ def _take_from_lots(session: Session, customer: Customer, entry: EarningEntry, p
         return
     lots = list(session.scalars(
         select(EarningEntry)
-        .where(EarningEntry.customer_id == customer.id, EarningEntry.points_remaining > 0)
+        .where(EarningEntry.shop_id == customer.shop_id, EarningEntry.customer_id == customer.id,
+               EarningEntry.points_remaining > 0)
         .order_by(EarningEntry.points_given_at, EarningEntry.id)
         .with_for_update().execution_options(populate_existing=True)
     ))
@@ -532,6 +773,9 @@ _ENTRY_COLUMNS = ["id", "shop_id", "customer_id", "earning_rule_id", "dedupe_key
                   "points_expiry_at", "order_id", "order_number", "manual_intervention", "note", "created_at",
                   "updated_at"]
 _BALANCE_COLUMNS = ["current_points", "lifetime_points", "redeemed_points", "vip_tier_id", "sync_version"]
+_allocations = LotAllocation.__table__
+_GRANT = change(credit=True)
+_SPEND = change(credit=False)
 _EARN_BY_ID = earning(earning_candidate(lambda customers: customers.c.id == bindparam("value"),
                                         base_points=bindparam("base_points", type_=_customers.c.current_points.type)))
 
