@@ -31,7 +31,7 @@ from shopify_app.config import Config, normalize_database_url  # noqa: E402
 from shopify_app.db import engine_for, sessionmaker_for  # noqa: E402
 from shopify_app.devtools import demo  # noqa: E402
 from shopify_app.ids import new_id  # noqa: E402
-from shopify_app.models import Customer, EarningEntry, EarningRule, OutboxMessage  # noqa: E402
+from shopify_app.models import Customer, EarningEntry, EarningRule, EntrySource, OutboxMessage  # noqa: E402
 from shopify_app.redis_conn import get_redis  # noqa: E402
 from tests.admin.conftest import log_in_to_the_demo  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, log_in  # noqa: E402
@@ -83,7 +83,9 @@ def seed(app) -> str:  # type: ignore[no-untyped-def]
             expiry = created + dt.timedelta(days=180) if status == "approved" and points > 0 else None
             entries.append(dict(
                 id=new_id("cer"), shop_id=shop_id, customer_id=rng.choice(customers), earning_rule_id=rule_id,
-                dedupe_key=None, action=action, base_points=points, points_multiplier=Decimal(1), points=points,
+                dedupe_key=None, action=action, base_points=points,
+                source=(EntrySource.RULE_AWARD if points > 0 else EntrySource.REDEMPTION).value,
+                points_multiplier=Decimal(1), points=points,
                 points_remaining=max(points, 0) if status == "approved" else 0, status=status,
                 points_given_at=created if status == "approved" else None,
                 points_due_at=created + dt.timedelta(days=14) if status == "pending" else None,
