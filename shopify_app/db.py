@@ -132,7 +132,7 @@ def get_session() -> Session:
 
 def lone_statement_session() -> Session:
     """The request's session, for a view whose whole work is one statement (a points change or a
-    member's summary on PostgreSQL): when nothing has run yet, its connection autocommits, so the
+    member's summary on PostgreSQL): its connection autocommits from here on, so the
     statement is a transaction by itself and PostgreSQL is sent no BEGIN and COMMIT (or ROLLBACK)
     around it, one round trip where there were three. SQLite, whose points change is several
     statements, keeps its transaction.

@@ -57,8 +57,8 @@ def _json_object_sqlite(element: json_object, compiler: SQLCompiler, **kw: Any) 
 
 class _ConstantsInline(SQLCompiler):
     """Writes a constant (a ``literal()``, a string or number in an expression) into the SQL rather than
-    as a parameter: the driver then adapts only the caller's values, and a hot-path statement's
-    text and parameter count stay small enough for psycopg to keep its parsed form."""
+    as a parameter: the driver then adapts only the caller's values (an earning's 68 parameters
+    become 13)."""
 
     def visit_bindparam(self, bindparam: Any, within_columns_clause: Any = False, literal_binds: Any = False,
                         skip_bind_expression: Any = False, literal_execute: Any = False,
