@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
@@ -205,3 +206,40 @@ def test_concurrent_spends_of_one_member_never_overdraw(app: Flask, shop_id: str
         spent = customer.redeemed_points
         assert spent % 30 == 0 and spent + customer.current_points == 100 + rounds * 50
         assert customer.current_points >= 0 and spent // 30 + len(refused) == rounds * 10
+
+
+def test_a_spend_waiting_behind_a_refund_spends_what_the_refund_gave_back(
+        app: Flask, shop_id: str, is_postgres: bool) -> None:
+    """A redemption of 90 leaves 20 points; while its refund holds the member (90 back into the
+    lot, not yet committed) another spend of 90 waits, then spends from the refunded lot. Its
+    statement saw 20 when it began: it must write from what it read under the lock, 110."""
+    if not is_postgres:
+        pytest.skip("SQLite lets one writer in at a time: the spend cannot start while the refund is open")
+    maker = sessionmaker_for(app)
+    with maker.begin() as session:
+        shop = session.get_one(Shop, shop_id)
+        customer = factories.customer(session, shop, "1")
+        postings.grant(session, shop, customer, 110, source=EntrySource.MANUAL)
+        redemption_id = postings.spend(session, customer, 90, source=EntrySource.REDEMPTION).id
+        customer_id = customer.id
+    refunding = maker()
+    refunding_customer = refunding.get_one(Customer, customer_id)
+    postings.refund_allocation(refunding, refunding_customer, refunding.get_one(EarningEntry, redemption_id))
+
+    def spend_when_refunded() -> None:
+        with maker.begin() as session:
+            postings.spend(session, session.get_one(Customer, customer_id), 90, source=EntrySource.REDEMPTION)
+
+    with ThreadPoolExecutor(1) as pool:
+        spent = pool.submit(spend_when_refunded)
+        with maker() as watching:  # until the spend waits for the member's lock
+            waiting = text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            deadline = time.monotonic() + 10
+            while not watching.scalar(waiting) and time.monotonic() < deadline:
+                watching.rollback()
+        refunding.commit()
+        refunding.close()
+        spent.result()
+    with maker() as session:
+        assert session.get_one(Customer, customer_id).current_points == 20
+        assert audit.disagreements(session, shop_id) == []

@@ -296,19 +296,25 @@ def change(*, credit: bool, side_effects: Callable[[FromClause], Iterable[Insert
     statement reads of rows another transaction committed while it waited for them is their
     newest version, but a lot committed meanwhile is not seen at all. The decision then finds the
     lots short of the balance (they add up to it: ``audit``) and writes nothing; run again, the
-    statement holds the lock and sees everything (``post_change``)."""
+    statement holds the lock and sees everything (``post_change``).
+
+    The lots and the balance are written from what the locked reads saw, not added to in place:
+    an UPDATE first computes its row from the version its snapshot sees, and PostgreSQL checks
+    the constraints on that row before it finds the newer one it must move to, so a debit
+    measured against a balance another transaction just raised would fail its check on the old
+    one."""
     member = _member().cte("member")
     lots = _open_lots(select(member.c.id).scalar_subquery()).cte("lots")
     decided = _decision(member, lots, credit=credit).cte("decision")
     entry = insert(_entries).from_select(_ENTRY_COLUMNS, _change_row(decided, credit=credit)) \
         .returning(*_entries.c).cte("entry")
     taking = _taking(lots, select(-entry.c.points).scalar_subquery()).cte("take")
-    drawn = _draw(taking.c.lot, taking.c.used).cte("draw")
+    drawn = _draw(taking.c.lot, taking.c.left).cte("draw")
     allocated = insert(_allocations).from_select(
         ["entry_id", "lot_id", "shop_id", "points"],
         select(entry.c.id, taking.c.lot, entry.c.shop_id, taking.c.used).select_from(entry.join(taking, true())),
     ).cte("allocate")
-    moved = _change_balance(entry).cte("balance")
+    moved = _change_balance(entry, member).cte("balance")
     together = (
         select(decided, *(entry.c[name] for name in _ENTRY_COLUMNS), *(moved.c[name] for name in _BALANCE_COLUMNS))
         .select_from(decided.outerjoin(entry, true()).outerjoin(moved, true()))
@@ -327,9 +333,9 @@ def change(*, credit: bool, side_effects: Callable[[FromClause], Iterable[Insert
         insert=insert(_entries).from_select(_ENTRY_COLUMNS, _change_row(in_turn.subquery("decision"), credit=credit))
         .returning(*(_entries.c[name] for name in _ENTRY_COLUMNS)),
         take=_taking(_open_lots(bindparam("customer")).subquery("lots"), bindparam("taken", type_=Integer)),
-        draw=_draw(bindparam("lot", type_=String), bindparam("used", type_=Integer)),
+        draw=_draw(bindparam("lot", type_=String), bindparam("left", type_=Integer)),
         allocate=insert(_allocations),
-        move=_change_balance(written),
+        move=_change_balance(written, _customers),
         effects=tuple(side_effects(written)),
         tier_activity=effects.tier_changed_with(
             balance, bindparam("customer_tier", type_=_customers.c.vip_tier_id.type)),
@@ -368,9 +374,10 @@ def post_change_in_turn(session: Session, statements: Change, parameters: dict[s
     taken = execute_compiled(session, statements.take, parameters).all() if row["points"] < 0 else []
     if taken:
         execute_compiled(session, statements.draw,
-                         [{**parameters, "lot": lot, "used": used} for lot, used in taken])
+                         [{**parameters, "lot": lot, "left": left} for lot, _, left in taken])
         session.execute(statements.allocate, [
-            {"entry_id": row["id"], "lot_id": lot, "shop_id": row["shop_id"], "points": used} for lot, used in taken])
+            {"entry_id": row["id"], "lot_id": lot, "shop_id": row["shop_id"], "points": used}
+            for lot, used, _ in taken])
     balance = execute_compiled(session, statements.move, parameters).one()._mapping
     row.update({name: balance[name] for name in _BALANCE_COLUMNS})
     for statement in (*statements.effects, statements.tier_activity):
@@ -381,7 +388,8 @@ def post_change_in_turn(session: Session, statements: Change, parameters: dict[s
 def _member() -> Select[Any]:
     """The customer the ``customer`` parameter names, of the ``shop`` parameter's shop, locked."""
     return (select(_customers.c.id, _customers.c.shopify_customer_id, _customers.c.is_excluded,
-                   _customers.c.vip_tier_id, _customers.c.current_points)
+                   _customers.c.vip_tier_id, _customers.c.current_points, _customers.c.lifetime_points,
+                   _customers.c.redeemed_points, _customers.c.sync_version)
             .where(_customers.c.shop_id == bindparam("shop", type_=String), _customers.c.id == bindparam("customer"))
             .with_for_update())
 
@@ -433,38 +441,38 @@ def _change_row(decision: FromClause, *, credit: bool) -> Select[Any]:
 
 
 def _taking(lots: FromClause, taken: ColumnElement[int]) -> Select[Any]:
-    """What a debit of ``taken`` points takes from each of ``lots`` (``lot``, ``used``): the oldest
-    first, each up to what it holds (expiry reads ``points_remaining``, so spending must not leave
-    old points behind)."""
+    """What a debit of ``taken`` points takes from each of ``lots`` (``lot``, ``used``, and what
+    is ``left`` in it): the oldest first, each up to what it holds (expiry reads
+    ``points_remaining``, so spending must not leave old points behind)."""
     held = lots.c.points_remaining
     ordered = select(lots.c.id, held, (func.sum(held).over(order_by=(lots.c.points_given_at, lots.c.id)) - held)
                      .label("before")).subquery("ordered")
     wanted = taken - ordered.c.before
-    return select(ordered.c.id.label("lot"),
-                  case((ordered.c.points_remaining < wanted, ordered.c.points_remaining), else_=wanted).label("used")
+    used = case((ordered.c.points_remaining < wanted, ordered.c.points_remaining), else_=wanted)
+    return select(ordered.c.id.label("lot"), used.label("used"), (ordered.c.points_remaining - used).label("left")
                   ).where(ordered.c.before < taken)
 
 
-def _draw(lot: ColumnElement[str], used: ColumnElement[int]) -> Update:
-    """Take ``used`` points out of ``lot``."""
+def _draw(lot: ColumnElement[str], left: ColumnElement[int]) -> Update:
+    """Leave ``left`` points in ``lot``."""
     return (update(_entries).where(_entries.c.id == lot, _entries.c.shop_id == bindparam("shop", type_=String))
-            .values(points_remaining=_entries.c.points_remaining - used,
-                    updated_at=bindparam("now", type_=UTCDateTime)))
+            .values(points_remaining=left, updated_at=bindparam("now", type_=UTCDateTime)))
 
 
-def _change_balance(entry: FromClause) -> Update:
-    """The balance UPDATE of a change's ``entry``: the balance moves by its points, lifetime by
-    what a credit gave it (``base_points``), redeemed by a redemption's points, the tier with
-    lifetime, and the sync version."""
-    lifetime = _customers.c.lifetime_points + case((entry.c.points > 0, entry.c.base_points), else_=literal(0))
+def _change_balance(entry: FromClause, held: FromClause) -> Update:
+    """The balance UPDATE of a change's ``entry``, from the customer's balances as ``held`` (the
+    locked read, or the row itself): the balance moves by its points, lifetime by what a credit
+    gave it (``base_points``), redeemed by a redemption's points, the tier with lifetime, and the
+    sync version."""
+    lifetime = held.c.lifetime_points + case((entry.c.points > 0, entry.c.base_points), else_=literal(0))
     return (
         update(_customers)
         .where(_customers.c.id == entry.c.customer_id, _customers.c.shop_id == entry.c.shop_id)
-        .values(current_points=_customers.c.current_points + entry.c.points, lifetime_points=lifetime,
-                redeemed_points=_customers.c.redeemed_points + case(
+        .values(current_points=held.c.current_points + entry.c.points, lifetime_points=lifetime,
+                redeemed_points=held.c.redeemed_points + case(
                     (entry.c.source == EntrySource.REDEMPTION.value, -entry.c.points), else_=literal(0)),
                 vip_tier_id=tier_for_lifetime(lifetime), updated_at=bindparam("now", type_=UTCDateTime),
-                sync_version=_customers.c.sync_version + 1)
+                sync_version=held.c.sync_version + 1)
         .returning(_customers.c.id, _customers.c.shop_id, *(_customers.c[name] for name in _BALANCE_COLUMNS))
     )
 
