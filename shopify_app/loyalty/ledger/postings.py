@@ -287,11 +287,14 @@ class Change:
     together: Select[Any]
 
 
-def change(*, credit: bool, side_effects: Callable[[FromClause], Iterable[Insert]] = lambda entry: ()) -> Change:
+def change(*, credit: bool, side_effects: Callable[[FromClause], Iterable[Insert]] = lambda entry: (),
+           allowed: Callable[[FromClause], ColumnElement[bool]] | None = None) -> Change:
     """A change's statements: a credit (a new lot of the ``points`` parameter) or a debit (up to
     ``points`` taken from the open lots, oldest first); ``side_effects`` are the rows it writes besides
-    (an activity row, outbox rows) from the entry written. Built once, at import; the parameters
-    are ``change_points``'s and the effects'.
+    (an activity row, outbox rows, a redemption) from the entry written; ``allowed``, a check of
+    the locked customer (``_member``'s columns) that comes before the balance's, the decision's
+    ``permitted``. Built once, at import; the parameters are ``change_points``'s, the check's and
+    the effects'.
 
     On PostgreSQL the customer's row is locked first (``lock``'s order), then the open lots; what a
     statement reads of rows another transaction committed while it waited for them is their
@@ -303,10 +306,15 @@ def change(*, credit: bool, side_effects: Callable[[FromClause], Iterable[Insert
     an UPDATE first computes its row from the version its snapshot sees, and PostgreSQL checks
     the constraints on that row before it finds the newer one it must move to, so a debit
     measured against a balance another transaction just raised would fail its check on the old
-    one."""
+    one.
+
+    ``allowed`` may read rows the lock does not cover (a customer's redemptions): one committed
+    while the statement waited for the lock is not seen either. The decision knows it by the
+    customer's sync version, which every change moves: the locked read's is newer than the one
+    its snapshot holds, and it runs again, like a stale debit."""
     member = _member().cte("member")
     lots = _open_lots(select(member.c.id).scalar_subquery()).cte("lots")
-    decided = _decision(member, lots, credit=credit).cte("decision")
+    decided = _decision(member, lots, credit=credit, allowed=allowed).cte("decision")
     entry = insert(_entries).from_select(_ENTRY_COLUMNS, _change_row(decided, credit=credit)) \
         .returning(*_entries.c).cte("entry")
     taking = _taking(lots, select(-entry.c.points).scalar_subquery()).cte("take")
@@ -325,7 +333,7 @@ def change(*, credit: bool, side_effects: Callable[[FromClause], Iterable[Insert
     )
     # In turn: each statement reads what the one before wrote, by the ids the runner passes.
     in_turn = _decision(_member().subquery("member"), _open_lots(bindparam("customer")).subquery("lots"),
-                        credit=credit)
+                        credit=credit, allowed=allowed)
     written = select(_entries).where(_entries.c.id == bindparam("entry_id")).subquery("entry")
     balance = select(_customers).where(_customers.c.id == bindparam("customer")).subquery("balance")
     return Change(
@@ -403,26 +411,36 @@ def _open_lots(customer: ColumnElement[str]) -> Select[Any]:
             .with_for_update())
 
 
-def _decision(member: FromClause, lots: FromClause, *, credit: bool) -> Select[Any]:
+def _decision(member: FromClause, lots: FromClause, *, credit: bool,
+              allowed: Callable[[FromClause], ColumnElement[bool]] | None) -> Select[Any]:
     """One row, the member's columns NULL when there is none: ``change`` (the entry's points: the
     ``points`` parameter as a credit; as a debit, minus what the balance covers of it), ``balance``
-    (before), ``allowed`` (the checks passed: anything else writes nothing) and ``stale`` (a debit
-    that saw the lots short of the balance and did not hold the lock before: run it again)."""
+    (before), ``permitted`` (``allowed`` passed), ``allowed`` (all the checks passed: anything else
+    writes nothing) and ``stale`` (a debit that saw the lots short of the balance, or a check that
+    saw the customer changed since its snapshot, and did not hold the lock before: whatever it
+    decided, run it again)."""
     points = bindparam("points", type_=_customers.c.current_points.type)
+    locked = bindparam("locked", type_=Boolean)
     m = member.c
     covered = case((m.current_points < points, m.current_points), else_=points)
     stocked = select(func.coalesce(func.sum(lots.c.points_remaining), 0)).scalar_subquery() == m.current_points
-    fresh = true() if credit else or_(stocked, bindparam("locked", type_=Boolean))
+    fresh = true() if credit else or_(stocked, locked)
+    permitted = true() if allowed is None else allowed(member)
+    if allowed is not None:  # the customer's row as the statement's snapshot holds it, unlocked
+        seen = select(_customers.c.sync_version).where(
+            _customers.c.shop_id == bindparam("shop", type_=String), _customers.c.id == m.id).scalar_subquery()
+        fresh = and_(fresh, or_(seen == m.sync_version, locked))
     checks = (and_(m.id.is_not(None), or_(m.is_excluded.is_(False), bindparam("refuse_excluded", type_=Boolean)
                                           .is_(False))) if credit
               else and_(m.id.is_not(None), or_(m.current_points >= points,
                                                bindparam("up_to_balance", type_=Boolean).is_(True))))
+    checks = and_(checks, permitted)
     one = select(literal(1).label("one")).subquery("one")
     return select(
         bindparam("shop", type_=String).label("shop"), m.id.label("customer"), m.shopify_customer_id,
         m.is_excluded, m.vip_tier_id.label("customer_tier"), m.current_points.label("balance"),
-        (points if credit else -covered).label("change"), and_(checks, fresh).label("allowed"),
-        and_(checks, not_(fresh)).label("stale"),
+        (points if credit else -covered).label("change"), permitted.label("permitted"),
+        and_(checks, fresh).label("allowed"), and_(m.id.is_not(None), not_(fresh)).label("stale"),
     ).select_from(one.outerjoin(member, true()))
 
 
@@ -519,19 +537,38 @@ def change_points(
     excluded when ``refuse_excluded`` (Conflict), the balance covers a debit unless
     ``up_to_balance`` (Conflict). ``expiring_in``: the shop whose expiry a credit's lot takes;
     ``parameters``: those of the statements' effects."""
-    now = now or utcnow()
-    row = post_change(session, statements, {
-        **parameters, "shop": customer.shop_id, "customer": customer.id, "points": points, "source": source.value,
-        "action": _ACTIONS.get(source, source.value), "note": note, "manual": manual, "lifetime": lifetime,
-        "up_to_balance": up_to_balance, "refuse_excluded": refuse_excluded, "now": now,
-        "expiry_at": expiry_for(expiring_in, now) if expiring_in is not None else None,
-    })
+    row = run_change(session, statements, customer, points, source=source, note=note, manual=manual,
+                     lifetime=lifetime, up_to_balance=up_to_balance, refuse_excluded=refuse_excluded,
+                     expiring_in=expiring_in, now=now, **parameters)
     if row["customer"] is None:
         raise NotFound(f"Customer '{quote(customer.shopify_customer_id)}' not found")
     if row["id"] is None and refuse_excluded and row["is_excluded"]:
         raise Conflict(EXCLUDED)
     if row["id"] is None:
         raise Conflict(f"The customer has {row['balance']} points, fewer than {points}")
+    return settle(session, customer, row)
+
+
+def run_change(
+    session: Session, statements: Change, customer: Customer, points: int, *, source: EntrySource,
+    note: str | None = None, manual: bool = False, lifetime: bool = True, up_to_balance: bool = False,
+    refuse_excluded: bool = False, expiring_in: Shop | None = None, now: dt.datetime | None = None,
+    **parameters: Any,
+) -> Mapping[Any, Any]:
+    """``change_points``'s statements run, their row (``post_change``'s) for the caller to check and
+    ``settle``: for a change whose refusals the caller words itself."""
+    now = now or utcnow()
+    return post_change(session, statements, {
+        **parameters, "shop": customer.shop_id, "customer": customer.id, "points": points, "source": source.value,
+        "action": _ACTIONS.get(source, source.value), "note": note, "manual": manual, "lifetime": lifetime,
+        "up_to_balance": up_to_balance, "refuse_excluded": refuse_excluded, "now": now,
+        "expiry_at": expiry_for(expiring_in, now) if expiring_in is not None else None,
+    })
+
+
+def settle(session: Session, customer: Customer, row: Mapping[Any, Any]) -> EarningEntry:
+    """A written change's row taken into the session: the customer's new balances and tier, the
+    lots it took from read again, and the entry (returned)."""
     for name in _BALANCE_COLUMNS:
         set_committed_value(customer, name, row[name])
     session.expire(customer, ["vip_tier"])

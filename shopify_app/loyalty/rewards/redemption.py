@@ -12,13 +12,30 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Row, func, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    FromClause,
+    Insert,
+    Integer,
+    Row,
+    String,
+    bindparam,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from shopify_app.clock import utcnow
 from shopify_app.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable, quote
+from shopify_app.ids import new_id
 from shopify_app.loyalty.ledger import effects, postings
-from shopify_app.loyalty.members.lookup import find_customer
+from shopify_app.loyalty.members.lookup import customer_not_found, find_customer
 from shopify_app.loyalty.rewards import codes
 from shopify_app.loyalty.rewards.catalogue import is_live, shop_reward
 from shopify_app.models import (
@@ -50,7 +67,9 @@ def purchase(session: Session, shop: Shop, reward_id: str, customer: Customer | 
              now: dt.datetime | None = None) -> RewardRedemption:
     """Spend a reward's points and record its code, state ``creating``; checks in contract order:
     points of a per-point reward (400), reward (404), customer (404), exclusion (403), tier (403),
-    the customer's limit (422), balance (422)."""
+    the customer's limit (422), balance (422). The limit, the balance, the spend and the
+    redemption row are one statement on PostgreSQL (``postings.change``), taken under the
+    customer's lock, so concurrent purchases neither overdraw nor pass the limit."""
     now = now or utcnow()
     reward = shop_reward(session, shop.id, reward_id)
     if reward is not None and reward.pricing == Pricing.PER_POINT.value:
@@ -63,26 +82,60 @@ def purchase(session: Session, shop: Shop, reward_id: str, customer: Customer | 
         raise Forbidden(f"Customer '{customer.shopify_customer_id}' is excluded from the loyalty program")
     if reward.reward_type == RewardType.TIER.value and customer.vip_tier_id != reward.vip_tier_id:
         raise Forbidden(f"Reward '{reward.id}' is for members of another VIP tier")
-    postings.lock(session, customer)  # the limit and the balance are read under the lock they are spent under
-    if reward.max_redemptions is not None and _redemptions(session, customer, reward) >= reward.max_redemptions:
-        raise RedemptionLimitReached(f"Customer '{customer.shopify_customer_id}' has redeemed reward "
-                                     f"'{reward.id}' {reward.max_redemptions} times, its limit")
     cost = points if reward.pricing == Pricing.PER_POINT.value and points is not None else reward.points_cost
-    if customer.current_points < cost:
-        raise InsufficientPoints(f"The customer has {customer.current_points} points; "
-                                 f"reward '{reward.id}' costs {cost}")
-    spend = postings.spend(session, customer, cost, source=EntrySource.REDEMPTION, note=reward.name, now=now)
-    redemption = RewardRedemption(
-        shop_id=shop.id, customer_id=customer.id, reward_id=reward.id, entry_id=spend.id,
+    made: dict[str, Any] = dict(
+        id=new_id("cr"), shop_id=shop.id, customer_id=customer.id, reward_id=reward.id,
         state=RedemptionState.CREATING.value, points_spent=cost, discount_amount=_value(reward, cost),
         discount_code=codes.new_code(shop.settings.reward_code_prefix if shop.settings else codes.DEFAULT_PREFIX),
         expires_at=now + dt.timedelta(days=reward.expiry_days) if reward.expiry_days else None,
         created_at=now, updated_at=now,
     )
-    redemption.reward, redemption.customer = reward, customer
+    row = postings.run_change(
+        session, _SPEND_ON_REWARD, customer, cost, source=EntrySource.REDEMPTION, note=reward.name, now=now,
+        max_redemptions=reward.max_redemptions, **{f"redemption_{name}": made[name] for name in _GIVEN})
+    if row["customer"] is None:
+        raise customer_not_found(customer.shopify_customer_id)
+    if not row["permitted"]:
+        raise RedemptionLimitReached(f"Customer '{customer.shopify_customer_id}' has redeemed reward "
+                                     f"'{reward.id}' {reward.max_redemptions} times, its limit")
+    if row["id"] is None:
+        raise InsufficientPoints(f"The customer has {row['balance']} points; reward '{reward.id}' costs {cost}")
+    redemption = RewardRedemption(**made, entry_id=postings.settle(session, customer, row).id, code_in_doubt=False)
+    make_transient_to_detached(redemption)
     session.add(redemption)
-    session.flush([redemption])
+    set_committed_value(redemption, "reward", reward)
+    set_committed_value(redemption, "customer", customer)
     return redemption
+
+
+_redemptions = RewardRedemption.__table__
+# The redemption's columns its purchase gives as parameters (``redemption_<name>``); the rest come from the entry.
+_GIVEN = ("id", "reward_id", "state", "discount_amount", "discount_code", "expires_at")
+
+
+def _within_limit(member: FromClause) -> ColumnElement[bool]:
+    """The customer's redemptions of the ``redemption_reward_id`` parameter's reward that count
+    against its limit (all but refunded ones) are fewer than the ``max_redemptions`` parameter, if any."""
+    limit = bindparam("max_redemptions", type_=Integer)
+    counted = (select(func.count()).select_from(_redemptions)
+               .where(_redemptions.c.shop_id == bindparam("shop", type_=String),
+                      _redemptions.c.customer_id == member.c.id,
+                      _redemptions.c.reward_id == bindparam("redemption_reward_id", type_=String),
+                      _redemptions.c.state != RedemptionState.REFUNDED.value)
+               .scalar_subquery())
+    return or_(limit.is_(None), counted < limit)
+
+
+def _redemption_row(entry: FromClause) -> tuple[Insert, ...]:
+    """The redemption, from its spend ``entry``: state ``creating``, what it cost and its code."""
+    given = {name: bindparam(f"redemption_{name}", type_=_redemptions.c[name].type) for name in _GIVEN}
+    columns = {**given, "shop_id": entry.c.shop_id, "customer_id": entry.c.customer_id, "entry_id": entry.c.id,
+               "points_spent": -entry.c.points, "code_in_doubt": false(), "created_at": entry.c.created_at,
+               "updated_at": entry.c.created_at}
+    return (insert(_redemptions).from_select(list(columns), select(*columns.values())),)
+
+
+_SPEND_ON_REWARD = postings.change(credit=False, allowed=_within_limit, side_effects=_redemption_row)
 
 
 def activate(session: Session, redemption: RewardRedemption, shopify_discount_id: str, *,
@@ -225,15 +278,6 @@ def _value(reward: Reward, points: int) -> Decimal:
     if reward.pricing == Pricing.PER_POINT.value:
         return (Decimal(points) / Decimal(reward.points_per_unit or 1)).quantize(Decimal("0.01"))
     return reward.discount_amount
-
-
-def _redemptions(session: Session, customer: Customer, reward: Reward) -> int:
-    """The customer's redemptions of the reward that count against its limit: all but refunded ones."""
-    return session.scalar(
-        select(func.count()).select_from(RewardRedemption)
-        .where(RewardRedemption.customer_id == customer.id, RewardRedemption.reward_id == reward.id,
-               RewardRedemption.state != RedemptionState.REFUNDED.value)
-    ) or 0
 
 
 def _refund(session: Session, redemption: RewardRedemption, leaving: RedemptionState, now: dt.datetime,
