@@ -82,6 +82,16 @@ def enrol_existing(session: Session, shop: Shop, customers: list[ShopifyCustomer
     insert_new_many(session, Customer, rows, ["shop_id", "shopify_customer_id"])
 
 
+def enrol_new(session: Session, shop: Shop, customers: list[ShopifyCustomer]) -> None:
+    """Those of ``customers`` not yet members enrolled as ``enrol`` enrols each (in the entry tier, erased
+    customers left out), all in one INSERT; when every one is known, one SELECT is all it costs."""
+    known = set(session.scalars(select(Customer.shopify_customer_id).where(
+        Customer.shop_id == shop.id, Customer.shopify_customer_id.in_([customer.id for customer in customers]))))
+    new = list({customer.id: customer for customer in customers if customer.id not in known}.values())
+    if new:
+        enrol_existing(session, shop, new, tier_id=entry_tier(session, shop.id))
+
+
 def find_member(session: Session, shop: Shop, shopify_customer_id: str, *, lock: bool = False) -> Customer | None:
     """The shop's member for a Shopify customer id, if any (``lock``: locked until commit)."""
     query = select(Customer).where(Customer.shop_id == shop.id, Customer.shopify_customer_id == shopify_customer_id)
