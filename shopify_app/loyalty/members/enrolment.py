@@ -66,9 +66,10 @@ def enrol(session: Session, shop: Shop, data: ShopifyCustomer, *, now: dt.dateti
 
 def enrol_existing(session: Session, shop: Shop, customers: list[ShopifyCustomer], *, tier_id: str | None,
                    now: dt.datetime | None = None) -> None:
-    """Customers the shop had before the app, enrolled in one statement: no sign-up points (they
-    signed up before the program), in ``tier_id`` (the entry tier, ``entry_tier``). Members already
-    enrolled are left as they are (the unique constraint skips them) and erased customers stay out."""
+    """Customers enrolled in one statement (the shop's existing ones at install, a batch's buyers): no
+    sign-up points (those who signed up before the program never earn them, and a buyer's come with
+    customers/create), in ``tier_id`` (the entry tier, ``entry_tier``). Members already enrolled are
+    left as they are (the unique constraint skips them) and erased customers stay out."""
     now = now or utcnow()
     keys = {redaction_key(shop.id, customer.id): customer.id for customer in customers}
     erased = {keys[key] for key in session.scalars(select(RedactedCustomer.shopify_customer_id_hash).where(
