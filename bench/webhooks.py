@@ -1,6 +1,7 @@
 """Webhook benchmark: signed deliveries against gunicorn + PostgreSQL, then orders/paid processing
-(--jobs orders of new members, then --jobs of members already known, one job each, then
---jobs more of known members handed to the workers as the delivery sweep does, 100 to a job).
+(--jobs orders of new members, then --jobs of members already known, both queued as the intake
+queues them, on the shop's list for drain jobs of 100; then --jobs of known members one job each, as
+single deliveries are queued; then --jobs handed to the workers as the delivery sweep does, 100 to a job).
 
     .venv/bin/python bench/webhooks.py [--rate 200] [--seconds 20] [--jobs 2000] [--workers 2]
 
@@ -28,9 +29,11 @@ import sys
 import threading
 import time
 import uuid
+from functools import partial
 from pathlib import Path
 
 from redis import Redis
+from rq.job import Job
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
@@ -115,25 +118,33 @@ def open_loop(port: int, rate: float, seconds: float, first_id: int, senders: in
             "p99_ms": percentile(latencies, 0.99) * 1000, "max_ms": max(latencies) * 1000}
 
 
-def run_workers(env: dict[str, str], count: int, jobs: int, worker_class: str, timeout: float,
+def run_workers(env: dict[str, str], redis: Redis, count: int, jobs: int, worker_class: str, timeout: float,
                 profile: str | None = None) -> dict[str, float]:
     """RQ worker processes, with the app context pushed as the worker command does, draining the
     queued orders/paid jobs: ``Worker`` forks a child per job, ``SimpleWorker`` runs them in-process.
-    ``profile``: each worker runs under cProfile, its statistics written to ``<profile>.<n>``."""
+    A worker waits for jobs as a deployed one does (a drain job enqueues the next one while it runs,
+    so an empty queue is not the end) and stops after a second idle; the time counts from the
+    workers' start to the end of the last job. ``profile``: each worker runs under cProfile, its
+    statistics written to ``<profile>.<n>``."""
     code = (f"from rq.worker import {worker_class} as Worker; from rq.serializers import JSONSerializer; "
             "from wsgi import app; "
             "from shopify_app.redis_conn import get_redis; from shopify_app.jobs.webhooks import webhooks_queue; "
             "ctx = app.app_context(); ctx.push(); r = get_redis(app); "
             "Worker([webhooks_queue(r)], connection=r, serializer=JSONSerializer)"
-            ".work(burst=True, logging_level='WARNING')")
+            ".work(max_idle_time=1, logging_level='WARNING')")
     if profile:
         code = f"import cProfile; cProfile.run({code!r}, {profile!r} + '.' + __import__('sys').argv[1])"
-    started = time.perf_counter()
+    started = time.time()
     processes = [subprocess.Popen([sys.executable, "-c", code, str(n)], cwd=ROOT, env=env) for n in range(count)]
     for process in processes:
         process.wait(timeout=timeout)
-    elapsed = time.perf_counter() - started
-    return {"jobs": jobs, "seconds": elapsed, "jobs_per_s": jobs / elapsed}
+    from shopify_app.jobs.webhooks import webhooks_queue
+
+    finished = webhooks_queue(redis).finished_job_registry
+    ends = [job.ended_at for job in Job.fetch_many(finished.get_job_ids(), redis, finished.serializer) if job]
+    last = max(end.replace(tzinfo=end.tzinfo or dt.timezone.utc).timestamp() for end in ends if end)
+    elapsed = last - started
+    return {"jobs": jobs, "rq_jobs": len(ends), "seconds": elapsed, "jobs_per_s": jobs / elapsed}
 
 
 def main() -> None:
@@ -192,14 +203,15 @@ def main() -> None:
         from shopify_app.config import Config
         from shopify_app.db import sessionmaker_for
         from shopify_app.jobs.webhook_deliveries import record_delivery
-        from shopify_app.jobs.webhooks import enqueue_delivery, enqueue_unprocessed_deliveries
+        from shopify_app.jobs.webhooks import enqueue_delivery, enqueue_received, enqueue_unprocessed_deliveries
         from shopify_app.models import EarningEntry
 
         app = create_app(Config.from_env(env))
 
-        def processing(first_id: int, profile: str | None = None, batched: bool = False) -> dict[str, float]:
-            """--jobs orders/paid deliveries from a queue of exactly those, drained by the workers;
-            ``batched``: queued as the sweep queues deliveries it finds waiting, 100 to a job."""
+        def processing(first_id: int, profile: str | None = None, queued: str = "intake") -> dict[str, float]:
+            """--jobs orders/paid deliveries from a queue of exactly those, drained by the workers, queued
+            as the intake queues them (``intake``), one job each (``single``) or as the sweep queues
+            deliveries it finds waiting, 100 to a job (``sweep``)."""
             redis.flushdb()
             with engine.begin() as connection:
                 connection.execute(text("DELETE FROM webhook_deliveries"))
@@ -210,14 +222,15 @@ def main() -> None:
                     ids.append(record_delivery(session, shop=SHOP, topic="orders/paid",
                                                webhook_id=headers["X-Shopify-Webhook-Id"],
                                                payload=json.loads(body), headers=headers))
-            if batched:
+            if queued == "sweep":
                 with sessionmaker_for(app)() as session:
                     enqueue_unprocessed_deliveries(session, redis, now=utcnow() + dt.timedelta(minutes=5),
                                                    limit=args.jobs)
             else:
+                enqueue = enqueue_delivery if queued == "single" else partial(enqueue_received, topic="orders/paid")
                 for delivery_id in ids:
-                    enqueue_delivery(redis, str(delivery_id), SHOP)
-            result = run_workers(env, args.workers, args.jobs, args.rq_worker, timeout=600, profile=profile)
+                    enqueue(redis, str(delivery_id), SHOP)
+            result = run_workers(env, redis, args.workers, args.jobs, args.rq_worker, timeout=600, profile=profile)
             with sessionmaker_for(app)() as session:
                 result["entries"] = session.scalar(select(func.count()).select_from(EarningEntry).where(
                     EarningEntry.order_id.like(f"{str(first_id)[:4]}%"))) or 0
@@ -227,9 +240,11 @@ def main() -> None:
         # orders 20,010,000 on are again customers 0 to 4,999, members known from the first phase.
         new_members = processing(20_000_000)
         known_members = processing(20_010_000, args.profile)
-        # Orders 20,020,000 on: known members again, handed to the workers in the sweep's batches.
-        batches = processing(20_020_000, batched=True)
+        # Orders 20,020,000 on: known members again, one job each; 20,030,000 on: in the sweep's batches.
+        single = processing(20_020_000, queued="single")
+        batches = processing(20_030_000, queued="sweep")
         print(json.dumps({"processing": {"new_members": new_members, "known_members": known_members,
+                                         "known_members_one_job_each": single,
                                          "known_members_in_batches": batches},
                           "workers": args.workers, "rq_worker": args.rq_worker}), flush=True)
         engine.dispose()

@@ -65,6 +65,13 @@ def order_paid(session: Session, shop: Shop, data: payloads.OrderPaid) -> None:
                              used_at=data.processed_at or utcnow())
 
 
+def buyers_enrolled(session: Session, shop: Shop, paid: list[payloads.OrderPaid]) -> None:
+    """The buyers of a batch of paid orders enrolled together, so each order earns as a known member's."""
+    buyers = [customer(data.customer) for data in paid if data.customer]
+    if buyers:
+        enrolment.enrol_new(session, shop, buyers)
+
+
 def order_cancelled(session: Session, shop: Shop, data: payloads.OrderCancelled) -> None:
     orders.order_cancelled(session, shop, OrderCancelled(
         id=data.id, cancelled_at=data.cancelled_at, refunds=tuple(refund(r) for r in data.refunds)))

@@ -14,7 +14,7 @@ from shopify_app.jobs import webhook_commands
 from shopify_app.models import Shop, WebhookDelivery
 from shopify_app.privacy import erasure, exports
 from shopify_app.shopify.payloads import parse_time
-from shopify_app.shopify.webhook_payloads import Payload, PayloadRefused, parse_payload
+from shopify_app.shopify.webhook_payloads import OrderPaid, Payload, PayloadRefused, parse_payload
 from shopify_app.shops import installs
 
 # Each takes its topic's payload model (webhook_payloads.MODELS), which is what parse_payload gave.
@@ -69,6 +69,24 @@ def handle(session: Session, delivery: WebhookDelivery, shop: Shop | None, now: 
     elif delivery.topic in INSTALLED_SHOP_TOPICS and shop.uninstalled_at is None:
         INSTALLED_SHOP_TOPICS[delivery.topic](session, shop, payload)
     return None
+
+
+def prepare(session: Session, deliveries: list[WebhookDelivery], shop: Shop | None, now: dt.datetime) -> None:
+    """What a batch of one shop's deliveries does once, before ``handle`` applies each: the buyers of
+    its paid orders that would be applied enrolled in one statement."""
+    if shop is None or shop.uninstalled_at is not None:
+        return
+    paid = []
+    for delivery in deliveries:
+        if delivery.topic != "orders/paid":
+            continue
+        try:
+            payload = parse_payload(delivery.topic, delivery.payload or {})
+        except PayloadRefused:
+            continue
+        if isinstance(payload, OrderPaid) and refusal(shop, delivery.topic, payload, now) is None:
+            paid.append(payload)
+    webhook_commands.buyers_enrolled(session, shop, paid)
 
 
 def refusal(shop: Shop, topic: str, payload: Payload, now: dt.datetime) -> str | None:

@@ -15,12 +15,13 @@ from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
 from shopify_app.error_text import error_text
+from shopify_app.ids import new_id
 from shopify_app.integrations.http import AwaitingReconnect
 from shopify_app.integrations.shopify_graphql import shop_identity
-from shopify_app.jobs import bulk, queues, runtime
+from shopify_app.jobs import bulk, delivery_bursts, queues, runtime
 from shopify_app.jobs.destinations import shopify_client
 from shopify_app.jobs.webhook_deliveries import refuse
-from shopify_app.jobs.webhook_topics import handle
+from shopify_app.jobs.webhook_topics import handle, prepare
 from shopify_app.loyalty.program.defaults import set_up_default_program
 from shopify_app.models import BulkJob, BulkJobKind, Shop, WebhookDelivery
 from shopify_app.shops.installs import awaits_set_up, keep_shopify_shop_id, keep_time_zone, lacks_shopify_shop_id
@@ -31,6 +32,9 @@ RETRY_INTERVALS = [10, 60, 300, 1800, 3600]
 SWEEP_GRACE = dt.timedelta(seconds=60)
 # The sweep hands deliveries to one job this many at a time, applied in one transaction.
 BATCH_SIZE = 100
+# Topics whose deliveries come in bursts (a sale): a shop's burst is drained by one job per
+# BATCH_SIZE deliveries, each batch applied in one transaction.
+BURST_TOPICS = frozenset({"orders/paid"})
 # Past this many failed runs a delivery waits for a person (its last_error says why).
 MAX_ATTEMPTS = 20
 _LIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
@@ -61,6 +65,29 @@ def enqueue_delivery(redis: Redis, delivery_id: str, shop_domain: str) -> None:
              delivery_job_id(delivery_id))
 
 
+def enqueue_received(redis: Redis, delivery_id: str, shop_domain: str, topic: str) -> None:
+    """Queue a delivery the intake recorded: a burst topic's on its shop's list, for a drain job (enqueued
+    when none is claimed), any other to a job of its own."""
+    if topic not in BURST_TOPICS:
+        enqueue_delivery(redis, delivery_id, shop_domain)
+    elif delivery_bursts.add(redis, shop_domain, delivery_id):
+        enqueue_drain(redis, shop_domain)
+
+
+def enqueue_drain(redis: Redis, shop_domain: str) -> None:
+    _enqueue(redis, "shopify_app.jobs.webhooks.drain_deliveries", [shop_domain], new_id("webhook-drain"))
+
+
+def _enqueue_retry(redis: Redis, delivery_id: str, shop_domain: str) -> None:
+    """A drained delivery that failed gets a job of its own, scheduled and retried as the intake's
+    single jobs are: the drain's run was its first."""
+    webhooks_queue(redis).enqueue_in(
+        dt.timedelta(seconds=RETRY_INTERVALS[0]), "shopify_app.jobs.webhooks.process_delivery",
+        args=[delivery_id, shop_domain], job_id=delivery_job_id(delivery_id),
+        retry=Retry(max=len(RETRY_INTERVALS) - 1, interval=RETRY_INTERVALS[1:]),
+        job_timeout=JOB_TIMEOUT, result_ttl=3600, failure_ttl=queues.FAILURE_TTL)
+
+
 def enqueue_program_setup(redis: Redis, shop_id: str) -> None:
     _enqueue(redis, "shopify_app.jobs.webhooks.set_up_program", [shop_id], f"program-setup-{shop_id}")
 
@@ -83,7 +110,7 @@ def process_delivery(delivery_id: str, shop_domain: str) -> None:
     sessions = runtime.context().sessions
     try:
         with sessions.begin() as session:
-            _apply(session, delivery_id, shop_domain)
+            _apply(session, [delivery_id], shop_domain)
     except Exception as error:
         with sessions.begin() as session:
             session.execute(update(WebhookDelivery).where(*_this_delivery(delivery_id, shop_domain)).values(
@@ -97,42 +124,74 @@ def process_deliveries(shop_domain: str, delivery_ids: list[str]) -> None:
     If any fails, the batch's transaction is rolled back and each is applied in a transaction of
     its own: the failing one keeps its error and is retried (the whole job is, and what was applied
     is skipped), the others are applied."""
+    failures = _apply_batch(shop_domain, delivery_ids)
+    if failures:
+        raise next(iter(failures.values()))
+
+
+def drain_deliveries(shop_domain: str) -> None:
+    """Take up to BATCH_SIZE of the shop's listed deliveries and apply them as ``process_deliveries`` does.
+
+    A full take leaves more listed, so the next drain is claimed before this batch is applied (another
+    worker takes the next batch meanwhile). A delivery that fails keeps its error and is handed to a
+    job of its own, retried later; the others of its batch are applied."""
+    redis = runtime.context().redis
+    delivery_ids = delivery_bursts.take(redis, shop_domain, BATCH_SIZE)
+    if len(delivery_ids) == BATCH_SIZE and delivery_bursts.claim(redis, shop_domain):
+        enqueue_drain(redis, shop_domain)
+    for delivery_id in _apply_batch(shop_domain, delivery_ids):
+        _enqueue_retry(redis, delivery_id, shop_domain)
+
+
+def _apply_batch(shop_domain: str, delivery_ids: list[str]) -> dict[str, Exception]:
+    """Apply the deliveries in one transaction, or, if any fails, each in one of its own; the failures by id."""
+    if not delivery_ids:
+        return {}
     try:
         with runtime.context().sessions.begin() as session:
-            for delivery_id in delivery_ids:
-                _apply(session, delivery_id, shop_domain)
-        return
+            _apply(session, delivery_ids, shop_domain)
+        return {}
     except Exception:
         logger.warning("a batch of %d webhook deliveries failed; applying them one by one", len(delivery_ids),
                        exc_info=True)
-    failure: Exception | None = None
+    failures: dict[str, Exception] = {}
     for delivery_id in delivery_ids:
         try:
             process_delivery(delivery_id, shop_domain)
         except Exception as error:
-            failure = failure or error
-    if failure is not None:
-        raise failure
+            failures[delivery_id] = error
+    return failures
 
 
 def _this_delivery(delivery_id: str, shop_domain: str) -> tuple[Any, ...]:
     return WebhookDelivery.id == delivery_id, WebhookDelivery.shop_domain == shop_domain
 
 
-def _apply(session: Session, delivery_id: str, shop_domain: str) -> None:
-    # The shop comes with the locked delivery, in one statement.
-    found = session.execute(
+def _apply(session: Session, delivery_ids: list[str], shop_domain: str) -> None:
+    """Apply the deliveries in the order given, each once: locked with their shop in one statement
+    (in id order, as any other batch locks them), what they share prepared once, the applied ones
+    marked done in one UPDATE."""
+    found = {delivery.id: (delivery, shop) for delivery, shop in session.execute(
         select(WebhookDelivery, Shop).outerjoin(Shop, Shop.domain == WebhookDelivery.shop_domain)
-        .where(*_this_delivery(delivery_id, shop_domain)).with_for_update(of=WebhookDelivery)).first()
-    if found is None or found[0].processed_at is not None:
-        return
-    delivery, shop = found
-    refused = handle(session, delivery, shop, utcnow())
-    if refused:
-        refuse(delivery, refused)
-        return
-    delivery.processed_at = utcnow()
-    delivery.payload = None
+        .where(WebhookDelivery.id.in_(delivery_ids), WebhookDelivery.shop_domain == shop_domain)
+        .order_by(WebhookDelivery.id).with_for_update(of=WebhookDelivery)).tuples()}
+    waiting = [row for row in found.values() if row[0].processed_at is None]
+    if len(waiting) > 1:  # a lone delivery enrols its buyer as it earns, in fewer statements
+        prepare(session, [delivery for delivery, _ in waiting], waiting[0][1], utcnow())
+    applied = []
+    for delivery_id in delivery_ids:
+        delivery, shop = found.pop(delivery_id, (None, None))
+        if delivery is None or delivery.processed_at is not None:
+            continue
+        refused = handle(session, delivery, shop, utcnow())
+        if refused:
+            refuse(delivery, refused)
+        else:
+            applied.append(delivery_id)
+    if applied:
+        session.execute(update(WebhookDelivery).where(
+            WebhookDelivery.id.in_(applied), WebhookDelivery.shop_domain == shop_domain,
+        ).values(processed_at=utcnow(), payload=None).execution_options(synchronize_session=False))
 
 
 def set_up_program(shop_id: str) -> None:
@@ -182,7 +241,8 @@ def enqueue_unprocessed_deliveries(session: Session, redis: Redis, *, now: dt.da
                                    limit: int = 1000) -> int:
     """Enqueue deliveries the intake could not (Redis was down) or whose job was lost; for the scheduler.
 
-    A burst of them goes to ``process_deliveries`` in batches of BATCH_SIZE. Also enqueues the
+    A burst of them goes to ``process_deliveries`` in batches of BATCH_SIZE; those still listed for a
+    drain job are left to it (its drain is enqueued again if its claim lapsed). Also enqueues the
     set-up job of installed shops that still wait for their program or their Shopify id.
     Returns how many jobs it enqueued."""
     queue = webhooks_queue(redis)
@@ -195,7 +255,14 @@ def enqueue_unprocessed_deliveries(session: Session, redis: Redis, *, now: dt.da
     ).all()
     count = 0
     for shop_domain, shop_deliveries in groupby(deliveries, key=lambda delivery: delivery.shop_domain):
-        waiting = [delivery.id for delivery in shop_deliveries if not _live(queue, delivery_job_id(delivery.id))]
+        listed = delivery_bursts.listed(redis, shop_domain)
+        shop_ids = [delivery.id for delivery in shop_deliveries]
+        # A listed delivery waits for a drain job: one is claimed unless a claim is still held.
+        if listed.intersection(shop_ids) and delivery_bursts.claim(redis, shop_domain):
+            enqueue_drain(redis, shop_domain)
+            count += 1
+        waiting = [delivery_id for delivery_id in shop_ids
+                   if delivery_id not in listed and not _live(queue, delivery_job_id(delivery_id))]
         # Each shop's oldest first, so a batch still queued or running starts with the same delivery at
         # the next sweep and is not enqueued again (were it, its deliveries would be skipped once applied).
         for start in range(0, len(waiting), BATCH_SIZE):

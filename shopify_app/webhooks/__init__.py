@@ -13,7 +13,7 @@ from shopify_app.db import get_session
 from shopify_app.errors import BadRequest, Unauthorized
 from shopify_app.jobs.webhook_deliveries import record_delivery
 from shopify_app.jobs.webhook_topics import TOPICS
-from shopify_app.jobs.webhooks import enqueue_delivery
+from shopify_app.jobs.webhooks import enqueue_received
 from shopify_app.redis_conn import get_redis
 from shopify_app.shopify.domains import valid_shop_domain
 from shopify_app.shopify.signatures import valid_body_hmac
@@ -54,7 +54,7 @@ def receive() -> ResponseReturnValue:
     # A refused delivery is answered 200 too: Shopify would only retry a replay or a forgery.
     if delivery_id is not None and checked.refused_reason is None:
         try:
-            enqueue_delivery(get_redis(current_app), delivery_id, shop)
+            enqueue_received(get_redis(current_app), delivery_id, shop, topic)
         except RedisError:
             # The row is committed: the scheduler's sweep enqueues it once Redis is back.
             logger.warning("webhook %s recorded but not enqueued: Redis unavailable", delivery_id)

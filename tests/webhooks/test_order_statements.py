@@ -1,4 +1,5 @@
-"""What an orders/paid job costs the database, for a known member and the shop's one purchase rule."""
+"""What an orders/paid job costs the database, for a known member and the shop's one purchase rule, and
+what a drain's batch of new members' orders costs."""
 
 from __future__ import annotations
 
@@ -18,13 +19,14 @@ from tests.webhooks.test_orders import entries, order
 # delivery's UPDATE. SQLite writes the earning in six statements.
 STATEMENTS = 5
 EARNING_IN_TURN = 6
+# A batch: the deliveries locked in one statement, their buyers enrolled (who is known, the entry tier,
+# the tombstones, one INSERT) and one UPDATE of the deliveries; then each order's rules, upsert and
+# earning, the buyer found as a known member.
+BATCH_STATEMENTS = 6
+PER_ORDER = 3
 
 
-def test_an_orders_paid_job_runs_five_statements(client: FlaskClient, app: Flask, redis: Redis,
-                                                   demo_shop: dict[str, Any], is_postgres: bool) -> None:
-    assert post_webhook(client, "orders/paid", order(1)).status_code == 200
-    run_jobs(app, redis)  # the member is known from now on
-    assert post_webhook(client, "orders/paid", order(2)).status_code == 200
+def count_statements(app: Flask, redis: Redis) -> list[str]:
     statements: list[str] = []
 
     def count(_connection: Any, _cursor: Any, sql: str, *_: Any) -> None:
@@ -35,5 +37,26 @@ def test_an_orders_paid_job_runs_five_statements(client: FlaskClient, app: Flask
         run_jobs(app, redis)
     finally:
         event.remove(engine_for(app), "before_cursor_execute", count)
+    return statements
+
+
+def test_an_orders_paid_job_runs_five_statements(client: FlaskClient, app: Flask, redis: Redis,
+                                                   demo_shop: dict[str, Any], is_postgres: bool) -> None:
+    assert post_webhook(client, "orders/paid", order(1)).status_code == 200
+    run_jobs(app, redis)  # the member is known from now on
+    assert post_webhook(client, "orders/paid", order(2)).status_code == 200
+    statements = count_statements(app, redis)
     assert len(entries(app, "2")) == 1
     assert len(statements) == (STATEMENTS if is_postgres else STATEMENTS - 1 + EARNING_IN_TURN), statements
+
+
+def test_a_batch_of_new_members_orders_runs_three_statements_an_order(
+        client: FlaskClient, app: Flask, redis: Redis, demo_shop: dict[str, Any], is_postgres: bool) -> None:
+    orders = range(1, 6)
+    for order_id in orders:
+        buyer = {"id": 2000 + order_id, "email": f"buyer{order_id}@example.com"}
+        assert post_webhook(client, "orders/paid", order(order_id, customer=buyer)).status_code == 200
+    statements = count_statements(app, redis)  # one drain takes the five
+    assert [len(entries(app, str(order_id))) for order_id in orders] == [1] * len(orders)
+    per_order = PER_ORDER if is_postgres else PER_ORDER - 1 + EARNING_IN_TURN
+    assert len(statements) == BATCH_STATEMENTS + len(orders) * per_order, statements

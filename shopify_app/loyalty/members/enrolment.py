@@ -66,9 +66,10 @@ def enrol(session: Session, shop: Shop, data: ShopifyCustomer, *, now: dt.dateti
 
 def enrol_existing(session: Session, shop: Shop, customers: list[ShopifyCustomer], *, tier_id: str | None,
                    now: dt.datetime | None = None) -> None:
-    """Customers the shop had before the app, enrolled in one statement: no sign-up points (they
-    signed up before the program), in ``tier_id`` (the entry tier, ``entry_tier``). Members already
-    enrolled are left as they are (the unique constraint skips them) and erased customers stay out."""
+    """Customers enrolled in one statement (the shop's existing ones at install, a batch's buyers): no
+    sign-up points (those who signed up before the program never earn them, and a buyer's come with
+    customers/create), in ``tier_id`` (the entry tier, ``entry_tier``). Members already enrolled are
+    left as they are (the unique constraint skips them) and erased customers stay out."""
     now = now or utcnow()
     keys = {redaction_key(shop.id, customer.id): customer.id for customer in customers}
     erased = {keys[key] for key in session.scalars(select(RedactedCustomer.shopify_customer_id_hash).where(
@@ -80,6 +81,16 @@ def enrol_existing(session: Session, shop: Shop, customers: list[ShopifyCustomer
         for customer in customers if customer.id not in erased
     ]
     insert_new_many(session, Customer, rows, ["shop_id", "shopify_customer_id"])
+
+
+def enrol_new(session: Session, shop: Shop, customers: list[ShopifyCustomer]) -> None:
+    """Those of ``customers`` not yet members enrolled as ``enrol`` enrols each (in the entry tier, erased
+    customers left out), all in one INSERT; when every one is known, one SELECT is all it costs."""
+    known = set(session.scalars(select(Customer.shopify_customer_id).where(
+        Customer.shop_id == shop.id, Customer.shopify_customer_id.in_([customer.id for customer in customers]))))
+    new = list({customer.id: customer for customer in customers if customer.id not in known}.values())
+    if new:
+        enrol_existing(session, shop, new, tier_id=entry_tier(session, shop.id))
 
 
 def find_member(session: Session, shop: Shop, shopify_customer_id: str, *, lock: bool = False) -> Customer | None:
