@@ -155,7 +155,7 @@ def lone_read_connection() -> Connection:
     connection: Connection | None = g.get("db_read_connection")
     if connection is None:
         session: Session | None = g.get("db_session")
-        if session is not None:
+        if session is not None and session.in_transaction():
             session.commit()
         connection = engine_for(current_app).connect()
         if connection.dialect.name == "postgresql":

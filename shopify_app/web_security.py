@@ -9,11 +9,11 @@ from shopify_app.config import Config
 
 
 class CookieSessions(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, whose signer is built only for a request that carries the cookie:
-    the API's and the storefront's requests never do, and building it on each cost about what routing them does."""
+    """Flask's signed-cookie sessions, whose cookies are parsed and signer built only for a request that
+    carries cookies: the API's and the storefront's requests never do, and both cost about what routing them does."""
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+        if app.secret_key and "HTTP_COOKIE" not in request.environ:
             return self.session_class()
         return super().open_session(app, request)
 
