@@ -27,7 +27,9 @@ def require_proxy_signature() -> None:
         raise Unauthorized(f"Invalid app proxy request: {proxy}")
     if request.method not in READ_METHODS:
         refuse_replay(proxy, now)
-    shop = storefront_shops(current_app).lookup(get_session(), proxy.shop)
+    shops = storefront_shops(current_app)
+    # A kept shop needs no session: a read then opens none before its own statement.
+    shop = shops.get(proxy.shop) or shops.lookup(get_session(), proxy.shop)
     if shop is None or not shop.installed:
         raise NotFound(f"Shop '{proxy.shop}' has no loyalty program")
     g.proxy = proxy

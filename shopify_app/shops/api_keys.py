@@ -11,7 +11,7 @@ import weakref
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import bindparam, inspect, select
+from sqlalchemy import Engine, bindparam, inspect, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from shopify_app.clock import utcnow
@@ -99,12 +99,9 @@ def authenticate(session: Session, header: str | None, *, now: dt.datetime | Non
     afresh has its ``last_used_at`` moved in the session when a minute has passed (``LAST_USED_PRECISION``)."""
     if not header or not header.strip():
         raise Unauthorized("Missing Authorization header")
-    raw = header.strip()
-    if raw[:7].lower() == "bearer ":
-        raw = raw[7:].strip()
-    hashed = hash_key(raw)
+    hashed = hash_key(_raw_key(header))
     now = now or utcnow()
-    known = _known_keys(session)
+    known = _known_keys(session.get_bind())
     cached = known.get(hashed, now.timestamp())
     if cached is not None:
         return cached
@@ -121,17 +118,30 @@ def authenticate(session: Session, header: str | None, *, now: dt.datetime | Non
     return live
 
 
+def kept_key(database: Engine, header: str | None) -> LiveKey | None:
+    """The live key the header names if this process keeps it (``authenticate`` then reads nothing),
+    found without a session; None otherwise, and ``authenticate`` decides."""
+    if not header or not header.strip():
+        return None
+    return _known_keys(database).get(hash_key(_raw_key(header)))
+
+
+def _raw_key(header: str) -> str:
+    """The key of an ``Authorization`` header: the raw key, or ``Bearer <key>``."""
+    raw = header.strip()
+    return raw[7:].strip() if raw[:7].lower() == "bearer " else raw
+
+
 def forget_keys() -> None:
     """Drop every kept key (the tests empty the database between tests)."""
     _KNOWN_KEYS.clear()
 
 
-def _known_keys(session: Session) -> TtlCache[str, LiveKey]:
-    """The keys kept for the session's database (one process may serve several, as tests do)."""
-    bind = session.get_bind()
-    known = _KNOWN_KEYS.get(bind)
+def _known_keys(database: Any) -> TtlCache[str, LiveKey]:
+    """The keys kept for a database (one process may serve several, as tests do)."""
+    known = _KNOWN_KEYS.get(database)
     if known is None:
-        known = _KNOWN_KEYS.setdefault(bind, TtlCache(KEY_CACHE_TTL.total_seconds(), clock=time.time))
+        known = _KNOWN_KEYS.setdefault(database, TtlCache(KEY_CACHE_TTL.total_seconds(), clock=time.time))
     return known
 
 
