@@ -7,7 +7,7 @@ import time
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from flask import Flask, current_app, g
-from sqlalchemy import BigInteger, DateTime, Engine, MetaData, Table, create_engine, event, exc
+from sqlalchemy import BigInteger, Connection, DateTime, Engine, MetaData, Table, create_engine, event, exc
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -146,7 +146,28 @@ def lone_statement_session() -> Session:
     return session
 
 
+def lone_read_connection() -> Connection:
+    """The request's connection for a view whose whole work is one read (a member's summary): Core on
+    a connection of its own, none of the session's machinery (its transaction states, its flush, its
+    close) around the statement; autocommitting on PostgreSQL as ``lone_statement_session`` does, so
+    the read is one round trip. What the request's session read or wrote before is committed first,
+    which hands its connection back to the pool for this one; it goes back itself at teardown."""
+    connection: Connection | None = g.get("db_read_connection")
+    if connection is None:
+        session: Session | None = g.get("db_session")
+        if session is not None and session.in_transaction():
+            session.commit()
+        connection = engine_for(current_app).connect()
+        if connection.dialect.name == "postgresql":
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+        g.db_read_connection = connection
+    return connection
+
+
 def _close_session(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.close()
+    connection = g.pop("db_read_connection", None)
+    if connection is not None:
+        connection.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Any, cast
 
-from sqlalchemy import JSON, ClauseElement, CursorResult, TextClause, TextualSelect, bindparam, column, text
+from sqlalchemy import JSON, ClauseElement, Connection, CursorResult, TextClause, TextualSelect, bindparam, column, text
 from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
@@ -94,10 +94,10 @@ def compiled_once(statement: ClauseElement, dialect: Dialect) -> TextClause | Te
     return clause.columns(*returned) if returned else clause
 
 
-def execute_compiled(session: Session, statement: ClauseElement,
+def execute_compiled(on: Session | Connection, statement: ClauseElement,
                      parameters: dict[str, Any] | list[dict[str, Any]]) -> CursorResult[Any]:
-    """``statement``, compiled once for the session's database, run on its connection as Core: a hot
-    path skips the ORM's execution (its events, its look for entities), which flushes nothing before
-    a textual statement either."""
-    connection = session.connection()
+    """``statement``, compiled once for the database, run as Core on the connection (or the session's):
+    a hot path skips the ORM's execution (its events, its look for entities), which flushes nothing
+    before a textual statement either."""
+    connection = on.connection() if isinstance(on, Session) else on
     return connection.execute(compiled_once(statement, connection.dialect), parameters)

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Request, Response
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from shopify_app.config import Config
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, whose cookies are parsed and signer built only for a request that
+    carries cookies: the API's and the storefront's requests never do, and both cost about what routing them does."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if app.secret_key and "HTTP_COOKIE" not in request.environ:
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 def nosniff(response: Response) -> Response:
@@ -21,4 +32,5 @@ def register(app: Flask, config: Config) -> None:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_HTTPONLY=True,
     )
+    app.session_interface = CookieSessions()
     app.after_request(nosniff)

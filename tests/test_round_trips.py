@@ -28,6 +28,7 @@ class DatabaseWork:
     # in a block (BEGIN … COMMIT: two more round trips).
     autocommitted: list[bool] = field(default_factory=list)
     loaded: list[str] = field(default_factory=list)  # the ORM objects loaded, by table
+    session_transactions: int = 0  # begun by ORM sessions: a read with a kept shop or key needs none
 
 
 @contextmanager
@@ -42,14 +43,19 @@ def database_work(app: Flask) -> Iterator[DatabaseWork]:
     def load(_session: Session, instance: Any) -> None:
         work.loaded.append(instance.__tablename__)
 
+    def begun(_session: Session, transaction: Any) -> None:
+        work.session_transactions += transaction.parent is None
+
     engine = engine_for(app)
     event.listen(engine, "before_cursor_execute", sent)
     event.listen(Session, "loaded_as_persistent", load)
+    event.listen(Session, "after_transaction_create", begun)
     try:
         yield work
     finally:
         event.remove(engine, "before_cursor_execute", sent)
         event.remove(Session, "loaded_as_persistent", load)
+        event.remove(Session, "after_transaction_create", begun)
 
 
 def test_the_storefronts_customer_is_one_statement_once_the_shop_is_cached(
@@ -65,6 +71,7 @@ def test_the_storefronts_customer_is_one_statement_once_the_shop_is_cached(
     assert "earning_entries" in warm.statements[0]
     assert cold.loaded == warm.loaded == []
     assert warm.autocommitted == [is_postgres]
+    assert warm.session_transactions == 0  # the summary runs on a Core connection of its own
 
 
 def test_an_uninstall_reaches_the_storefront_when_the_cached_shop_expires(
@@ -92,6 +99,7 @@ def test_the_apis_customer_is_one_statement_once_the_key_is_cached(
     assert len(work.statements) == 1 and "earning_entries" in work.statements[0]
     assert not work.loaded  # Core rows: no customer, tier or key object
     assert work.autocommitted == [is_postgres]
+    assert work.session_transactions == 0
 
 
 def test_an_award_is_one_statement_on_postgresql_and_a_transaction_on_sqlite(

@@ -2,27 +2,32 @@
 
 from __future__ import annotations
 
-from flask import g, request
+from flask import current_app, g, request
 
-from shopify_app.db import get_session
+from shopify_app.db import engine_for, get_session
 from shopify_app.errors import Forbidden
-from shopify_app.models import ApiKey, Shop
-from shopify_app.shops.api_keys import authenticate
+from shopify_app.models import Shop
+from shopify_app.shops.api_keys import LiveKey, authenticate, kept_key
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def request_key() -> ApiKey:
+def request_key() -> LiveKey:
     """The request's live key, looked up once (the rate limit asks for it before the view does); 401 without one."""
     if "api_key" not in g:
-        session = get_session()
-        g.api_key = authenticate(session, request.headers.get("Authorization"))
-        if session.is_modified(g.api_key):
-            # last_used_at moved (once a minute): committed now, so the row is not locked for the
-            # whole request (a read commits nothing, and every request of the key would queue on it).
-            session.commit()
-    key: ApiKey = g.api_key
-    return key
+        header = request.headers.get("Authorization")
+        # A kept key needs no session: a read then opens none before its own statement.
+        key = kept_key(engine_for(current_app), header)
+        if key is None:
+            session = get_session()
+            key = authenticate(session, header)
+            if session.dirty:
+                # last_used_at moved (once a minute): committed now, so the row is not locked for the
+                # whole request (a read commits nothing, and every request of the key would queue on it).
+                session.commit()
+        g.api_key = key
+    live: LiveKey = g.api_key
+    return live
 
 
 def require_api_key() -> None:
@@ -32,6 +37,12 @@ def require_api_key() -> None:
         raise Forbidden("This API key is read-only and cannot perform write operations")
 
 
+def current_shop_id() -> str:
+    key: LiveKey = g.api_key
+    return key.shop_id
+
+
 def current_shop() -> Shop:
-    key: ApiKey = g.api_key
-    return key.shop
+    """The key's shop and its settings, the request session's own, for the views that need more than its id."""
+    key: LiveKey = g.api_key
+    return key.shop_in(get_session())

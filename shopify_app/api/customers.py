@@ -11,11 +11,11 @@ from flask.typing import ResponseReturnValue
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
-from shopify_app.api.auth import current_shop
+from shopify_app.api.auth import current_shop, current_shop_id
 from shopify_app.auth import shopify_http
 from shopify_app.clock import utcnow
 from shopify_app.config import loyalty_config
-from shopify_app.db import get_session, lone_statement_session, sessionmaker_for
+from shopify_app.db import get_session, lone_read_connection, sessionmaker_for
 from shopify_app.errors import Forbidden, NotFound, ServiceUnavailable
 from shopify_app.integrations.http import DeliveryError
 from shopify_app.integrations.shopify_customers import fetch_customer
@@ -50,7 +50,7 @@ def list_customers() -> ResponseReturnValue:
     if "loyalty_status" in filters:
         excluded = listing.one_of("filter[loyalty_status]", filters["loyalty_status"], LOYALTY_STATUSES) == "excluded"
     session = get_session()
-    page = directory.list_customers(session, current_shop().id, page_request, email=filters.get("email"),
+    page = directory.list_customers(session, current_shop_id(), page_request, email=filters.get("email"),
                                     excluded=excluded)
     expiries = next_expiries(session, page.rows)
     return collection([serializers.customer(c, expiries.get(c.id)) for c in page.rows], listing.meta(page))
@@ -58,7 +58,7 @@ def list_customers() -> ResponseReturnValue:
 
 def show_customer(identifier: str) -> ResponseReturnValue:
     exclude_vip = listing.boolean("exclude_vip", request.args.get("exclude_vip", "false"))
-    summary = member_summary(lone_statement_session(), current_shop().id, identifier)
+    summary = member_summary(lone_read_connection(), current_shop_id(), identifier)
     return respond({"data": serializers.member(summary, with_vip=not exclude_vip)}, 200)
 
 
@@ -116,7 +116,7 @@ class UpdateCustomerBody(Body):
 def update_customer(identifier: str) -> ResponseReturnValue:
     body = parse_body(request, UpdateCustomerBody)
     session = get_session()
-    customer = find_customer(session, current_shop().id, identifier)
+    customer = find_customer(session, current_shop_id(), identifier)
     given = body.model_fields_set
     if "date_of_birth" in given:
         born, now = body.date_of_birth, utcnow()
@@ -159,12 +159,12 @@ def adjust_customer_points(identifier: str) -> ResponseReturnValue:
 
 
 def birthday(identifier: str) -> ResponseReturnValue:
-    customer = find_customer(get_session(), current_shop().id, identifier)
+    customer = find_customer(get_session(), current_shop_id(), identifier)
     return respond({"data": serializers.birthday(customer)}, 200)
 
 
 def anniversary(identifier: str) -> ResponseReturnValue:
-    customer = find_customer(get_session(), current_shop().id, identifier)
+    customer = find_customer(get_session(), current_shop_id(), identifier)
     return respond({"data": serializers.anniversary(customer)}, 200)
 
 
@@ -181,7 +181,7 @@ def customer_history(identifier: str, sorts: Mapping[str, str], statuses: tuple[
     page_request = listing.page_request(request.args, sorts)
     status = listing.one_of("filter[status]", filters["status"], statuses) if "status" in filters else None
     session = get_session()
-    customer = find_customer(session, current_shop().id, identifier)
+    customer = find_customer(session, current_shop_id(), identifier)
     page = read(session, customer, page_request, status=status)
     return collection([serialize(row) for row in page.rows], listing.meta(page))
 

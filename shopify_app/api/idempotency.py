@@ -9,8 +9,8 @@ from flask.typing import ResponseReturnValue
 
 from shopify_app.db import get_session
 from shopify_app.errors import BadRequest
-from shopify_app.models import ApiKey
 from shopify_app.shops import idempotency
+from shopify_app.shops.api_keys import LiveKey
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
@@ -36,7 +36,7 @@ def claim_key() -> ResponseReturnValue | None:
         return None
     if not _valid(key):
         raise BadRequest(f"'{HEADER}' must be 1 to {MAX_LENGTH} printable ASCII characters")
-    api_key: ApiKey = g.api_key
+    api_key: LiveKey = g.api_key
     session = get_session()
     outcome = idempotency.claim(session, api_key.shop_id, api_key.id, key, _fingerprint())
     session.commit()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
-from shopify_app.api.auth import current_shop
+from shopify_app.api.auth import current_shop, current_shop_id
 from shopify_app.api.customers import customer_history
 from shopify_app.db import get_session
 from shopify_app.jobs import reward_codes
@@ -34,14 +34,14 @@ def list_rewards() -> ResponseReturnValue:
     active = listing.boolean("filter[is_active]", filters["is_active"]) if "is_active" in filters else None
     reward_type = (listing.one_of("filter[reward_type]", filters["reward_type"], REWARD_TYPES)
                    if "reward_type" in filters else None)
-    page = catalogue.list_rewards(get_session(), current_shop().id, page_request, active=active,
+    page = catalogue.list_rewards(get_session(), current_shop_id(), page_request, active=active,
                                   reward_type=reward_type)
     return collection([serializers.reward(r) for r in page.rows], listing.meta(page))
 
 
 def show_reward(reward_id: str) -> ResponseReturnValue:
     """An inactive reward is shown (is_active false), as the list shows it; a deleted one is 404."""
-    return respond({"data": serializers.reward(catalogue.get_reward(get_session(), current_shop().id, reward_id))},
+    return respond({"data": serializers.reward(catalogue.get_reward(get_session(), current_shop_id(), reward_id))},
                    200)
 
 

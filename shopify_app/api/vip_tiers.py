@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
-from shopify_app.api.auth import current_shop
+from shopify_app.api.auth import current_shop_id
 from shopify_app.db import get_session
 from shopify_app.loyalty.program.tiers import tiers
 from shopify_app.loyalty.rewards.catalogue import tier_rewards
@@ -15,7 +15,7 @@ from shopify_app.web.jsonapi import collection
 
 def list_tiers() -> ResponseReturnValue:
     listing.unpaged(request.args)
-    session, shop_id = get_session(), current_shop().id
+    session, shop_id = get_session(), current_shop_id()
     rewards = tier_rewards(session, shop_id)
     return collection([serializers.vip_tier(t, rewards.get(t.id, [])) for t in tiers(session, shop_id)])
 

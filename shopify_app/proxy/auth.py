@@ -16,25 +16,20 @@ from shopify_app.shopify.app_proxy import MAX_AGE_SECONDS, InvalidProxySignature
 from shopify_app.shops.cache import ShopsByDomain
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_CHECKED_SIGNATURE = "shopify_app.proxy.checked_signature"
 
 
 def require_proxy_signature() -> None:
     """Blueprint before_request hook: 401 unless Shopify signed this request recently,
     401 for a write whose signature was used before, 404 for a shop without the app."""
-    config = loyalty_config(current_app)
-    now = time.time()
-    try:
-        proxy = verify_proxy_request(
-            request.args.items(multi=True),
-            secrets=config.signing_secrets,
-            path_prefix=config.app_proxy_path_prefix,
-            now=now,
-        )
-    except InvalidProxySignature as error:
-        raise Unauthorized(f"Invalid app proxy request: {error}") from None
+    proxy, now = verified_signature()
+    if isinstance(proxy, InvalidProxySignature):
+        raise Unauthorized(f"Invalid app proxy request: {proxy}")
     if request.method not in READ_METHODS:
         refuse_replay(proxy, now)
-    shop = storefront_shops(current_app).get(get_session(), proxy.shop)
+    shops = storefront_shops(current_app)
+    # A kept shop needs no session: a read then opens none before its own statement.
+    shop = shops.get(proxy.shop) or shops.lookup(get_session(), proxy.shop)
     if shop is None or not shop.installed:
         raise NotFound(f"Shop '{proxy.shop}' has no loyalty program")
     g.proxy = proxy
@@ -51,13 +46,26 @@ def rate_limit_key() -> str:
     """Whom the storefront's rate limit counts a request against: the signed shop and logged-in shopper
     (a visitor not logged in counts with the shop's other visitors), or an unsigned request's address.
     Only the signature is checked here: the replay check and the shop lookup stay with the hook above."""
-    config = loyalty_config(current_app)
-    try:
-        proxy = verify_proxy_request(request.args.items(multi=True), secrets=config.signing_secrets,
-                                     path_prefix=config.app_proxy_path_prefix, now=time.time())
-    except InvalidProxySignature:
+    proxy, _now = verified_signature()
+    if isinstance(proxy, InvalidProxySignature):
         return f"unsigned:{request.remote_addr}"
     return f"shopper:{proxy.shop}:{proxy.logged_in_customer_id or 'visitor'}"
+
+
+def verified_signature() -> tuple[ProxyRequest | InvalidProxySignature, float]:
+    """The request's signature checked once (the rate limit asks before the hook above does): what it
+    names or why it is refused, and the time it was checked at. Kept in the request's WSGI environ,
+    which lives exactly as long as the request (``g`` outlives it when a caller holds the app context)."""
+    checked: tuple[ProxyRequest | InvalidProxySignature, float] | None = request.environ.get(_CHECKED_SIGNATURE)
+    if checked is None:
+        config, now = loyalty_config(current_app), time.time()
+        try:
+            checked = verify_proxy_request(request.args.items(multi=True), secrets=config.signing_secrets,
+                                           path_prefix=config.app_proxy_path_prefix, now=now), now
+        except InvalidProxySignature as error:
+            checked = error, now
+        request.environ[_CHECKED_SIGNATURE] = checked
+    return checked
 
 
 def refuse_replay(proxy: ProxyRequest, now: float) -> None:

@@ -6,17 +6,19 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import time
 import weakref
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import bindparam, inspect, select
+from sqlalchemy import Engine, bindparam, inspect, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from shopify_app.clock import utcnow
 from shopify_app.db import Base
 from shopify_app.errors import BadRequest, Conflict, NotFound, Unauthorized
 from shopify_app.models import ApiKey, Shop
+from shopify_app.shops.cache import TtlCache
 
 KEY_PREFIX = "lk_"
 PREFIX_LENGTH = 12
@@ -28,9 +30,26 @@ LAST_USED_PRECISION = dt.timedelta(minutes=1)
 _KEY_BY_HASH = select(ApiKey).where(ApiKey.key_hash == bindparam("key_hash"))
 # How long a process trusts a key it found live (``authenticate``); README, "API keys".
 KEY_CACHE_TTL = dt.timedelta(seconds=5)
-# Per database (engine): when each key was read, and a copy of it with its shop and settings.
-_KNOWN_KEYS: weakref.WeakKeyDictionary[Any, dict[str, tuple[dt.datetime, ApiKey]]] = weakref.WeakKeyDictionary()
+# Per database (engine): the live keys by hash, on the wall clock (``authenticate`` is told the time).
+_KNOWN_KEYS: weakref.WeakKeyDictionary[Any, TtlCache[str, LiveKey]] = weakref.WeakKeyDictionary()
 _M = TypeVar("_M", bound=Base)
+
+
+@dataclass(frozen=True)
+class LiveKey:
+    """A key found live, as a request needs it: its own fields, and its shop with the shop's settings
+    as objects of no session (``shop_in``), so a request that needs only ids touches no ORM state."""
+
+    id: str
+    key_hash: str
+    shop_id: str
+    read_only: bool
+    rate_limit: int | None
+    shop: Shop
+
+    def shop_in(self, session: Session) -> Shop:
+        """The shop and its settings as the session's own, merged without a query."""
+        return session.merge(self.shop, load=False)
 
 
 @dataclass(frozen=True)
@@ -71,33 +90,46 @@ def ensure_key(session: Session, shop: Shop, raw: str, *, read_only: bool, name:
     return IssuedKey(raw=raw, row=row)
 
 
-def authenticate(session: Session, header: str | None, *, now: dt.datetime | None = None) -> ApiKey:
+def authenticate(session: Session, header: str | None, *, now: dt.datetime | None = None) -> LiveKey:
     """The live key named by an ``Authorization`` header (raw key, or ``Bearer <key>``).
 
     A key found live is kept, with its shop and settings, for ``KEY_CACHE_TTL`` in this process:
     most requests then read no row to authenticate. So a key revoked (or a shop uninstalled) in
-    another process is refused within that time; this process's own revocations at once."""
+    another process is refused within that time; this process's own revocations at once. A key read
+    afresh has its ``last_used_at`` moved in the session when a minute has passed (``LAST_USED_PRECISION``)."""
     if not header or not header.strip():
         raise Unauthorized("Missing Authorization header")
-    raw = header.strip()
-    if raw[:7].lower() == "bearer ":
-        raw = raw[7:].strip()
-    hashed = hash_key(raw)
+    hashed = hash_key(_raw_key(header))
     now = now or utcnow()
-    known = _known_keys(session)
-    cached = known.get(hashed)
-    if cached is not None and now - cached[0] < KEY_CACHE_TTL:
-        # A copy of the session's own: the kept objects belong to no session and are never changed.
-        return session.merge(cached[1], load=False)
+    known = _known_keys(session.get_bind())
+    cached = known.get(hashed, now.timestamp())
+    if cached is not None:
+        return cached
     key = session.scalar(_KEY_BY_HASH, {"key_hash": hashed})
     if key is None or key.revoked_at is not None:
         raise Unauthorized("Invalid or revoked API key")
     if key.shop.uninstalled_at is not None:
         raise Unauthorized("The shop of this API key has uninstalled the app")
-    known[hashed] = (now, _detached_copy(key))
+    live = LiveKey(id=key.id, key_hash=key.key_hash, shop_id=key.shop_id, read_only=key.read_only,
+                   rate_limit=key.rate_limit, shop=_detached_shop(key.shop))
+    known.put(hashed, live, now.timestamp())
     if key.last_used_at is None or now - key.last_used_at >= LAST_USED_PRECISION:
         key.last_used_at = now
-    return key
+    return live
+
+
+def kept_key(database: Engine, header: str | None) -> LiveKey | None:
+    """The live key the header names if this process keeps it (``authenticate`` then reads nothing),
+    found without a session; None otherwise, and ``authenticate`` decides."""
+    if not header or not header.strip():
+        return None
+    return _known_keys(database).get(hash_key(_raw_key(header)))
+
+
+def _raw_key(header: str) -> str:
+    """The key of an ``Authorization`` header: the raw key, or ``Bearer <key>``."""
+    raw = header.strip()
+    return raw[7:].strip() if raw[:7].lower() == "bearer " else raw
 
 
 def forget_keys() -> None:
@@ -105,27 +137,28 @@ def forget_keys() -> None:
     _KNOWN_KEYS.clear()
 
 
-def _known_keys(session: Session) -> dict[str, tuple[dt.datetime, ApiKey]]:
-    """The keys kept for the session's database (one process may serve several, as tests do)."""
-    return _KNOWN_KEYS.setdefault(session.get_bind(), {})
+def _known_keys(database: Any) -> TtlCache[str, LiveKey]:
+    """The keys kept for a database (one process may serve several, as tests do)."""
+    known = _KNOWN_KEYS.get(database)
+    if known is None:
+        known = _KNOWN_KEYS.setdefault(database, TtlCache(KEY_CACHE_TTL.total_seconds(), clock=time.time))
+    return known
 
 
 def _forget(key: ApiKey) -> None:
     for known in _KNOWN_KEYS.values():
-        known.pop(key.key_hash, None)
+        known.forget(key.key_hash)
 
 
-def _detached_copy(key: ApiKey) -> ApiKey:
-    """The key, its shop and the shop's settings as objects of no session, as if just loaded."""
+def _detached_shop(shop: Shop) -> Shop:
+    """The shop and its settings as objects of no session, as if just loaded."""
     def copy(instance: _M) -> _M:
         mapper = inspect(instance).mapper
         return cast(_M, mapper.class_(**{column.key: getattr(instance, column.key) for column in mapper.column_attrs}))
 
-    shop = copy(key.shop)
-    shop.settings = copy(key.shop.settings)
-    duplicate = copy(key)
-    duplicate.shop = shop
-    for instance in (shop.settings, shop, duplicate):
+    duplicate = copy(shop)
+    duplicate.settings = copy(shop.settings)
+    for instance in (duplicate.settings, duplicate):
         make_transient_to_detached(instance)
     return duplicate
 

@@ -31,7 +31,8 @@ def test_a_key_revoked_elsewhere_is_refused_once_its_seconds_pass(app: Flask, de
     revoke_elsewhere(app)
     with sessionmaker_for(app)() as session:
         key = api_keys.authenticate(session, header, now=start + api_keys.KEY_CACHE_TTL - dt.timedelta(seconds=1))
-        assert key.shop.settings is not None and key in session  # the kept copy, the session's own
+        shop = key.shop_in(session)  # the kept copy, the session's own
+        assert shop.settings is not None and shop in session and shop.id == demo_shop["shop_id"]
     with sessionmaker_for(app)() as session, pytest.raises(Unauthorized):
         api_keys.authenticate(session, header, now=start + api_keys.KEY_CACHE_TTL)
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from shopify_app.db import sessionmaker_for
 from shopify_app.models import Customer, EarningEntry, Shop
+from shopify_app.proxy import auth as proxy_auth
 from tests import factories
 from tests.api.test_award import ISO_MS_Z, count, customer_row, error_of
 from tests.proxy.signing import signed_query
@@ -288,3 +289,21 @@ def test_writes_answer_503_when_the_replay_store_is_down(
     assert response.status_code == 503
     assert error_of(response)["title"] == "Service Unavailable"
     assert count(app, EarningEntry) == 0
+
+
+def test_each_request_checks_its_signature_once(client: FlaskClient, demo_shop: dict[str, Any],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rate limit's key and the signature hook ask the same question; each request answers it once,
+    with its own query."""
+    checked: list[str] = []
+    check = proxy_auth.verify_proxy_request
+
+    def counted(params: Any, **kwargs: Any) -> Any:
+        proxy = check(params, **kwargs)
+        checked.append(proxy.logged_in_customer_id)
+        return proxy
+
+    monkeypatch.setattr(proxy_auth, "verify_proxy_request", counted)
+    answers = [client.get(f"/proxy/customer?{signed_query(member)}") for member in ("1001", "1002")]
+    assert [answer.json["data"]["id"] for answer in answers] == ["1001", "1002"]
+    assert checked == ["1001", "1002"]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
 from shopify_app.clock import utcnow
@@ -119,12 +119,13 @@ _SUMMARIES = {
 }
 
 
-def member_summary(session: Session, shop_id: str, identifier: str, *,
+def member_summary(on: Session | Connection, shop_id: str, identifier: str, *,
                    now: dt.datetime | None = None) -> CustomerSummary:
     """The summary of the shop's customer named by a Shopify customer id (plain or GID) or an email, in one
-    statement; NotFound as ``lookup.find_customer`` says it."""
+    statement, on a session or a connection (``db.lone_read_connection``); NotFound as
+    ``lookup.find_customer`` says it."""
     kind, value = parse_identifier(identifier)
-    summary = _read(session, kind, shop_id, value, now)
+    summary = _read(on, kind, shop_id, value, now)
     if summary is None:
         raise customer_not_found(identifier)
     return summary
@@ -137,9 +138,11 @@ def summarize(session: Session, customer: Customer, *, now: dt.datetime | None =
     return summary
 
 
-def _read(session: Session, kind: str, shop_id: str, value: str, now: dt.datetime | None) -> CustomerSummary | None:
-    session.flush()  # what the session holds is read, as the ORM's execution would have flushed it
-    row = execute_compiled(session, _SUMMARIES[kind], {"shop": shop_id, "value": value, "now": now or utcnow()}).first()
+def _read(on: Session | Connection, kind: str, shop_id: str, value: str,
+          now: dt.datetime | None) -> CustomerSummary | None:
+    if isinstance(on, Session):
+        on.flush()  # what the session holds is read, as the ORM's execution would have flushed it
+    row = execute_compiled(on, _SUMMARIES[kind], {"shop": shop_id, "value": value, "now": now or utcnow()}).first()
     if row is None:
         return None
     fields = row._mapping
