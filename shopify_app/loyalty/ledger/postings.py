@@ -171,8 +171,9 @@ def earning_candidate(
     ``customer`` picks (the first created), both of the ``shop`` parameter's shop, each NULL when
     missing; ``base_points`` (the rule's points by default) and ``allowed``, its extra conditions.
     ``lock``: the customer's row locked (PostgreSQL), and not found if a change meanwhile unpicks it."""
-    rule = (select(_rules).where(_rules.c.shop_id == bindparam("shop"), _rules.c.id == bindparam("rule"))
-            .subquery("rule"))
+    rule = (select(*(_rules.c[name] for name in ("id", "is_active", "name", "action", "category", "approval_time",
+                                                  "points_to_give")))
+            .where(_rules.c.shop_id == bindparam("shop"), _rules.c.id == bindparam("rule")).subquery("rule"))
     member_select = (
         select(_customers.c.id, _customers.c.shopify_customer_id, _customers.c.is_excluded, _customers.c.vip_tier_id,
                func.coalesce(_tiers.c.points_multiplier, literal(Decimal(1))).label("multiplier"))
@@ -252,7 +253,7 @@ def _move_by(entry: FromClause) -> Update:
     gained = case((approved, entry.c.points), else_=literal(0))
     lifetime = _customers.c.lifetime_points + gained
     return (
-        update(_customers).where(_customers.c.id == entry.c.customer_id)
+        update(_customers).where(_customers.c.id == entry.c.customer_id, _customers.c.shop_id == entry.c.shop_id)
         .values(current_points=_customers.c.current_points + gained, lifetime_points=lifetime,
                 vip_tier_id=case((approved, tier_for_lifetime(lifetime)), else_=_customers.c.vip_tier_id),
                 updated_at=bindparam("now", type_=UTCDateTime), sync_version=_customers.c.sync_version + 1)
