@@ -116,6 +116,7 @@ def test_an_award_is_one_statement_on_postgresql_and_a_transaction_on_sqlite(
         assert all(statement.startswith("WITH candidate") for statement in work.statements)
     else:
         assert len(work.statements) > 2 and not any(work.autocommitted)
+    assert not work.loaded and work.session_transactions == 0  # Core on the request's connection, no session
     assert customer_points(app, demo_shop["shop_id"], "1002") == answer.json["data"]["attributes"]["points"]
 
 
