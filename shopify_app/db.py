@@ -7,6 +7,7 @@ import time
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from flask import Flask, current_app, g
+from psycopg import _queries as psycopg_queries
 from sqlalchemy import BigInteger, Connection, DateTime, Engine, MetaData, Table, create_engine, event, exc
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -62,7 +63,20 @@ def make_engine(url: str) -> Engine:
         return engine
     engine = create_engine(url, pool_size=10, max_overflow=20, hide_parameters=True)
     _ping_idle_connections(engine)
+    _keep_converted_queries()
     return engine
+
+
+# psycopg turns a query's %(name)s placeholders into $n on every execution, and keeps the result
+# only for queries of at most this many characters (4,096 as it comes): the one-statement points
+# changes run to 7,000 and more, and converting one anew costs more than the rest of psycopg's
+# work on it. Its cache holds 128 queries, least recently used out first.
+CONVERTED_QUERY_CHARACTERS = 16_384
+
+
+def _keep_converted_queries() -> None:
+    psycopg_queries.MAX_CACHED_STATEMENT_LENGTH = max(psycopg_queries.MAX_CACHED_STATEMENT_LENGTH,
+                                                      CONVERTED_QUERY_CHARACTERS)
 
 
 # A pooled connection idle this long is pinged before use, so one that a database restart
