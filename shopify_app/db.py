@@ -7,6 +7,7 @@ import time
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from flask import Flask, current_app, g
+from psycopg import _queries as psycopg_queries
 from sqlalchemy import BigInteger, Connection, DateTime, Engine, MetaData, Table, create_engine, event, exc
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -62,7 +63,20 @@ def make_engine(url: str) -> Engine:
         return engine
     engine = create_engine(url, pool_size=10, max_overflow=20, hide_parameters=True)
     _ping_idle_connections(engine)
+    _keep_converted_queries()
     return engine
+
+
+# psycopg turns a query's %(name)s placeholders into $n on every execution, and keeps the result
+# only for queries of at most this many characters (4,096 as it comes): the one-statement points
+# changes run to 7,000 and more, and converting one anew costs more than the rest of psycopg's
+# work on it. Its cache holds 128 queries, least recently used out first.
+CONVERTED_QUERY_CHARACTERS = 16_384
+
+
+def _keep_converted_queries() -> None:
+    psycopg_queries.MAX_CACHED_STATEMENT_LENGTH = max(psycopg_queries.MAX_CACHED_STATEMENT_LENGTH,
+                                                      CONVERTED_QUERY_CHARACTERS)
 
 
 # A pooled connection idle this long is pinged before use, so one that a database restart
@@ -130,29 +144,16 @@ def get_session() -> Session:
     return g.db_session  # type: ignore[no-any-return]
 
 
-def lone_statement_session() -> Session:
-    """The request's session, for a view whose whole work is one statement (a points change or a
-    member's summary on PostgreSQL): its connection autocommits from here on, so the
+def lone_statement_connection() -> Connection:
+    """The request's connection for a view whose whole work is one statement (an award, a member's
+    summary): Core on a connection of its own, none of the session's machinery (its transaction
+    states, its flush, its close) around the statement. It autocommits on PostgreSQL, so the
     statement is a transaction by itself and PostgreSQL is sent no BEGIN and COMMIT (or ROLLBACK)
-    around it, one round trip where there were three. SQLite, whose points change is several
-    statements, keeps its transaction.
-
-    What the request wrote before is committed first; a lookup that read nothing (the API key or
-    the shop from the process's cache) sends nothing to commit."""
-    session = get_session()
-    if session.get_bind().dialect.name == "postgresql":
-        session.commit()
-        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    return session
-
-
-def lone_read_connection() -> Connection:
-    """The request's connection for a view whose whole work is one read (a member's summary): Core on
-    a connection of its own, none of the session's machinery (its transaction states, its flush, its
-    close) around the statement; autocommitting on PostgreSQL as ``lone_statement_session`` does, so
-    the read is one round trip. What the request's session read or wrote before is committed first,
-    which hands its connection back to the pool for this one; it goes back itself at teardown."""
-    connection: Connection | None = g.get("db_read_connection")
+    around it, one round trip where there were three; on SQLite, whose points change is several
+    statements, a view that writes commits it. What the request's session read or wrote before is
+    committed first, which hands its connection back to the pool for this one; it goes back itself
+    at teardown."""
+    connection: Connection | None = g.get("db_lone_connection")
     if connection is None:
         session: Session | None = g.get("db_session")
         if session is not None and session.in_transaction():
@@ -160,7 +161,7 @@ def lone_read_connection() -> Connection:
         connection = engine_for(current_app).connect()
         if connection.dialect.name == "postgresql":
             connection.execution_options(isolation_level="AUTOCOMMIT")
-        g.db_read_connection = connection
+        g.db_lone_connection = connection
     return connection
 
 
@@ -168,6 +169,6 @@ def _close_session(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.close()
-    connection = g.pop("db_read_connection", None)
+    connection = g.pop("db_lone_connection", None)
     if connection is not None:
         connection.close()

@@ -94,6 +94,11 @@ def compiled_once(statement: ClauseElement, dialect: Dialect) -> TextClause | Te
     return clause.columns(*returned) if returned else clause
 
 
+def dialect_name(on: Session | Connection) -> str:
+    """The name of the database a session or a connection talks to ("postgresql", "sqlite")."""
+    return (on.get_bind() if isinstance(on, Session) else on).dialect.name
+
+
 def execute_compiled(on: Session | Connection, statement: ClauseElement,
                      parameters: dict[str, Any] | list[dict[str, Any]]) -> CursorResult[Any]:
     """``statement``, compiled once for the database, run as Core on the connection (or the session's):

@@ -9,13 +9,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from psycopg import _queries as psycopg_queries
 from sqlalchemy import Connection, event, select
 from sqlalchemy.orm import Session
 
 from shopify_app.db import engine_for, sessionmaker_for
+from shopify_app.loyalty.earning.awards import AWARD_STATEMENTS
+from shopify_app.loyalty.ledger import adjustments
 from shopify_app.models import Customer, Shop
+from shopify_app.portable_sql import compiled_once
 from shopify_app.proxy.auth import storefront_shops
 from shopify_app.shops.cache import SHOP_CACHE_SECONDS
 from tests.proxy.signing import signed_query
@@ -116,6 +121,7 @@ def test_an_award_is_one_statement_on_postgresql_and_a_transaction_on_sqlite(
         assert all(statement.startswith("WITH candidate") for statement in work.statements)
     else:
         assert len(work.statements) > 2 and not any(work.autocommitted)
+    assert not work.loaded and work.session_transactions == 0  # Core on the request's connection, no session
     assert customer_points(app, demo_shop["shop_id"], "1002") == answer.json["data"]["attributes"]["points"]
 
 
@@ -123,3 +129,14 @@ def customer_points(app: Flask, shop_id: str, shopify_id: str) -> int:
     with sessionmaker_for(app)() as session:
         return session.scalars(select(Customer.current_points).where(
             Customer.shop_id == shop_id, Customer.shopify_customer_id == shopify_id)).one()
+
+
+def test_psycopg_keeps_the_one_statement_changes_converted(app: Flask, is_postgres: bool) -> None:
+    """psycopg converts a query's placeholders anew on every execution unless it is short enough
+    to be kept; the engine raises that length past the longest one-statement change."""
+    if not is_postgres:
+        pytest.skip("psycopg's conversion of placeholders: PostgreSQL only")
+    longest = max(len(str(compiled_once(statement, engine_for(app).dialect)))
+                  for statement in (AWARD_STATEMENTS["shopify_id"].together, adjustments._REMOVE.together))
+    assert longest > 4096
+    assert longest <= psycopg_queries.MAX_CACHED_STATEMENT_LENGTH

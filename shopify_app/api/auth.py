@@ -42,6 +42,13 @@ def current_shop_id() -> str:
     return key.shop_id
 
 
+def kept_shop() -> Shop:
+    """The key's shop and its settings as the worker keeps them, objects of no session: for a view
+    that only reads them (the award's expiry), with no session merged into."""
+    key: LiveKey = g.api_key
+    return key.shop
+
+
 def current_shop() -> Shop:
     """The key's shop and its settings, the request session's own, for the views that need more than its id."""
     key: LiveKey = g.api_key

@@ -15,7 +15,7 @@ from shopify_app.api.auth import current_shop, current_shop_id
 from shopify_app.auth import shopify_http
 from shopify_app.clock import utcnow
 from shopify_app.config import loyalty_config
-from shopify_app.db import get_session, lone_read_connection, sessionmaker_for
+from shopify_app.db import get_session, lone_statement_connection, sessionmaker_for
 from shopify_app.errors import Forbidden, NotFound, ServiceUnavailable
 from shopify_app.integrations.http import DeliveryError
 from shopify_app.integrations.shopify_customers import fetch_customer
@@ -58,7 +58,7 @@ def list_customers() -> ResponseReturnValue:
 
 def show_customer(identifier: str) -> ResponseReturnValue:
     exclude_vip = listing.boolean("exclude_vip", request.args.get("exclude_vip", "false"))
-    summary = member_summary(lone_read_connection(), current_shop_id(), identifier)
+    summary = member_summary(lone_statement_connection(), current_shop_id(), identifier)
     return respond({"data": serializers.member(summary, with_vip=not exclude_vip)}, 200)
 
 

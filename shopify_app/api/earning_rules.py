@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
-from shopify_app.api.auth import current_shop
-from shopify_app.db import get_session, lone_statement_session
+from shopify_app.api.auth import current_shop, kept_shop
+from shopify_app.db import get_session, lone_statement_connection
 from shopify_app.loyalty.earning.awards import award_rule
 from shopify_app.loyalty.program.rules import get_rule, list_rules
 from shopify_app.web import listing, serializers
@@ -22,9 +22,9 @@ class AwardBody(Body):
 
 def award(rule_id: str) -> ResponseReturnValue:
     body = parse_body(request, AwardBody)
-    session = lone_statement_session()
-    entry = award_rule(session, current_shop(), rule_id, body.customer_identifier)
-    session.commit()
+    connection = lone_statement_connection()
+    entry = award_rule(connection, kept_shop(), rule_id, body.customer_identifier)
+    connection.commit()
     return serializers.earning_history_entry(entry, status=201)
 
 

@@ -7,7 +7,7 @@ from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
 from shopify_app.clock import utcnow
-from shopify_app.db import get_session, lone_read_connection
+from shopify_app.db import get_session, lone_statement_connection
 from shopify_app.errors import BadRequest
 from shopify_app.jobs import reward_codes
 from shopify_app.loyalty.earning.awards import award_rule, ways_to_earn
@@ -33,7 +33,7 @@ MAX_PAGE_NUMBER = 1_000_000
 
 
 def customer() -> ResponseReturnValue:
-    summary = member_summary(lone_read_connection(), current_shop_id(), logged_in_customer_id())
+    summary = member_summary(lone_statement_connection(), current_shop_id(), logged_in_customer_id())
     return _customer_document(summary)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Boolean, ColumnElement, FromClause, and_, bindparam, literal, not_, or_, select
+from sqlalchemy import Boolean, ColumnElement, Connection, FromClause, and_, bindparam, literal, not_, or_, select
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
@@ -52,10 +52,11 @@ AWARD_STATEMENTS = {
 
 
 def award_rule(
-    session: Session, shop: Shop, rule_id: str, customer: Customer | str, *, now: dt.datetime | None = None,
+    on: Session | Connection, shop: Shop, rule_id: str, customer: Customer | str, *, now: dt.datetime | None = None,
     claimed: bool = False,
 ) -> EarningEntry:
-    """Award ``rule_id`` once to a customer (object or identifier), checking in contract order:
+    """Award ``rule_id`` once to a customer (object or identifier), on a session or a connection
+    (``db.lone_statement_connection``), checking in contract order:
     rule (404), customer (404), exclusion (403), category (422), once only (409). On PostgreSQL the
     checks and every write are one statement; nothing is written when a check fails.
 
@@ -70,7 +71,7 @@ def award_rule(
     else:
         kind, value = "id", customer.id
     now = now or utcnow()
-    row = post_earning(session, AWARD_STATEMENTS[kind], {
+    row = post_earning(on, AWARD_STATEMENTS[kind], {
         "shop": shop.id, "rule": rule_id, "value": value, "claimed": claimed, "dedupe_key": rule_dedupe_key(rule_id),
         "now": now, "expiry_at": expiry_for(shop, now), "order_id": None, "order_number": None,
     })

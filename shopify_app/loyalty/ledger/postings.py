@@ -14,6 +14,7 @@ from typing import Any, cast
 from sqlalchemy import (
     Boolean,
     ColumnElement,
+    Connection,
     CursorResult,
     FromClause,
     Integer,
@@ -59,7 +60,7 @@ from shopify_app.models import (
     VipTier,
 )
 from shopify_app.models.customer import oldest_first
-from shopify_app.portable_sql import days_after, execute_compiled
+from shopify_app.portable_sql import days_after, dialect_name, execute_compiled
 from shopify_app.upserts import insert_new
 
 # The ``action`` of entries no rule gave, as the API has always shown them; others show their source.
@@ -194,36 +195,37 @@ def earning_candidate(
     ).select_from(one.outerjoin(rule, true()).outerjoin(member, true()))
 
 
-def post_earning(session: Session, statements: Earning, parameters: dict[str, Any]) -> Mapping[Any, Any]:
-    """Run an earning; the row has the candidate's columns, the entry's (``id`` None when nothing
-    was written: not ``allowed``, or the dedupe key was used) and the customer's new balances."""
+def post_earning(on: Session | Connection, statements: Earning, parameters: dict[str, Any]) -> Mapping[Any, Any]:
+    """Run an earning, on a session or a connection (``db.lone_statement_connection``); the row has
+    the candidate's columns, the entry's (``id`` None when nothing was written: not ``allowed``, or
+    the dedupe key was used) and the customer's new balances."""
     parameters = {**parameters, "entry_id": new_id("cer"), "activity_id": new_id("act"),
                   "tier_activity_id": new_id("act")}
-    if session.get_bind().dialect.name == "postgresql":
-        return post_together(session, statements, parameters)
-    return post_in_turn(session, statements, parameters)
+    if dialect_name(on) == "postgresql":
+        return post_together(on, statements, parameters)
+    return post_in_turn(on, statements, parameters)
 
 
-def post_together(session: Session, statements: Earning, parameters: dict[str, Any]) -> Mapping[Any, Any]:
+def post_together(on: Session | Connection, statements: Earning, parameters: dict[str, Any]) -> Mapping[Any, Any]:
     """``post_earning`` in one statement, one round trip (PostgreSQL)."""
-    return execute_compiled(session, statements.together, parameters).one()._mapping
+    return execute_compiled(on, statements.together, parameters).one()._mapping
 
 
-def post_in_turn(session: Session, statements: Earning, parameters: dict[str, Any]) -> Mapping[Any, Any]:
+def post_in_turn(on: Session | Connection, statements: Earning, parameters: dict[str, Any]) -> Mapping[Any, Any]:
     """``post_earning`` as a sequence of statements, for SQLite (which has no data-modifying CTE)."""
-    row: dict[str, Any] = {**execute_compiled(session, statements.candidate, parameters).one()._mapping,
+    row: dict[str, Any] = {**execute_compiled(on, statements.candidate, parameters).one()._mapping,
                            **dict.fromkeys(_ENTRY_COLUMNS)}
-    entry = (execute_compiled(session, statements.insert[session.get_bind().dialect.name], parameters).first()
+    entry = (execute_compiled(on, statements.insert[dialect_name(on)], parameters).first()
              if row["allowed"] else None)
     if entry is None:
         return row
     row.update(entry._mapping)
     parameters = {**parameters, "customer_id": row["customer"], "rule_name": row["rule_name"],
                   "customer_tier": row["customer_tier"]}
-    balance = execute_compiled(session, statements.move, parameters).one()._mapping
+    balance = execute_compiled(on, statements.move, parameters).one()._mapping
     row.update({name: balance[name] for name in _BALANCE_COLUMNS})
     for statement in (statements.activity, statements.sync, statements.tier_activity):
-        execute_compiled(session, statement, parameters)
+        execute_compiled(on, statement, parameters)
     return row
 
 

@@ -122,7 +122,7 @@ _SUMMARIES = {
 def member_summary(on: Session | Connection, shop_id: str, identifier: str, *,
                    now: dt.datetime | None = None) -> CustomerSummary:
     """The summary of the shop's customer named by a Shopify customer id (plain or GID) or an email, in one
-    statement, on a session or a connection (``db.lone_read_connection``); NotFound as
+    statement, on a session or a connection (``db.lone_statement_connection``); NotFound as
     ``lookup.find_customer`` says it."""
     kind, value = parse_identifier(identifier)
     summary = _read(on, kind, shop_id, value, now)
