@@ -30,6 +30,7 @@ from bench.sync import environment
 from shopify_app.db import sessionmaker_for
 from shopify_app.integrations import discounts
 from shopify_app.models import Reward, Shop
+from shopify_app.shops import api_keys
 from tests import factories
 
 POINTS = 1_000_000
@@ -110,7 +111,9 @@ def main() -> None:
             shop = session.scalars(select(Shop)).one()
             reward = Reward(shop_id=shop.id, name="Bench $1 off", discount_type="fixed_amount", points_cost=100)
             session.add(reward)
-            api_key = factories.api_key(session, shop)
+            issued = api_keys.issue_key(session, shop, read_only=False)
+            issued.row.rate_limit = 1_000_000  # the per-key limit (6/s by default) would refuse most with 429
+            api_key = issued.raw
             customers = [[str(7_000_000 + c * 100 + i) for i in range(10)] for c in range(args.clients)]
             for mine in customers:
                 for shopify_id in mine:
