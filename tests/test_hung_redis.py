@@ -32,6 +32,11 @@ def hung_app(app_config: Config) -> Iterator[Flask]:
         engine_for(app).dispose()
 
 
+# A request pays REQUEST_TIMEOUT (0.25 s) per Redis call it makes, a few at most, and its own work on a
+# machine that may be running other suites; a client without the timeout would wait for ever.
+QUICK = 2.0
+
+
 def timed(call: Any, *args: Any, **kwargs: Any) -> tuple[Any, float]:
     started = time.perf_counter()
     result = call(*args, **kwargs)
@@ -52,16 +57,16 @@ def test_a_hung_redis_keeps_request_paths_quick(hung_app: Flask, demo_shop: dict
     query = signed_query("1002", params=[("nonce", uuid.uuid4().hex)])
     claim, claim_time = timed(client.post,
                               f"/proxy/earning-rules/{demo_shop['rules']['follow_on_instagram']}/claim?{query}")
-    assert claim.status_code == 503 and claim_time < 1  # the replay store cannot vouch for the signature
+    assert claim.status_code == 503 and claim_time < QUICK  # the replay store cannot vouch for the signature
 
     read, read_time = timed(client.get, "/v1/vip-tiers", headers={"Authorization": demo_shop["api_key"]})
-    assert read.status_code == 200 and read_time < 1  # served, not counted: the limiter gave up on Redis
+    assert read.status_code == 200 and read_time < QUICK  # served, not counted: the limiter gave up on Redis
     assert "RateLimit-Limit" not in read.headers
 
     token = factories.session_token(hung_app.config["LOYALTY"], demo_shop["domain"])
     overview, overview_time = timed(client.get, "/admin/", headers={"Authorization": f"Bearer {token}"})
-    assert overview.status_code == 200 and overview_time < 1  # the cached history is computed instead
+    assert overview.status_code == 200 and overview_time < QUICK  # the cached history is computed instead
 
     ready, ready_time = timed(client.get, "/readyz")
-    assert ready.status_code == 503 and ready_time < 1
+    assert ready.status_code == 503 and ready_time < QUICK
     assert ready.get_json()["checks"]["redis"] == "error: TimeoutError"
