@@ -72,8 +72,12 @@ def per_request(env: dict[str, str], endpoint: str, requests: int) -> int:
 
 
 def instructions(env: dict[str, str], endpoint: str, first_member: int, count: int) -> int:
-    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, __file__,
-               "--send", endpoint, str(first_member), str(count)]
+    return counted(env, __file__, "--send", endpoint, str(first_member), str(count))
+
+
+def counted(env: dict[str, str], script: str, *arguments: str) -> int:
+    """The instructions callgrind counts in ``script`` run with ``arguments``."""
+    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, script, *arguments]
     output = subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True, text=True).stderr
     return int(re.search(r"Collected : (\d+)", output).group(1))  # type: ignore[union-attr]
 

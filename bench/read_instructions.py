@@ -18,7 +18,6 @@ import cProfile
 import json
 import os
 import pstats
-import re
 import shutil
 import subprocess
 import sys
@@ -29,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.award import VENV_BIN, fresh_database, machine  # noqa: E402
+from bench.award_instructions import counted  # noqa: E402
 
 WARM_UP = 30
 ENDPOINTS = ("proxy_customer", "api_customer", "healthz")
@@ -82,10 +82,7 @@ def per_request(env: dict[str, str], endpoint: str, requests: int) -> int:
 
 
 def instructions(env: dict[str, str], endpoint: str, signed: int, count: int) -> int:
-    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, __file__,
-               "--send", endpoint, str(signed), str(count)]
-    output = subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True, text=True).stderr
-    return int(re.search(r"Collected : (\d+)", output).group(1))  # type: ignore[union-attr]
+    return counted(env, __file__, "--send", endpoint, str(signed), str(count))
 
 
 def send(endpoint: str, signed: int, count: int) -> None:
