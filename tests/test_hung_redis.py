@@ -19,6 +19,7 @@ from shopify_app.redis_conn import get_redis
 from tests import factories
 from tests.jobs.own_redis import OwnRedis
 from tests.proxy.signing import signed_query
+from tests.timing import QUICK, timed
 
 
 @pytest.fixture
@@ -30,17 +31,6 @@ def hung_app(app_config: Config) -> Iterator[Flask]:
         server.hang()
         yield app
         engine_for(app).dispose()
-
-
-# A request pays REQUEST_TIMEOUT (0.25 s) per Redis call it makes, a few at most, and its own work on a
-# machine that may be running other suites; a client without the timeout would wait for ever.
-QUICK = 2.0
-
-
-def timed(call: Any, *args: Any, **kwargs: Any) -> tuple[Any, float]:
-    started = time.perf_counter()
-    result = call(*args, **kwargs)
-    return result, time.perf_counter() - started
 
 
 def test_a_hung_redis_fails_each_call_within_half_a_second(hung_app: Flask) -> None:
