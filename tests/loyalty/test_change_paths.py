@@ -63,17 +63,25 @@ def _members(session: Session) -> dict[str, str]:
     return {"shop": shop.id, **{name: member.id for name, member in members.items()}}
 
 
-def _outcome(session: Session, ids: dict[str, str], member: str, run: Change) -> tuple[Any, ...]:
+def attempted(session: Session, change: Callable[[], Any]) -> tuple[Any, dict[str, list[Any]]]:
+    """What a change refused (or None) and every row it left, lots drawn and allocations with them; the
+    caller reads what else it needs, then rolls back."""
     try:
-        run(session, session.get_one(Shop, ids["shop"]), session.get_one(Customer, ids[member]))
+        change()
         error = None
     except DomainError as refused:
         error = (type(refused), str(refused))
-    rows = written(session)
+    rows: dict[str, list[Any]] = {**written(session)}
     rows["allocations"] = sorted(session.execute(select(LotAllocation.points, EarningEntry.points_given_at)
                                                  .join(EarningEntry, EarningEntry.id == LotAllocation.lot_id)).all())
     rows["lots"] = sorted(session.execute(select(EarningEntry.points_given_at, EarningEntry.points_remaining)).all(),
                           key=repr)
+    return error, rows
+
+
+def _outcome(session: Session, ids: dict[str, str], member: str, run: Change) -> tuple[Any, ...]:
+    error, rows = attempted(session, lambda: run(session, session.get_one(Shop, ids["shop"]),
+                                                 session.get_one(Customer, ids[member])))
     session.rollback()
     return error, rows
 

@@ -19,9 +19,7 @@ from shopify_app.loyalty.rewards import redemption
 from shopify_app.loyalty.rewards.redemption import InsufficientPoints, RedemptionLimitReached
 from shopify_app.models import (
     DiscountType,
-    EarningEntry,
     EntrySource,
-    LotAllocation,
     Pricing,
     Reward,
     RewardRedemption,
@@ -29,7 +27,7 @@ from shopify_app.models import (
     Shop,
 )
 from tests import factories
-from tests.loyalty.test_earning_paths import written
+from tests.loyalty.test_change_paths import attempted
 
 NOW = utcnow()
 _fixed = dict(discount_type=DiscountType.FIXED_AMOUNT.value, discount_amount=Decimal("5.00"))
@@ -85,17 +83,8 @@ def _shop(session: Session) -> dict[str, str]:
 
 def _outcome(session: Session, ids: dict[str, str], identifier: str, reward: str,
              points: int | None) -> tuple[Any, ...]:
-    try:
-        redemption.purchase(session, session.get_one(Shop, ids["shop"]), ids.get(reward, reward), identifier,
-                            points=points, now=NOW)
-        error = None
-    except DomainError as refused:
-        error = (type(refused), str(refused))
-    rows = written(session)
-    rows["allocations"] = sorted(session.execute(select(LotAllocation.points, EarningEntry.points_given_at)
-                                                 .join(EarningEntry, EarningEntry.id == LotAllocation.lot_id)).all())
-    rows["lots"] = sorted(session.execute(select(EarningEntry.points_given_at, EarningEntry.points_remaining)).all(),
-                          key=repr)
+    error, rows = attempted(session, lambda: redemption.purchase(
+        session, session.get_one(Shop, ids["shop"]), ids.get(reward, reward), identifier, points=points, now=NOW))
     table = RewardRedemption.__table__
     rows["redemptions"] = sorted(session.execute(select(
         *(c for c in table.c if c.key not in ("id", "entry_id", "refund_entry_id", "discount_code")))).all(), key=repr)
