@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
 from shopify_app.db import sessionmaker_for
-from shopify_app.jobs import runtime, webhook_topics
+from shopify_app.jobs import runtime
 from shopify_app.jobs.webhooks import enqueue_unprocessed_deliveries, process_deliveries, webhooks_queue
 from shopify_app.models import WebhookDelivery
 from tests.shopify_signing import SHOP, post_webhook, run_jobs, work
-from tests.webhooks.test_orders import entries, member, order
+from tests.webhooks.test_orders import entries, failing_order, member, order
 
 ORDERS = range(1, 6)
 
@@ -62,14 +62,7 @@ def test_one_failing_delivery_fails_alone_and_its_batch_retry_applies_it(
         client: FlaskClient, app: Flask, redis: Redis, session: Session, demo_shop: dict[str, Any],
         monkeypatch: pytest.MonkeyPatch) -> None:
     delivery_ids = lost_deliveries(client, redis)
-    apply_paid = webhook_topics.INSTALLED_SHOP_TOPICS["orders/paid"]
-
-    def failing_third(session: Session, shop: Any, paid: Any) -> None:
-        if str(paid.id) == "3":
-            raise KeyError("id")
-        apply_paid(session, shop, paid)
-
-    monkeypatch.setitem(webhook_topics.INSTALLED_SHOP_TOPICS, "orders/paid", failing_third)
+    undo = failing_order(monkeypatch, "3")
     assert enqueue_unprocessed_deliveries(session, redis, now=utcnow() + dt.timedelta(minutes=5)) == 1
     queue = work(app, redis)
     assert [len(entries(app, str(order_id))) for order_id in ORDERS] == [1, 1, 0, 1, 1]
@@ -78,7 +71,7 @@ def test_one_failing_delivery_fails_alone_and_its_batch_retry_applies_it(
     assert (failed.attempts, failed.last_error) == (1, "KeyError: 'id'")
     assert queue.scheduled_job_registry.count == 1  # RQ's Retry runs the batch again later
 
-    monkeypatch.setitem(webhook_topics.INSTALLED_SHOP_TOPICS, "orders/paid", apply_paid)
+    undo()
     run_batch(app, delivery_ids)  # the retry: the four applied are skipped, the third is applied
     assert [len(entries(app, str(order_id))) for order_id in ORDERS] == [1] * len(ORDERS)
     session.expire_all()
