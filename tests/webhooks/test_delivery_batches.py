@@ -18,7 +18,7 @@ from shopify_app.jobs import runtime
 from shopify_app.jobs.webhooks import enqueue_unprocessed_deliveries, process_deliveries, webhooks_queue
 from shopify_app.models import WebhookDelivery
 from tests.shopify_signing import SHOP, post_webhook, run_jobs, work
-from tests.webhooks.test_orders import entries, failing_order, member, order
+from tests.webhooks.test_orders import entries, failing_order, member, order, refund
 
 ORDERS = range(1, 6)
 
@@ -74,5 +74,21 @@ def test_one_failing_delivery_fails_alone_and_its_batch_retry_applies_it(
     undo()
     run_batch(app, delivery_ids)  # the retry: the four applied are skipped, the third is applied
     assert [len(entries(app, str(order_id))) for order_id in ORDERS] == [1] * len(ORDERS)
+    session.expire_all()
+    assert all(row.processed_at is not None for row in session.scalars(select(WebhookDelivery)))
+
+
+def test_paid_orders_around_a_refund_and_repeated_in_one_batch_are_each_applied_once(
+        client: FlaskClient, app: Flask, redis: Redis, session: Session, demo_shop: dict[str, Any]) -> None:
+    delivery_ids: list[str] = []
+    for topic, payload in (("orders/paid", order(1)), ("refunds/create", refund(11, 1, "50.00")),
+                           ("orders/paid", order(2)), ("orders/paid", order(1)), ("orders/paid", order(2))):
+        assert post_webhook(client, topic, payload).status_code == 200
+        delivery_ids += set(session.scalars(select(WebhookDelivery.id))) - set(delivery_ids)
+    redis.flushdb()
+    run_batch(app, delivery_ids)  # two runs of paid orders around the refund, each one call; the second repeats both
+    earned, reversed_ = entries(app, "1")
+    assert earned.points > 0 and reversed_.points == -round(earned.points * 50 / 100.99)
+    assert len(entries(app, "2")) == 1
     session.expire_all()
     assert all(row.processed_at is not None for row in session.scalars(select(WebhookDelivery)))
