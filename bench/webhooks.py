@@ -125,7 +125,8 @@ def run_workers(env: dict[str, str], redis: Redis, count: int, jobs: int, worker
     A worker waits for jobs as a deployed one does (a drain job enqueues the next one while it runs,
     so an empty queue is not the end) and stops after a second idle; the time counts from the
     workers' start to the end of the last job. ``profile``: each worker runs under cProfile, its
-    statistics written to ``<profile>.<n>``."""
+    statistics written to ``<profile>.<n>``. Also from the first job's start to the last one's end, the
+    workers' start-up (imports, the app, connections) left out, as a burst meets running workers."""
     code = (f"from rq.worker import {worker_class} as Worker; from rq.serializers import JSONSerializer; "
             "from wsgi import app; "
             "from shopify_app.redis_conn import get_redis; from shopify_app.jobs.webhooks import webhooks_queue; "
@@ -141,10 +142,17 @@ def run_workers(env: dict[str, str], redis: Redis, count: int, jobs: int, worker
     from shopify_app.jobs.webhooks import webhooks_queue
 
     finished = webhooks_queue(redis).finished_job_registry
-    ends = [job.ended_at for job in Job.fetch_many(finished.get_job_ids(), redis, finished.serializer) if job]
-    last = max(end.replace(tzinfo=end.tzinfo or dt.timezone.utc).timestamp() for end in ends if end)
+    done = [job for job in Job.fetch_many(finished.get_job_ids(), redis, finished.serializer) if job]
+    last = max(timestamp(job.ended_at) for job in done if job.ended_at)
+    first = min(timestamp(job.started_at) for job in done if job.started_at)
     elapsed = last - started
-    return {"jobs": jobs, "rq_jobs": len(ends), "seconds": elapsed, "jobs_per_s": jobs / elapsed}
+    return {"jobs": jobs, "rq_jobs": len(done), "seconds": elapsed, "jobs_per_s": jobs / elapsed,
+            "start_up_seconds": first - started, "jobs_per_s_from_first_job": jobs / (last - first)}
+
+
+def timestamp(moment: dt.datetime) -> float:
+    """RQ's naive UTC times as seconds since the epoch."""
+    return moment.replace(tzinfo=moment.tzinfo or dt.timezone.utc).timestamp()
 
 
 def main() -> None:

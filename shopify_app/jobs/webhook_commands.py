@@ -52,24 +52,33 @@ def tags(text: str | None) -> frozenset[str]:
 
 
 def order_paid(session: Session, shop: Shop, data: payloads.OrderPaid) -> None:
-    orders.order_paid(session, shop, OrderPaid(
+    orders_paid(session, shop, [data])
+
+
+def orders_paid(session: Session, shop: Shop, paid: list[payloads.OrderPaid]) -> None:
+    """Paid orders of one shop applied together, each as alone. More than one: their buyers enrolled
+    first, in one statement, so each order earns as a known member's (a lone order's buyer is enrolled
+    as it earns, in fewer)."""
+    commands = [order(data) for data in paid]
+    buyers = [command.customer for command in commands if command.customer]
+    if len(commands) > 1 and buyers:
+        enrolment.enrol_new(session, shop, buyers)
+    orders.orders_paid(session, shop, commands)
+    for data in paid:
+        if data.discount_codes:
+            redemption.mark_used(session, shop.id, [d.code for d in data.discount_codes], order_id=data.id,
+                                 used_at=data.processed_at or utcnow())
+
+
+def order(data: payloads.OrderPaid) -> OrderPaid:
+    return OrderPaid(
         id=data.id, subtotal_price=data.subtotal_price, total_tax=data.total_tax,
         taxes_included=bool(data.taxes_included), name=data.name, order_number=data.order_number,
         customer=customer(data.customer) if data.customer else None,
         refunds=tuple(refund(r) for r in data.refunds),
         lines=tuple(line(item) for item in data.line_items),
         customer_tags=tags(data.customer.tags if data.customer else None), b2b=data.company is not None,
-    ))
-    if data.discount_codes:
-        redemption.mark_used(session, shop.id, [d.code for d in data.discount_codes], order_id=data.id,
-                             used_at=data.processed_at or utcnow())
-
-
-def buyers_enrolled(session: Session, shop: Shop, paid: list[payloads.OrderPaid]) -> None:
-    """The buyers of a batch of paid orders enrolled together, so each order earns as a known member's."""
-    buyers = [customer(data.customer) for data in paid if data.customer]
-    if buyers:
-        enrolment.enrol_new(session, shop, buyers)
+    )
 
 
 def order_cancelled(session: Session, shop: Shop, data: payloads.OrderCancelled) -> None:

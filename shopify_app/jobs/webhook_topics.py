@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from itertools import groupby
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import select
@@ -14,15 +16,21 @@ from shopify_app.jobs import webhook_commands
 from shopify_app.models import Shop, WebhookDelivery
 from shopify_app.privacy import erasure, exports
 from shopify_app.shopify.payloads import parse_time
-from shopify_app.shopify.webhook_payloads import OrderPaid, Payload, PayloadRefused, parse_payload
+from shopify_app.shopify.webhook_payloads import Payload, PayloadRefused, parse_payload
 from shopify_app.shops import installs
 
-# Each takes its topic's payload model (webhook_payloads.MODELS), which is what parse_payload gave.
+# Each takes its topic's payload model (webhook_payloads.MODELS), which is what parse_payload gave;
+# a batch handler, a list of them.
 ShopHandler = Callable[[Session, Shop, Any], None]
+BatchHandler = Callable[[Session, Shop, list[Any]], None]
 
-# Points and members: only while the shop has the app installed.
+# Points and members: only while the shop has the app installed. A topic whose deliveries come in
+# bursts has a batch handler: a batch's consecutive deliveries of it are applied in one call, which
+# reads once what they share (a lone delivery, in a list of one).
+INSTALLED_SHOP_BATCH_TOPICS: dict[str, BatchHandler] = {
+    "orders/paid": webhook_commands.orders_paid,
+}
 INSTALLED_SHOP_TOPICS: dict[str, ShopHandler] = {
-    "orders/paid": webhook_commands.order_paid,
     "orders/cancelled": webhook_commands.order_cancelled,
     "refunds/create": webhook_commands.refund_created,
     "customers/create": webhook_commands.customer_created,
@@ -37,20 +45,45 @@ KNOWN_SHOP_TOPICS: dict[str, ShopHandler] = {
 }
 APP_UNINSTALLED = "app/uninstalled"
 SHOP_REDACT = "shop/redact"
-TOPICS = frozenset(INSTALLED_SHOP_TOPICS) | frozenset(KNOWN_SHOP_TOPICS) | {APP_UNINSTALLED, SHOP_REDACT}
+TOPICS = (frozenset(INSTALLED_SHOP_BATCH_TOPICS) | frozenset(INSTALLED_SHOP_TOPICS) | frozenset(KNOWN_SHOP_TOPICS)
+          | {APP_UNINSTALLED, SHOP_REDACT})
 # Shopify sends shop/redact 48 hours after an uninstall; earlier, the shop may still be using the app.
 REDACT_AFTER_UNINSTALL = dt.timedelta(hours=48)
 
 
-def handle(session: Session, delivery: WebhookDelivery, shop: Shop | None, now: dt.datetime) -> str | None:
+def apply(session: Session, deliveries: list[WebhookDelivery], shop: Shop | None, now: dt.datetime) -> dict[str, str]:
+    """Apply one shop's deliveries in the order given, ``shop`` the shop of their domain as read with
+    them, each on its own, but those of a batch topic (for an installed shop) a run of consecutive
+    ones in one call; why the shop we hold refused each one it refused (then nothing of it changed),
+    by delivery id. A shop we do not hold (or no longer serve) makes a delivery a no-op."""
+    refused: dict[str, str] = {}
+    for topic, run in groupby(deliveries, key=attrgetter("topic")):
+        if shop is None or shop.uninstalled_at is not None or topic not in INSTALLED_SHOP_BATCH_TOPICS:
+            refused.update((delivery.id, reason) for delivery in run
+                           if (reason := _handle(session, delivery, shop, now)) is not None)
+            continue
+        payloads = []
+        for delivery in run:
+            payload = _parsed(delivery)
+            reason = payload if isinstance(payload, str) else refusal(shop, topic, payload, now)
+            if reason is None:
+                payloads.append(payload)
+            else:
+                refused[delivery.id] = reason
+        if payloads:
+            INSTALLED_SHOP_BATCH_TOPICS[topic](session, shop, payloads)
+    return refused
+
+
+def _handle(session: Session, delivery: WebhookDelivery, shop: Shop | None, now: dt.datetime) -> str | None:
     """Apply one delivery to ``shop``, the shop of its domain as read with it, or say why the shop we
     hold refuses it (then nothing changed).
 
-    A shop we do not hold (or no longer serve) makes it a no-op."""
-    try:
-        payload = parse_payload(delivery.topic, delivery.payload or {})
-    except PayloadRefused as error:  # recorded before the intake checked shapes
-        return str(error)
+    A shop we do not hold (or no longer serve) makes it a no-op, and so does a batch topic's delivery
+    to a shop that uninstalled (``apply`` hands it here then, for the refusals)."""
+    payload = _parsed(delivery)
+    if isinstance(payload, str):
+        return payload
     if delivery.topic == SHOP_REDACT:
         # It decides on the shop's install state: a concurrent reinstall waits for it, or wins.
         shop = session.scalar(select(Shop).where(Shop.domain == delivery.shop_domain).with_for_update(of=Shop)
@@ -71,22 +104,12 @@ def handle(session: Session, delivery: WebhookDelivery, shop: Shop | None, now: 
     return None
 
 
-def prepare(session: Session, deliveries: list[WebhookDelivery], shop: Shop | None, now: dt.datetime) -> None:
-    """What a batch of one shop's deliveries does once, before ``handle`` applies each: the buyers of
-    its paid orders that would be applied enrolled in one statement."""
-    if shop is None or shop.uninstalled_at is not None:
-        return
-    paid = []
-    for delivery in deliveries:
-        if delivery.topic != "orders/paid":
-            continue
-        try:
-            payload = parse_payload(delivery.topic, delivery.payload or {})
-        except PayloadRefused:
-            continue
-        if isinstance(payload, OrderPaid) and refusal(shop, delivery.topic, payload, now) is None:
-            paid.append(payload)
-    webhook_commands.buyers_enrolled(session, shop, paid)
+def _parsed(delivery: WebhookDelivery) -> Payload | str:
+    """The delivery's payload model, or why it is refused (it was recorded before the intake checked shapes)."""
+    try:
+        return parse_payload(delivery.topic, delivery.payload or {})
+    except PayloadRefused as error:
+        return str(error)
 
 
 def refusal(shop: Shop, topic: str, payload: Payload, now: dt.datetime) -> str | None:

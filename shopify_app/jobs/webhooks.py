@@ -21,7 +21,7 @@ from shopify_app.integrations.shopify_graphql import shop_identity
 from shopify_app.jobs import bulk, delivery_bursts, queues, runtime
 from shopify_app.jobs.destinations import shopify_client
 from shopify_app.jobs.webhook_deliveries import refuse
-from shopify_app.jobs.webhook_topics import handle, prepare
+from shopify_app.jobs.webhook_topics import apply
 from shopify_app.loyalty.program.defaults import set_up_default_program
 from shopify_app.models import BulkJob, BulkJobKind, Shop, WebhookDelivery
 from shopify_app.shops.installs import awaits_set_up, keep_shopify_shop_id, keep_time_zone, lacks_shopify_shop_id
@@ -169,25 +169,21 @@ def _this_delivery(delivery_id: str, shop_domain: str) -> tuple[Any, ...]:
 
 def _apply(session: Session, delivery_ids: list[str], shop_domain: str) -> None:
     """Apply the deliveries in the order given, each once: locked with their shop in one statement
-    (in id order, as any other batch locks them), what they share prepared once, the applied ones
-    marked done in one UPDATE."""
+    (in id order, as any other batch locks them), applied by ``webhook_topics.apply`` (a burst topic's
+    together), the applied ones marked done in one UPDATE."""
     found = {delivery.id: (delivery, shop) for delivery, shop in session.execute(
         select(WebhookDelivery, Shop).outerjoin(Shop, Shop.domain == WebhookDelivery.shop_domain)
         .where(WebhookDelivery.id.in_(delivery_ids), WebhookDelivery.shop_domain == shop_domain)
         .order_by(WebhookDelivery.id).with_for_update(of=WebhookDelivery)).tuples()}
-    waiting = [row for row in found.values() if row[0].processed_at is None]
-    if len(waiting) > 1:  # a lone delivery enrols its buyer as it earns, in fewer statements
-        prepare(session, [delivery for delivery, _ in waiting], waiting[0][1], utcnow())
-    applied = []
-    for delivery_id in delivery_ids:
-        delivery, shop = found.pop(delivery_id, (None, None))
-        if delivery is None or delivery.processed_at is not None:
-            continue
-        refused = handle(session, delivery, shop, utcnow())
-        if refused:
-            refuse(delivery, refused)
-        else:
-            applied.append(delivery_id)
+    waiting = [found[delivery_id][0] for delivery_id in dict.fromkeys(delivery_ids)
+               if delivery_id in found and found[delivery_id][0].processed_at is None]
+    if not waiting:
+        return
+    refused = apply(session, waiting, found[waiting[0].id][1], utcnow())
+    for delivery in waiting:
+        if delivery.id in refused:
+            refuse(delivery, refused[delivery.id])
+    applied = [delivery.id for delivery in waiting if delivery.id not in refused]
     if applied:
         session.execute(update(WebhookDelivery).where(
             WebhookDelivery.id.in_(applied), WebhookDelivery.shop_domain == shop_domain,

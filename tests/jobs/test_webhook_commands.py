@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from shopify_app.jobs import webhook_commands
-from shopify_app.jobs.webhook_topics import INSTALLED_SHOP_TOPICS, KNOWN_SHOP_TOPICS
+from shopify_app.jobs.webhook_topics import INSTALLED_SHOP_BATCH_TOPICS, INSTALLED_SHOP_TOPICS, KNOWN_SHOP_TOPICS
 from shopify_app.loyalty.earning.commands import OrderLine, OrderPaid, Refund, RefundedLine, RefundTransaction
 from shopify_app.loyalty.members.enrolment import ShopifyCustomer
 from shopify_app.shopify.webhook_payloads import MODELS, CustomerData, parse_payload
@@ -32,8 +32,8 @@ def test_an_order_paid_payload_is_an_order_paid_command(monkeypatch: pytest.Monk
     payload = parse_payload("orders/paid", ORDER)
     assert isinstance(payload, OrderPaidPayload)
     captured: list[OrderPaid] = []
-    monkeypatch.setattr(webhook_commands.orders, "order_paid", lambda session, shop, paid: captured.append(paid))
-    webhook_commands.order_paid(None, None, payload)  # type: ignore[arg-type]
+    monkeypatch.setattr(webhook_commands.orders, "orders_paid", lambda session, shop, paid: captured.extend(paid))
+    webhook_commands.orders_paid(None, None, [payload])  # type: ignore[arg-type]
     assert captured == [OrderPaid(
         id="820982911946154508", subtotal_price=Decimal("199.65"), total_tax=Decimal("20.05"), taxes_included=True,
         name="#9999", order_number=1999,
@@ -62,3 +62,6 @@ def test_every_handler_takes_the_model_its_topic_is_parsed_into() -> None:
     for topic, handler in {**INSTALLED_SHOP_TOPICS, **KNOWN_SHOP_TOPICS}.items():
         payload = list(inspect.signature(handler).parameters)[2]
         assert typing.get_type_hints(handler)[payload] is MODELS[topic], topic
+    for topic, batch_handler in INSTALLED_SHOP_BATCH_TOPICS.items():
+        payloads = list(inspect.signature(batch_handler).parameters)[2]
+        assert typing.get_type_hints(batch_handler)[payloads] == list[MODELS[topic]], topic  # type: ignore[misc]

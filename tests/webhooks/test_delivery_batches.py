@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
 from shopify_app.db import sessionmaker_for
-from shopify_app.jobs import runtime, webhook_topics
+from shopify_app.jobs import runtime
 from shopify_app.jobs.webhooks import enqueue_unprocessed_deliveries, process_deliveries, webhooks_queue
 from shopify_app.models import WebhookDelivery
 from tests.shopify_signing import SHOP, post_webhook, run_jobs, work
-from tests.webhooks.test_orders import entries, member, order
+from tests.webhooks.test_orders import entries, failing_order, member, order, refund
 
 ORDERS = range(1, 6)
 
@@ -62,14 +62,7 @@ def test_one_failing_delivery_fails_alone_and_its_batch_retry_applies_it(
         client: FlaskClient, app: Flask, redis: Redis, session: Session, demo_shop: dict[str, Any],
         monkeypatch: pytest.MonkeyPatch) -> None:
     delivery_ids = lost_deliveries(client, redis)
-    apply_paid = webhook_topics.INSTALLED_SHOP_TOPICS["orders/paid"]
-
-    def failing_third(session: Session, shop: Any, paid: Any) -> None:
-        if str(paid.id) == "3":
-            raise KeyError("id")
-        apply_paid(session, shop, paid)
-
-    monkeypatch.setitem(webhook_topics.INSTALLED_SHOP_TOPICS, "orders/paid", failing_third)
+    undo = failing_order(monkeypatch, "3")
     assert enqueue_unprocessed_deliveries(session, redis, now=utcnow() + dt.timedelta(minutes=5)) == 1
     queue = work(app, redis)
     assert [len(entries(app, str(order_id))) for order_id in ORDERS] == [1, 1, 0, 1, 1]
@@ -78,8 +71,24 @@ def test_one_failing_delivery_fails_alone_and_its_batch_retry_applies_it(
     assert (failed.attempts, failed.last_error) == (1, "KeyError: 'id'")
     assert queue.scheduled_job_registry.count == 1  # RQ's Retry runs the batch again later
 
-    monkeypatch.setitem(webhook_topics.INSTALLED_SHOP_TOPICS, "orders/paid", apply_paid)
+    undo()
     run_batch(app, delivery_ids)  # the retry: the four applied are skipped, the third is applied
     assert [len(entries(app, str(order_id))) for order_id in ORDERS] == [1] * len(ORDERS)
+    session.expire_all()
+    assert all(row.processed_at is not None for row in session.scalars(select(WebhookDelivery)))
+
+
+def test_paid_orders_around_a_refund_and_repeated_in_one_batch_are_each_applied_once(
+        client: FlaskClient, app: Flask, redis: Redis, session: Session, demo_shop: dict[str, Any]) -> None:
+    delivery_ids: list[str] = []
+    for topic, payload in (("orders/paid", order(1)), ("refunds/create", refund(11, 1, "50.00")),
+                           ("orders/paid", order(2)), ("orders/paid", order(1)), ("orders/paid", order(2))):
+        assert post_webhook(client, topic, payload).status_code == 200
+        delivery_ids += set(session.scalars(select(WebhookDelivery.id))) - set(delivery_ids)
+    redis.flushdb()
+    run_batch(app, delivery_ids)  # two runs of paid orders around the refund, each one call; the second repeats both
+    earned, reversed_ = entries(app, "1")
+    assert earned.points > 0 and reversed_.points == -round(earned.points * 50 / 100.99)
+    assert len(entries(app, "2")) == 1
     session.expire_all()
     assert all(row.processed_at is not None for row in session.scalars(select(WebhookDelivery)))

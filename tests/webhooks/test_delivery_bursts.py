@@ -13,11 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
-from shopify_app.jobs import delivery_bursts, webhook_topics, webhooks
+from shopify_app.jobs import delivery_bursts, webhooks
 from shopify_app.jobs.webhooks import enqueue_unprocessed_deliveries, webhooks_queue
 from shopify_app.models import WebhookDelivery
 from tests.shopify_signing import SHOP, post_webhook, run_jobs, work
-from tests.webhooks.test_orders import entries, order
+from tests.webhooks.test_orders import entries, failing_order, order
 
 ORDERS = range(1, 6)
 
@@ -85,14 +85,7 @@ def test_listed_deliveries_whose_drain_was_lost_get_a_drain_from_the_sweep(
 def test_a_failing_delivery_of_a_drain_gets_a_retried_job_and_the_others_are_applied(
         client: FlaskClient, app: Flask, redis: Redis, session: Session, demo_shop: dict[str, Any],
         monkeypatch: pytest.MonkeyPatch) -> None:
-    apply_paid = webhook_topics.INSTALLED_SHOP_TOPICS["orders/paid"]
-
-    def failing_third(session: Session, shop: Any, paid: Any) -> None:
-        if str(paid.id) == "3":
-            raise KeyError("id")
-        apply_paid(session, shop, paid)
-
-    monkeypatch.setitem(webhook_topics.INSTALLED_SHOP_TOPICS, "orders/paid", failing_third)
+    undo = failing_order(monkeypatch, "3")
     post_orders(client)
     queue = work(app, redis)
     assert entry_counts(app) == [1, 1, 0, 1, 1]
@@ -103,7 +96,7 @@ def test_a_failing_delivery_of_a_drain_gets_a_retried_job_and_the_others_are_app
     later = utcnow() + dt.timedelta(minutes=5)
     assert enqueue_unprocessed_deliveries(session, redis, now=later) == 0  # its retry is scheduled
 
-    monkeypatch.setitem(webhook_topics.INSTALLED_SHOP_TOPICS, "orders/paid", apply_paid)
+    undo()
     retry = queue.fetch_job(retry_id)
     assert retry is not None and retry.args == [failed.id, SHOP] and retry.retries_left == 4
     queue.scheduled_job_registry.remove(retry)

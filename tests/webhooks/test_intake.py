@@ -143,7 +143,7 @@ def test_a_failing_delivery_stays_visible_and_is_retried(client: FlaskClient, ap
     def failing(*_: Any) -> None:
         raise KeyError("id")
 
-    monkeypatch.setitem(webhook_topics.INSTALLED_SHOP_TOPICS, "orders/paid", failing)
+    monkeypatch.setitem(webhook_topics.INSTALLED_SHOP_BATCH_TOPICS, "orders/paid", failing)
     assert post_webhook(client, "orders/paid", {"id": 1, "subtotal_price": "1.00"}).status_code == 200
     work(app, redis)
     [row] = deliveries(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -10,11 +11,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
 from shopify_app.db import sessionmaker_for
+from shopify_app.jobs import webhook_topics
 from shopify_app.loyalty.ledger import postings
 from shopify_app.models import Customer, EarningEntry, EarningRule, EntrySource, Shop
+from shopify_app.shopify.webhook_payloads import OrderPaid
 from tests import factories
 from tests.shopify_signing import SHOP, post_webhook, run_jobs
 
@@ -51,6 +55,20 @@ def entries(app: Flask, order_id: str) -> list[EarningEntry]:
     with sessionmaker_for(app)() as session:
         return list(session.scalars(select(EarningEntry).where(EarningEntry.order_id == order_id)
                                     .order_by(EarningEntry.created_at, EarningEntry.id)))
+
+
+def failing_order(monkeypatch: pytest.MonkeyPatch, order_id: str) -> Callable[[], None]:
+    """orders/paid made to fail (``KeyError: 'id'``) for any batch that holds the order ``order_id``, the
+    others applied as before; what it returns undoes it."""
+    apply_paid = webhook_topics.INSTALLED_SHOP_BATCH_TOPICS["orders/paid"]
+
+    def failing(session: Session, shop: Shop, paid: list[OrderPaid]) -> None:
+        if any(data.id == order_id for data in paid):
+            raise KeyError("id")
+        apply_paid(session, shop, paid)
+
+    monkeypatch.setitem(webhook_topics.INSTALLED_SHOP_BATCH_TOPICS, "orders/paid", failing)
+    return lambda: monkeypatch.setitem(webhook_topics.INSTALLED_SHOP_BATCH_TOPICS, "orders/paid", apply_paid)
 
 
 def set_rule(app: Flask, shop_id: str, action: str, **fields: Any) -> None:

@@ -8,11 +8,13 @@ order waits on the order row and is applied when the order is paid."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import BigInteger, String, bindparam, func, select, text
+from sqlalchemy import BigInteger, String, TextualSelect, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
@@ -60,9 +62,30 @@ class _Purchase:
 
 def order_paid(session: Session, shop: Shop, paid: OrderPaid, *, now: dt.datetime | None = None) -> None:
     """orders/paid: enrol the customer and give each active purchase rule's points, once per order."""
+    orders_paid(session, shop, [paid], now=now)
+
+
+def orders_paid(session: Session, shop: Shop, paid: Sequence[OrderPaid], *, now: dt.datetime | None = None) -> None:
+    """``order_paid`` for many orders of one shop, each as alone: the purchase rules read once and the
+    orders created or locked in one upsert; an order named twice is applied again after, as a repeat."""
     now = now or utcnow()
-    purchase = _purchase(session, shop, paid) if paid.customer else _Purchase({}, [])
-    order, paid_now = _locked_order(session, shop, paid.id, paid=(paid, purchase, now))
+    batch: dict[str, OrderPaid] = {}
+    repeats = []
+    for one in paid:
+        if batch.setdefault(one.id, one) is not one:
+            repeats.append(one)
+    rules = active_rules(session, shop.id, RuleCategory.PURCHASE) if any(o.customer for o in batch.values()) else []
+    purchases = {key: _purchase(rules, one) if one.customer else _Purchase({}, []) for key, one in batch.items()}
+    locked = _locked_orders(session, shop, {key: _paid_values(one, purchases[key], now) for key, one in batch.items()})
+    for key, one in batch.items():
+        order, paid_now = locked[key]
+        _apply_paid(session, shop, order, paid_now, one, purchases[key], now)
+    if repeats:
+        orders_paid(session, shop, repeats, now=now)
+
+
+def _apply_paid(session: Session, shop: Shop, order: ShopifyOrder, paid_now: bool, paid: OrderPaid,
+                purchase: _Purchase, now: dt.datetime) -> None:
     if paid_now:
         _earn_new_order(session, shop, order, paid, purchase, now)
         if not paid.refunds:
@@ -76,10 +99,10 @@ def order_paid(session: Session, shop: Shop, paid: OrderPaid, *, now: dt.datetim
     _settle(session, order, now)
 
 
-def _purchase(session: Session, shop: Shop, paid: OrderPaid) -> _Purchase:
+def _purchase(rules: list[EarningRule], paid: OrderPaid) -> _Purchase:
     bases: dict[str, object] = {}
     points: list[tuple[EarningRule, int]] = []
-    for rule in active_rules(session, shop.id, RuleCategory.PURCHASE):
+    for rule in rules:
         if excludes_order(rule, paid):
             continue
         basis = earning_basis(rule, paid, points_basis(paid))
@@ -144,7 +167,7 @@ def _dedupe_key(order: ShopifyOrder, rule: EarningRule) -> str:
 
 def refund_created(session: Session, shop: Shop, refunded: OrderRefunded, *, now: dt.datetime | None = None) -> None:
     """refunds/create: one refund of the order."""
-    order, _ = _locked_order(session, shop, refunded.order_id)
+    order = _locked_order(session, shop, refunded.order_id)
     _record_refunds(session, order, (refunded.refund,))
     _settle(session, order, now or utcnow())
 
@@ -152,43 +175,70 @@ def refund_created(session: Session, shop: Shop, refunded: OrderRefunded, *, now
 def order_cancelled(session: Session, shop: Shop, cancelled: OrderCancelled, *, now: dt.datetime | None = None) -> None:
     """orders/cancelled: pending points rejected; the refunds it lists reverse approved ones."""
     now = now or utcnow()
-    order, _ = _locked_order(session, shop, cancelled.id)
+    order = _locked_order(session, shop, cancelled.id)
     order.cancelled_at = order.cancelled_at or cancelled.cancelled_at or now
     _record_refunds(session, order, cancelled.refunds)
     _settle(session, order, now)
 
 
-def _locked_order(session: Session, shop: Shop, key: str, *,
-                  paid: tuple[OrderPaid, _Purchase, dt.datetime] | None = None) -> tuple[ShopifyOrder, bool]:
-    """The order's row, created if new and locked until commit, so one order's events apply one at a time:
-    one upsert, whose no-op update of an existing row takes the row's lock and returns it. With ``paid``
-    a new row is created paid, its earning's bases and customer in it; the flag says it was."""
-    order_id = new_id("ord")
-    values: dict[str, object] = {"paid_at": None, "order_number": None, "points_basis": None, "customer": None,
-                                 "bases": {}}
-    if paid is not None:
-        order_paid, purchase, paid_at = paid
-        values = {"paid_at": paid_at, "order_number": _order_number(order_paid),
-                  "points_basis": points_basis(order_paid), "bases": purchase.bases,
-                  # Kept as Shopify names them; the earning then clears it for a customer erased meanwhile.
-                  "customer": order_paid.customer.id if order_paid.customer else None}
-    order: ShopifyOrder = session.scalars(
-        select(ShopifyOrder).from_statement(_LOCK_ORDER).execution_options(populate_existing=True),
-        {"id": order_id, "shop": shop.id, "key": key, "now": utcnow(), **values}).one()
-    return order, paid is not None and order.id == order_id
+def _paid_values(paid: OrderPaid, purchase: _Purchase, paid_at: dt.datetime) -> dict[str, object]:
+    """A new order's row as created paid: its earning's bases and customer in it."""
+    return {"paid_at": paid_at, "order_number": _order_number(paid), "points_basis": points_basis(paid),
+            "bases": purchase.bases,
+            # Kept as Shopify names them; the earning then clears it for a customer erased meanwhile.
+            "customer": paid.customer.id if paid.customer else None}
 
 
-# Written once (docs/architecture.md, "Hot-path statements"); PostgreSQL and SQLite spell it alike.
+# A new order's row as created by a refund or a cancellation that comes before its paid order.
+_UNPAID: dict[str, object] = {"paid_at": None, "order_number": None, "points_basis": None, "bases": {},
+                              "customer": None}
+
+
+def _locked_order(session: Session, shop: Shop, key: str) -> ShopifyOrder:
+    order, _ = _locked_orders(session, shop, {key: _UNPAID})[key]
+    return order
+
+
+def _locked_orders(session: Session, shop: Shop,
+                   values: dict[str, dict[str, object]]) -> dict[str, tuple[ShopifyOrder, bool]]:
+    """Each order's row by its Shopify id, created from its ``values`` if new (the flag says it was) and
+    locked until commit, so one order's events apply one at a time: one upsert for all, whose no-op
+    update of an existing row takes the row's lock and returns it, in Shopify id order (as any other
+    batch locks them)."""
+    keys = sorted(values)
+    ids = {key: new_id("ord") for key in keys}
+    parameters: dict[str, object] = {"shop": shop.id, "now": utcnow()}
+    for n, key in enumerate(keys):
+        parameters.update({f"{name}_{n}": value for name, value in {"id": ids[key], "key": key, **values[key]}.items()})
+    orders = session.scalars(select(ShopifyOrder).from_statement(_lock_orders(len(keys)))
+                             .execution_options(populate_existing=True), parameters)
+    return {order.shopify_order_id: (order, order.id == ids[order.shopify_order_id]) for order in orders}
+
+
 _orders = ShopifyOrder.__table__
-_LOCK_ORDER = text(
-    "INSERT INTO shopify_orders (id, shop_id, shopify_order_id, created_at, updated_at, earning_bases, paid_at, "
-    "order_number, points_basis, shopify_customer_id) "
-    "VALUES (:id, :shop, :key, :now, :now, :bases, :paid_at, :order_number, :points_basis, :customer) "
-    "ON CONFLICT (shop_id, shopify_order_id) DO UPDATE SET updated_at = shopify_orders.updated_at "
-    f"RETURNING {', '.join(column.name for column in _orders.c)}"
-).bindparams(bindparam("now", type_=_orders.c.created_at.type), bindparam("bases", type_=_orders.c.earning_bases.type),
-             bindparam("paid_at", type_=_orders.c.paid_at.type),
-             bindparam("points_basis", type_=_orders.c.points_basis.type)).columns(*_orders.c)
+
+
+@functools.cache
+def _lock_orders(rows: int) -> TextualSelect:
+    """The upsert of ``rows`` orders, written once per count (docs/architecture.md, "Hot-path statements");
+    PostgreSQL and SQLite spell it alike. Each row's parameters end in its number (``key_0``)."""
+    def row(n: int) -> str:
+        return (f"(:id_{n}, :shop, :key_{n}, :now, :now, :bases_{n}, :paid_at_{n}, :order_number_{n}, "
+                f":points_basis_{n}, :customer_{n})")
+
+    typed = [bindparam("now", type_=_orders.c.created_at.type)]
+    for n in range(rows):
+        typed += [bindparam(f"bases_{n}", type_=_orders.c.earning_bases.type),
+                  bindparam(f"paid_at_{n}", type_=_orders.c.paid_at.type),
+                  bindparam(f"points_basis_{n}", type_=_orders.c.points_basis.type)]
+    return text(
+        "INSERT INTO shopify_orders (id, shop_id, shopify_order_id, created_at, updated_at, earning_bases, paid_at, "
+        f"order_number, points_basis, shopify_customer_id) VALUES {', '.join(row(n) for n in range(rows))} "
+        "ON CONFLICT (shop_id, shopify_order_id) DO UPDATE SET updated_at = shopify_orders.updated_at "
+        f"RETURNING {', '.join(column.name for column in _orders.c)}"
+    ).bindparams(*typed).columns(*_orders.c)
+
+
 # An order's earning finds the member by Shopify id, locked (a customers/redact running meanwhile is
 # waited for, then the renamed row is not found); an excluded member is found and earns nothing.
 _EARN_BY_SHOPIFY_ID = postings.earning(postings.earning_candidate(
