@@ -153,6 +153,8 @@ def one_on_driver(connection: Connection, statement: ClauseElement, parameters: 
     values = {**driver.defaults, **parameters}
     for name, to_driver in driver.bind_processors.items():
         values[name] = to_driver(values[name])
+    if not connection.in_transaction():
+        connection.begin()  # as Connection.execute would: the caller's commit or rollback then ends it
     dbapi_connection = connection.connection.dbapi_connection
     assert dbapi_connection is not None  # None only once invalidated, and then connection.connection reconnects
     cursor = dbapi_connection.cursor()
