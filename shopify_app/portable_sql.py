@@ -1,13 +1,17 @@
-"""SQL that PostgreSQL and SQLite spell differently: days after a time, a JSON object, a statement compiled once."""
+"""SQL that PostgreSQL and SQLite spell differently: days after a time, a JSON object, a statement compiled once
+(and run on the driver's cursor)."""
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any, cast
 
+import psycopg
 from sqlalchemy import JSON, ClauseElement, Connection, CursorResult, TextClause, TextualSelect, bindparam, column, text
 from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError, NoResultFound
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -106,3 +110,72 @@ def execute_compiled(on: Session | Connection, statement: ClauseElement,
     before a textual statement either."""
     connection = on.connection() if isinstance(on, Session) else on
     return connection.execute(compiled_once(statement, connection.dialect), parameters)
+
+
+class _DriverStatement:
+    """A statement as the driver takes it: its SQL in the driver's placeholders, its constants, how each
+    parameter and result value is converted (as SQLAlchemy would), and its result columns' names."""
+
+    def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
+        clause = compiled_once(statement, dialect)
+        compiled = clause.compile(dialect=dialect)
+        self.sql = compiled.string
+        self.defaults = compiled.construct_params(_check=False) or {}
+        self.bind_processors = {
+            name: processor for name, parameter in compiled.binds.items()
+            if (processor := parameter.type.dialect_impl(dialect).bind_processor(dialect)) is not None}
+        self.columns = list(clause.selected_columns) if isinstance(clause, TextualSelect) else []
+        self.names = [c.key for c in self.columns]
+        # Read from the first result's description: a driver's converter may depend on the type it sends.
+        self.result_processors: list[tuple[int, Callable[[Any], Any]]] | None = None
+
+    def processors_for(self, dialect: Dialect, cursor: Any) -> list[tuple[int, Callable[[Any], Any]]]:
+        if self.result_processors is None:  # psycopg builds the description anew on each reading
+            self.result_processors = [
+                (index, processor)
+                for index, (c, described) in enumerate(zip(self.columns, cursor.description, strict=True))
+                if (processor := c.type.dialect_impl(dialect).result_processor(dialect, described[1])) is not None]
+        return self.result_processors
+
+
+@functools.cache
+def _on_driver(statement: ClauseElement, dialect: Dialect) -> _DriverStatement:
+    return _DriverStatement(statement, dialect)
+
+
+def one_on_driver(connection: Connection, statement: ClauseElement, parameters: dict[str, Any]) -> dict[str, Any]:
+    """The one row of ``statement`` (a SELECT, compiled once), run as a prepared statement on the
+    connection's driver cursor: for one long statement on a hot path, SQLAlchemy's execution and
+    result (its cache look-up, its result metadata, its rows) cost more CPU than psycopg's whole
+    work (docs/architecture.md, "Hot-path statements"). Its events before and after the cursor
+    runs still fire, and a driver's error comes as SQLAlchemy's (a lost connection invalidated)."""
+    driver = _on_driver(statement, connection.dialect)
+    values = {**driver.defaults, **parameters}
+    for name, to_driver in driver.bind_processors.items():
+        values[name] = to_driver(values[name])
+    if not connection.in_transaction():
+        connection.begin()  # as Connection.execute would: the caller's commit or rollback then ends it
+    dbapi_connection = connection.connection.dbapi_connection
+    assert dbapi_connection is not None  # None only once invalidated, and then connection.connection reconnects
+    cursor = dbapi_connection.cursor()
+    try:
+        connection.dispatch.before_cursor_execute(connection, cursor, driver.sql, values, None, False)
+        cast("psycopg.Cursor[Any]", cursor).execute(driver.sql, values, prepare=True)
+        connection.dispatch.after_cursor_execute(connection, cursor, driver.sql, values, None, False)
+        fetched = cursor.fetchone()
+        processors = driver.processors_for(connection.dialect, cursor)
+    except connection.dialect.loaded_dbapi.Error as error:
+        lost = connection.dialect.is_disconnect(error, dbapi_connection, cursor)
+        if lost:
+            connection.invalidate(error)
+        raise DBAPIError.instance(driver.sql, values, error, connection.dialect.loaded_dbapi.Error,
+                                  hide_parameters=connection.engine.hide_parameters, dialect=connection.dialect,
+                                  connection_invalidated=lost) from error
+    finally:
+        cursor.close()
+    if fetched is None:
+        raise NoResultFound("The statement returned no row")
+    row = list(fetched)
+    for index, from_driver in processors:
+        row[index] = from_driver(row[index])
+    return dict(zip(driver.names, row, strict=True))

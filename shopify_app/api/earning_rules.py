@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from shopify_app.api.auth import current_shop, kept_shop
 from shopify_app.db import get_session, lone_statement_connection
-from shopify_app.loyalty.earning.awards import award_rule
+from shopify_app.loyalty.earning.awards import awarded
 from shopify_app.loyalty.program.rules import get_rule, list_rules
 from shopify_app.web import listing, serializers
 from shopify_app.web.bodies import Body, Text, parse_body
@@ -23,7 +23,7 @@ class AwardBody(Body):
 def award(rule_id: str) -> ResponseReturnValue:
     body = parse_body(request, AwardBody)
     connection = lone_statement_connection()
-    entry = award_rule(connection, kept_shop(), rule_id, body.customer_identifier)
+    entry = awarded(connection, kept_shop(), rule_id, body.customer_identifier)
     connection.commit()
     return serializers.earning_history_entry(entry, status=201)
 

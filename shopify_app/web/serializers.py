@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Response
@@ -31,8 +32,11 @@ def _fields(model: type[r.Attributes], source: Any) -> dict[str, Any]:
     return {name: getattr(source, name) for name in model.model_fields if hasattr(source, name)}
 
 
-def earning_history_entry(entry: EarningEntry, status: int = 200) -> Response:
-    """The award's answer."""
+def earning_history_entry(entry: EarningEntry | Mapping[str, Any], status: int = 200) -> Response:
+    """The award's answer, from the entry or the award's row (``awards.awarded``)."""
+    if isinstance(entry, Mapping):
+        return document("earning_history_entry", entry["id"],
+                        r.AwardedEntryAttributes.model_validate(entry).dump(), status)
     return document("earning_history_entry", entry.id, earning_history_entry_attributes(entry), status)
 
 

@@ -4,7 +4,9 @@ a shopper's ways to earn."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Boolean, ColumnElement, Connection, FromClause, and_, bindparam, literal, not_, or_, select
 from sqlalchemy.orm import Session
@@ -55,13 +57,24 @@ def award_rule(
     on: Session | Connection, shop: Shop, rule_id: str, customer: Customer | str, *, now: dt.datetime | None = None,
     claimed: bool = False,
 ) -> EarningEntry:
+    """``awarded``'s entry, as an object outside any session."""
+    return entry_of(awarded(on, shop, rule_id, customer, now=now, claimed=claimed))
+
+
+def awarded(
+    on: Session | Connection, shop: Shop, rule_id: str, customer: Customer | str, *, now: dt.datetime | None = None,
+    claimed: bool = False,
+) -> Mapping[str, Any]:
     """Award ``rule_id`` once to a customer (object or identifier), on a session or a connection
     (``db.lone_statement_connection``), checking in contract order:
     rule (404), customer (404), exclusion (403), category (422), once only (409). On PostgreSQL the
     checks and every write are one statement; nothing is written when a check fails.
 
     ``claimed``: the shopper asks from the storefront, which only a self-reported action allows (422);
-    the API's award is the merchant's server, which may vouch for a verified one."""
+    the API's award is the merchant's server, which may vouch for a verified one.
+
+    The entry comes as the statement's row (``post_earning``'s), which an answer reads as it would
+    the entry: no ORM object to build on the API's hot path."""
     # No rule id holds a NUL (PostgreSQL refuses one in a query parameter) or runs past the id column
     # (the statement's parameters are typed by their columns, and PostgreSQL refuses a longer value).
     if "\x00" in rule_id or len(rule_id) > RULE_ID_LENGTH:
@@ -92,7 +105,7 @@ def award_rule(
         )
     if row["id"] is None:
         raise Conflict(f"Customer '{row['shopify_customer_id']}' already earned points for rule '{rule_id}'")
-    return entry_of(row)
+    return row
 
 
 def rule_dedupe_key(rule_id: str) -> str:

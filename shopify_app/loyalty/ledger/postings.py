@@ -60,7 +60,7 @@ from shopify_app.models import (
     VipTier,
 )
 from shopify_app.models.customer import oldest_first
-from shopify_app.portable_sql import days_after, dialect_name, execute_compiled
+from shopify_app.portable_sql import days_after, dialect_name, execute_compiled, one_on_driver
 from shopify_app.upserts import insert_new
 
 # The ``action`` of entries no rule gave, as the API has always shown them; others show their source.
@@ -207,8 +207,8 @@ def post_earning(on: Session | Connection, statements: Earning, parameters: dict
 
 
 def post_together(on: Session | Connection, statements: Earning, parameters: dict[str, Any]) -> Mapping[Any, Any]:
-    """``post_earning`` in one statement, one round trip (PostgreSQL)."""
-    return execute_compiled(on, statements.together, parameters).one()._mapping
+    """``post_earning`` in one statement, one round trip (PostgreSQL), on the driver's cursor."""
+    return one_on_driver(on.connection() if isinstance(on, Session) else on, statements.together, parameters)
 
 
 def post_in_turn(on: Session | Connection, statements: Earning, parameters: dict[str, Any]) -> Mapping[Any, Any]:
