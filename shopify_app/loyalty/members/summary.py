@@ -5,6 +5,7 @@ then, read in one statement as Core rows."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -32,10 +33,8 @@ class TierSummary:
 
 @dataclass(frozen=True)
 class Member:
-    """The customer's own columns as the summary reads them."""
+    """The customer's own columns that the summary's readers show (its key and shop are the caller's already)."""
 
-    id: str
-    shop_id: str
     shopify_customer_id: str
     email: str | None
     first_name: str | None
@@ -77,6 +76,10 @@ def expiring_lots(now: ColumnElement[Any] | dt.datetime) -> ColumnElement[bool]:
 
 _MEMBER_COLUMNS = [Customer.__table__.c[name] for name in Member.__dataclass_fields__]
 _TIER_COLUMNS = list(TierSummary.__dataclass_fields__)
+# Where each part of the summary's row begins: the member's columns, each tier's, then the ledger's figures.
+_CURRENT_TIER = len(_MEMBER_COLUMNS)
+_NEXT_TIER = _CURRENT_TIER + len(_TIER_COLUMNS)
+_FIGURES = _NEXT_TIER + len(_TIER_COLUMNS)
 
 
 def _statement() -> Select[Any]:
@@ -145,21 +148,21 @@ def _read(on: Session | Connection, kind: str, shop_id: str, value: str,
     row = execute_compiled(on, _SUMMARIES[kind], {"shop": shop_id, "value": value, "now": now or utcnow()}).first()
     if row is None:
         return None
-    fields = row._mapping
+    # By position, as the statement selects them: the row's mapping and a dict per tier cost more than the read.
+    pending_points, points_expire_at, points_expiring = row[_FIGURES:]
     return CustomerSummary(
-        member=Member(*row[:len(_MEMBER_COLUMNS)]),
-        current_tier=_tier(fields, "current"),
-        next_tier=_tier(fields, "next"),
-        pending_points=int(fields["pending_points"]),
-        points_expire_at=fields["points_expire_at"],
-        points_expiring=int(fields["points_expiring"]),
+        member=Member(*row[:_CURRENT_TIER]),
+        current_tier=_tier(row[_CURRENT_TIER:_NEXT_TIER]),
+        next_tier=_tier(row[_NEXT_TIER:_FIGURES]),
+        pending_points=int(pending_points),
+        points_expire_at=points_expire_at,
+        points_expiring=int(points_expiring),
     )
 
 
-def _tier(fields: Any, prefix: str) -> TierSummary | None:
-    if fields[f"{prefix}_id"] is None:
-        return None
-    return TierSummary(**{name: fields[f"{prefix}_{name}"] for name in _TIER_COLUMNS})
+def _tier(values: Sequence[Any]) -> TierSummary | None:
+    """A joined tier's columns, all NULL when the outer join found none."""
+    return None if values[0] is None else TierSummary(*values)
 
 
 def next_expiries(session: Session, customers: list[Customer], *,
