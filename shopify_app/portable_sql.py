@@ -108,7 +108,7 @@ def execute_compiled(on: Session | Connection, statement: ClauseElement,
     """``statement``, compiled once for the database, run as Core on the connection (or the session's):
     a hot path skips the ORM's execution (its events, its look for entities), which flushes nothing
     before a textual statement either."""
-    connection = on.connection() if isinstance(on, Session) else on
+    connection = _connection(on)
     return connection.execute(compiled_once(statement, connection.dialect), parameters)
 
 
@@ -143,12 +143,23 @@ def _on_driver(statement: ClauseElement, dialect: Dialect) -> _DriverStatement:
     return _DriverStatement(statement, dialect)
 
 
-def one_on_driver(connection: Connection, statement: ClauseElement, parameters: dict[str, Any]) -> dict[str, Any]:
-    """The one row of ``statement`` (a SELECT, compiled once), run as a prepared statement on the
-    connection's driver cursor: for one long statement on a hot path, SQLAlchemy's execution and
-    result (its cache look-up, its result metadata, its rows) cost more CPU than psycopg's whole
-    work (docs/architecture.md, "Hot-path statements"). Its events before and after the cursor
-    runs still fire, and a driver's error comes as SQLAlchemy's (a lost connection invalidated)."""
+def one_on_driver(on: Session | Connection, statement: ClauseElement, parameters: dict[str, Any]) -> dict[str, Any]:
+    """The one row of ``statement`` by its columns' names, from ``first_on_driver``."""
+    row = first_on_driver(on, statement, parameters)
+    if row is None:
+        raise NoResultFound("The statement returned no row")
+    return dict(zip(_on_driver(statement, _connection(on).dialect).names, row, strict=True))
+
+
+def first_on_driver(on: Session | Connection, statement: ClauseElement,
+                    parameters: dict[str, Any]) -> list[Any] | None:
+    """The first row of ``statement`` (a SELECT, compiled once) by position, or None, run as a prepared
+    statement on the connection's (or the session's) driver cursor, on PostgreSQL: for one long
+    statement on a hot path, SQLAlchemy's execution and result (its cache look-up, its result
+    metadata, its rows) cost more CPU than psycopg's whole work (docs/architecture.md, "Hot-path
+    statements"). Its events before and after the cursor runs still fire, and a driver's error
+    comes as SQLAlchemy's (a lost connection invalidated)."""
+    connection = _connection(on)
     driver = _on_driver(statement, connection.dialect)
     values = {**driver.defaults, **parameters}
     for name, to_driver in driver.bind_processors.items():
@@ -174,8 +185,12 @@ def one_on_driver(connection: Connection, statement: ClauseElement, parameters: 
     finally:
         cursor.close()
     if fetched is None:
-        raise NoResultFound("The statement returned no row")
+        return None
     row = list(fetched)
     for index, from_driver in processors:
         row[index] = from_driver(row[index])
-    return dict(zip(driver.names, row, strict=True))
+    return row
+
+
+def _connection(on: Session | Connection) -> Connection:
+    return on.connection() if isinstance(on, Session) else on

@@ -208,7 +208,7 @@ def post_earning(on: Session | Connection, statements: Earning, parameters: dict
 
 def post_together(on: Session | Connection, statements: Earning, parameters: dict[str, Any]) -> Mapping[Any, Any]:
     """``post_earning`` in one statement, one round trip (PostgreSQL), on the driver's cursor."""
-    return one_on_driver(on.connection() if isinstance(on, Session) else on, statements.together, parameters)
+    return one_on_driver(on, statements.together, parameters)
 
 
 def post_in_turn(on: Session | Connection, statements: Earning, parameters: dict[str, Any]) -> Mapping[Any, Any]:

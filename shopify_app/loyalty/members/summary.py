@@ -17,7 +17,7 @@ from shopify_app.clock import utcnow
 from shopify_app.loyalty.members.lookup import BY_EMAIL, BY_SHOPIFY_ID, customer_not_found, parse_identifier
 from shopify_app.models import Customer, EarningEntry, EntryStatus, VipTier
 from shopify_app.models.customer import loyalty_status, oldest_first
-from shopify_app.portable_sql import execute_compiled
+from shopify_app.portable_sql import dialect_name, execute_compiled, first_on_driver
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,9 @@ def _read(on: Session | Connection, kind: str, shop_id: str, value: str,
           now: dt.datetime | None) -> CustomerSummary | None:
     if isinstance(on, Session):
         on.flush()  # what the session holds is read, as the ORM's execution would have flushed it
-    row = execute_compiled(on, _SUMMARIES[kind], {"shop": shop_id, "value": value, "now": now or utcnow()}).first()
+    parameters = {"shop": shop_id, "value": value, "now": now or utcnow()}
+    row = (first_on_driver(on, _SUMMARIES[kind], parameters) if dialect_name(on) == "postgresql"
+           else execute_compiled(on, _SUMMARIES[kind], parameters).first())
     if row is None:
         return None
     # By position, as the statement selects them: the row's mapping and a dict per tier cost more than the read.
