@@ -51,10 +51,6 @@ def tags(text: str | None) -> frozenset[str]:
     return frozenset(tag.strip() for tag in (text or "").split(",") if tag.strip())
 
 
-def order_paid(session: Session, shop: Shop, data: payloads.OrderPaid) -> None:
-    orders_paid(session, shop, [data])
-
-
 def orders_paid(session: Session, shop: Shop, paid: list[payloads.OrderPaid]) -> None:
     """Paid orders of one shop applied together, each as alone. More than one: their buyers enrolled
     first, in one statement, so each order earns as a known member's (a lone order's buyer is enrolled
