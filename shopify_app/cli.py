@@ -40,9 +40,9 @@ keys_cli = AppGroup("api-keys", help="REST API keys.")
 shops_cli = AppGroup("shops", help="Shops that installed the app.")
 webhooks_cli = AppGroup("webhooks", help="Webhook deliveries.")
 secrets_cli = AppGroup("secrets", help="Secrets stored encrypted (shop tokens, vendor keys).")
-# Every column holding a secret encrypted with DATA_ENCRYPTION_KEY.
-ENCRYPTED_COLUMNS = ((Shop, ("access_token_ciphertext", "refresh_token_ciphertext")),
-                     (IntegrationSetting, ("api_key_ciphertext",)))
+# Every column holding a secret encrypted with DATA_ENCRYPTION_KEY, by its table and the table's shop column.
+ENCRYPTED_COLUMNS = ((Shop, Shop.id, ("access_token_ciphertext", "refresh_token_ciphertext")),
+                     (IntegrationSetting, IntegrationSetting.shop_id, ("api_key_ciphertext",)))
 ledger_cli = AppGroup("ledger", help="The points ledger.")
 import_cli = AppGroup("import", help="Balances brought from another loyalty app.")
 export_cli = AppGroup("export", help="A shop's members or ledger as CSV, streamed.")
@@ -240,15 +240,21 @@ def webhooks_refused(shop_domain: str | None) -> None:
 def secrets_reencrypt() -> None:
     """Rewrite every stored secret under DATA_ENCRYPTION_KEY; then DATA_ENCRYPTION_KEY_PREVIOUS can go."""
     rewritten = 0
-    for model, columns in ENCRYPTED_COLUMNS:
-        with sessionmaker_for(current_app).begin() as session:
-            # Locked, so a token refresh running now is neither lost nor overwritten with an older value.
-            locked = select(model).with_for_update(of=model).execution_options(populate_existing=True)
-            for row in session.scalars(locked):
-                for column in columns:
-                    if (ciphertext := getattr(row, column)) is not None:
-                        setattr(row, column, crypto.reencrypt(ciphertext, _config()))
-                        rewritten += 1
+    sessions = sessionmaker_for(current_app)
+    with sessions() as session:
+        shop_ids = session.scalars(select(Shop.id)).all()
+    for shop_id in shop_ids:
+        # A shop's rows locked in a transaction of their own, so a token refresh running now is neither lost
+        # nor overwritten with an older value; each lock names its shop (one shard on Citus).
+        with sessions.begin() as session:
+            for model, shop_column, columns in ENCRYPTED_COLUMNS:
+                locked = (select(model).where(shop_column == shop_id).with_for_update(of=model)
+                          .execution_options(populate_existing=True))
+                for row in session.scalars(locked):
+                    for column in columns:
+                        if (ciphertext := getattr(row, column)) is not None:
+                            setattr(row, column, crypto.reencrypt(ciphertext, _config()))
+                            rewritten += 1
     click.echo(f"{rewritten} secrets under the current key")
 
 

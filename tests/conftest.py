@@ -27,6 +27,7 @@ from shopify_app.loyalty.ledger import audit
 from shopify_app.proxy.auth import storefront_shops
 from shopify_app.shops import api_keys
 from tests import factories
+from tests.shard_locks import unrouted_locks
 
 
 def _env(name: str) -> str:
@@ -88,9 +89,13 @@ def app(app_config: Config) -> Iterator[Flask]:
 @pytest.fixture(autouse=True)
 def _clean_state(app: Flask, redis_url: str, request: pytest.FixtureRequest) -> Iterator[None]:
     """Every test starts with empty tables, an empty Redis database and empty per-process caches, and ends
-    with a ledger that agrees with every balance (one grouped query; ``ledger_drift`` tests are exempt)."""
+    with a ledger that agrees with every balance (one grouped query; ``ledger_drift`` tests are exempt), having
+    locked no row on PostgreSQL without naming its shard (tests/shard_locks.py)."""
     _empty(app, redis_url)
-    yield
+    with unrouted_locks() as unrouted:
+        yield
+    if unrouted:
+        pytest.fail("\n".join(unrouted))
     if request.node.get_closest_marker("ledger_drift") is None:
         with sessionmaker_for(app)() as session:
             drift = audit.disagreements(session)

@@ -134,6 +134,15 @@ def get_job(session: Session, shop_id: str, job_id: str) -> BulkJob:
     return get_owned(session, BulkJob, shop_id, job_id, "Job")
 
 
+def locked(session: Session, bulk_job_id: str) -> BulkJob | None:
+    """The job's row, locked. A job is handed its row's id alone: its shop is read first, so the lock
+    names it (Citus locks a row only on its own shard)."""
+    shop_id = session.scalar(select(BulkJob.shop_id).where(BulkJob.id == bulk_job_id))
+    return session.scalars(
+        select(BulkJob).where(BulkJob.id == bulk_job_id, BulkJob.shop_id == shop_id)
+        .with_for_update().execution_options(populate_existing=True)).first()
+
+
 def run_bulk_job(bulk_job_id: str) -> None:
     """The RQ job of the member kinds: batches of members by id, one transaction each, progress saved
     with each batch."""

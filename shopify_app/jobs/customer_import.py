@@ -35,7 +35,7 @@ def import_customers(bulk_job_id: str) -> None:
     constraint on (shop, Shopify id) keeps any customer from being enrolled twice regardless."""
     ctx = runtime.context()
     with ctx.sessions.begin() as session:
-        job = session.get(BulkJob, bulk_job_id, with_for_update=True)
+        job = bulk.locked(session, bulk_job_id)
         if job is None or job.status not in bulk.ACTIVE:
             return
         job.status, job.error = BulkJobStatus.RUNNING.value, None
