@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from redis import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Row, Select, String, and_, bindparam, case, func, literal, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
+from shopify_app.db import UTCDateTime
 from shopify_app.models import (
     EARNING_SOURCES,
     Customer,
@@ -31,6 +32,7 @@ from shopify_app.models.outbox import CUSTOMER_SYNC_TOPICS
 
 PERIODS = (30, 90)
 HISTORY_CACHE_SECONDS = 60
+TOP = 5  # rules and rewards the overview lists
 SERIES = ("issued", "redeemed", "pending", "expired")
 # A redemption's entry is negative and its refund positive: their negated sum is what stays spent.
 REDEEMED = (EntrySource.REDEMPTION.value, EntrySource.REDEMPTION_REFUND.value)
@@ -84,15 +86,10 @@ def overview(
     ``cache`` when another load computed it in the last minute."""
     now = now or utcnow()
     since = (now - dt.timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    counts = dict(
-        session.execute(
-            select(Customer.is_excluded, func.count()).where(Customer.shop_id == shop_id).group_by(Customer.is_excluded)
-        ).tuples().all()
-    )
+    counts = dict(session.connection().execute(_MEMBERS, {"shop_id": shop_id}).tuples().all())
     key = f"admin:overview:{shop_id}:{days}:{now.date().isoformat()}"
     history = _cached(cache, key, lambda: History(points_by_day(session, shop_id, since, now),
-                                                  top_rules(session, shop_id, since),
-                                                  top_rewards(session, shop_id, since)))
+                                                  *top_rules_and_rewards(session, shop_id, since)))
     return Overview(
         members=counts.get(False, 0), excluded=counts.get(True, 0), points=history.points,
         top_rules=history.top_rules, top_rewards=history.top_rewards, sync=sync_health(session, shop_id),
@@ -123,99 +120,116 @@ def _cached(cache: Redis | None, key: str, compute: Callable[[], History]) -> Hi
     return history
 
 
+# The overview's statements are built once, at import, with the shop and the period's start as
+# parameters: building a statement and its cache key costs SQLAlchemy more CPU than running these
+# (docs/architecture.md, "Hot-path statements"), and a cold overview runs seven. They run as Core on
+# the session's connection, skipping the ORM's execution, since they read no entities.
+_e, _r, _o = EarningEntry, RewardRedemption, OutboxMessage
+_SHOP = bindparam("shop_id", type_=String())
+_SINCE = bindparam("since", type_=UTCDateTime())
+_APPROVED = _e.status == EntryStatus.APPROVED.value
+
+_MEMBERS = select(Customer.is_excluded, func.count()).where(Customer.shop_id == _SHOP).group_by(Customer.is_excluded)
+
+
+def _sums_by_day(column: Any, conditions: list[Any], *sums: Any) -> Select[Any]:
+    """One grouped scan of the shop's entries whose ``column`` falls on or after the period's start, by day."""
+    # date() exists on both backends; SQLite answers a string and PostgreSQL a date, so keys are str.
+    day = func.date(column)
+    return select(day, *sums).where(column >= _SINCE, _e.shop_id == _SHOP, *conditions).group_by(day)
+
+
+# Redeemed counts points spent on rewards less those refunded: a merchant's removal or a
+# refund's reversal spends nothing.
+_GIVEN_BY_DAY = _sums_by_day(
+    _e.points_given_at, [_APPROVED],
+    func.sum(case((and_(_e.points > 0, _e.source.in_(sorted(ISSUED))), _e.points), else_=0)),
+    func.sum(case((_e.source.in_(REDEEMED), -_e.points), else_=0)),
+    func.sum(case((_e.source == EntrySource.EXPIRY.value, -_e.points), else_=0)),
+)
+_PENDING_BY_DAY = _sums_by_day(_e.created_at, [_e.status == EntryStatus.PENDING.value], func.sum(_e.points))
+
+
 def points_by_day(session: Session, shop_id: str, since: dt.datetime, now: dt.datetime) -> PointsByDay:
-    e = EarningEntry
-    approved = e.status == EntryStatus.APPROVED.value
     day_list = [(since + dt.timedelta(days=i)).date() for i in range((now.date() - since.date()).days + 1)]
-    # Redeemed counts points spent on rewards less those refunded: a merchant's removal or a
-    # refund's reversal spends nothing.
-    issued, redeemed, expired = _sums_by_day(
-        session, e.points_given_at, since, [e.shop_id == shop_id, approved],
-        func.sum(case((and_(e.points > 0, e.source.in_(ISSUED)), e.points), else_=0)),
-        func.sum(case((e.source.in_(REDEEMED), -e.points), else_=0)),
-        func.sum(case((e.source == EntrySource.EXPIRY.value, -e.points), else_=0)),
-    )
-    (pending,) = _sums_by_day(
-        session, e.created_at, since, [e.shop_id == shop_id, e.status == EntryStatus.PENDING.value],
-        func.sum(e.points),
-    )
+    connection, parameters = session.connection(), {"shop_id": shop_id, "since": since}
+    issued, redeemed, expired = _by_day(connection.execute(_GIVEN_BY_DAY, parameters), 3)
+    (pending,) = _by_day(connection.execute(_PENDING_BY_DAY, parameters), 1)
     series = {"issued": issued, "redeemed": redeemed, "pending": pending, "expired": expired}
     return PointsByDay(
         days=day_list, series={name: [values.get(str(d), 0) for d in day_list] for name, values in series.items()}
     )
 
 
-def _sums_by_day(
-    session: Session, column: Any, since: dt.datetime, conditions: list[Any], *sums: Any
-) -> list[dict[str, int]]:
-    """One grouped scan of the entries whose ``column`` falls on or after ``since``: a day -> total map per sum."""
-    # date() exists on both backends; SQLite answers a string and PostgreSQL a date, so keys are str.
-    day = func.date(column)
-    rows = session.execute(select(day, *sums).where(column >= since, *conditions).group_by(day)).all()
-    return [{str(row[0]): int(row[i + 1] or 0) for row in rows} for i in range(len(sums))]
+def _by_day(rows: Iterable[Row[Any]], sums: int) -> list[dict[str, int]]:
+    """A day -> total map per sum of a ``_sums_by_day`` statement's rows."""
+    rows = list(rows)
+    return [{str(row[0]): int(row[i + 1] or 0) for row in rows} for i in range(sums)]
 
 
-def top_rules(session: Session, shop_id: str, since: dt.datetime, limit: int = 5) -> list[tuple[str, int, int]]:
-    """(rule name, points, entries) of the rules that gave the most approved points since ``since``."""
-    e = EarningEntry
-    totals = (
-        select(e.shop_id, e.earning_rule_id, func.sum(e.points).label("points"), func.count().label("entries"))
-        .where(e.shop_id == shop_id, e.created_at >= since, e.status == EntryStatus.APPROVED.value,
-               e.earning_rule_id.is_not(None))
-        .group_by(e.shop_id, e.earning_rule_id)
-        .order_by(func.sum(e.points).desc())
-        .limit(limit)
-        .subquery()
-    )
-    rows = session.execute(
-        select(EarningRule.name, totals.c.points, totals.c.entries)
-        .join(totals, and_(totals.c.shop_id == EarningRule.shop_id, totals.c.earning_rule_id == EarningRule.id))
-        .order_by(totals.c.points.desc())
-    ).tuples()
-    return [(name, int(points), int(entries)) for name, points, entries in rows]
+# (rule, points, entries) of the rules that gave the most approved points since the period's start.
+_RULE_TOTALS = (
+    select(_e.shop_id, _e.earning_rule_id.label("id"), func.sum(_e.points).label("first"),
+           func.count().label("second"))
+    .where(_e.shop_id == _SHOP, _e.created_at >= _SINCE, _APPROVED, _e.earning_rule_id.is_not(None))
+    .group_by(_e.shop_id, _e.earning_rule_id)
+    .order_by(func.sum(_e.points).desc())
+    .limit(TOP)
+    .subquery()
+)
+# (reward, redemptions, points spent) of the rewards redeemed most since then, counting the codes
+# whose points stay spent (KEPT_CODES).
+_REWARD_TOTALS = (
+    select(_r.shop_id, _r.reward_id.label("id"), func.count().label("first"), func.sum(_r.points_spent).label("second"))
+    .where(_r.shop_id == _SHOP, _r.created_at >= _SINCE, _r.state.in_(KEPT_CODES))
+    .group_by(_r.shop_id, _r.reward_id)
+    .order_by(func.count().desc(), func.sum(_r.points_spent).desc())
+    .limit(TOP)
+    .subquery()
+)
+# Both lists in one round trip: a "rule" or "reward" row each, every list in its own order.
+_TOP = union_all(*(
+    select(literal(kind).label("list"), named.name.label("name"), totals.c.first, totals.c.second)
+    .join(totals, and_(totals.c.shop_id == named.shop_id, totals.c.id == named.id))
+    for kind, named, totals in (("rule", EarningRule, _RULE_TOTALS), ("reward", Reward, _REWARD_TOTALS))
+)).order_by(literal_column("list"), literal_column("first").desc(), literal_column("second").desc(),
+            literal_column("name"))
 
 
-def top_rewards(session: Session, shop_id: str, since: dt.datetime, limit: int = 5) -> list[tuple[str, int, int]]:
-    """(reward name, redemptions, points spent) of the rewards redeemed most since ``since``, counting
-    the codes whose points stay spent (KEPT_CODES)."""
-    r = RewardRedemption
-    totals = (
-        select(r.shop_id, r.reward_id, func.count().label("redemptions"), func.sum(r.points_spent).label("points"))
-        .where(r.shop_id == shop_id, r.created_at >= since, r.state.in_(KEPT_CODES))
-        .group_by(r.shop_id, r.reward_id)
-        .order_by(func.count().desc(), func.sum(r.points_spent).desc())
-        .limit(limit)
-        .subquery()
-    )
-    rows = session.execute(
-        select(Reward.name, totals.c.redemptions, totals.c.points)
-        .join(totals, and_(totals.c.shop_id == Reward.shop_id, totals.c.reward_id == Reward.id))
-        .order_by(totals.c.redemptions.desc(), totals.c.points.desc(), Reward.name)
-    ).tuples()
-    return [(name, int(redemptions), int(points)) for name, redemptions, points in rows]
+def top_rules_and_rewards(
+    session: Session, shop_id: str, since: dt.datetime
+) -> tuple[list[tuple[str, int, int]], list[tuple[str, int, int]]]:
+    """The TOP rules by approved points (name, points, entries) and the TOP rewards by redemptions
+    (name, redemptions, points spent) since ``since``."""
+    lists: dict[str, list[tuple[str, int, int]]] = {"rule": [], "reward": []}
+    for kind, name, first, second in session.connection().execute(_TOP, {"shop_id": shop_id, "since": since}):
+        lists[kind].append((name, int(first), int(second)))
+    return lists["rule"], lists["reward"]
+
+
+# One MAX per topic, each a single probe of the (shop, status, topic, processed_at) index, rather
+# than a GROUP BY over every row the shop ever synced.
+_LAST_SUCCESS = select(*(
+    select(func.max(_o.processed_at))
+    .where(_o.shop_id == _SHOP, _o.status == OutboxStatus.DONE.value, _o.topic == topic.value)
+    .scalar_subquery()
+    for topic in CUSTOMER_SYNC_TOPICS
+))
+_UNFINISHED = (
+    select(_o.topic, _o.status, func.count())
+    .where(_o.shop_id == _SHOP,
+           _o.status.in_((OutboxStatus.FAILED.value, OutboxStatus.PENDING.value, OutboxStatus.ENQUEUED.value)))
+    .group_by(_o.topic, _o.status)
+)
 
 
 def sync_health(session: Session, shop_id: str) -> list[SyncHealth]:
     """Per service: the last successful push, failed jobs, and changes still waiting."""
-    o = OutboxMessage
+    connection, parameters = session.connection(), {"shop_id": shop_id}
     health = {topic.value: SyncHealth(topic=topic.value) for topic in CUSTOMER_SYNC_TOPICS}
-    # One MAX per topic, each a single probe of the (shop, status, topic, processed_at) index,
-    # rather than a GROUP BY over every row the shop ever synced.
-    last = session.execute(select(*(
-        select(func.max(o.processed_at))
-        .where(o.shop_id == shop_id, o.status == OutboxStatus.DONE.value, o.topic == topic)
-        .scalar_subquery()
-        for topic in health
-    ))).one()
-    for item, last_success in zip(health.values(), last, strict=True):
+    for item, last_success in zip(health.values(), connection.execute(_LAST_SUCCESS, parameters).one(), strict=True):
         item.last_success_at = last_success
-    unfinished = (OutboxStatus.FAILED.value, OutboxStatus.PENDING.value, OutboxStatus.ENQUEUED.value)
-    rows = session.execute(
-        select(o.topic, o.status, func.count())
-        .where(o.shop_id == shop_id, o.status.in_(unfinished))
-        .group_by(o.topic, o.status)
-    ).tuples()
-    for topic, status, count in rows:
+    for topic, status, count in connection.execute(_UNFINISHED, parameters).tuples():
         item = health.setdefault(topic, SyncHealth(topic=topic))
         if status == OutboxStatus.FAILED.value:
             item.failed = count

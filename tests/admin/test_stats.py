@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask
 from redis import Redis
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from shopify_app.db import sessionmaker_for
@@ -126,6 +127,35 @@ def test_top_rewards_count_the_codes_whose_points_stay_spent(session: Session) -
                                                                             ("Free shipping", 1, 300)]
     assert overview.overview(session, shop.id, 90, now=NOW).top_rewards == [("Free shipping", 4, 1200),
                                                                             ("$5 off", 2, 1000)]
+
+
+def test_a_cold_overview_reads_both_top_lists_in_one_statement(session: Session, redis: Redis) -> None:
+    shop = factories.shop(session, "round-trips.myshopify.com")
+    customer = factories.customer(session, shop, "1")
+    newsletter = factories.rule(session, shop, "join_newsletter", category="engagement", points=100)
+    five_off = Reward(shop_id=shop.id, name="$5 off", discount_type="fixed_amount", points_cost=500)
+    session.add(five_off)
+    session.flush()
+    _entry(session, customer, newsletter, 100, "approved", NOW, points_given_at=NOW)
+    _code(session, five_off, customer, "used", NOW)
+    session.flush()
+    sent: list[str] = []
+
+    def count(_connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(statement)
+
+    event.listen(session.get_bind(), "before_cursor_execute", count)
+    try:
+        cold = overview.overview(session, shop.id, 30, cache=redis, now=NOW)
+        cold_statements, sent[:] = list(sent), []
+        warm = overview.overview(session, shop.id, 30, cache=redis, now=NOW)
+    finally:
+        event.remove(session.get_bind(), "before_cursor_execute", count)
+    assert (cold.top_rules, cold.top_rewards) == ([("Join Newsletter", 100, 1)], [("$5 off", 1, 500)])
+    assert (warm.top_rules, warm.top_rewards) == (cold.top_rules, cold.top_rewards)
+    # Members, two sums by day, the top lists, two for sync health; cached, the history's three go.
+    assert len(cold_statements) == 6 and len(sent) == 3
+    assert [("earning_rules" in s, "reward_redemptions" in s) for s in cold_statements].count((True, True)) == 1
 
 
 def test_the_overview_shows_the_top_rewards_card(app: Flask, admin: TokenClient, demo_shop: dict[str, Any]) -> None:
