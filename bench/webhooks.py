@@ -4,6 +4,7 @@ queues them, on the shop's list for drain jobs of 100; then --jobs of known memb
 single deliveries are queued; then --jobs handed to the workers as the delivery sweep does, 100 to a job).
 
     .venv/bin/python bench/webhooks.py [--rate 200] [--seconds 20] [--jobs 2000] [--workers 2]
+    .venv/bin/python bench/webhooks.py --rate 200 --seconds 20 --jobs 0     # the intake alone
 
 Needs PostgreSQL (BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/postgres; a
 database of its own is created and dropped) and Redis (BENCH_REDIS_URL, default
@@ -159,7 +160,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--jobs", type=int, default=2000, help="orders/paid deliveries to process with RQ")
+    parser.add_argument("--jobs", type=int, default=2000,
+                        help="orders/paid deliveries to process with RQ (0: the intake alone)")
     parser.add_argument("--workers", type=int, default=2, help="RQ worker processes")
     parser.add_argument("--rq-worker", choices=["Worker", "SimpleWorker"], default="SimpleWorker")
     parser.add_argument("--gunicorn-workers", type=int, default=2)
@@ -204,6 +206,8 @@ def main() -> None:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
         server = None
+        if not args.jobs:
+            return
 
         engine = create_engine(normalize_database_url(database_url))
         from shopify_app import create_app

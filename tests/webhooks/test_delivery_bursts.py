@@ -103,3 +103,15 @@ def test_a_failing_delivery_of_a_drain_gets_a_retried_job_and_the_others_are_app
     queue.enqueue_job(retry)  # the scheduler's move when the time comes
     run_jobs(app, redis)
     assert entry_counts(app) == [1] * len(ORDERS) and unprocessed(session) == []
+
+
+@pytest.mark.parametrize("script_known", [True, False], ids=["evalsha", "eval-after-a-restart"])
+def test_a_listing_claims_the_drain_once_until_a_take_releases_it(
+        redis: Redis, monkeypatch: pytest.MonkeyPatch, script_known: bool) -> None:
+    if not script_known:  # as after a Redis restart: EVALSHA answers NOSCRIPT and the script is sent whole
+        monkeypatch.setattr(delivery_bursts, "_ADD_SHA", "0" * 40)
+    assert delivery_bursts.add(redis, SHOP, "whd_1") is True
+    assert delivery_bursts.add(redis, SHOP, "whd_2") is False
+    assert 0 < redis.ttl(delivery_bursts._claim_key(SHOP)) <= delivery_bursts.CLAIM_SECONDS
+    assert delivery_bursts.take(redis, SHOP, 10) == ["whd_1", "whd_2"]
+    assert delivery_bursts.add(redis, SHOP, "whd_3") is True
