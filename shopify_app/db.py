@@ -54,17 +54,28 @@ class Base(DeclarativeBase):
         __table__: ClassVar[Table]
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, autocommit: bool = False) -> Engine:
+    """The engine of ``url``; with ``autocommit`` (PostgreSQL only), one whose connections autocommit
+    from birth, for lone statements (``lone_statement_connection``)."""
     # hide_parameters: SQLAlchemy's exception text and logs would otherwise repeat a failed
     # statement's parameters (emails, names) wherever an error is logged or stored.
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    engine = create_engine(url, pool_size=10, max_overflow=20, hide_parameters=True)
+    # Autocommit from birth, not switched on at each checkout and reset at each return (SQLAlchemy's
+    # isolation_level execution option does both), and no rollback on return: there is no transaction.
+    isolation = {"isolation_level": "AUTOCOMMIT", "skip_autocommit_rollback": True} if autocommit else {}
+    engine = create_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, hide_parameters=True, **isolation)
     _ping_idle_connections(engine)
     _keep_converted_queries()
     return engine
+
+
+# Per engine of a process: a thread holds at most one connection of the two engines at a time
+# (docs/scaling.md), so the pools stay within the threads' count in use.
+POOL_SIZE = 10
+POOL_OVERFLOW = 20
 
 
 # psycopg turns a query's %(name)s placeholders into $n on every execution, and keeps the result
@@ -125,6 +136,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def init_app(app: Flask, database_url: str) -> None:
     engine = make_engine(database_url)
     app.extensions["db_engine"] = engine
+    # A pool opens connections only when asked for them: an app that runs no lone statement opens none.
+    app.extensions["db_lone_engine"] = (make_engine(database_url, autocommit=True)
+                                        if engine.dialect.name == "postgresql" else engine)
     app.extensions["db_sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
     app.teardown_appcontext(_close_session)
 
@@ -135,6 +149,18 @@ def sessionmaker_for(app: Flask) -> sessionmaker[Session]:
 
 def engine_for(app: Flask) -> Engine:
     return app.extensions["db_engine"]  # type: ignore[no-any-return]
+
+
+def lone_statement_engine(app: Flask) -> Engine:
+    """The engine of ``lone_statement_connection``: on PostgreSQL one of its own on the same URL whose
+    connections autocommit, on SQLite the app's."""
+    return app.extensions["db_lone_engine"]  # type: ignore[no-any-return]
+
+
+def dispose(app: Flask) -> None:
+    """Close the pooled connections of both the app's engines."""
+    engine_for(app).dispose()
+    lone_statement_engine(app).dispose()
 
 
 def get_session() -> Session:
@@ -158,9 +184,7 @@ def lone_statement_connection() -> Connection:
         session: Session | None = g.get("db_session")
         if session is not None and session.in_transaction():
             session.commit()
-        connection = engine_for(current_app).connect()
-        if connection.dialect.name == "postgresql":
-            connection.execution_options(isolation_level="AUTOCOMMIT")
+        connection = lone_statement_engine(current_app).connect()
         g.db_lone_connection = connection
     return connection
 

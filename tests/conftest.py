@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from shopify_app import create_app, migrations
 from shopify_app.config import Config, normalize_database_url
-from shopify_app.db import Base, engine_for, sessionmaker_for
+from shopify_app.db import Base, dispose, engine_for, sessionmaker_for
 from shopify_app.devtools import demo
 from shopify_app.loyalty.ledger import audit
 from shopify_app.proxy.auth import storefront_shops
@@ -83,7 +83,7 @@ def app(app_config: Config) -> Iterator[Flask]:
     app.config["TESTING"] = True
     migrations.upgrade(engine_for(app))
     yield app
-    engine_for(app).dispose()
+    dispose(app)
 
 
 @pytest.fixture(autouse=True)

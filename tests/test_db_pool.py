@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 
+import psycopg
 import pytest
 from sqlalchemy import Engine, create_engine, exc, text
 from sqlalchemy.pool import NullPool
@@ -77,3 +78,25 @@ def test_a_connection_in_steady_use_is_not_pinged_and_a_failure_renews_the_pool(
     assert failure.value.connection_invalidated
     # ...and the pool is renewed, so the next checkout works.
     assert backend_pid(engine) != pid
+
+
+def test_lone_statements_run_on_connections_born_autocommit_that_nothing_resets(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lone = db.make_engine(postgres_url, autocommit=True)
+    try:
+        rollbacks: list[object] = []
+        monkeypatch.setattr(lone.dialect, "reset_isolation_level",
+                            lambda *_args: pytest.fail("the isolation level was reset on return"))
+        with lone.connect() as connection:
+            dbapi_connection = connection.connection.dbapi_connection
+            assert dbapi_connection is not None and dbapi_connection.autocommit
+            monkeypatch.setattr(dbapi_connection, "rollback", lambda: rollbacks.append(True), raising=False)
+            connection.execute(text("SELECT 1"))
+            # No transaction is left open by the statement.
+            assert dbapi_connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        assert rollbacks == []
+        with lone.connect() as connection:
+            assert connection.connection.dbapi_connection.autocommit  # type: ignore[union-attr]
+    finally:
+        lone.dispose()

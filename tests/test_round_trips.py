@@ -16,7 +16,7 @@ from psycopg import _queries as psycopg_queries
 from sqlalchemy import Connection, event, select
 from sqlalchemy.orm import Session
 
-from shopify_app.db import engine_for, sessionmaker_for
+from shopify_app.db import engine_for, lone_statement_engine, sessionmaker_for
 from shopify_app.loyalty.earning.awards import AWARD_STATEMENTS
 from shopify_app.loyalty.ledger import adjustments
 from shopify_app.models import Customer, Shop
@@ -51,14 +51,17 @@ def database_work(app: Flask) -> Iterator[DatabaseWork]:
     def begun(_session: Session, transaction: Any) -> None:
         work.session_transactions += transaction.parent is None
 
-    engine = engine_for(app)
-    event.listen(engine, "before_cursor_execute", sent)
+    # The session's engine and the lone statements' (the same one on SQLite).
+    engines = {engine_for(app), lone_statement_engine(app)}
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", sent)
     event.listen(Session, "loaded_as_persistent", load)
     event.listen(Session, "after_transaction_create", begun)
     try:
         yield work
     finally:
-        event.remove(engine, "before_cursor_execute", sent)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", sent)
         event.remove(Session, "loaded_as_persistent", load)
         event.remove(Session, "after_transaction_create", begun)
 
