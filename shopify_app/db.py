@@ -54,6 +54,12 @@ class Base(DeclarativeBase):
         __table__: ClassVar[Table]
 
 
+# Per engine of a process: a thread holds at most one connection of the two engines at a time
+# (docs/scaling.md), so the pools stay within the threads' count in use.
+POOL_SIZE = 10
+POOL_OVERFLOW = 20
+
+
 def make_engine(url: str, *, autocommit: bool = False) -> Engine:
     """The engine of ``url``; with ``autocommit`` (PostgreSQL only), one whose connections autocommit
     from birth, for lone statements (``lone_statement_connection``)."""
@@ -71,11 +77,6 @@ def make_engine(url: str, *, autocommit: bool = False) -> Engine:
     _keep_converted_queries()
     return engine
 
-
-# Per engine of a process: a thread holds at most one connection of the two engines at a time
-# (docs/scaling.md), so the pools stay within the threads' count in use.
-POOL_SIZE = 10
-POOL_OVERFLOW = 20
 
 
 # psycopg turns a query's %(name)s placeholders into $n on every execution, and keeps the result

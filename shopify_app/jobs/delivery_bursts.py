@@ -8,11 +8,9 @@ taken by a worker that then dies is still unprocessed in the database, and the s
 
 from __future__ import annotations
 
-import hashlib
 from typing import cast
 
 from redis import Redis
-from redis.exceptions import NoScriptError
 
 # A claim whose drain was never enqueued (Redis failed in between) lapses after this, and the
 # sweep claims the shop's drain again.
@@ -23,7 +21,6 @@ CLAIM_SECONDS = 60
 _ADD = """redis.call('RPUSH', KEYS[1], ARGV[1])
 if redis.call('SET', KEYS[2], 1, 'NX', 'EX', ARGV[2]) then return 1 end
 return 0"""
-_ADD_SHA = hashlib.sha1(_ADD.encode()).hexdigest()
 
 
 def _listed_key(shop_domain: str) -> str:
@@ -36,11 +33,9 @@ def _claim_key(shop_domain: str) -> str:
 
 def add(redis: Redis, shop_domain: str, delivery_id: str) -> bool:
     """List the delivery; True when the shop had no drain claimed, and the caller must enqueue one."""
-    arguments = (_listed_key(shop_domain), _claim_key(shop_domain), delivery_id, str(CLAIM_SECONDS))
-    try:
-        claimed = redis.evalsha(_ADD_SHA, 2, *arguments)
-    except NoScriptError:  # Redis has not run it since it started: EVAL runs it and keeps it for EVALSHA
-        claimed = redis.eval(_ADD, 2, *arguments)
+    # redis-py's Script sends EVALSHA, and the script itself once Redis answers that it does not know it.
+    claimed = redis.register_script(_ADD)(keys=[_listed_key(shop_domain), _claim_key(shop_domain)],
+                                          args=[delivery_id, CLAIM_SECONDS])
     return bool(claimed)
 
 
