@@ -5,7 +5,7 @@ drives both endpoints with wrk (same connections, threads and duration) and prin
 requests/s, p50 and p99 for each and the ratio award/healthz. Then pgbench runs the award's own
 statement (the one the app sends, written out as a pgbench script) with one connection per
 gunicorn worker and no app in front: the database's share of an award, the ceiling any app on
-this machine stays under. The three runs
+this machine stays under. Both endpoints are warmed up for 3 s first; the three runs then
 repeat in rounds, so a busy neighbour skews one round rather than one endpoint; the ratios
 reported are the medians over rounds.
 Not a test: see docs/benchmarks.md.
@@ -85,13 +85,19 @@ def main() -> None:
             base = f"http://127.0.0.1:{port}"
             wait_until_up(base + "/healthz")
             wrk_args = ["-t", "2", "-c", str(args.connections), "-d", f"{args.duration}s", "--latency"]
-            run_wrk([*wrk_args[:-2], "3s", base + "/healthz"])  # warm-up
-            rounds, awarded = [], 0
+
+            def award_run(duration: list[str], first_pair: int) -> dict[str, float]:
+                return run_wrk([*duration, "-s", str(ROOT / "bench" / "award_wrk.lua"), base, "--",
+                                demo["api_key"], rules["follow_on_instagram"], rules["join_newsletter"],
+                                str(args.customers), "2", str(first_pair)])
+
+            # Warm-up of both paths (each worker's pools, prepared statements and caches), not counted.
+            run_wrk([*wrk_args[:-2], "3s", base + "/healthz"])
+            awarded = int(award_run([*wrk_args[:-2], "3s"], 0)["next_pair"])
+            rounds = []
             for _ in range(args.rounds):
                 healthz = run_wrk([*wrk_args, base + "/healthz"])
-                award = run_wrk([*wrk_args, "-s", str(ROOT / "bench" / "award_wrk.lua"), base, "--",
-                                 demo["api_key"], rules["follow_on_instagram"], rules["join_newsletter"],
-                                 str(args.customers), "2", str(awarded)])
+                award = award_run(wrk_args, awarded)
                 awarded = int(award.pop("next_pair"))
                 sql = run_pgbench(pgbench)
                 rounds.append({
