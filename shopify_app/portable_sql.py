@@ -138,6 +138,9 @@ class _DriverStatement:
         return self.result_processors
 
 
+_KEPT_CURSOR = "portable_sql.first_on_driver.cursor"
+
+
 @functools.cache
 def _on_driver(statement: ClauseElement, dialect: Dialect) -> _DriverStatement:
     return _DriverStatement(statement, dialect)
@@ -166,9 +169,14 @@ def first_on_driver(on: Session | Connection, statement: ClauseElement,
         values[name] = to_driver(values[name])
     if not connection.in_transaction():
         connection.begin()  # as Connection.execute would: the caller's commit or rollback then ends it
-    dbapi_connection = connection.connection.dbapi_connection
+    pooled = connection.connection
+    dbapi_connection = pooled.dbapi_connection
     assert dbapi_connection is not None  # None only once invalidated, and then connection.connection reconnects
-    cursor = dbapi_connection.cursor()
+    # One cursor per driver connection, kept in the pool's info for it (emptied when the pool replaces the
+    # connection): a cursor a statement would cost psycopg its set-up and its look-up of the columns' loaders.
+    cursor = pooled.info.get(_KEPT_CURSOR)
+    if cursor is None:
+        cursor = pooled.info[_KEPT_CURSOR] = dbapi_connection.cursor()
     try:
         connection.dispatch.before_cursor_execute(connection, cursor, driver.sql, values, None, False)
         cast("psycopg.Cursor[Any]", cursor).execute(driver.sql, values, prepare=True)
@@ -182,8 +190,6 @@ def first_on_driver(on: Session | Connection, statement: ClauseElement,
         raise DBAPIError.instance(driver.sql, values, error, connection.dialect.loaded_dbapi.Error,
                                   hide_parameters=connection.engine.hide_parameters, dialect=connection.dialect,
                                   connection_invalidated=lost) from error
-    finally:
-        cursor.close()
     if fetched is None:
         return None
     row = list(fetched)

@@ -1,13 +1,14 @@
 """A statement run on the driver's cursor (``portable_sql.one_on_driver``) converts values as SQLAlchemy
-would, and its driver's errors come as SQLAlchemy's."""
+would, its driver's errors come as SQLAlchemy's, and its cursor is the driver connection's own."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import Integer, bindparam, literal, select
+from sqlalchemy import Integer, bindparam, event, literal, select
 from sqlalchemy.exc import DBAPIError
 
 from shopify_app.db import UTCDateTime, engine_for
@@ -42,3 +43,25 @@ def test_a_driver_error_is_sqlalchemys_and_hides_the_parameters(app: Flask) -> N
         connection.rollback()
         assert one_on_driver(connection, _STATEMENT, {"at": None, "divisor": 1})["tenth"] == 10
     assert "parameters hidden" in str(raised.value)
+
+
+def test_statements_share_their_connections_cursor_until_the_pool_replaces_it(app: Flask) -> None:
+    engine = engine_for(app)
+    cursors: list[Any] = []
+
+    def sent(_connection: Any, cursor: Any, *_args: Any) -> None:
+        cursors.append(cursor)
+
+    event.listen(engine, "before_cursor_execute", sent)
+    try:
+        with engine.connect() as connection:
+            one_on_driver(connection, _STATEMENT, {"at": None, "divisor": 1})
+            one_on_driver(connection, _STATEMENT, {"at": None, "divisor": 1})
+            connection.invalidate()
+            connection.rollback()
+            assert one_on_driver(connection, _STATEMENT, {"at": None, "divisor": 2})["tenth"] == 5
+            connection.rollback()
+    finally:
+        event.remove(engine, "before_cursor_execute", sent)
+    assert cursors[0] is cursors[1]
+    assert cursors[2].connection is not cursors[0].connection

@@ -27,7 +27,8 @@ def _per_minute() -> int:
 def _private_and_never_redirected(response: Response) -> Response:
     """Every answer under /proxy, routed or not: uncached, and never a redirect, whose Location
     would carry the signed query (the routing merges no slashes; this keeps it so)."""
-    if not (request.path == bp.url_prefix or request.path.startswith(f"{bp.url_prefix}/")):
+    path = request.path
+    if not (path == bp.url_prefix or path.startswith(f"{bp.url_prefix}/")):
         return response
     if 300 <= response.status_code < 400:
         response = error_document(404, "Not Found", "No such storefront endpoint")

@@ -56,7 +56,8 @@ def verified_signature() -> tuple[ProxyRequest | InvalidProxySignature, float]:
     """The request's signature checked once (the rate limit asks before the hook above does): what it
     names or why it is refused, and the time it was checked at. Kept in the request's WSGI environ,
     which lives exactly as long as the request (``g`` outlives it when a caller holds the app context)."""
-    checked: tuple[ProxyRequest | InvalidProxySignature, float] | None = request.environ.get(_CHECKED_SIGNATURE)
+    environ = request.environ
+    checked: tuple[ProxyRequest | InvalidProxySignature, float] | None = environ.get(_CHECKED_SIGNATURE)
     if checked is None:
         config, now = loyalty_config(current_app), time.time()
         try:
@@ -64,7 +65,7 @@ def verified_signature() -> tuple[ProxyRequest | InvalidProxySignature, float]:
                                            path_prefix=config.app_proxy_path_prefix, now=now), now
         except InvalidProxySignature as error:
             checked = error, now
-        request.environ[_CHECKED_SIGNATURE] = checked
+        environ[_CHECKED_SIGNATURE] = checked
     return checked
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+import operator
 import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import pairwise
 
 from shopify_app.shopify.domains import valid_shop_domain
 
@@ -21,9 +22,8 @@ SIGNATURE = "signature"
 # else is refused: '=' would move where a name ends in the signed message, ',' is how repeats
 # are signed, and '&', '%', '+' or non-ASCII only come from a query someone crafted.
 PARAMETER_NAME = re.compile(r"[a-z0-9_]+")
-# Neither can stand in a value of a genuine request: '=' can pose as the end of a name, ','
-# as the boundary between repeats of one name.
-BOUNDARY_CHARACTERS = ("=", ",")
+# Every tail of Shopify's names ("ogged_in_customer_id", ..., "d"), each one a name that overlaps one of them.
+_SHOPIFY_TAILS = frozenset(name[start:] for name in SHOPIFY_PARAMETERS for start in range(len(name)))
 MAX_DIGITS = 20
 
 
@@ -50,7 +50,19 @@ def signature_message(params: Iterable[tuple[str, str]]) -> str:
 
 
 def sign(params: Iterable[tuple[str, str]], secret: str) -> str:
-    return hmac.new(secret.encode(), signature_message(params).encode(), hashlib.sha256).hexdigest()
+    return _signature(signature_message(params).encode(), secret)
+
+
+def _signature(message: bytes, secret: str) -> str:
+    mac = _keyed(secret).copy()
+    mac.update(message)
+    return mac.hexdigest()
+
+
+@functools.lru_cache(maxsize=8)
+def _keyed(secret: str) -> hmac.HMAC:
+    """The secret's HMAC with its key taken in: a copy of it signs without OpenSSL setting up the key again."""
+    return hmac.new(secret.encode(), digestmod=hashlib.sha256)
 
 
 def verify_proxy_request(
@@ -62,10 +74,10 @@ def verify_proxy_request(
     ``params`` are the URL-decoded query pairs in the order received."""
     pairs = list(params)
     values = single_values(pairs)
-    check_one_reading(values)
+    message = check_one_reading(values).encode()
     provided = values[SIGNATURE].encode()
     # Every secret is tried, so the time taken does not tell which one matched.
-    matches = [hmac.compare_digest(sign(pairs, secret).encode(), provided) for secret in secrets if secret]
+    matches = [hmac.compare_digest(_signature(message, secret).encode(), provided) for secret in secrets if secret]
     if not any(matches):
         raise InvalidProxySignature("the signature does not match")
     timestamp = values["timestamp"]
@@ -105,8 +117,9 @@ def single_values(pairs: list[tuple[str, str]]) -> dict[str, str]:
     return values
 
 
-def check_one_reading(values: dict[str, str]) -> None:
-    """Refuse any query whose signed message could also be read as other parameters.
+def check_one_reading(values: dict[str, str]) -> str:
+    """Refuse any query whose signed message could also be read as other parameters; the message
+    (``signature_message`` of ``values``, whose names appear once each).
 
     The message is the sorted ``name=value`` pairs with no separator, so the signature fixes the
     text and where each '=' stands, but not where a name begins. A query is accepted only in a
@@ -125,16 +138,16 @@ def check_one_reading(values: dict[str, str]) -> None:
     for key, value in values.items():
         if not PARAMETER_NAME.fullmatch(key):
             raise InvalidProxySignature(f"the parameter name {key!r} is not one Shopify sends")
-        if any(character in value for character in BOUNDARY_CHARACTERS):
+        # '=' could pose as the end of a name, ',' as the boundary between repeats of one name.
+        if "=" in value or "," in value:
             raise InvalidProxySignature(f"the '{key}' parameter holds '=' or ','")
-        if key not in SHOPIFY_PARAMETERS and any(
-            ours.endswith(key) or key.endswith(ours) for ours in SHOPIFY_PARAMETERS
-        ):
+        if key not in SHOPIFY_PARAMETERS and (key in _SHOPIFY_TAILS or key.endswith(SHOPIFY_PARAMETERS)):
             raise InvalidProxySignature(f"the parameter name '{key}' overlaps one of Shopify's")
-    signed_order = sorted(f"{key}={value}" for key, value in values.items() if key != SIGNATURE)
+    signed_order = sorted([f"{key}={value}" for key, value in values.items() if key != SIGNATURE])
     shoppers = [pair.partition("=")[0] not in SHOPIFY_PARAMETERS for pair in signed_order]
-    if any(first and second for first, second in pairwise(shoppers)):
+    if any(map(operator.and_, shoppers, shoppers[1:])):
         raise InvalidProxySignature("two of the shopper's parameters are next to each other in the signed order")
+    return "".join(signed_order)
 
 
 def _ascii_digits(value: str) -> bool:
