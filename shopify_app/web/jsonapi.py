@@ -55,7 +55,8 @@ def json_object_body(request: Request) -> dict[str, Any]:
 
 def require_json(request: Request) -> None:
     """415 for a request said to be something other than JSON; none said is taken as JSON."""
-    if request.mimetype and not (request.mimetype == "application/json" or request.mimetype.endswith("+json")):
+    mimetype = request.mimetype
+    if mimetype and not (mimetype == "application/json" or mimetype.endswith("+json")):
         raise UnsupportedMediaType("Send the body as JSON (Content-Type: application/json)")
 
 
