@@ -1,0 +1,38 @@
+"""The app class: Flask, with its coroutine check of hooks and views made once per function."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flask.app
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+
+def test_hooks_and_views_are_checked_for_coroutines_once(app: Flask, client: FlaskClient,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    checked: list[Any] = []
+    real_check = flask.app.iscoroutinefunction
+
+    def counting_check(func: Any) -> bool:
+        checked.append(func)
+        return real_check(func)
+
+    monkeypatch.setattr(flask.app, "iscoroutinefunction", counting_check)
+    assert client.get("/healthz").status_code == 200
+    first = len(checked)
+    assert first > 0
+    assert client.get("/healthz").status_code == 200
+    assert len(checked) == first
+    assert len(set(checked)) == first
+
+
+def test_a_coroutine_view_is_still_refused_without_flask_async(app: Flask) -> None:
+    async def view() -> str:
+        return "never"
+
+    with pytest.raises(RuntimeError, match="async"):
+        app.ensure_sync(view)
+    with pytest.raises(RuntimeError, match="async"):
+        app.ensure_sync(view)
