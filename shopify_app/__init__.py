@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import Flask
 
 from shopify_app import db, health, redis_conn, web_security
@@ -12,10 +15,25 @@ from shopify_app.web import errors, rate_limits
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
 
 
+class LoyaltyApp(Flask):
+    """Flask, asking once per hook or view whether it is a coroutine function to be run to completion:
+    Flask asks on every call, eleven times for an API request."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sync_callables: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        sync = self._sync_callables.get(func)
+        if sync is None:
+            sync = self._sync_callables[func] = super().ensure_sync(func)
+        return sync
+
+
 def create_app(config: Config | None = None) -> Flask:
     config = config or Config.from_env()
     config.check()  # a Config built by hand is held to the same rules as one read from the environment
-    app = Flask(
+    app = LoyaltyApp(
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),

@@ -14,5 +14,5 @@ def isoformat_z(value: dt.datetime | None) -> str | None:
     """ISO 8601 UTC with milliseconds and a Z, as every API timestamp is written."""
     if value is None:
         return None
-    value = value.astimezone(dt.timezone.utc)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    # isoformat truncates to milliseconds as the API does, and ends "+00:00" in UTC.
+    return value.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds")[:-6] + "Z"

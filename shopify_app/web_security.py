@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, Request, Response
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 
 from shopify_app.config import Config
 
@@ -16,6 +16,12 @@ class CookieSessions(SecureCookieSessionInterface):
         if app.secret_key and "HTTP_COOKIE" not in request.environ:
             return self.session_class()
         return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        # A session left empty and untouched sets, deletes and varies on nothing: Flask's own check
+        # comes after it has read the cookie's six settings from the config.
+        if session or session.modified or session.accessed:
+            super().save_session(app, session, response)
 
 
 def nosniff(response: Response) -> Response:

@@ -136,7 +136,8 @@ def admin_headers(response: Response) -> Response:
     """after_request for everything under /admin, errors and unknown paths included: the admin
     may only be framed by the admin of the shop the request authenticated as (never a shop named
     in the query), and no page, export or new API key is kept by a cache."""
-    if request.path != "/admin" and not request.path.startswith("/admin/"):
+    path = request.path
+    if path != "/admin" and not path.startswith("/admin/"):
         return response
     identity: AdminIdentity | None = g.get("admin")
     sources = ([f"https://{identity.shop.domain}"] if identity else []) + [ADMIN_ORIGIN]

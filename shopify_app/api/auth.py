@@ -14,7 +14,8 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 def request_key() -> LiveKey:
     """The request's live key, looked up once (the rate limit asks for it before the view does); 401 without one."""
-    if "api_key" not in g:
+    key: LiveKey | None = g.get("api_key")
+    if key is None:
         header = request.headers.get("Authorization")
         # A kept key needs no session: a read then opens none before its own statement.
         key = kept_key(engine_for(current_app), header)
@@ -26,8 +27,7 @@ def request_key() -> LiveKey:
                 # whole request (a read commits nothing, and every request of the key would queue on it).
                 session.commit()
         g.api_key = key
-    live: LiveKey = g.api_key
-    return live
+    return key
 
 
 def require_api_key() -> None:

@@ -31,8 +31,10 @@ def _fingerprint() -> str:
 def claim_key() -> ResponseReturnValue | None:
     """Blueprint before_request hook, after the key is known: claims the key (committed at once, so a
     concurrent retry sees it), or answers with the stored response."""
+    if request.method not in WRITE_METHODS:
+        return None
     key = request.headers.get(HEADER)
-    if request.method not in WRITE_METHODS or key is None:
+    if key is None:
         return None
     if not _valid(key):
         raise BadRequest(f"'{HEADER}' must be 1 to {MAX_LENGTH} printable ASCII characters")

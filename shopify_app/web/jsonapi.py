@@ -10,6 +10,8 @@ from flask import Request, Response
 from shopify_app.errors import BadRequest, UnsupportedMediaType
 
 CONTENT_TYPE = "application/vnd.api+json"
+# One compact encoder for every document: json.dumps builds a new one per call when given separators.
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
 
 
 def resource(resource_type: str, resource_id: str, attributes: dict[str, Any]) -> dict[str, Any]:
@@ -34,7 +36,7 @@ def error_document(status: int, title: str, *details: str) -> Response:
 
 
 def respond(body: dict[str, Any], status: int) -> Response:
-    return Response(json.dumps(body, separators=(",", ":")), status=status, content_type=CONTENT_TYPE)
+    return Response(_COMPACT.encode(body), status=status, content_type=CONTENT_TYPE)
 
 
 def json_object_body(request: Request) -> dict[str, Any]:
@@ -55,7 +57,8 @@ def json_object_body(request: Request) -> dict[str, Any]:
 
 def require_json(request: Request) -> None:
     """415 for a request said to be something other than JSON; none said is taken as JSON."""
-    if request.mimetype and not (request.mimetype == "application/json" or request.mimetype.endswith("+json")):
+    mimetype = request.mimetype
+    if mimetype and not (mimetype == "application/json" or mimetype.endswith("+json")):
         raise UnsupportedMediaType("Send the body as JSON (Content-Type: application/json)")
 
 
