@@ -4,19 +4,25 @@ keeps answering when Redis is down (the error is logged and the request is not c
 
 One Lua script both counts the request and returns what the headers need (limit, remaining, reset), where
 Flask-Limiter's hit answers only whether the request may go, so its headers cost a second round trip
-reading the window again."""
+reading the window again. Each thread sends it on a connection of its own, held from the app's pool
+rather than checked out and back per request: the checkout and redis-py's command plumbing around it
+cost more CPU than the round trip."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
+import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import cast
 
 from flask import Blueprint, Flask, Response, current_app, g, request
-from redis.commands.core import Script
-from redis.exceptions import RedisError
+from redis.connection import Connection, ConnectionPool
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError, RedisError
 from werkzeug.exceptions import TooManyRequests
 
 from shopify_app.redis_conn import get_redis
@@ -67,6 +73,7 @@ if previous_count > 0 or current_count > 0 then
 end
 return {counted and 1 or 0, remaining, math.ceil(reset)}
 """
+_SLIDING_WINDOW_SHA = hashlib.sha1(_SLIDING_WINDOW.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -89,12 +96,33 @@ class Window:
     reset_seconds: int  # until the window has room again
 
 
+class HeldConnection:
+    """A connection of the pool kept by one thread of one process, given back to the pool when the
+    thread ends (its thread-local data goes)."""
+
+    def __init__(self, pool: ConnectionPool, connection: Connection) -> None:
+        self.pool, self.connection, self.pid = pool, connection, os.getpid()
+
+    def __del__(self) -> None:
+        self.pool.release(self.connection)
+
+
 @dataclass
 class Limits:
-    """The app's limits by blueprint name, and the script that counts them."""
+    """The app's limits by blueprint name, and each thread's connection that counts them."""
 
     by_blueprint: dict[str, Limit] = field(default_factory=dict)
-    script: Script | None = None  # registered on the app's Redis at the first request limited
+    held: threading.local = field(default_factory=threading.local)
+
+    def connection(self, app: Flask) -> Connection:
+        """This thread's connection, taken from the pool at its first request; taken anew in a forked
+        child (an RQ work horse), which must not talk on its parent's socket. It reconnects by itself
+        after a timeout or a dropped connection closed it."""
+        held: HeldConnection | None = getattr(self.held, "connection", None)
+        if held is None or held.pid != os.getpid():
+            pool = get_redis(app).connection_pool
+            held = self.held.connection = HeldConnection(pool, pool.get_connection())
+        return held.connection
 
 
 def init_app(app: Flask) -> None:
@@ -114,27 +142,46 @@ def limit(app: Flask, bp: Blueprint, amount: Callable[[], int], window_seconds: 
 
 def count(app: Flask, name: str, amount: int, window_seconds: int) -> Window:
     """Count a request against ``name``'s window unless it is full, in one round trip to the app's Redis."""
-    limits: Limits = app.extensions[EXTENSION]
-    if limits.script is None:
-        limits.script = get_redis(app).register_script(_SLIDING_WINDOW)
+    connection = cast(Limits, app.extensions[EXTENSION]).connection(app)
     # Both keys in one hash slot, so a Redis Cluster keeps them on one node for the script.
     current = f"rate-limit:{{{name}}}"
-    counted, remaining, reset_ms = cast(list[int], limits.script(keys=[f"{current}:previous", current],
-                                                                 args=[amount, window_seconds * 1000]))
+    keys_and_args = (f"{current}:previous", current, amount, window_seconds * 1000)
+    try:
+        reply = _sliding_window(connection, keys_and_args)
+    except RedisConnectionError:  # Redis closed the idle connection (a restart, a timeout): once more, reconnected
+        reply = _sliding_window(connection, keys_and_args)
+    counted, remaining, reset_ms = cast(list[int], reply)
     return Window(bool(counted), amount, remaining, math.ceil(reset_ms / 1000))
+
+
+def _sliding_window(connection: Connection, keys_and_args: tuple[str | int, ...]) -> object:
+    """The script's answer by its SHA; loaded and sent again if the server does not know it (a first
+    request, a restart, SCRIPT FLUSH)."""
+    try:
+        return _evalsha(connection, keys_and_args)
+    except NoScriptError:
+        connection.send_command("SCRIPT", "LOAD", _SLIDING_WINDOW)
+        connection.read_response()
+        return _evalsha(connection, keys_and_args)
+
+
+def _evalsha(connection: Connection, keys_and_args: tuple[str | int, ...]) -> object:
+    connection.send_command("EVALSHA", _SLIDING_WINDOW_SHA, 2, *keys_and_args)
+    return connection.read_response()
 
 
 def _check() -> None:
     """Count a request routed to a limited blueprint (an unrouted one, a 404 or 405, is not); over the limit
     it is a 429."""
     limits: Limits = current_app.extensions[EXTENSION]
-    rule = limits.by_blueprint.get(request.blueprint or "")
+    blueprint = request.blueprint or ""
+    rule = limits.by_blueprint.get(blueprint)
     if rule is None:
         return
     g.rate_limit_window = None  # g outlives the request when the caller holds the app context
     amount = rule.amount()
     try:
-        window = count(current_app, f"{request.blueprint}:{rule.key()}", amount, rule.window_seconds)
+        window = count(current_app, f"{blueprint}:{rule.key()}", amount, rule.window_seconds)
     except RedisError as error:
         logger.warning("request not rate limited, Redis unavailable: %r", error)
         return

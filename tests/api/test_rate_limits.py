@@ -5,8 +5,10 @@ trip per request."""
 from __future__ import annotations
 
 import logging
+import os
+import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -17,11 +19,12 @@ from redis import Redis
 
 from shopify_app import create_app
 from shopify_app.config import Config
-from shopify_app.db import sessionmaker_for
+from shopify_app.db import engine_for, sessionmaker_for
 from shopify_app.models import ApiKey, Shop
-from shopify_app.web.rate_limits import count
+from shopify_app.web.rate_limits import EXTENSION, Limits, count
 from tests import factories
 from tests.api.test_award import error_of
+from tests.jobs.own_redis import OwnRedis
 from tests.proxy.signing import signed_params
 
 
@@ -149,3 +152,45 @@ def test_a_limited_request_costs_one_redis_round_trip(client: Any, demo_shop: di
     send()  # a server's first limited request loads the script (EVALSHA, SCRIPT LOAD, EVALSHA)
     commands = commands_during(redis_url, send)
     assert len(commands) == 1 and commands[0].startswith("EVALSHA"), commands
+
+
+@pytest.fixture
+def own_server_app(app_config: Config) -> Iterator[tuple[Flask, OwnRedis]]:
+    """The app on a redis-server of its own, to restart and flush."""
+    with OwnRedis() as server:
+        app = create_app(app_config.model_copy(update={"redis_url": server.url}))
+        yield app, server
+        engine_for(app).dispose()
+
+
+def test_a_restarted_redis_counts_the_next_request(own_server_app: tuple[Flask, OwnRedis]) -> None:
+    app, server = own_server_app
+    assert [count(app, "test:restart", 5, 60).remaining for _ in range(2)] == [4, 3]
+    server.stop()
+    server.start()  # the held connection is closed and the script is gone with the server's memory
+    after = count(app, "test:restart", 5, 60)
+    assert (after.counted, after.remaining) == (True, 4)
+
+
+def test_flushed_scripts_are_loaded_again(own_server_app: tuple[Flask, OwnRedis]) -> None:
+    app, server = own_server_app
+    assert count(app, "test:flush", 5, 60).remaining == 4
+    Redis.from_url(server.url).script_flush()
+    assert count(app, "test:flush", 5, 60).remaining == 3
+
+
+def test_each_thread_and_each_forked_child_counts_on_a_connection_of_its_own(app: Flask) -> None:
+    limits: Limits = app.extensions[EXTENSION]
+    mine = limits.connection(app)
+    assert limits.connection(app) is mine  # held, not taken per request
+    others: list[Any] = []
+    thread = threading.Thread(target=lambda: others.append(limits.connection(app)))
+    thread.start()
+    thread.join()
+    assert others and others[0] is not mine
+    child = os.fork()
+    if child == 0:  # pragma: no cover (the child's outcome is its exit status)
+        os._exit(0 if limits.connection(app) is not mine and count(app, "test:fork", 5, 60).counted else 1)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert count(app, "test:fork", 5, 60).counted  # the parent's connection still answers its own requests
