@@ -155,18 +155,16 @@ def count(app: Flask, name: str, amount: int, window_seconds: int) -> Window:
 
 
 def _sliding_window(connection: Connection, keys_and_args: tuple[str | int, ...]) -> object:
-    """The script's answer by its SHA; loaded and sent again if the server does not know it (a first
-    request, a restart, SCRIPT FLUSH)."""
+    """The script's answer by its SHA; the script itself (EVAL, which Redis then keeps for EVALSHA)
+    when the server does not know it (a first request, a restart, SCRIPT FLUSH)."""
     try:
-        return _evalsha(connection, keys_and_args)
+        return _run(connection, "EVALSHA", _SLIDING_WINDOW_SHA, keys_and_args)
     except NoScriptError:
-        connection.send_command("SCRIPT", "LOAD", _SLIDING_WINDOW)
-        connection.read_response()
-        return _evalsha(connection, keys_and_args)
+        return _run(connection, "EVAL", _SLIDING_WINDOW, keys_and_args)
 
 
-def _evalsha(connection: Connection, keys_and_args: tuple[str | int, ...]) -> object:
-    connection.send_command("EVALSHA", _SLIDING_WINDOW_SHA, 2, *keys_and_args)
+def _run(connection: Connection, command: str, script: str, keys_and_args: tuple[str | int, ...]) -> object:
+    connection.send_command(command, script, 2, *keys_and_args)
     return connection.read_response()
 
 

@@ -149,7 +149,7 @@ def test_a_limited_request_costs_one_redis_round_trip(client: Any, demo_shop: di
         response = client.get(path + query, headers={"Authorization": demo_shop["api_key"]})
         assert response.status_code == 200 and "RateLimit-Remaining" in response.headers
 
-    send()  # a server's first limited request loads the script (EVALSHA, SCRIPT LOAD, EVALSHA)
+    send()  # a server's first limited request sends the script itself (EVALSHA, then EVAL)
     commands = commands_during(redis_url, send)
     assert len(commands) == 1 and commands[0].startswith("EVALSHA"), commands
 
