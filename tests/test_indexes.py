@@ -12,11 +12,10 @@ def redundant_indexes(metadata: MetaData) -> list[str]:
     of its table: that one answers every lookup the plain one does, and each insert updates both."""
     found = []
     for table in metadata.sorted_tables:
-        keys = [(index, [column.name for column in index.columns]) for index in table.indexes]
-        keys += [(constraint, [column.name for column in constraint.columns]) for constraint in table.constraints
-                 if isinstance(constraint, UniqueConstraint) or constraint is table.primary_key]
-        for index in sorted(table.indexes, key=lambda index: str(index.name)):
-            columns = [column.name for column in index.columns]
+        keyed = [*table.indexes, *(constraint for constraint in table.constraints
+                                   if isinstance(constraint, UniqueConstraint) or constraint is table.primary_key)]
+        keys = [(item, [column.name for column in item.columns]) for item in keyed]
+        for index, columns in sorted(keys[:len(table.indexes)], key=lambda pair: str(pair[0].name)):
             led = [key for other, key in keys if other is not index and key[:len(columns)] == columns]
             if not index.unique and led:
                 found.append(f"{table.name}.{index.name}: ({', '.join(columns)}) leads ({', '.join(led[0])})")
