@@ -7,10 +7,11 @@ statement (the one the app sends, written out as a pgbench script) with one conn
 gunicorn worker and no app in front: the database's share of an award, the ceiling any app on
 this machine stays under. Both endpoints are warmed up for 3 s first; the three runs then
 repeat in rounds, so a busy neighbour skews one round rather than one endpoint; the ratios
-reported are the medians over rounds.
+reported are the medians over rounds. With --floor each round also awards on bench/floor_app.py, the
+same statement with no app around it (twice the awards a run: give it twice the customers).
 Not a test: see docs/benchmarks.md.
 
-    python bench/award.py [--workers 4] [--connections 16] [--duration 5] [--rounds 5] [--customers 20000]
+    python bench/award.py [--workers 4] [--connections 16] [--duration 5] [--rounds 5] [--customers 20000] [--floor]
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import time
 import urllib.request
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
@@ -55,6 +56,8 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=5, help="seconds per endpoint per round")
     parser.add_argument("--customers", type=int, default=20000)
     parser.add_argument("--rounds", type=int, default=5, help="healthz, award and SQL runs, interleaved; medians")
+    parser.add_argument("--floor", action="store_true",
+                        help="also award on bench/floor_app.py (the statement with no app around it) each round")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install -y wrk")
@@ -75,26 +78,26 @@ def main() -> None:
         run_pgbench(pgbench)  # a history of awards before the statistics: see analyze()
         analyze(database_url)
         port = free_port()
-        server = subprocess.Popen(
-            [str(VENV_BIN / "gunicorn"), "wsgi:app", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
-             "--threads", str(args.threads), "--worker-class", "sync" if args.threads == 1 else "gthread",
-             "--log-level", "warning"],
-            cwd=ROOT, env=env,
-        )
+        gunicorn = [str(VENV_BIN / "gunicorn"), "--workers", str(args.workers), "--threads", str(args.threads),
+                    "--worker-class", "sync" if args.threads == 1 else "gthread", "--log-level", "warning"]
+        server = subprocess.Popen([*gunicorn, "wsgi:app", "--bind", f"127.0.0.1:{port}"], cwd=ROOT, env=env)
+        floor = start_floor(gunicorn, database_url, demo["shop"]) if args.floor else None
         try:
             base = f"http://127.0.0.1:{port}"
             wait_until_up(base + "/healthz")
             wrk_args = ["-t", "2", "-c", str(args.connections), "-d", f"{args.duration}s", "--latency"]
 
-            def award_run(duration: list[str], first_pair: int) -> dict[str, float]:
-                return run_wrk([*duration, "-s", str(ROOT / "bench" / "award_wrk.lua"), base, "--",
+            def award_run(duration: list[str], first_pair: int, on: str = base) -> dict[str, float]:
+                return run_wrk([*duration, "-s", str(ROOT / "bench" / "award_wrk.lua"), on, "--",
                                 demo["api_key"], rules["follow_on_instagram"], rules["join_newsletter"],
                                 str(args.customers), "2", str(first_pair)])
 
             # Warm-up of both paths (each worker's pools, prepared statements and caches), not counted.
             run_wrk([*wrk_args[:-2], "3s", base + "/healthz"])
             awarded = int(award_run([*wrk_args[:-2], "3s"], 0)["next_pair"])
-            rounds = []
+            if floor is not None:
+                awarded = int(award_run([*wrk_args[:-2], "3s"], awarded, floor.base)["next_pair"])
+            rounds: list[dict[str, Any]] = []
             for _ in range(args.rounds):
                 healthz = run_wrk([*wrk_args, base + "/healthz"])
                 award = award_run(wrk_args, awarded)
@@ -105,9 +108,17 @@ def main() -> None:
                     "ratio_award_to_healthz": round(award["requests_per_s"] / healthz["requests_per_s"], 3),
                     "ratio_award_sql_to_healthz": round(sql["transactions_per_s"] / healthz["requests_per_s"], 3),
                 })
+                if floor is not None:
+                    floor_award = award_run(wrk_args, awarded, floor.base)
+                    awarded = int(floor_award.pop("next_pair"))
+                    rounds[-1]["floor_award"] = floor_award
+                    rounds[-1]["ratio_floor_award_to_healthz"] = round(
+                        floor_award["requests_per_s"] / healthz["requests_per_s"], 3)
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            for process in (server, floor.process if floor else None):
+                if process is not None:
+                    process.terminate()
+                    process.wait(timeout=30)
 
     report = {
         "machine": machine(),
@@ -117,7 +128,26 @@ def main() -> None:
         "ratio_award_to_healthz": round(statistics.median(r["ratio_award_to_healthz"] for r in rounds), 3),
         "ratio_award_sql_to_healthz": round(statistics.median(r["ratio_award_sql_to_healthz"] for r in rounds), 3),
     }
+    if args.floor:
+        report["ratio_floor_award_to_healthz"] = round(
+            statistics.median(r["ratio_floor_award_to_healthz"] for r in rounds), 3)
     print(json.dumps(report, indent=2))
+
+
+class Floor(NamedTuple):
+    process: subprocess.Popen[bytes]
+    base: str
+
+
+def start_floor(gunicorn: list[str], database_url: str, shop: str) -> Floor:
+    """bench/floor_app.py under the same gunicorn settings as the app, up and answering."""
+    port = free_port()
+    process = subprocess.Popen(
+        [*gunicorn, "bench.floor_app:app", "--bind", f"127.0.0.1:{port}"], cwd=ROOT,
+        env={**os.environ, "BENCH_FLOOR_DATABASE_URL": database_url, "BENCH_FLOOR_SHOP": shop})
+    base = f"http://127.0.0.1:{port}"
+    wait_until_up(base + "/healthz", timeout=180)
+    return Floor(process, base)
 
 
 class fresh_database:

@@ -5,8 +5,11 @@ Runs gunicorn on loopback against a PostgreSQL database of its own (created and 
 with the demo shop and N members, drives both endpoints with wrk (same threads, connections and
 duration; every /proxy/customer path freshly signed for a random member before each run) in
 interleaved rounds, and prints requests/s, p50 and p99 for each and the median ratio customer/healthz.
+With --floor each round also reads the same paths from bench/floor_app.py: the summary's statement with
+no app around it (no signature check, no rate limit).
 
     .venv/bin/python bench/proxy.py [--workers 4] [--connections 16] [--duration 5] [--rounds 5] [--members 10000]
+                                    [--floor]
 """
 
 from __future__ import annotations
@@ -22,11 +25,12 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.award import analyze, free_port, fresh_database, machine, run_wrk, wait_until_up  # noqa: E402
+from bench.award import analyze, free_port, fresh_database, machine, run_wrk, start_floor, wait_until_up  # noqa: E402
 from shopify_app.devtools.demo import DEMO_SHOP, MEMBER_ID_BASE  # noqa: E402
 from tests.proxy.signing import signed_query  # noqa: E402
 
@@ -57,6 +61,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--duration", type=int, default=5, help="seconds per endpoint per round")
     parser.add_argument("--rounds", type=int, default=5, help="healthz and customer runs, interleaved; medians")
+    parser.add_argument("--floor", action="store_true",
+                        help="also read the paths from bench/floor_app.py (the statement with no app around it)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install -y wrk")
@@ -73,28 +79,36 @@ def main() -> None:
                        check=True, capture_output=True)
         analyze(database_url)
         port = free_port()
-        server = subprocess.Popen(
-            [str(VENV_BIN / "gunicorn"), "wsgi:app", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
-             "--worker-class", "sync", "--log-level", "warning"],
-            cwd=ROOT, env=env,
-        )
+        gunicorn = [str(VENV_BIN / "gunicorn"), "--workers", str(args.workers), "--worker-class", "sync",
+                    "--log-level", "warning"]
+        server = subprocess.Popen([*gunicorn, "wsgi:app", "--bind", f"127.0.0.1:{port}"], cwd=ROOT, env=env)
+        floor = start_floor(gunicorn, database_url, DEMO_SHOP) if args.floor else None
         try:
             base = f"http://127.0.0.1:{port}"
             wait_until_up(base + "/healthz", timeout=180)  # a busy host boots workers slowly
             wrk_args = ["-t", "2", "-c", str(args.connections), "-d", f"{args.duration}s", "--latency"]
             script = ["-s", str(ROOT / "bench" / "paths_wrk.lua"), base, "--", str(paths)]
             write_signed_paths(paths, args.members)
-            run_wrk([*wrk_args[:-2], "3s", *script])  # warm-up: pools, caches
-            rounds = []
+            floor_script = [script[0], script[1], floor.base, *script[3:]] if floor else []
+            for warm_up in (script, floor_script):  # pools, caches
+                if warm_up:
+                    run_wrk([*wrk_args[:-2], "3s", *warm_up])
+            rounds: list[dict[str, Any]] = []
             for _ in range(args.rounds):
                 healthz = run_wrk([*wrk_args, base + "/healthz"])
                 write_signed_paths(paths, args.members)
                 customer = run_wrk([*wrk_args, *script])
                 rounds.append({"healthz": healthz, "customer": customer,
                                "ratio": round(customer["requests_per_s"] / healthz["requests_per_s"], 3)})
+                if floor_script:
+                    floor_customer = run_wrk([*wrk_args, *floor_script])
+                    rounds[-1]["floor_customer"] = floor_customer
+                    rounds[-1]["floor_ratio"] = round(floor_customer["requests_per_s"] / healthz["requests_per_s"], 3)
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            for process in (server, floor.process if floor else None):
+                if process is not None:
+                    process.terminate()
+                    process.wait(timeout=30)
 
     print(json.dumps({
         "machine": f"{machine()}, load average " + ", ".join(f"{v:.1f}" for v in os.getloadavg()),
@@ -103,6 +117,7 @@ def main() -> None:
         "members": args.members,
         "rounds": rounds,
         "ratio_customer_to_healthz": statistics.median(r["ratio"] for r in rounds),
+        **({"ratio_floor_customer_to_healthz": statistics.median(r["floor_ratio"] for r in rounds)} if floor else {}),
         "widget_gzipped_bytes": widget_sizes(),
     }, indent=2))
 

@@ -112,7 +112,7 @@ def execute_compiled(on: Session | Connection, statement: ClauseElement,
     return connection.execute(compiled_once(statement, connection.dialect), parameters)
 
 
-class _DriverStatement:
+class DriverStatement:
     """A statement as the driver takes it: its SQL in the driver's placeholders, its constants, how each
     parameter and result value is converted (as SQLAlchemy would), and its result columns' names."""
 
@@ -129,6 +129,13 @@ class _DriverStatement:
         # Read from the first result's description: a driver's converter may depend on the type it sends.
         self.result_processors: list[tuple[int, Callable[[Any], Any]]] | None = None
 
+    def values(self, parameters: dict[str, Any]) -> dict[str, Any]:
+        """The parameters, with the statement's constants, each converted for the driver."""
+        values = {**self.defaults, **parameters}
+        for name, to_driver in self.bind_processors.items():
+            values[name] = to_driver(values[name])
+        return values
+
     def processors_for(self, dialect: Dialect, cursor: Any) -> list[tuple[int, Callable[[Any], Any]]]:
         if self.result_processors is None:  # psycopg builds the description anew on each reading
             self.result_processors = [
@@ -142,8 +149,9 @@ _KEPT_CURSOR = "portable_sql.first_on_driver.cursor"
 
 
 @functools.cache
-def _on_driver(statement: ClauseElement, dialect: Dialect) -> _DriverStatement:
-    return _DriverStatement(statement, dialect)
+def driver_statement(statement: ClauseElement, dialect: Dialect) -> DriverStatement:
+    """``statement`` as the driver takes it, built once per statement and dialect."""
+    return DriverStatement(statement, dialect)
 
 
 def one_on_driver(on: Session | Connection, statement: ClauseElement, parameters: dict[str, Any]) -> dict[str, Any]:
@@ -151,7 +159,7 @@ def one_on_driver(on: Session | Connection, statement: ClauseElement, parameters
     row = first_on_driver(on, statement, parameters)
     if row is None:
         raise NoResultFound("The statement returned no row")
-    return dict(zip(_on_driver(statement, _connection(on).dialect).names, row, strict=True))
+    return dict(zip(driver_statement(statement, _connection(on).dialect).names, row, strict=True))
 
 
 def first_on_driver(on: Session | Connection, statement: ClauseElement,
@@ -163,10 +171,8 @@ def first_on_driver(on: Session | Connection, statement: ClauseElement,
     statements"). Its events before and after the cursor runs still fire, and a driver's error
     comes as SQLAlchemy's (a lost connection invalidated)."""
     connection = _connection(on)
-    driver = _on_driver(statement, connection.dialect)
-    values = {**driver.defaults, **parameters}
-    for name, to_driver in driver.bind_processors.items():
-        values[name] = to_driver(values[name])
+    driver = driver_statement(statement, connection.dialect)
+    values = driver.values(parameters)
     if not connection.in_transaction():
         connection.begin()  # as Connection.execute would: the caller's commit or rollback then ends it
     pooled = connection.connection

@@ -114,7 +114,7 @@ def _statement() -> Select[Any]:
 
 
 # Built once, at import (docs/architecture.md, "Hot-path statements"): one per way of naming a customer.
-_SUMMARIES = {
+SUMMARIES = {
     "id": _statement().where(Customer.id == bindparam("value")),
     BY_SHOPIFY_ID: _statement().where(Customer.shopify_customer_id == bindparam("value")).limit(1),
     BY_EMAIL: _statement().where(Customer.email_normalized == bindparam("value"))
@@ -146,8 +146,8 @@ def _read(on: Session | Connection, kind: str, shop_id: str, value: str,
     if isinstance(on, Session):
         on.flush()  # what the session holds is read, as the ORM's execution would have flushed it
     parameters = {"shop": shop_id, "value": value, "now": now or utcnow()}
-    row = (first_on_driver(on, _SUMMARIES[kind], parameters) if dialect_name(on) == "postgresql"
-           else execute_compiled(on, _SUMMARIES[kind], parameters).first())
+    row = (first_on_driver(on, SUMMARIES[kind], parameters) if dialect_name(on) == "postgresql"
+           else execute_compiled(on, SUMMARIES[kind], parameters).first())
     if row is None:
         return None
     # By position, as the statement selects them: the row's mapping and a dict per tier cost more than the read.
