@@ -115,10 +115,7 @@ def main() -> None:
                     rounds[-1]["ratio_floor_award_to_healthz"] = round(
                         floor_award["requests_per_s"] / healthz["requests_per_s"], 3)
         finally:
-            for process in (server, floor.process if floor else None):
-                if process is not None:
-                    process.terminate()
-                    process.wait(timeout=30)
+            stop(server, floor)
 
     report = {
         "machine": machine(),
@@ -148,6 +145,13 @@ def start_floor(gunicorn: list[str], database_url: str, shop: str) -> Floor:
     base = f"http://127.0.0.1:{port}"
     wait_until_up(base + "/healthz", timeout=180)
     return Floor(process, base)
+
+
+def stop(server: subprocess.Popen[bytes], floor: Floor | None) -> None:
+    """The app's gunicorn and the floor's, when one runs."""
+    for process in (server, *((floor.process,) if floor else ())):
+        process.terminate()
+        process.wait(timeout=30)
 
 
 class fresh_database:

@@ -23,9 +23,8 @@ from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
 from sqlalchemy.orm import Session
 
 from shopify_app.clock import utcnow
-from shopify_app.ids import new_id
-from shopify_app.loyalty.earning.awards import AWARD_STATEMENTS, rule_dedupe_key
-from shopify_app.loyalty.ledger.postings import expiry_for
+from shopify_app.loyalty.earning.awards import AWARD_STATEMENTS, award_parameters
+from shopify_app.loyalty.ledger.postings import with_new_row_ids
 from shopify_app.loyalty.members.lookup import BY_SHOPIFY_ID
 from shopify_app.loyalty.members.summary import SUMMARIES
 from shopify_app.models import Shop
@@ -58,8 +57,7 @@ def _row(statement: DriverStatement, parameters: dict[str, Any]) -> dict[str, An
     with _connection[0].cursor() as cursor:
         cursor.execute(statement.sql, statement.values(parameters), prepare=True)
         row = cursor.fetchone()
-        names = [column.name for column in cursor.description or ()]
-    return dict(zip(names, row or (), strict=False))
+    return dict(zip(statement.names, row, strict=True)) if row else {}
 
 
 @app.get("/healthz")
@@ -69,13 +67,8 @@ def healthz() -> Response:
 
 @app.post("/v1/earning-rules/<rule_id>/award")
 def award(rule_id: str) -> Response:
-    now = utcnow()
-    row = _row(AWARD, {
-        "shop": SHOP.id, "rule": rule_id, "value": request.get_json()["customer_identifier"], "claimed": False,
-        "dedupe_key": rule_dedupe_key(rule_id), "now": now, "expiry_at": expiry_for(SHOP, now), "order_id": None,
-        "order_number": None, "entry_id": new_id("cer"), "activity_id": new_id("act"),
-        "tier_activity_id": new_id("act"),
-    })
+    row = _row(AWARD, with_new_row_ids(award_parameters(SHOP, rule_id, request.get_json()["customer_identifier"],
+                                                         utcnow(), claimed=False)))
     return Response(json.dumps({"data": row}, default=str), 201 if row.get("id") else 409,
                     mimetype="application/vnd.api+json")
 

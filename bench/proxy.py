@@ -30,7 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.award import analyze, free_port, fresh_database, machine, run_wrk, start_floor, wait_until_up  # noqa: E402
+from bench.award import analyze, free_port, fresh_database, machine, run_wrk, start_floor, stop, wait_until_up  # noqa: E402
 from shopify_app.devtools.demo import DEMO_SHOP, MEMBER_ID_BASE  # noqa: E402
 from tests.proxy.signing import signed_query  # noqa: E402
 
@@ -87,9 +87,12 @@ def main() -> None:
             base = f"http://127.0.0.1:{port}"
             wait_until_up(base + "/healthz", timeout=180)  # a busy host boots workers slowly
             wrk_args = ["-t", "2", "-c", str(args.connections), "-d", f"{args.duration}s", "--latency"]
-            script = ["-s", str(ROOT / "bench" / "paths_wrk.lua"), base, "--", str(paths)]
+
+            def paths_on(server_base: str) -> list[str]:
+                return ["-s", str(ROOT / "bench" / "paths_wrk.lua"), server_base, "--", str(paths)]
+
+            script, floor_script = paths_on(base), paths_on(floor.base) if floor else None
             write_signed_paths(paths, args.members)
-            floor_script = [script[0], script[1], floor.base, *script[3:]] if floor else []
             for warm_up in (script, floor_script):  # pools, caches
                 if warm_up:
                     run_wrk([*wrk_args[:-2], "3s", *warm_up])
@@ -105,10 +108,7 @@ def main() -> None:
                     rounds[-1]["floor_customer"] = floor_customer
                     rounds[-1]["floor_ratio"] = round(floor_customer["requests_per_s"] / healthz["requests_per_s"], 3)
         finally:
-            for process in (server, floor.process if floor else None):
-                if process is not None:
-                    process.terminate()
-                    process.wait(timeout=30)
+            stop(server, floor)
 
     print(json.dumps({
         "machine": f"{machine()}, load average " + ", ".join(f"{v:.1f}" for v in os.getloadavg()),

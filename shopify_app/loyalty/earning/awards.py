@@ -83,11 +83,8 @@ def awarded(
         kind, value = read_identifier(customer)
     else:
         kind, value = "id", customer.id
-    now = now or utcnow()
-    row = post_earning(on, AWARD_STATEMENTS[kind], {
-        "shop": shop.id, "rule": rule_id, "value": value, "claimed": claimed, "dedupe_key": rule_dedupe_key(rule_id),
-        "now": now, "expiry_at": expiry_for(shop, now), "order_id": None, "order_number": None,
-    })
+    row = post_earning(on, AWARD_STATEMENTS[kind], award_parameters(shop, rule_id, value, now or utcnow(),
+                                                                    claimed=claimed))
     if row["rule"] is None or not row["rule_active"]:
         raise NotFound(f"Earning rule '{quote(rule_id)}' not found")
     if row["customer"] is None:
@@ -106,6 +103,14 @@ def awarded(
     if row["id"] is None:
         raise Conflict(f"Customer '{row['shopify_customer_id']}' already earned points for rule '{rule_id}'")
     return row
+
+
+def award_parameters(shop: Shop, rule_id: str, value: str | None, now: dt.datetime, *,
+                     claimed: bool) -> dict[str, Any]:
+    """What an ``AWARD_STATEMENTS`` statement is given, but the ids of the rows it writes (``post_earning``'s)."""
+    return {"shop": shop.id, "rule": rule_id, "value": value, "claimed": claimed,
+            "dedupe_key": rule_dedupe_key(rule_id), "now": now, "expiry_at": expiry_for(shop, now),
+            "order_id": None, "order_number": None}
 
 
 def rule_dedupe_key(rule_id: str) -> str:

@@ -195,12 +195,17 @@ def earning_candidate(
     ).select_from(one.outerjoin(rule, true()).outerjoin(member, true()))
 
 
+def with_new_row_ids(parameters: dict[str, Any]) -> dict[str, Any]:
+    """A points change's parameters and the ids of the rows it may write: the entry, its activity row
+    and the tier change's."""
+    return {**parameters, "entry_id": new_id("cer"), "activity_id": new_id("act"), "tier_activity_id": new_id("act")}
+
+
 def post_earning(on: Session | Connection, statements: Earning, parameters: dict[str, Any]) -> Mapping[Any, Any]:
     """Run an earning, on a session or a connection (``db.lone_statement_connection``); the row has
     the candidate's columns, the entry's (``id`` None when nothing was written: not ``allowed``, or
     the dedupe key was used) and the customer's new balances."""
-    parameters = {**parameters, "entry_id": new_id("cer"), "activity_id": new_id("act"),
-                  "tier_activity_id": new_id("act")}
+    parameters = with_new_row_ids(parameters)
     if dialect_name(on) == "postgresql":
         return post_together(on, statements, parameters)
     return post_in_turn(on, statements, parameters)
@@ -359,8 +364,7 @@ def post_change(session: Session, statements: Change, parameters: dict[str, Any]
     written) and the customer's new balances. A debit that saw the lots short of the balance
     (another transaction committed a lot while it waited for the customer's lock) runs once more,
     under that lock."""
-    parameters = {**parameters, "entry_id": new_id("cer"), "activity_id": new_id("act"),
-                  "tier_activity_id": new_id("act"), "locked": False}
+    parameters = {**with_new_row_ids(parameters), "locked": False}
     run = post_change_together if session.get_bind().dialect.name == "postgresql" else post_change_in_turn
     row = run(session, statements, parameters)
     if row["stale"]:
